@@ -166,11 +166,15 @@ impl<'r> Scorer<'r> {
             unit: unit.to_string(),
             indicators: lines.into_iter().flatten().collect(),
             cuts,
-            deferred: evals
-                .iter()
-                .filter(|e| matches!(e.counted, Counted::Deferred { .. }))
-                .map(|e| e.obs.id.clone())
-                .collect(),
+            deferred: {
+                let mut ids: Vec<String> = evals
+                    .iter()
+                    .filter(|e| matches!(e.counted, Counted::Deferred { .. }))
+                    .map(|e| e.obs.id.clone())
+                    .collect();
+                ids.sort();
+                ids
+            },
         });
         Ok(UnitResult { score, explanation })
     }
