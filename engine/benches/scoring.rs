@@ -6,9 +6,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use kaohe_engine::rubric::RuleKind;
-use kaohe_engine::{
-    Facts, Observation, Period, Rubric, UnitObservations, rank, score_unit, score_units,
-};
+use kaohe_engine::{Facts, Observation, Period, Rubric, UnitObservations, rank, score_unit, score_units};
 use rust_decimal::Decimal;
 use std::hint::black_box;
 
@@ -45,18 +43,13 @@ fn facts(r: &Rubric, i: usize, n: u32) -> Facts {
             f.rate = Some(Decimal::from(80 + n % 20));
         }
         RuleKind::Direct { max } => f.points = Some((*max - small).max(Decimal::ZERO)),
-        RuleKind::Bracket { .. } | RuleKind::PerAmount { .. } => {
-            f.amount = Some(Decimal::from(100 * (n % 50)))
-        }
+        RuleKind::Bracket { .. } | RuleKind::PerAmount { .. } => f.amount = Some(Decimal::from(100 * (n % 50))),
     }
     f
 }
 
 fn single_use(r: &Rubric, i: usize) -> bool {
-    matches!(
-        r.rules[i].kind,
-        RuleKind::Direct { .. } | RuleKind::Rating { .. }
-    )
+    matches!(r.rules[i].kind, RuleKind::Direct { .. } | RuleKind::Rating { .. })
 }
 
 fn annual_observations(r: &Rubric) -> Vec<Observation> {
@@ -68,11 +61,7 @@ fn annual_observations(r: &Rubric) -> Vec<Observation> {
         if single_use(r, ri) {
             continue;
         }
-        obs.push(Observation::new(
-            format!("a{i}"),
-            r.rules[ri].code.clone(),
-            facts(r, ri, i),
-        ));
+        obs.push(Observation::new(format!("a{i}"), r.rules[ri].code.clone(), facts(r, ri, i)));
     }
     obs
 }
@@ -101,10 +90,7 @@ fn province(r: &Rubric) -> Vec<UnitObservations> {
                 ));
                 k += 1;
             }
-            UnitObservations {
-                unit: format!("unit-{u:05}"),
-                observations,
-            }
+            UnitObservations { unit: format!("unit-{u:05}"), observations }
         })
         .collect()
 }
@@ -115,12 +101,8 @@ fn bare_sum(units: &[UnitObservations]) -> Decimal {
     for u in units {
         for o in &u.observations {
             let f = &o.facts;
-            total += f
-                .points
-                .or(f.value)
-                .or(f.rate)
-                .or(f.amount)
-                .unwrap_or_else(|| Decimal::from(f.count.unwrap_or(1)));
+            total +=
+                f.points.or(f.value).or(f.rate).or(f.amount).unwrap_or_else(|| Decimal::from(f.count.unwrap_or(1)));
         }
     }
     total
@@ -131,36 +113,24 @@ fn benches(c: &mut Criterion) {
     let annual = rubric("chengkou-jxx-2026.toml");
     let obs = annual_observations(&annual);
     c.bench_function("annual_one_unit_1000_obs_explained", |b| {
-        b.iter(|| {
-            score_unit(black_box(&annual), year, "u", black_box(&obs), true)
-                .map(|r| r.score.final_score)
-        })
+        b.iter(|| score_unit(black_box(&annual), year, "u", black_box(&obs), true).map(|r| r.score.final_score))
     });
     c.bench_function("annual_one_unit_1000_obs_totals", |b| {
-        b.iter(|| {
-            score_unit(black_box(&annual), year, "u", black_box(&obs), false)
-                .map(|r| r.score.final_score)
-        })
+        b.iter(|| score_unit(black_box(&annual), year, "u", black_box(&obs), false).map(|r| r.score.final_score))
     });
 
     let monthly = rubric("xuchang-jyqs-2023.toml");
     let units = province(&monthly);
-    let march = Period::Month {
-        year: 2026,
-        month: 3,
-    };
+    let march = Period::Month { year: 2026, month: 3 };
     let mut g = c.benchmark_group("province_10000_units_20_obs");
     g.sample_size(20);
     g.bench_function("totals_and_ranking", |b| {
         b.iter(|| {
-            let scores =
-                score_units(black_box(&monthly), march, black_box(&units)).unwrap_or_default();
+            let scores = score_units(black_box(&monthly), march, black_box(&units)).unwrap_or_default();
             rank(scores.iter().map(|s| (s.unit.as_str(), s.final_score))).len()
         })
     });
-    g.bench_function("bare_sum_baseline", |b| {
-        b.iter(|| bare_sum(black_box(&units)))
-    });
+    g.bench_function("bare_sum_baseline", |b| b.iter(|| bare_sum(black_box(&units))));
     g.finish();
 }
 

@@ -8,25 +8,13 @@ pub enum Problem {
     #[error("no rule with this code exists in rubric version {version}")]
     UnknownRule { version: String },
     #[error("a {kind} rule needs `{fact}`")]
-    MissingFact {
-        kind: &'static str,
-        fact: &'static str,
-    },
+    MissingFact { kind: &'static str, fact: &'static str },
     #[error("`{fact}` cannot be negative (got {value})")]
     Negative { fact: &'static str, value: Decimal },
     #[error("`{fact}` = {value} is outside {min}–{max}")]
-    OutOfRange {
-        fact: &'static str,
-        value: Decimal,
-        min: Decimal,
-        max: Decimal,
-    },
+    OutOfRange { fact: &'static str, value: Decimal, min: Decimal, max: Decimal },
     #[error("unknown {what} `{given}`; the rule knows: {known}")]
-    Unknown {
-        what: &'static str,
-        given: String,
-        known: String,
-    },
+    Unknown { what: &'static str, given: String, known: String },
     #[error("{0}")]
     Conflict(String),
 }

@@ -14,50 +14,21 @@ use crate::rubric::{Effect, Role};
 #[serde(tag = "by", rename_all = "snake_case")]
 pub enum Cut {
     /// A rule's own cap (该项不超过…).
-    RuleCap {
-        rule: String,
-        limit: Decimal,
-        before: Decimal,
-        after: Decimal,
-    },
+    RuleCap { rule: String, limit: Decimal, before: Decimal, after: Decimal },
     /// A clause cap (总分值不超过1分).
-    ClauseCap {
-        clause: String,
-        effect: Effect,
-        limit: Decimal,
-        before: Decimal,
-        after: Decimal,
-    },
+    ClauseCap { clause: String, effect: Effect, limit: Decimal, before: Decimal, after: Decimal },
     /// A group cap (第1-3项加分总分不超过2分).
-    GroupCap {
-        group: String,
-        effect: Effect,
-        limit: Decimal,
-        before: Decimal,
-        after: Decimal,
-    },
+    GroupCap { group: String, effect: Effect, limit: Decimal, before: Decimal, after: Decimal },
     /// 扣完为止: the indicator would have gone below zero.
     Floor { before: Decimal, after: Decimal },
     /// The indicator would have gone above its max.
-    Ceiling {
-        limit: Decimal,
-        before: Decimal,
-        after: Decimal,
-    },
+    Ceiling { limit: Decimal, before: Decimal, after: Decimal },
     /// 此项不得分: a veto rule zeroed the indicator.
     Veto { rule: String, before: Decimal },
     /// An adjustment indicator's bonus above its points.
-    BonusLimit {
-        limit: Decimal,
-        before: Decimal,
-        after: Decimal,
-    },
+    BonusLimit { limit: Decimal, before: Decimal, after: Decimal },
     /// The rubric-wide bonus cap (加分 ≤ 6).
-    BonusCap {
-        limit: Decimal,
-        before: Decimal,
-        after: Decimal,
-    },
+    BonusCap { limit: Decimal, before: Decimal, after: Decimal },
 }
 
 /// How an observation was counted.

@@ -27,9 +27,7 @@ enum Raw {
 fn to_decimal(raw: Raw) -> Result<Decimal, String> {
     match raw {
         Raw::Int(i) => Ok(Decimal::from(i)),
-        Raw::Float(f) if f.is_finite() => {
-            Decimal::from_str(&format!("{f}")).map_err(|e| format!("number {f}: {e}"))
-        }
+        Raw::Float(f) if f.is_finite() => Decimal::from_str(&format!("{f}")).map_err(|e| format!("number {f}: {e}")),
         Raw::Float(f) => Err(format!("number {f} is not finite")),
         Raw::Text(s) => Decimal::from_str(s.trim()).map_err(|_| format!("`{s}` is not a number")),
     }
@@ -63,12 +61,7 @@ mod tests {
 
     #[test]
     fn floats_become_the_decimals_people_typed() {
-        for (f, d) in [
-            (0.1, dec!(0.1)),
-            (0.3, dec!(0.3)),
-            (0.2, dec!(0.2)),
-            (12.0, dec!(12)),
-        ] {
+        for (f, d) in [(0.1, dec!(0.1)), (0.3, dec!(0.3)), (0.2, dec!(0.2)), (12.0, dec!(12))] {
             assert_eq!(to_decimal(Raw::Float(f)).unwrap(), d);
         }
         assert_eq!(to_decimal(Raw::Text("0.05".into())).unwrap(), dec!(0.05));

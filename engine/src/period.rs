@@ -39,38 +39,24 @@ impl Period {
             Period::Year(y) => (y, 12),
             Period::Month { year, month } => (year, month),
         };
-        let first_of_next = if m == 12 {
-            NaiveDate::from_ymd_opt(y + 1, 1, 1)
-        } else {
-            NaiveDate::from_ymd_opt(y, m + 1, 1)
-        };
-        first_of_next
-            .and_then(|d| d.pred_opt())
-            .unwrap_or(NaiveDate::MAX)
+        let first_of_next =
+            if m == 12 { NaiveDate::from_ymd_opt(y + 1, 1, 1) } else { NaiveDate::from_ymd_opt(y, m + 1, 1) };
+        first_of_next.and_then(|d| d.pred_opt()).unwrap_or(NaiveDate::MAX)
     }
 
     /// The period of the same kind that contains `date`.
     pub fn containing(&self, date: NaiveDate) -> Period {
         match self {
             Period::Year(_) => Period::Year(date.year()),
-            Period::Month { .. } => Period::Month {
-                year: date.year(),
-                month: date.month(),
-            },
+            Period::Month { .. } => Period::Month { year: date.year(), month: date.month() },
         }
     }
 
     pub fn next(&self) -> Period {
         match *self {
             Period::Year(y) => Period::Year(y + 1),
-            Period::Month { year, month: 12 } => Period::Month {
-                year: year + 1,
-                month: 1,
-            },
-            Period::Month { year, month } => Period::Month {
-                year,
-                month: month + 1,
-            },
+            Period::Month { year, month: 12 } => Period::Month { year: year + 1, month: 1 },
+            Period::Month { year, month } => Period::Month { year, month: month + 1 },
         }
     }
 }
@@ -91,11 +77,7 @@ impl FromStr for Period {
         match s.split_once('-') {
             None if s.len() == 4 => {
                 let y: i32 = s.parse().map_err(|_| bad())?;
-                if y >= 1 {
-                    Ok(Period::Year(y))
-                } else {
-                    Err(bad())
-                }
+                if y >= 1 { Ok(Period::Year(y)) } else { Err(bad()) }
             }
             Some((y, m)) if y.len() == 4 && m.len() == 2 => {
                 let y: i32 = y.parse().map_err(|_| bad())?;
@@ -127,21 +109,8 @@ mod tests {
     #[test]
     fn parses_and_prints() {
         assert_eq!("2026".parse::<Period>().unwrap(), Period::Year(2026));
-        assert_eq!(
-            "2026-03".parse::<Period>().unwrap(),
-            Period::Month {
-                year: 2026,
-                month: 3
-            }
-        );
-        assert_eq!(
-            Period::Month {
-                year: 2026,
-                month: 3
-            }
-            .to_string(),
-            "2026-03"
-        );
+        assert_eq!("2026-03".parse::<Period>().unwrap(), Period::Month { year: 2026, month: 3 });
+        assert_eq!(Period::Month { year: 2026, month: 3 }.to_string(), "2026-03");
         for bad in ["2026-13", "2026-3", "26", "abcd", "2026-00", ""] {
             assert!(bad.parse::<Period>().is_err(), "{bad}");
         }
@@ -149,28 +118,9 @@ mod tests {
 
     #[test]
     fn last_days_and_next() {
-        let feb = Period::Month {
-            year: 2028,
-            month: 2,
-        };
-        assert_eq!(
-            feb.last_day(),
-            NaiveDate::from_ymd_opt(2028, 2, 29).unwrap()
-        );
-        assert_eq!(
-            Period::Month {
-                year: 2026,
-                month: 12
-            }
-            .next(),
-            Period::Month {
-                year: 2027,
-                month: 1
-            }
-        );
-        assert_eq!(
-            Period::Year(2026).last_day(),
-            NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()
-        );
+        let feb = Period::Month { year: 2028, month: 2 };
+        assert_eq!(feb.last_day(), NaiveDate::from_ymd_opt(2028, 2, 29).unwrap());
+        assert_eq!(Period::Month { year: 2026, month: 12 }.next(), Period::Month { year: 2027, month: 1 });
+        assert_eq!(Period::Year(2026).last_day(), NaiveDate::from_ymd_opt(2026, 12, 31).unwrap());
     }
 }

@@ -18,10 +18,7 @@ pub struct Ranked {
 /// rounded to 2 places: two units shown as 88.50 share a rank. Equal ranks are
 /// listed by unit name so the order is stable.
 pub fn rank<'a>(entries: impl IntoIterator<Item = (&'a str, Decimal)>) -> Vec<Ranked> {
-    let mut rows: Vec<(Decimal, &str, Decimal)> = entries
-        .into_iter()
-        .map(|(u, f)| (display(f), u, f))
-        .collect();
+    let mut rows: Vec<(Decimal, &str, Decimal)> = entries.into_iter().map(|(u, f)| (display(f), u, f)).collect();
     rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
     let mut out = Vec::with_capacity(rows.len());
     let mut prev: Option<(Decimal, u32)> = None;
@@ -31,11 +28,7 @@ pub fn rank<'a>(entries: impl IntoIterator<Item = (&'a str, Decimal)>) -> Vec<Ra
             _ => u32::try_from(i + 1).unwrap_or(u32::MAX),
         };
         prev = Some((shown, rank));
-        out.push(Ranked {
-            unit: unit.to_string(),
-            rank,
-            final_score: f,
-        });
+        out.push(Ranked { unit: unit.to_string(), rank, final_score: f });
     }
     out
 }
@@ -47,12 +40,7 @@ mod tests {
 
     #[test]
     fn ties_share_a_rank_and_the_next_skips() {
-        let r = rank([
-            ("a", dec!(90)),
-            ("b", dec!(95)),
-            ("c", dec!(90)),
-            ("d", dec!(80)),
-        ]);
+        let r = rank([("a", dec!(90)), ("b", dec!(95)), ("c", dec!(90)), ("d", dec!(80))]);
         let got: Vec<(&str, u32)> = r.iter().map(|x| (x.unit.as_str(), x.rank)).collect();
         assert_eq!(got, vec![("b", 1), ("a", 2), ("c", 2), ("d", 4)]);
     }

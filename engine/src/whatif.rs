@@ -52,58 +52,27 @@ pub fn what_if(
     }
     let before_scores = score_units(rubric, period, units)?;
     let after_scores = score_units(rubric, period, &after)?;
-    let rb = rank(
-        before_scores
-            .iter()
-            .map(|s| (s.unit.as_str(), s.final_score)),
-    );
-    let ra = rank(
-        after_scores
-            .iter()
-            .map(|s| (s.unit.as_str(), s.final_score)),
-    );
-    let find = |list: &[crate::ranking::Ranked], u: &str| {
-        list.iter()
-            .find(|r| r.unit == u)
-            .map(|r| (r.final_score, r.rank))
-    };
+    let rb = rank(before_scores.iter().map(|s| (s.unit.as_str(), s.final_score)));
+    let ra = rank(after_scores.iter().map(|s| (s.unit.as_str(), s.final_score)));
+    let find =
+        |list: &[crate::ranking::Ranked], u: &str| list.iter().find(|r| r.unit == u).map(|r| (r.final_score, r.rank));
     Ok(units
         .iter()
         .filter_map(|u| {
             let (fb, rb) = find(&rb, &u.unit)?;
             let (fa, ra) = find(&ra, &u.unit)?;
-            Some(WhatIfRow {
-                unit: u.unit.clone(),
-                final_before: fb,
-                rank_before: rb,
-                final_after: fa,
-                rank_after: ra,
-            })
+            Some(WhatIfRow { unit: u.unit.clone(), final_before: fb, rank_before: rb, final_after: fa, rank_after: ra })
         })
         .collect())
 }
 
 fn apply(units: &mut [UnitObservations], change: &Change) -> Result<(), ScoreError> {
     let (unit, id, rule) = match change {
-        Change::Add {
-            unit,
-            observation: o,
-        }
-        | Change::Replace {
-            unit,
-            observation: o,
-        } => (unit, &o.id, &o.rule),
+        Change::Add { unit, observation: o } | Change::Replace { unit, observation: o } => (unit, &o.id, &o.rule),
         Change::Remove { unit, observation } => (unit, observation, &String::new()),
     };
-    let err = |msg: String| ScoreError {
-        observation: id.clone(),
-        rule: rule.clone(),
-        problem: Problem::Conflict(msg),
-    };
-    let u = units
-        .iter_mut()
-        .find(|u| &u.unit == unit)
-        .ok_or_else(|| err(format!("unit {unit} is not in this run")))?;
+    let err = |msg: String| ScoreError { observation: id.clone(), rule: rule.clone(), problem: Problem::Conflict(msg) };
+    let u = units.iter_mut().find(|u| &u.unit == unit).ok_or_else(|| err(format!("unit {unit} is not in this run")))?;
     let pos = u.observations.iter().position(|o| &o.id == id);
     match (change, pos) {
         (Change::Add { observation, .. }, None) => u.observations.push(observation.clone()),

@@ -29,12 +29,7 @@ pub fn year_view(months: &[(u32, &[UnitScore])]) -> Vec<YearRow> {
             let row = match rows.iter().position(|r| r.unit == s.unit) {
                 Some(i) => &mut rows[i],
                 None => {
-                    rows.push(YearRow {
-                        unit: s.unit.clone(),
-                        months: [None; 12],
-                        mean: None,
-                        months_scored: 0,
-                    });
+                    rows.push(YearRow { unit: s.unit.clone(), months: [None; 12], mean: None, months_scored: 0 });
                     let last = rows.len() - 1;
                     &mut rows[last]
                 }
@@ -45,8 +40,7 @@ pub fn year_view(months: &[(u32, &[UnitScore])]) -> Vec<YearRow> {
     for row in &mut rows {
         let present: Vec<Decimal> = row.months.iter().flatten().copied().collect();
         row.months_scored = present.len() as u32;
-        row.mean = (!present.is_empty())
-            .then(|| present.iter().sum::<Decimal>() / Decimal::from(present.len()));
+        row.mean = (!present.is_empty()).then(|| present.iter().sum::<Decimal>() / Decimal::from(present.len()));
     }
     rows
 }

@@ -10,21 +10,12 @@ use proptest::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::HashSet;
 
-const MARCH: Period = Period::Month {
-    year: 2026,
-    month: 3,
-};
+const MARCH: Period = Period::Month { year: 2026, month: 3 };
 
 fn rubrics() -> Vec<Rubric> {
-    let fixture =
-        Rubric::from_toml("all-kinds.toml", include_str!("fixtures/all-kinds.toml")).unwrap();
+    let fixture = Rubric::from_toml("all-kinds.toml", include_str!("fixtures/all-kinds.toml")).unwrap();
     let mut list = vec![fixture, xuchang()];
-    if std::path::Path::new(&format!(
-        "{}/../rubrics/chengkou-jxx-2026.toml",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .exists()
-    {
+    if std::path::Path::new(&format!("{}/../rubrics/chengkou-jxx-2026.toml", env!("CARGO_MANIFEST_DIR"))).exists() {
         list.push(chengkou());
     }
     list
@@ -39,12 +30,7 @@ fn frac(x: u32, max: Decimal) -> Decimal {
     (max * Decimal::from(x) / Decimal::from(10000)).round_dp(4)
 }
 
-fn make(
-    r: &Rubric,
-    i: usize,
-    (ri, n, x, b, k): Seed,
-    used: &mut HashSet<(usize, String)>,
-) -> Option<Observation> {
+fn make(r: &Rubric, i: usize, (ri, n, x, b, k): Seed, used: &mut HashSet<(usize, String)>) -> Option<Observation> {
     let idx = ri % r.rules.len();
     let rule = &r.rules[idx];
     let mut f = Facts::default();
@@ -68,13 +54,7 @@ fn make(
         }
         RuleKind::Award { levels } => {
             f.level = Some(levels[k as usize % levels.len()].key.clone());
-            let grades = [
-                None,
-                Some(Grade::Special),
-                Some(Grade::First),
-                Some(Grade::Second),
-                Some(Grade::Third),
-            ];
+            let grades = [None, Some(Grade::Special), Some(Grade::First), Some(Grade::Second), Some(Grade::Third)];
             f.grade = grades[n as usize % grades.len()];
             f.special_prize_awarded = b;
         }
@@ -93,9 +73,7 @@ fn make(
             }
             f.points = Some(frac(x, *max));
         }
-        RuleKind::Bracket { .. } | RuleKind::PerAmount { .. } => {
-            f.amount = Some(frac(x, Decimal::from(20000)))
-        }
+        RuleKind::Bracket { .. } | RuleKind::PerAmount { .. } => f.amount = Some(frac(x, Decimal::from(20000))),
     }
     let mut o = Observation::new(format!("p{i:04}"), rule.code.clone(), f);
     if !rule.halving.is_empty() && b {
@@ -112,27 +90,11 @@ fn make(
 
 fn build(r: &Rubric, seeds: &[Seed]) -> Vec<Observation> {
     let mut used = HashSet::new();
-    seeds
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| make(r, i, *s, &mut used))
-        .collect()
+    seeds.iter().enumerate().filter_map(|(i, s)| make(r, i, *s, &mut used)).collect()
 }
 
 fn seeds() -> impl Strategy<Value = (usize, Vec<Seed>)> {
-    (
-        0usize..3,
-        prop::collection::vec(
-            (
-                any::<usize>(),
-                any::<u32>(),
-                0u32..=10000,
-                any::<bool>(),
-                any::<u8>(),
-            ),
-            0..40,
-        ),
-    )
+    (0usize..3, prop::collection::vec((any::<usize>(), any::<u32>(), 0u32..=10000, any::<bool>(), any::<u8>()), 0..40))
 }
 
 proptest! {

@@ -7,10 +7,7 @@ use common::*;
 use kaohe_engine::explain::{Counted, Cut};
 use kaohe_engine::{Facts, Grade, Observation, Period, Problem, Rubric, UnitResult, score_unit};
 
-const MARCH: Period = Period::Month {
-    year: 2026,
-    month: 3,
-};
+const MARCH: Period = Period::Month { year: 2026, month: 3 };
 
 fn fixture() -> Rubric {
     let text = include_str!("fixtures/all-kinds.toml");
@@ -22,20 +19,11 @@ fn score(obs: &[Observation]) -> UnitResult {
 }
 
 fn indicator(res: &UnitResult, code: &str) -> kaohe_engine::explain::IndicatorLine {
-    res.explanation
-        .as_ref()
-        .unwrap()
-        .indicators
-        .iter()
-        .find(|i| i.code == code)
-        .unwrap()
-        .clone()
+    res.explanation.as_ref().unwrap().indicators.iter().find(|i| i.code == code).unwrap().clone()
 }
 
 fn problem(obs: Observation) -> Problem {
-    score_unit(&fixture(), MARCH, "u", &[obs], false)
-        .unwrap_err()
-        .problem
+    score_unit(&fixture(), MARCH, "u", &[obs], false).unwrap_err().problem
 }
 
 #[test]
@@ -79,35 +67,15 @@ fn veto_zeroes_the_indicator() {
     assert_eq!(line.score, d("0"));
     assert!(matches!(line.cuts.last(), Some(Cut::Veto { .. })));
     // A veto flag that does not hold changes nothing.
-    let no = o.make(
-        "A.1-6",
-        Facts {
-            flag: Some(false),
-            ..Facts::default()
-        },
-    );
+    let no = o.make("A.1-6", Facts { flag: Some(false), ..Facts::default() });
     assert_eq!(indicator(&score(&[no]), "A.1").score, d("5"));
 }
 
 #[test]
 fn baseline_observation_target_and_levels() {
     let mut o = Obs::new();
-    let base = o.make(
-        "A.2-1",
-        Facts {
-            value: Some(d("40")),
-            baseline: Some(d("43.5")),
-            ..Facts::default()
-        },
-    );
-    let sched = o.make(
-        "A.2-2",
-        Facts {
-            value: Some(d("70")),
-            target: Some(d("75")),
-            ..Facts::default()
-        },
-    );
+    let base = o.make("A.2-1", Facts { value: Some(d("40")), baseline: Some(d("43.5")), ..Facts::default() });
+    let sched = o.make("A.2-2", Facts { value: Some(d("70")), target: Some(d("75")), ..Facts::default() });
     let obs = [base, sched, o.level("A.2-3", "last2")];
     // 3.5 → 3 points × 0.5 = 1.5; (75 − 70) × 0.1 = 0.5; 倒数第二 0.5 → 5 − 2.5 = 2.5
     assert_eq!(indicator(&score(&obs), "A.2").score, d("2.5"));
@@ -116,10 +84,7 @@ fn baseline_observation_target_and_levels() {
 #[test]
 fn rating_is_rate_times_weight() {
     let mut o = Obs::new();
-    let obs = [
-        o.rate("A.3-1", "leaders", "90"),
-        o.rate("A.3-1", "schools", "75"),
-    ];
+    let obs = [o.rate("A.3-1", "leaders", "90"), o.rate("A.3-1", "schools", "75")];
     // 6 × 0.9 + 4 × 0.75 = 5.4 + 3 = 8.4
     assert_eq!(indicator(&score(&obs), "A.3").score, d("8.4"));
 }
@@ -127,18 +92,9 @@ fn rating_is_rate_times_weight() {
 #[test]
 fn direct_and_its_limits() {
     let mut o = Obs::new();
-    assert_eq!(
-        indicator(&score(&[o.points("B-1", "62.5")]), "B").score,
-        d("62.5")
-    );
-    assert!(matches!(
-        problem(o.points("B-1", "80.01")),
-        Problem::OutOfRange { .. }
-    ));
-    assert!(matches!(
-        problem(o.points("B-1", "-1")),
-        Problem::OutOfRange { .. }
-    ));
+    assert_eq!(indicator(&score(&[o.points("B-1", "62.5")]), "B").score, d("62.5"));
+    assert!(matches!(problem(o.points("B-1", "80.01")), Problem::OutOfRange { .. }));
+    assert!(matches!(problem(o.points("B-1", "-1")), Problem::OutOfRange { .. }));
     let two = [o.points("B-1", "1"), o.points("B-1", "2")];
     let err = score_unit(&fixture(), MARCH, "u", &two, false).unwrap_err();
     assert!(matches!(err.problem, Problem::Conflict(_)), "{err}");
@@ -177,20 +133,10 @@ fn award_grades_and_their_remapping() {
 #[test]
 fn awards_at_city_level_keep_exact_thirds() {
     let mut o = Obs::new();
-    let f = |g| Facts {
-        level: Some("city".into()),
-        grade: Some(g),
-        ..Facts::default()
-    };
+    let f = |g| Facts { level: Some("city".into()), grade: Some(g), ..Facts::default() };
     // 1 × 2/3 + 1 × 1/3 = 1 exactly when shown (28-digit decimals, display rounding).
-    let res = score(&[
-        o.make("C-1", f(Grade::Second)),
-        o.make("C-1", f(Grade::Third)),
-    ]);
-    assert_eq!(
-        kaohe_engine::num::display(indicator(&res, "C").added),
-        d("1.00")
-    );
+    let res = score(&[o.make("C-1", f(Grade::Second)), o.make("C-1", f(Grade::Third))]);
+    assert_eq!(kaohe_engine::num::display(indicator(&res, "C").added), d("1.00"));
 }
 
 #[test]
@@ -201,13 +147,7 @@ fn halving_only_for_the_reasons_the_rule_allows() {
     // 市级现场会 0.5, 参加单位折半 → 0.25
     assert_eq!(indicator(&score(&[part.clone()]), "C").added, d("0.25"));
     part.halve = Some("下级单位".into());
-    assert!(matches!(
-        problem(part),
-        Problem::Unknown {
-            what: "halving reason",
-            ..
-        }
-    ));
+    assert!(matches!(problem(part), Problem::Unknown { what: "halving reason", .. }));
     let mut person = o.level("C-5", "city");
     person.halve = Some("个人".into());
     // 个人被通报 折半: 1 / 2 = 0.5 penalty
@@ -219,26 +159,15 @@ fn bracket_per_amount_and_clause_cap() {
     let mut o = Obs::new();
     // 2000万 is inside "2000万以内" → 0.4; 4999 → 0.6; 20000 → 1.
     for (amt, pts) in [("2000", "0.4"), ("4999", "0.6"), ("20000", "1")] {
-        assert_eq!(
-            indicator(&score(&[o.amount("C-3a", amt)]), "C").added,
-            d(pts),
-            "{amt}"
-        );
+        assert_eq!(indicator(&score(&[o.amount("C-3a", amt)]), "C").added, d(pts), "{amt}");
     }
     // 每争取5万元加0.2分: 14万 → 2 blocks → 0.4
-    assert_eq!(
-        indicator(&score(&[o.amount("C-3b", "14")]), "C").added,
-        d("0.4")
-    );
+    assert_eq!(indicator(&score(&[o.amount("C-3b", "14")]), "C").added, d("0.4"));
     // 0.6 + 0.4 × 3 (15万) = 1.8 → clause cap 1
     let res = score(&[o.amount("C-3a", "3000"), o.amount("C-3b", "15")]);
     let line = indicator(&res, "C");
     assert_eq!(line.added, d("1"));
-    assert!(
-        line.cuts
-            .iter()
-            .any(|c| matches!(c, Cut::ClauseCap { clause, .. } if clause == "3"))
-    );
+    assert!(line.cuts.iter().any(|c| matches!(c, Cut::ClauseCap { clause, .. } if clause == "3")));
 }
 
 #[test]
@@ -258,11 +187,8 @@ fn group_cap_rule_cap_and_highest_only() {
     let line = indicator(&res, "C");
     assert_eq!(line.added, d("2"));
     assert!(line.cuts.iter().any(|c| matches!(c, Cut::GroupCap { .. })));
-    let sup = line
-        .rules
-        .iter()
-        .flat_map(|r| &r.observations)
-        .filter(|l| matches!(l.counted, Counted::Superseded { .. }));
+    let sup =
+        line.rules.iter().flat_map(|r| &r.observations).filter(|l| matches!(l.counted, Counted::Superseded { .. }));
     assert_eq!(sup.count(), 1);
 }
 
@@ -276,17 +202,7 @@ fn late_documents_move_to_the_next_month() {
     let ex = res.explanation.unwrap();
     assert_eq!(ex.deferred, vec![late.id.clone()]);
     // In April it counts.
-    let april = score_unit(
-        &fixture(),
-        Period::Month {
-            year: 2026,
-            month: 4,
-        },
-        "u",
-        &[late.clone()],
-        false,
-    )
-    .unwrap();
+    let april = score_unit(&fixture(), Period::Month { year: 2026, month: 4 }, "u", &[late.clone()], false).unwrap();
     assert_eq!(april.score.bonus, d("1"));
     // A document within March counts in March.
     late.document_date = chrono::NaiveDate::from_ymd_opt(2026, 3, 31);
@@ -305,13 +221,7 @@ fn bonus_cap_and_penalties_reach_the_total() {
     assert_eq!(res.score.penalty, d("1"));
     // base 10 (A full) + 6 − 1
     assert_eq!(res.score.final_score, d("15"));
-    assert!(
-        res.explanation
-            .unwrap()
-            .cuts
-            .iter()
-            .any(|c| matches!(c, Cut::BonusCap { .. }))
-    );
+    assert!(res.explanation.unwrap().cuts.iter().any(|c| matches!(c, Cut::BonusCap { .. })));
 }
 
 #[test]
@@ -322,41 +232,14 @@ fn bad_input_is_refused_naming_the_rule() {
     assert_eq!(err.rule, "A.1-1");
     assert!(err.to_string().contains("A.1-1"), "{err}");
     assert!(matches!(err.problem, Problem::Negative { .. }));
-    assert!(matches!(
-        problem(o.value("A.1-3", "100.5")),
-        Problem::OutOfRange { fact: "value", .. }
-    ));
-    assert!(matches!(
-        problem(o.rate("A.3-1", "leaders", "101")),
-        Problem::OutOfRange { fact: "rate", .. }
-    ));
-    assert!(matches!(
-        problem(o.level("A.2-3", "last9")),
-        Problem::Unknown { what: "level", .. }
-    ));
-    assert!(matches!(
-        problem(o.rate("A.3-1", "parents", "90")),
-        Problem::Unknown {
-            what: "component",
-            ..
-        }
-    ));
-    assert!(matches!(
-        problem(o.points("A.1-5", "1.5")),
-        Problem::OutOfRange { fact: "points", .. }
-    ));
-    assert!(matches!(
-        problem(o.points("A.1-5", "0.1")),
-        Problem::OutOfRange { .. }
-    ));
-    assert!(matches!(
-        problem(o.count("Z-1", 1)),
-        Problem::UnknownRule { .. }
-    ));
-    assert!(matches!(
-        problem(o.make("A.1-1", Facts::default())),
-        Problem::MissingFact { fact: "count", .. }
-    ));
+    assert!(matches!(problem(o.value("A.1-3", "100.5")), Problem::OutOfRange { fact: "value", .. }));
+    assert!(matches!(problem(o.rate("A.3-1", "leaders", "101")), Problem::OutOfRange { fact: "rate", .. }));
+    assert!(matches!(problem(o.level("A.2-3", "last9")), Problem::Unknown { what: "level", .. }));
+    assert!(matches!(problem(o.rate("A.3-1", "parents", "90")), Problem::Unknown { what: "component", .. }));
+    assert!(matches!(problem(o.points("A.1-5", "1.5")), Problem::OutOfRange { fact: "points", .. }));
+    assert!(matches!(problem(o.points("A.1-5", "0.1")), Problem::OutOfRange { .. }));
+    assert!(matches!(problem(o.count("Z-1", 1)), Problem::UnknownRule { .. }));
+    assert!(matches!(problem(o.make("A.1-1", Facts::default())), Problem::MissingFact { fact: "count", .. }));
 }
 
 #[test]

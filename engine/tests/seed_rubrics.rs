@@ -45,10 +45,7 @@ fn kept_texts(r: &Rubric) -> Vec<(String, String)> {
             out.push((format!("{} note", ind.code), n.clone()));
         }
         for g in &ind.groups {
-            out.push((
-                format!("{} group {} title", ind.code, g.key),
-                g.title.clone(),
-            ));
+            out.push((format!("{} group {} title", ind.code, g.key), g.title.clone()));
             if let Some(t) = &g.text {
                 out.push((format!("{} group {} text", ind.code, g.key), t.clone()));
             }
@@ -94,16 +91,9 @@ fn both_rubrics_load_with_100_base_points() {
 fn assert_verbatim(rubric: &str, seed_name: &str) {
     let r = load(rubric);
     let s = squash(&seed(seed_name));
-    let missing: Vec<String> = kept_texts(&r)
-        .into_iter()
-        .filter(|(_, t)| !s.contains(&squash(t)))
-        .map(|(w, t)| format!("{w}: {t}"))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "{rubric}: not verbatim in {seed_name}:\n{}",
-        missing.join("\n")
-    );
+    let missing: Vec<String> =
+        kept_texts(&r).into_iter().filter(|(_, t)| !s.contains(&squash(t))).map(|(w, t)| format!("{w}: {t}")).collect();
+    assert!(missing.is_empty(), "{rubric}: not verbatim in {seed_name}:\n{}", missing.join("\n"));
 }
 
 #[test]
@@ -167,12 +157,7 @@ const XUCHANG_CLAUSES: &[(&str, usize)] = &[
 
 fn assert_clause_counts(rubric: &str, table: &[(&str, usize)], total: usize) {
     let r = load(rubric);
-    let leaves: Vec<&str> = r
-        .indicators
-        .iter()
-        .filter(|i| i.children.is_empty())
-        .map(|i| i.code.as_str())
-        .collect();
+    let leaves: Vec<&str> = r.indicators.iter().filter(|i| i.children.is_empty()).map(|i| i.code.as_str()).collect();
     let listed: Vec<&str> = table.iter().map(|(c, _)| *c).collect();
     let mut a = leaves.clone();
     let mut b = listed.clone();
@@ -180,9 +165,7 @@ fn assert_clause_counts(rubric: &str, table: &[(&str, usize)], total: usize) {
     b.sort_unstable();
     assert_eq!(a, b, "{rubric}: leaf indicators differ from the table");
     for (code, n) in table {
-        let ind = r
-            .indicator(code)
-            .unwrap_or_else(|| panic!("{rubric}: no indicator {code}"));
+        let ind = r.indicator(code).unwrap_or_else(|| panic!("{rubric}: no indicator {code}"));
         let nos: Vec<&str> = ind.clauses.iter().map(|c| c.no.as_str()).collect();
         assert_eq!(ind.clauses.len(), *n, "{rubric} {code}: clauses {nos:?}");
     }
@@ -281,19 +264,13 @@ fn remove_standalone(text: &str, figure: &str) -> String {
 /// sentence of both seeds has at least one of them, so a clause left out of
 /// the rubric leaves one behind.
 fn markers(rest: &str) -> Vec<char> {
-    ['扣', '加', '每', '分']
-        .into_iter()
-        .filter(|m| rest.contains(*m))
-        .collect()
+    ['扣', '加', '每', '分'].into_iter().filter(|m| rest.contains(*m)).collect()
 }
 
 /// A residue is clean when it holds no scoring marker.
 fn assert_clean(rubric: &str, rest: &str) {
     let bad = markers(rest);
-    assert!(
-        bad.is_empty(),
-        "{rubric}: seed text not covered by the rubric (contains {bad:?}):\n{rest}"
-    );
+    assert!(bad.is_empty(), "{rubric}: seed text not covered by the rubric (contains {bad:?}):\n{rest}");
 }
 
 /// Furniture of the 城口 seed.
@@ -398,10 +375,7 @@ fn xuchang_coverage_catches_each_missing_clause() {
             }
         }
     }
-    assert!(
-        unnoticed.iter().all(|u| u.starts_with("2.")),
-        "clauses whose absence goes unnoticed: {unnoticed:?}"
-    );
+    assert!(unnoticed.iter().all(|u| u.starts_with("2.")), "clauses whose absence goes unnoticed: {unnoticed:?}");
 }
 
 // ------------------------------------------------------------------ machine forms
@@ -414,13 +388,7 @@ fn chengkou_machine_forms() {
     let rule = r.rule("2.1.2-5").expect("rule 2.1.2-5");
     assert_eq!(rule.effect, Effect::Deduct);
     match &rule.kind {
-        RuleKind::Shortfall {
-            points,
-            target,
-            step,
-            proportional,
-            measure,
-        } => {
+        RuleKind::Shortfall { points, target, step, proportional, measure } => {
             assert_eq!(*points, dec!(0.1));
             assert_eq!(*target, Some(dec!(85)));
             assert_eq!(*step, Decimal::ONE);
@@ -434,18 +402,10 @@ fn chengkou_machine_forms() {
     let rule = r.rule("7-1").expect("rule 7-1");
     match &rule.kind {
         RuleKind::Rating { components } => {
-            let w: Vec<(&str, Decimal)> = components
-                .iter()
-                .map(|c| (c.key.as_str(), c.weight))
-                .collect();
+            let w: Vec<(&str, Decimal)> = components.iter().map(|c| (c.key.as_str(), c.weight)).collect();
             assert_eq!(
                 w,
-                vec![
-                    ("leaders", dec!(6)),
-                    ("groups", dec!(4)),
-                    ("inspector", dec!(1)),
-                    ("schools", dec!(4)),
-                ]
+                vec![("leaders", dec!(6)), ("groups", dec!(4)), ("inspector", dec!(1)), ("schools", dec!(4)),]
             );
         }
         k => panic!("7-1 is {}", k.name()),
@@ -453,22 +413,13 @@ fn chengkou_machine_forms() {
 
     // 招商引资: clause cap 1, a bracket and a per-amount rule.
     let ind = r.indicator("8.1").expect("8.1");
-    let clause = ind
-        .clauses
-        .iter()
-        .find(|c| c.no == "4")
-        .expect("8.1 clause 4");
+    let clause = ind.clauses.iter().find(|c| c.no == "4").expect("8.1 clause 4");
     assert_eq!(clause.cap, Some(dec!(1)));
-    let kinds: Vec<&str> = clause
-        .rules
-        .iter()
-        .map(|&i| r.rules[i].kind.name())
-        .collect();
+    let kinds: Vec<&str> = clause.rules.iter().map(|&i| r.rules[i].kind.name()).collect();
     assert_eq!(kinds, vec!["bracket", "per_amount"]);
     match &r.rule("8.1-4a").expect("8.1-4a").kind {
         RuleKind::Bracket { brackets, unit } => {
-            let b: Vec<(Option<Decimal>, Decimal)> =
-                brackets.iter().map(|b| (b.upto, b.points)).collect();
+            let b: Vec<(Option<Decimal>, Decimal)> = brackets.iter().map(|b| (b.upto, b.points)).collect();
             assert_eq!(
                 b,
                 vec![
@@ -483,11 +434,7 @@ fn chengkou_machine_forms() {
         k => panic!("8.1-4a is {}", k.name()),
     }
     match &r.rule("8.1-4b").expect("8.1-4b").kind {
-        RuleKind::PerAmount {
-            block,
-            points,
-            unit,
-        } => {
+        RuleKind::PerAmount { block, points, unit } => {
             assert_eq!((*block, *points), (dec!(5), dec!(0.2)));
             assert_eq!(unit.as_deref(), Some("万元"));
         }
@@ -505,19 +452,11 @@ fn chengkou_machine_forms() {
     // Halving reasons.
     assert_eq!(r.rule("8.1-1").expect("8.1-1").halving, vec!["下级单位"]);
     assert_eq!(r.rule("8.1-2").expect("8.1-2").halving, vec!["参加单位"]);
-    assert_eq!(
-        r.rule("8.2-1(1)").expect("8.2-1(1)").halving,
-        vec!["下级单位", "个人"]
-    );
+    assert_eq!(r.rule("8.2-1(1)").expect("8.2-1(1)").halving, vec!["下级单位", "个人"]);
 
     // 实战运用 has a veto rule.
     let ind = r.indicator("6.2.2").expect("6.2.2");
-    assert!(
-        ind.rules
-            .iter()
-            .any(|&i| matches!(r.rules[i].kind, RuleKind::Veto)),
-        "6.2.2 has no veto rule"
-    );
+    assert!(ind.rules.iter().any(|&i| matches!(r.rules[i].kind, RuleKind::Veto)), "6.2.2 has no veto rule");
 
     // 师德十条禁令: one labelled rule per listed behaviour.
     let ind = r.indicator("4.1").expect("4.1");
@@ -526,12 +465,7 @@ fn chengkou_machine_forms() {
     assert!(c25.rules.iter().all(|&i| r.rules[i].label.is_some()));
 
     // Departments: set on 党建, 数字重庆, 资源管理; inherited below.
-    let dept = |code: &str| {
-        r.indicator(code)
-            .unwrap_or_else(|| panic!("no {code}"))
-            .department
-            .clone()
-    };
+    let dept = |code: &str| r.indicator(code).unwrap_or_else(|| panic!("no {code}")).department.clone();
     assert_eq!(dept("1").as_deref(), Some("秘书科"));
     assert_eq!(dept("6.5").as_deref(), Some("电教中心"));
     assert_eq!(dept("6.2.1").as_deref(), Some("办公室"));

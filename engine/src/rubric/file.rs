@@ -249,15 +249,9 @@ pub enum KindFile {
         points: Decimal,
     },
     /// Points by level (or issuing body) × count.
-    ByLevel {
-        effect: Effect,
-        levels: Vec<LevelFile>,
-    },
+    ByLevel { effect: Effect, levels: Vec<LevelFile> },
     /// By-level points × grade fraction (一等 1, 二等 2/3, 三等 1/3).
-    Award {
-        effect: Effect,
-        levels: Vec<LevelFile>,
-    },
+    Award { effect: Effect, levels: Vec<LevelFile> },
     /// The assessor chooses points inside a range (视影响大小扣0.2—1分).
     Range {
         effect: Effect,

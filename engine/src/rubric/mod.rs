@@ -8,7 +8,7 @@
 pub mod file;
 mod validate;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -56,51 +56,17 @@ pub struct Bracket {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RuleKind {
-    PerCount {
-        points: Decimal,
-        unit: Option<String>,
-    },
-    Shortfall {
-        points: Decimal,
-        target: Option<Decimal>,
-        step: Decimal,
-        proportional: bool,
-        measure: Measure,
-    },
-    ShortfallBaseline {
-        points: Decimal,
-        step: Decimal,
-        proportional: bool,
-        measure: Measure,
-    },
-    Flag {
-        points: Decimal,
-    },
-    ByLevel {
-        levels: Vec<Level>,
-    },
-    Award {
-        levels: Vec<Level>,
-    },
-    Range {
-        min: Decimal,
-        max: Decimal,
-    },
-    Rating {
-        components: Vec<Component>,
-    },
-    Direct {
-        max: Decimal,
-    },
-    Bracket {
-        brackets: Vec<Bracket>,
-        unit: Option<String>,
-    },
-    PerAmount {
-        block: Decimal,
-        points: Decimal,
-        unit: Option<String>,
-    },
+    PerCount { points: Decimal, unit: Option<String> },
+    Shortfall { points: Decimal, target: Option<Decimal>, step: Decimal, proportional: bool, measure: Measure },
+    ShortfallBaseline { points: Decimal, step: Decimal, proportional: bool, measure: Measure },
+    Flag { points: Decimal },
+    ByLevel { levels: Vec<Level> },
+    Award { levels: Vec<Level> },
+    Range { min: Decimal, max: Decimal },
+    Rating { components: Vec<Component> },
+    Direct { max: Decimal },
+    Bracket { brackets: Vec<Bracket>, unit: Option<String> },
+    PerAmount { block: Decimal, points: Decimal, unit: Option<String> },
     Veto,
 }
 
@@ -255,11 +221,6 @@ impl Rubric {
 
     /// Sum of the base sections' max points (should equal `scale` unweighted).
     pub fn base_max(&self) -> Decimal {
-        self.sections
-            .iter()
-            .map(|&s| &self.indicators[s])
-            .filter(|s| s.role == Role::Base)
-            .filter_map(|s| s.max)
-            .sum()
+        self.sections.iter().map(|&s| &self.indicators[s]).filter(|s| s.role == Role::Base).filter_map(|s| s.max).sum()
     }
 }

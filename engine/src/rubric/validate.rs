@@ -1,13 +1,14 @@
 //! Turns a rubric file into a [`Rubric`], refusing it with every problem found.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use rust_decimal::Decimal;
 
 use super::file::{Effect, GroupFile, IndicatorFile, KindFile, Role, RubricFile, RuleFile};
 use super::{
-    Bracket, Clause, Component, Group, Indicator, Level, Rubric, RubricError, RubricErrors, Rule,
-    RuleKind, Start,
+    Bracket, Clause, Component, Group, Indicator, Level, Rubric, RubricError, RubricErrors, Rule, RuleKind, Start,
 };
 
 struct Problems<'a> {
@@ -26,10 +27,7 @@ impl Problems<'_> {
 }
 
 pub(super) fn compile(name: &str, text: &str) -> Result<Rubric, RubricErrors> {
-    let mut p = Problems {
-        file: name,
-        list: Vec::new(),
-    };
+    let mut p = Problems { file: name, list: Vec::new() };
     let file = match parse(text, &mut p) {
         Some(f) => f,
         None => return Err(RubricErrors(p.list)),
@@ -38,13 +36,7 @@ pub(super) fn compile(name: &str, text: &str) -> Result<Rubric, RubricErrors> {
 }
 
 pub(super) fn compile_file(name: &str, file: RubricFile) -> Result<Rubric, RubricErrors> {
-    finish(
-        file,
-        Problems {
-            file: name,
-            list: Vec::new(),
-        },
-    )
+    finish(file, Problems { file: name, list: Vec::new() })
 }
 
 fn finish(file: RubricFile, mut p: Problems) -> Result<Rubric, RubricErrors> {
@@ -71,10 +63,7 @@ fn parse(text: &str, p: &mut Problems) -> Option<RubricFile> {
         None => Vec::new(),
         Some(toml::Value::Array(a)) => a,
         Some(_) => {
-            p.add(
-                None,
-                "`indicator` must be an array of tables ([[indicator]])",
-            );
+            p.add(None, "`indicator` must be an array of tables ([[indicator]])");
             return None;
         }
     };
@@ -111,10 +100,7 @@ fn non_negative(p: &mut Problems, code: &str, what: &str, v: Decimal) {
 
 fn positive(p: &mut Problems, code: &str, what: &str, v: Decimal) {
     if v <= Decimal::ZERO {
-        p.add(
-            Some(code),
-            format!("{what} must be greater than 0 (found {v})"),
-        );
+        p.add(Some(code), format!("{what} must be greater than 0 (found {v})"));
     }
 }
 
@@ -125,7 +111,7 @@ fn build(file: RubricFile, p: &mut Problems) -> Option<Rubric> {
         non_negative(p, "-", "[rubric] bonus_cap", c);
     }
     // Index codes first so parents may be referenced in any order.
-    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut index: HashMap<String, usize> = HashMap::default();
     for (i, ind) in file.indicators.iter().enumerate() {
         if ind.code.trim().is_empty() {
             p.add(None, format!("indicator #{} has an empty code", i + 1));
@@ -163,10 +149,7 @@ fn build(file: RubricFile, p: &mut Problems) -> Option<Rubric> {
                 break;
             }
             if chain.contains(&c) {
-                p.add(
-                    Some(&file.indicators[c].code),
-                    "indicator is its own ancestor (cycle)",
-                );
+                p.add(Some(&file.indicators[c].code), "indicator is its own ancestor (cycle)");
                 return None;
             }
             chain.push(c);
@@ -177,15 +160,11 @@ fn build(file: RubricFile, p: &mut Problems) -> Option<Rubric> {
             order.push(c);
         }
     }
-    let new_pos: HashMap<usize, usize> = order
-        .iter()
-        .enumerate()
-        .map(|(pos, &old)| (old, pos))
-        .collect();
+    let new_pos: HashMap<usize, usize> = order.iter().enumerate().map(|(pos, &old)| (old, pos)).collect();
 
     let mut indicators: Vec<Indicator> = Vec::with_capacity(n);
     let mut rules: Vec<Rule> = Vec::new();
-    let mut rule_index: HashMap<String, usize> = HashMap::new();
+    let mut rule_index: HashMap<String, usize> = HashMap::default();
     let mut sections = Vec::new();
     let mut by_old = file.indicators.into_iter().map(Some).collect::<Vec<_>>();
     for &old in &order {
@@ -202,10 +181,7 @@ fn build(file: RubricFile, p: &mut Problems) -> Option<Rubric> {
             }
         };
         if parent.is_some() && (f.role.is_some() || f.weight.is_some()) {
-            p.add(
-                Some(&f.code),
-                "`role` and `weight` belong on sections (indicators without a parent)",
-            );
+            p.add(Some(&f.code), "`role` and `weight` belong on sections (indicators without a parent)");
         }
         if let Some(m) = f.max {
             non_negative(p, &f.code, "max", m);
@@ -242,11 +218,7 @@ fn build(file: RubricFile, p: &mut Problems) -> Option<Rubric> {
     check_tree(&mut indicators, &rules, p);
     check_sections(&h.scale, &indicators, &sections, p);
 
-    let indicator_index = indicators
-        .iter()
-        .enumerate()
-        .map(|(i, ind)| (ind.code.clone(), i))
-        .collect();
+    let indicator_index = indicators.iter().enumerate().map(|(i, ind)| (ind.code.clone(), i)).collect();
     Some(Rubric {
         code: h.code,
         title: h.title,
@@ -275,12 +247,7 @@ fn build_groups(f: &IndicatorFile, p: &mut Problems) -> Vec<Group> {
             if let Some(c) = g.cap {
                 non_negative(p, &f.code, &format!("cap of group {}", g.key), c);
             }
-            Group {
-                key: g.key.clone(),
-                title: g.title.clone(),
-                text: g.text.clone(),
-                cap: g.cap,
-            }
+            Group { key: g.key.clone(), title: g.title.clone(), text: g.text.clone(), cap: g.cap }
         })
         .collect()
 }
@@ -306,10 +273,7 @@ fn build_clauses(
             Some(k) => {
                 let g = ind.groups.iter().position(|g| &g.key == k);
                 if g.is_none() {
-                    p.add(
-                        Some(&f.code),
-                        format!("clause {} names unknown group `{k}`", c.no),
-                    );
+                    p.add(Some(&f.code), format!("clause {} names unknown group `{k}`", c.no));
                 }
                 g
             }
@@ -320,15 +284,9 @@ fn build_clauses(
         match (c.rules.is_empty(), c.informational) {
             (true, false) => p.add(
                 Some(&f.code),
-                format!(
-                    "clause {} has no rule (mark it `informational = true` if it scores nothing)",
-                    c.no
-                ),
+                format!("clause {} has no rule (mark it `informational = true` if it scores nothing)", c.no),
             ),
-            (false, true) => p.add(
-                Some(&f.code),
-                format!("clause {} is informational but has rules", c.no),
-            ),
+            (false, true) => p.add(Some(&f.code), format!("clause {} is informational but has rules", c.no)),
             _ => {}
         }
         let mut clause = Clause {
@@ -395,31 +353,16 @@ fn letter(i: usize) -> String {
 
 fn levels(p: &mut Problems, ind: &str, code: &str, raw: &[super::file::LevelFile]) -> Vec<Level> {
     if raw.is_empty() {
-        p.add(
-            Some(ind),
-            format!("rule {code}: missing parameter `levels`"),
-        );
+        p.add(Some(ind), format!("rule {code}: missing parameter `levels`"));
     }
     let mut seen = HashSet::new();
     raw.iter()
         .map(|l| {
             if !seen.insert(l.key.clone()) {
-                p.add(
-                    Some(ind),
-                    format!("rule {code}: duplicate level `{}`", l.key),
-                );
+                p.add(Some(ind), format!("rule {code}: duplicate level `{}`", l.key));
             }
-            non_negative(
-                p,
-                ind,
-                &format!("rule {code}: points of level {}", l.key),
-                l.points,
-            );
-            Level {
-                key: l.key.clone(),
-                label: l.label.clone(),
-                points: l.points,
-            }
+            non_negative(p, ind, &format!("rule {code}: points of level {}", l.key), l.points);
+            Level { key: l.key.clone(), label: l.label.clone(), points: l.points }
         })
         .collect()
 }
@@ -431,31 +374,13 @@ fn build_kind(
     ind_max: Option<Decimal>,
     p: &mut Problems,
 ) -> Option<(Effect, RuleKind)> {
-    let pts =
-        |p: &mut Problems, v: Decimal| non_negative(p, ind, &format!("rule {code}: points"), v);
+    let pts = |p: &mut Problems, v: Decimal| non_negative(p, ind, &format!("rule {code}: points"), v);
     Some(match &r.kind {
-        KindFile::PerCount {
-            effect,
-            points,
-            unit,
-        } => {
+        KindFile::PerCount { effect, points, unit } => {
             pts(p, *points);
-            (
-                *effect,
-                RuleKind::PerCount {
-                    points: *points,
-                    unit: unit.clone(),
-                },
-            )
+            (*effect, RuleKind::PerCount { points: *points, unit: unit.clone() })
         }
-        KindFile::Shortfall {
-            effect,
-            points,
-            target,
-            step,
-            proportional,
-            measure,
-        } => {
+        KindFile::Shortfall { effect, points, target, step, proportional, measure } => {
             pts(p, *points);
             positive(p, ind, &format!("rule {code}: step"), *step);
             if let Some(t) = target {
@@ -470,13 +395,7 @@ fn build_kind(
             };
             (*effect, shortfall)
         }
-        KindFile::ShortfallBaseline {
-            effect,
-            points,
-            step,
-            proportional,
-            measure,
-        } => {
+        KindFile::ShortfallBaseline { effect, points, step, proportional, measure } => {
             pts(p, *points);
             positive(p, ind, &format!("rule {code}: step"), *step);
             let kind = RuleKind::ShortfallBaseline {
@@ -491,159 +410,79 @@ fn build_kind(
             pts(p, *points);
             (*effect, RuleKind::Flag { points: *points })
         }
-        KindFile::ByLevel { effect, levels: l } => (
-            *effect,
-            RuleKind::ByLevel {
-                levels: levels(p, ind, code, l),
-            },
-        ),
-        KindFile::Award { effect, levels: l } => (
-            *effect,
-            RuleKind::Award {
-                levels: levels(p, ind, code, l),
-            },
-        ),
+        KindFile::ByLevel { effect, levels: l } => (*effect, RuleKind::ByLevel { levels: levels(p, ind, code, l) }),
+        KindFile::Award { effect, levels: l } => (*effect, RuleKind::Award { levels: levels(p, ind, code, l) }),
         KindFile::Range { effect, min, max } => {
             non_negative(p, ind, &format!("rule {code}: min"), *min);
             if min > max {
-                p.add(
-                    Some(ind),
-                    format!("rule {code}: range min {min} is above max {max}"),
-                );
+                p.add(Some(ind), format!("rule {code}: range min {min} is above max {max}"));
             }
-            (
-                *effect,
-                RuleKind::Range {
-                    min: *min,
-                    max: *max,
-                },
-            )
+            (*effect, RuleKind::Range { min: *min, max: *max })
         }
         KindFile::Rating { components } => {
             if components.is_empty() {
-                p.add(
-                    Some(ind),
-                    format!("rule {code}: missing parameter `components`"),
-                );
+                p.add(Some(ind), format!("rule {code}: missing parameter `components`"));
             }
             let mut seen = HashSet::new();
             let comps: Vec<Component> = components
                 .iter()
                 .map(|c| {
                     if !seen.insert(c.key.clone()) {
-                        p.add(
-                            Some(ind),
-                            format!("rule {code}: duplicate component `{}`", c.key),
-                        );
+                        p.add(Some(ind), format!("rule {code}: duplicate component `{}`", c.key));
                     }
-                    non_negative(
-                        p,
-                        ind,
-                        &format!("rule {code}: weight of {}", c.key),
-                        c.weight,
-                    );
-                    Component {
-                        key: c.key.clone(),
-                        label: c.label.clone(),
-                        weight: c.weight,
-                    }
+                    non_negative(p, ind, &format!("rule {code}: weight of {}", c.key), c.weight);
+                    Component { key: c.key.clone(), label: c.label.clone(), weight: c.weight }
                 })
                 .collect();
             let total: Decimal = comps.iter().map(|c| c.weight).sum();
             if let Some(m) = ind_max
                 && total != m
             {
-                p.add(
-                    Some(ind),
-                    format!("rule {code}: component weights sum to {total}, indicator max is {m}"),
-                );
+                p.add(Some(ind), format!("rule {code}: component weights sum to {total}, indicator max is {m}"));
             }
             (Effect::Add, RuleKind::Rating { components: comps })
         }
         KindFile::Direct { max } => {
             let m = match (max, ind_max) {
                 (Some(m), Some(im)) if *m > im => {
-                    p.add(
-                        Some(ind),
-                        format!("rule {code}: direct max {m} is above the indicator max {im}"),
-                    );
+                    p.add(Some(ind), format!("rule {code}: direct max {m} is above the indicator max {im}"));
                     *m
                 }
                 (Some(m), _) => *m,
                 (None, Some(im)) => im,
                 (None, None) => {
-                    p.add(
-                        Some(ind),
-                        format!("rule {code}: missing parameter `max` (the indicator has none)"),
-                    );
+                    p.add(Some(ind), format!("rule {code}: missing parameter `max` (the indicator has none)"));
                     Decimal::ZERO
                 }
             };
             non_negative(p, ind, &format!("rule {code}: max"), m);
             (Effect::Add, RuleKind::Direct { max: m })
         }
-        KindFile::Bracket {
-            effect,
-            brackets,
-            unit,
-        } => {
+        KindFile::Bracket { effect, brackets, unit } => {
             if brackets.is_empty() {
-                p.add(
-                    Some(ind),
-                    format!("rule {code}: missing parameter `brackets`"),
-                );
+                p.add(Some(ind), format!("rule {code}: missing parameter `brackets`"));
             }
             let mut prev: Option<Decimal> = None;
             for (i, b) in brackets.iter().enumerate() {
                 pts(p, b.points);
                 match (b.upto, i + 1 == brackets.len()) {
-                    (None, false) => p.add(
-                        Some(ind),
-                        format!("rule {code}: only the last bracket may omit `upto`"),
-                    ),
+                    (None, false) => p.add(Some(ind), format!("rule {code}: only the last bracket may omit `upto`")),
                     (Some(u), _) => {
                         if prev.is_some_and(|pv| u <= pv) {
-                            p.add(
-                                Some(ind),
-                                format!("rule {code}: brackets must rise (upto {u})"),
-                            );
+                            p.add(Some(ind), format!("rule {code}: brackets must rise (upto {u})"));
                         }
                         prev = Some(u);
                     }
                     (None, true) => {}
                 }
             }
-            let list = brackets
-                .iter()
-                .map(|b| Bracket {
-                    upto: b.upto,
-                    points: b.points,
-                })
-                .collect();
-            (
-                *effect,
-                RuleKind::Bracket {
-                    brackets: list,
-                    unit: unit.clone(),
-                },
-            )
+            let list = brackets.iter().map(|b| Bracket { upto: b.upto, points: b.points }).collect();
+            (*effect, RuleKind::Bracket { brackets: list, unit: unit.clone() })
         }
-        KindFile::PerAmount {
-            effect,
-            block,
-            points,
-            unit,
-        } => {
+        KindFile::PerAmount { effect, block, points, unit } => {
             pts(p, *points);
             positive(p, ind, &format!("rule {code}: block"), *block);
-            (
-                *effect,
-                RuleKind::PerAmount {
-                    block: *block,
-                    points: *points,
-                    unit: unit.clone(),
-                },
-            )
+            (*effect, RuleKind::PerAmount { block: *block, points: *points, unit: unit.clone() })
         }
         KindFile::Veto => (Effect::Deduct, RuleKind::Veto),
     })
@@ -657,10 +496,7 @@ fn check_tree(indicators: &mut [Indicator], rules: &[Rule], p: &mut Problems) {
         let code = ind.code.clone();
         let has_children = !ind.children.is_empty();
         if has_children && !ind.clauses.is_empty() {
-            p.add(
-                Some(&code),
-                "an indicator has either children or clauses, not both",
-            );
+            p.add(Some(&code), "an indicator has either children or clauses, not both");
         }
         if !has_children && ind.clauses.is_empty() {
             p.add(Some(&code), "a leaf indicator needs at least one clause");
@@ -672,15 +508,11 @@ fn check_tree(indicators: &mut [Indicator], rules: &[Rule], p: &mut Problems) {
             && ind.role == Role::Base
             && let Some(m) = ind.max
         {
-            let kids: Vec<Option<Decimal>> =
-                ind.children.iter().map(|&c| indicators[c].max).collect();
+            let kids: Vec<Option<Decimal>> = ind.children.iter().map(|&c| indicators[c].max).collect();
             if kids.iter().all(Option::is_some) {
                 let sum: Decimal = kids.iter().flatten().sum();
                 if sum != m {
-                    p.add(
-                        Some(&code),
-                        format!("children's points sum to {sum}, not to the indicator's {m}"),
-                    );
+                    p.add(Some(&code), format!("children's points sum to {sum}, not to the indicator's {m}"));
                 }
             }
         }
@@ -692,31 +524,17 @@ fn check_tree(indicators: &mut [Indicator], rules: &[Rule], p: &mut Problems) {
             p.add(Some(&code), format!("max {m} is above the parent's {pm}"));
         }
         let adds = ind.rules.iter().any(|&r| rules[r].effect == Effect::Add);
-        let deducts = ind
-            .rules
-            .iter()
-            .any(|&r| rules[r].effect == Effect::Deduct && rules[r].kind != RuleKind::Veto);
+        let deducts = ind.rules.iter().any(|&r| rules[r].effect == Effect::Deduct && rules[r].kind != RuleKind::Veto);
         if ind.role == Role::Base && adds && deducts {
-            p.add(
-                Some(&code),
-                "a base indicator cannot mix deductions with awarded points",
-            );
+            p.add(Some(&code), "a base indicator cannot mix deductions with awarded points");
         }
-        let start = if ind.role == Role::Base && !adds {
-            Start::Max
-        } else {
-            Start::Zero
-        };
+        let start = if ind.role == Role::Base && !adds { Start::Max } else { Start::Zero };
         indicators[i].start = start;
     }
 }
 
 fn check_sections(scale: &Decimal, indicators: &[Indicator], sections: &[usize], p: &mut Problems) {
-    let base: Vec<&Indicator> = sections
-        .iter()
-        .map(|&s| &indicators[s])
-        .filter(|s| s.role == Role::Base)
-        .collect();
+    let base: Vec<&Indicator> = sections.iter().map(|&s| &indicators[s]).filter(|s| s.role == Role::Base).collect();
     let weighted = base.iter().filter(|s| s.weight.is_some()).count();
     if weighted > 0 && weighted < base.len() {
         p.add(None, "either every base section has a `weight` or none has");
@@ -729,10 +547,7 @@ fn check_sections(scale: &Decimal, indicators: &[Indicator], sections: &[usize],
     } else {
         let total: Decimal = base.iter().filter_map(|s| s.max).sum();
         if &total != scale {
-            p.add(
-                None,
-                format!("base sections sum to {total} points, the scale is {scale}"),
-            );
+            p.add(None, format!("base sections sum to {total} points, the scale is {scale}"));
         }
     }
 }

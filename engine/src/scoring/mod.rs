@@ -20,8 +20,7 @@ use rust_decimal::Decimal;
 
 use crate::error::{Problem, ScoreError};
 use crate::explain::{
-    Counted, Cut, Explanation, IndicatorLine, ObservationLine, RuleLine, SectionScore, UnitResult,
-    UnitScore,
+    Counted, Cut, Explanation, IndicatorLine, ObservationLine, RuleLine, SectionScore, UnitResult, UnitScore,
 };
 use crate::observation::Observation;
 use crate::period::Period;
@@ -46,35 +45,17 @@ pub fn score_unit(
 }
 
 /// Scores every unit of a run (totals only, no explanation), in input order.
-pub fn score_units(
-    rubric: &Rubric,
-    period: Period,
-    units: &[UnitObservations],
-) -> Result<Vec<UnitScore>, ScoreError> {
+pub fn score_units(rubric: &Rubric, period: Period, units: &[UnitObservations]) -> Result<Vec<UnitScore>, ScoreError> {
     let mut scorer = Scorer::new(rubric, period);
-    units
-        .iter()
-        .map(|u| {
-            scorer
-                .unit(&u.unit, &u.observations, false)
-                .map(|r| r.score)
-        })
-        .collect()
+    units.iter().map(|u| scorer.unit(&u.unit, &u.observations, false).map(|r| r.score)).collect()
 }
 
 /// Checks an observation against the rubric without scoring a unit: the rule
 /// exists and its facts are valid for the rule's kind.
 pub fn check_observation(rubric: &Rubric, observation: &Observation) -> Result<(), ScoreError> {
-    let err = |problem| ScoreError {
-        observation: observation.id.clone(),
-        rule: observation.rule.clone(),
-        problem,
-    };
-    let rule = rubric.rule(&observation.rule).ok_or_else(|| {
-        err(Problem::UnknownRule {
-            version: rubric.version.clone(),
-        })
-    })?;
+    let err = |problem| ScoreError { observation: observation.id.clone(), rule: observation.rule.clone(), problem };
+    let rule =
+        rubric.rule(&observation.rule).ok_or_else(|| err(Problem::UnknownRule { version: rubric.version.clone() }))?;
     rules::worth(&rule.kind, &observation.facts, false).map_err(err)?;
     check_halving(rule, observation).map_err(err)
 }
@@ -84,11 +65,7 @@ fn check_halving(rule: &crate::rubric::Rule, o: &Observation) -> Result<(), Prob
         Some(h) if !rule.halving.contains(h) => Err(Problem::Unknown {
             what: "halving reason",
             given: h.clone(),
-            known: if rule.halving.is_empty() {
-                "(this rule is never halved)".into()
-            } else {
-                rule.halving.join(", ")
-            },
+            known: if rule.halving.is_empty() { "(this rule is never halved)".into() } else { rule.halving.join(", ") },
         }),
         _ => Ok(()),
     }
@@ -131,12 +108,7 @@ impl<'r> Scorer<'r> {
         }
     }
 
-    fn unit(
-        &mut self,
-        unit: &str,
-        observations: &[Observation],
-        explain: bool,
-    ) -> Result<UnitResult, ScoreError> {
+    fn unit(&mut self, unit: &str, observations: &[Observation], explain: bool) -> Result<UnitResult, ScoreError> {
         let mut evals = self.evaluate(observations, explain)?;
         self.highest_only(&mut evals);
         self.rule_sum.fill(Decimal::ZERO);
@@ -180,25 +152,17 @@ impl<'r> Scorer<'r> {
     }
 
     /// Step 1: worth of each observation, halving and deferral.
-    fn evaluate<'o>(
-        &self,
-        observations: &'o [Observation],
-        explain: bool,
-    ) -> Result<Vec<Eval<'o>>, ScoreError> {
+    fn evaluate<'o>(&self, observations: &'o [Observation], explain: bool) -> Result<Vec<Eval<'o>>, ScoreError> {
         let period_end = self.period.last_day();
-        let mut seen_single: HashMap<(usize, Option<&str>), &str> = HashMap::new();
+        // Few per unit: a vector beats a hash map here.
+        let mut seen_single: Vec<((usize, Option<&str>), &str)> = Vec::new();
         let mut evals = Vec::with_capacity(observations.len());
         for o in observations {
-            let err = |problem| ScoreError {
-                observation: o.id.clone(),
-                rule: o.rule.clone(),
-                problem,
-            };
-            let ri = self.rubric.rule_index(&o.rule).ok_or_else(|| {
-                err(Problem::UnknownRule {
-                    version: self.rubric.version.clone(),
-                })
-            })?;
+            let err = |problem| ScoreError { observation: o.id.clone(), rule: o.rule.clone(), problem };
+            let ri = self
+                .rubric
+                .rule_index(&o.rule)
+                .ok_or_else(|| err(Problem::UnknownRule { version: self.rubric.version.clone() }))?;
             let rule = &self.rubric.rules[ri];
             let w = rules::worth(&rule.kind, &o.facts, explain).map_err(err)?;
             check_halving(rule, o).map_err(err)?;
@@ -209,26 +173,22 @@ impl<'r> Scorer<'r> {
                 _ => None,
             };
             if let Some(key) = single
-                && let Some(first) = seen_single.insert(key, &o.id)
+                && let Some(&(_, first)) = seen_single.iter().find(|(k, _)| *k == key)
             {
                 return Err(err(Problem::Conflict(format!(
                     "observation {first} already gives this {}; correct it instead of adding another",
-                    if key.1.is_some() {
-                        "rating component"
-                    } else {
-                        "direct score"
-                    }
+                    if key.1.is_some() { "rating component" } else { "direct score" }
                 ))));
+            }
+            if let Some(key) = single {
+                seen_single.push((key, &o.id));
             }
             let mut amount = w.amount;
             let mut formula = w.formula;
             if o.halve.is_some() {
                 amount /= Decimal::TWO;
                 if explain {
-                    formula = format!(
-                        "{formula}，{}折半 = {amount}",
-                        o.halve.as_deref().unwrap_or_default()
-                    );
+                    formula = format!("{formula}，{}折半 = {amount}", o.halve.as_deref().unwrap_or_default());
                 }
             }
             let mut counted = Counted::Counted;
@@ -236,19 +196,10 @@ impl<'r> Scorer<'r> {
                 && let Some(d) = o.document_date
                 && d > period_end
             {
-                counted = Counted::Deferred {
-                    to: self.period.containing(d),
-                };
+                counted = Counted::Deferred { to: self.period.containing(d) };
                 amount = Decimal::ZERO;
             }
-            evals.push(Eval {
-                obs: o,
-                rule: ri,
-                amount,
-                veto: w.veto,
-                counted,
-                formula,
-            });
+            evals.push(Eval { obs: o, rule: ri, amount, veto: w.veto, counted, formula });
         }
         Ok(evals)
     }
@@ -260,9 +211,7 @@ impl<'r> Scorer<'r> {
         let mut best: HashMap<(usize, &str), usize> = HashMap::new();
         for (i, e) in evals.iter().enumerate() {
             let rule = &self.rubric.rules[e.rule];
-            let (true, Some(work), Counted::Counted) =
-                (rule.highest_only, e.obs.work.as_deref(), &e.counted)
-            else {
+            let (true, Some(work), Counted::Counted) = (rule.highest_only, e.obs.work.as_deref(), &e.counted) else {
                 continue;
             };
             let key = (rule.indicator, work);
@@ -278,10 +227,8 @@ impl<'r> Scorer<'r> {
         if best.is_empty() {
             return;
         }
-        let winners: HashMap<(usize, &str), (usize, String)> = best
-            .into_iter()
-            .map(|(k, i)| (k, (i, evals[i].obs.id.clone())))
-            .collect();
+        let winners: HashMap<(usize, &str), (usize, String)> =
+            best.into_iter().map(|(k, i)| (k, (i, evals[i].obs.id.clone()))).collect();
         for (i, e) in evals.iter_mut().enumerate() {
             let rule = &self.rubric.rules[e.rule];
             let (true, Some(work)) = (rule.highest_only, e.obs.work.as_deref()) else {
@@ -319,12 +266,7 @@ impl<'r> Scorer<'r> {
                     let amount = cap(before, rule.cap);
                     if explain && amount != before {
                         let limit = rule.cap.unwrap_or_default();
-                        cuts.push(Cut::RuleCap {
-                            rule: rule.code.clone(),
-                            limit,
-                            before,
-                            after: amount,
-                        });
+                        cuts.push(Cut::RuleCap { rule: rule.code.clone(), limit, before, after: amount });
                     }
                     match rule.effect {
                         Effect::Add => ca += amount,
@@ -338,13 +280,7 @@ impl<'r> Scorer<'r> {
                     let capped = cap(*sum, c.cap);
                     if explain && capped != *sum {
                         let limit = c.cap.unwrap_or_default();
-                        cuts.push(Cut::ClauseCap {
-                            clause: c.no.clone(),
-                            effect,
-                            limit,
-                            before: *sum,
-                            after: capped,
-                        });
+                        cuts.push(Cut::ClauseCap { clause: c.no.clone(), effect, limit, before: *sum, after: capped });
                     }
                     *sum = capped;
                 }
@@ -360,19 +296,11 @@ impl<'r> Scorer<'r> {
                 }
             }
             for (g, (ga, gd)) in ind.groups.iter().zip(group_sums) {
-                for (effect, sum, total) in
-                    [(Effect::Add, ga, &mut add), (Effect::Deduct, gd, &mut ded)]
-                {
+                for (effect, sum, total) in [(Effect::Add, ga, &mut add), (Effect::Deduct, gd, &mut ded)] {
                     let capped = cap(sum, g.cap);
                     if explain && capped != sum {
                         let limit = g.cap.unwrap_or_default();
-                        cuts.push(Cut::GroupCap {
-                            group: g.key.clone(),
-                            effect,
-                            limit,
-                            before: sum,
-                            after: capped,
-                        });
+                        cuts.push(Cut::GroupCap { group: g.key.clone(), effect, limit, before: sum, after: capped });
                     }
                     *total += capped;
                 }
@@ -396,27 +324,17 @@ impl<'r> Scorer<'r> {
                 if score < Decimal::ZERO {
                     score = Decimal::ZERO;
                     if explain {
-                        cuts.push(Cut::Floor {
-                            before: raw,
-                            after: score,
-                        });
+                        cuts.push(Cut::Floor { before: raw, after: score });
                     }
                 } else if score > max {
                     score = max;
                     if explain {
-                        cuts.push(Cut::Ceiling {
-                            limit: max,
-                            before: raw,
-                            after: score,
-                        });
+                        cuts.push(Cut::Ceiling { limit: max, before: raw, after: score });
                     }
                 }
                 if let Some(rule) = veto {
                     if explain {
-                        cuts.push(Cut::Veto {
-                            rule,
-                            before: score,
-                        });
+                        cuts.push(Cut::Veto { rule, before: score });
                     }
                     score = Decimal::ZERO;
                 }
@@ -425,11 +343,7 @@ impl<'r> Scorer<'r> {
             Role::Adjust => {
                 let capped = cap(add, ind.max);
                 if explain && capped != add {
-                    cuts.push(Cut::BonusLimit {
-                        limit: ind.max.unwrap_or_default(),
-                        before: add,
-                        after: capped,
-                    });
+                    cuts.push(Cut::BonusLimit { limit: ind.max.unwrap_or_default(), before: add, after: capped });
                 }
                 add = capped;
                 (add - ded, add - ded)
@@ -455,13 +369,7 @@ impl<'r> Scorer<'r> {
         })
     }
 
-    fn rule_line(
-        &self,
-        r: usize,
-        before: Decimal,
-        amount: Decimal,
-        evals: &[Eval<'_>],
-    ) -> RuleLine {
+    fn rule_line(&self, r: usize, before: Decimal, amount: Decimal, evals: &[Eval<'_>]) -> RuleLine {
         let rule = &self.rubric.rules[r];
         let clause = self.rubric.clause_of(rule);
         let mut observations: Vec<ObservationLine> = evals
@@ -503,9 +411,7 @@ impl<'r> Scorer<'r> {
                 Role::Base => {
                     let weighted = match (ind.weight, ind.max) {
                         // Multiply before dividing: exact whenever weight × scale = max.
-                        (Some(w), Some(m)) if !m.is_zero() => {
-                            score * w * r.scale / (m * Decimal::ONE_HUNDRED)
-                        }
+                        (Some(w), Some(m)) if !m.is_zero() => score * w * r.scale / (m * Decimal::ONE_HUNDRED),
                         (Some(_), _) => Decimal::ZERO,
                         (None, _) => score,
                     };
@@ -533,11 +439,7 @@ impl<'r> Scorer<'r> {
             && bonus > c
         {
             bonus = c;
-            cuts.push(Cut::BonusCap {
-                limit: c,
-                before: bonus_before_cap,
-                after: bonus,
-            });
+            cuts.push(Cut::BonusCap { limit: c, before: bonus_before_cap, after: bonus });
         }
         let score = UnitScore {
             unit: unit.to_string(),

@@ -39,73 +39,30 @@ impl Obs {
     }
 
     pub fn count(&mut self, rule: &str, n: i64) -> Observation {
-        self.make(
-            rule,
-            Facts {
-                count: Some(n),
-                ..Facts::default()
-            },
-        )
+        self.make(rule, Facts { count: Some(n), ..Facts::default() })
     }
 
     pub fn value(&mut self, rule: &str, v: &str) -> Observation {
-        self.make(
-            rule,
-            Facts {
-                value: Some(d(v)),
-                ..Facts::default()
-            },
-        )
+        self.make(rule, Facts { value: Some(d(v)), ..Facts::default() })
     }
 
     pub fn flag(&mut self, rule: &str) -> Observation {
-        self.make(
-            rule,
-            Facts {
-                flag: Some(true),
-                ..Facts::default()
-            },
-        )
+        self.make(rule, Facts { flag: Some(true), ..Facts::default() })
     }
 
     pub fn level(&mut self, rule: &str, level: &str) -> Observation {
-        self.make(
-            rule,
-            Facts {
-                level: Some(level.into()),
-                ..Facts::default()
-            },
-        )
+        self.make(rule, Facts { level: Some(level.into()), ..Facts::default() })
     }
 
     pub fn points(&mut self, rule: &str, p: &str) -> Observation {
-        self.make(
-            rule,
-            Facts {
-                points: Some(d(p)),
-                ..Facts::default()
-            },
-        )
+        self.make(rule, Facts { points: Some(d(p)), ..Facts::default() })
     }
 
     pub fn rate(&mut self, rule: &str, component: &str, rate: &str) -> Observation {
-        self.make(
-            rule,
-            Facts {
-                component: Some(component.into()),
-                rate: Some(d(rate)),
-                ..Facts::default()
-            },
-        )
+        self.make(rule, Facts { component: Some(component.into()), rate: Some(d(rate)), ..Facts::default() })
     }
 
     pub fn amount(&mut self, rule: &str, a: &str) -> Observation {
-        self.make(
-            rule,
-            Facts {
-                amount: Some(d(a)),
-                ..Facts::default()
-            },
-        )
+        self.make(rule, Facts { amount: Some(d(a)), ..Facts::default() })
     }
 }
