@@ -1,0 +1,395 @@
+//! kaohe-gate: bounds a GraphQL document before async-graphql sees it.
+//!
+//! async-graphql 7 validates a document by walking every fragment spread, so a
+//! sub-kilobyte document whose fragments each spread the next one twice costs
+//! time exponential in its depth, and its limits are checked only after that
+//! walk (see SECURITY-NOTES.md). Here every fragment is summarised once
+//! (memoised), so the expanded size of any document is known in time linear in
+//! its length, and a document over a limit is refused in microseconds.
+//!
+//! Order of checks: byte length, raw bracket nesting (before parsing, so the
+//! parser's own recursion is bounded), syntax, then per operation and per
+//! fragment: fragment cycles, expanded fields, aliases, directives, depth and
+//! cost (a field with `first`/`last` multiplies the cost of its selection).
+
+use std::collections::HashMap;
+
+use async_graphql_parser::types::{ExecutableDocument, OperationType, SelectionSet};
+use async_graphql_parser::{Positioned, parse_query};
+use async_graphql_value::{Name, Value};
+
+/// Limits a document must stay within. Defaults are documented in README.md.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Document length in bytes.
+    pub max_bytes: usize,
+    /// Brackets `{ ( [` open at once in the raw text.
+    pub max_nesting: usize,
+    /// Fields after expanding every fragment spread.
+    pub max_fields: u64,
+    /// Aliased fields after expansion.
+    pub max_aliases: u64,
+    /// Directives after expansion.
+    pub max_directives: u64,
+    /// Selection depth after expansion.
+    pub max_depth: u64,
+    /// Cost: 1 per field, a field's selection multiplied by its `first`/`last`.
+    pub max_cost: u64,
+    /// Page size assumed when `first`/`last` is not a usable number.
+    pub default_page: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bytes: 16 * 1024,
+            max_nesting: 32,
+            max_fields: 1_000,
+            max_aliases: 30,
+            max_directives: 30,
+            max_depth: 12,
+            max_cost: 25_000,
+            default_page: 100,
+        }
+    }
+}
+
+/// Why a document was refused. `code()` is the stable `extensions.code`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GateError {
+    #[error("the query is {bytes} bytes; the limit is {limit}")]
+    TooLarge { bytes: usize, limit: usize },
+    #[error("the query nests {nesting} levels of brackets; the limit is {limit}")]
+    TooNested { nesting: usize, limit: usize },
+    #[error("the query selects {depth} levels deep; the limit is {limit}")]
+    TooDeep { depth: u64, limit: u64 },
+    #[error("the query expands to {fields} fields; the limit is {limit}")]
+    TooManyFields { fields: u64, limit: u64 },
+    #[error("the query costs {cost} points; the limit is {limit}")]
+    TooCostly { cost: u64, limit: u64 },
+    #[error("the query uses {aliases} aliases; the limit is {limit}")]
+    TooManyAliases { aliases: u64, limit: u64 },
+    #[error("the query uses {directives} directives; the limit is {limit}")]
+    TooManyDirectives { directives: u64, limit: u64 },
+    #[error("fragment `{0}` spreads itself")]
+    FragmentCycle(String),
+    #[error("unknown fragment `{0}`")]
+    UnknownFragment(String),
+    #[error("unknown operation `{0}`")]
+    UnknownOperation(String),
+    #[error("the document has several operations; name the one to run")]
+    OperationNameRequired,
+    #[error("syntax error: {0}")]
+    Syntax(String),
+}
+
+impl GateError {
+    /// The stable error code clients see in `extensions.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            GateError::TooLarge { .. } => "QUERY_TOO_LARGE",
+            GateError::TooNested { .. }
+            | GateError::TooDeep { .. }
+            | GateError::TooManyFields { .. }
+            | GateError::TooCostly { .. }
+            | GateError::TooManyAliases { .. }
+            | GateError::TooManyDirectives { .. }
+            | GateError::FragmentCycle(_) => "QUERY_TOO_COMPLEX",
+            GateError::UnknownFragment(_)
+            | GateError::UnknownOperation(_)
+            | GateError::OperationNameRequired
+            | GateError::Syntax(_) => "GRAPHQL_PARSE_FAILED",
+        }
+    }
+}
+
+/// Kind of the operation that will run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Query,
+    Mutation,
+    Subscription,
+}
+
+/// What the gate learnt about the operation that will run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Analysis {
+    pub kind: Kind,
+    pub fields: u64,
+    pub aliases: u64,
+    pub directives: u64,
+    pub depth: u64,
+    /// The cost charged against the caller's budget.
+    pub cost: u64,
+    /// `login` fields selected (each counts as one login attempt).
+    pub logins: u64,
+}
+
+/// Checks a document against the limits; `variables` resolves `first: $n`.
+/// Equivalent to [`prescan`], parsing, then [`analyze`].
+pub fn check(
+    document: &str,
+    operation: Option<&str>,
+    variables: Option<&serde_json::Value>,
+    limits: &Limits,
+) -> Result<Analysis, GateError> {
+    prescan(document, limits)?;
+    let doc = parse_query(document).map_err(|e| GateError::Syntax(e.to_string()))?;
+    analyze(&doc, operation, variables, limits)
+}
+
+/// Checks the raw text before it is parsed: length, bracket nesting, and the
+/// aliases and directives written in it (expansion can only add to those).
+/// Linear in the length, a few nanoseconds a byte.
+pub fn prescan(document: &str, limits: &Limits) -> Result<(), GateError> {
+    if document.len() > limits.max_bytes {
+        return Err(GateError::TooLarge { bytes: document.len(), limit: limits.max_bytes });
+    }
+    let raw = scan(document, limits.max_nesting);
+    if raw.nesting > limits.max_nesting {
+        return Err(GateError::TooNested { nesting: raw.nesting, limit: limits.max_nesting });
+    }
+    if raw.aliases > limits.max_aliases {
+        return Err(GateError::TooManyAliases { aliases: raw.aliases, limit: limits.max_aliases });
+    }
+    if raw.directives > limits.max_directives {
+        return Err(GateError::TooManyDirectives { directives: raw.directives, limit: limits.max_directives });
+    }
+    Ok(())
+}
+
+/// Checks a parsed document: every fragment and operation is expanded once
+/// (memoised) and bounded; returns the figures of the operation that will run.
+pub fn analyze(
+    doc: &ExecutableDocument,
+    operation: Option<&str>,
+    variables: Option<&serde_json::Value>,
+    limits: &Limits,
+) -> Result<Analysis, GateError> {
+    let mut walker = Walker { doc, variables, limits, memo: HashMap::new() };
+    // Every fragment is bounded, used or not: validation visits them all.
+    for name in doc.fragments.keys() {
+        let s = walker.fragment(name)?;
+        walker.bounded(&s)?;
+    }
+    let mut chosen = None;
+    let mut count = 0usize;
+    for (name, op) in doc.operations.iter() {
+        count += 1;
+        let mut s = walker.set(&op.node.selection_set.node)?;
+        s.directives = s.directives.saturating_add(op.node.directives.len() as u64);
+        walker.bounded(&s)?;
+        let wanted = match (operation, name) {
+            (Some(want), Some(n)) => want == n.as_str(),
+            (None, _) => true,
+            (Some(_), None) => false,
+        };
+        if wanted {
+            chosen = Some((op.node.ty, s));
+        }
+    }
+    let (ty, s) = match (chosen, operation) {
+        (Some(_), None) if count > 1 => return Err(GateError::OperationNameRequired),
+        (Some(c), _) => c,
+        (None, Some(name)) => return Err(GateError::UnknownOperation(name.to_string())),
+        (None, None) => return Err(GateError::Syntax("the document has no operation".into())),
+    };
+    let kind = match ty {
+        OperationType::Query => Kind::Query,
+        OperationType::Mutation => Kind::Mutation,
+        OperationType::Subscription => Kind::Subscription,
+    };
+    Ok(Analysis {
+        kind,
+        fields: s.fields,
+        aliases: s.aliases,
+        directives: s.directives,
+        depth: s.depth,
+        cost: s.cost,
+        logins: s.logins,
+    })
+}
+
+/// What the raw text shows before parsing.
+struct Raw {
+    nesting: usize,
+    /// `:` outside parentheses: in a selection set that is always an alias.
+    aliases: u64,
+    /// `@` outside strings: a directive.
+    directives: u64,
+}
+
+/// One pass over the bytes, skipping strings and comments; stops early once
+/// the nesting is past `stop` (it is then only known to exceed it).
+fn scan(text: &str, stop: usize) -> Raw {
+    let b = text.as_bytes();
+    let mut raw = Raw { nesting: 0, aliases: 0, directives: 0 };
+    let (mut depth, mut parens, mut i) = (0usize, 0usize, 0usize);
+    while i < b.len() {
+        match b[i] {
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' if b[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < b.len() && !b[i..].starts_with(b"\"\"\"") {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 2;
+            }
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            open @ (b'{' | b'(' | b'[') => {
+                depth += 1;
+                parens += usize::from(open == b'(');
+                raw.nesting = raw.nesting.max(depth);
+                if raw.nesting > stop {
+                    return raw;
+                }
+            }
+            close @ (b'}' | b')' | b']') => {
+                depth = depth.saturating_sub(1);
+                if close == b')' {
+                    parens = parens.saturating_sub(1);
+                }
+            }
+            b':' if parens == 0 => raw.aliases += 1,
+            b'@' => raw.directives += 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    raw
+}
+
+/// Expanded size of a selection set; every count saturates instead of overflowing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Summary {
+    fields: u64,
+    aliases: u64,
+    directives: u64,
+    depth: u64,
+    cost: u64,
+    logins: u64,
+}
+
+impl Summary {
+    fn add(&mut self, o: &Summary) {
+        self.fields = self.fields.saturating_add(o.fields);
+        self.aliases = self.aliases.saturating_add(o.aliases);
+        self.directives = self.directives.saturating_add(o.directives);
+        self.depth = self.depth.max(o.depth);
+        self.cost = self.cost.saturating_add(o.cost);
+        self.logins = self.logins.saturating_add(o.logins);
+    }
+}
+
+enum Memo {
+    Visiting,
+    Done(Summary),
+}
+
+struct Walker<'d> {
+    doc: &'d ExecutableDocument,
+    variables: Option<&'d serde_json::Value>,
+    limits: &'d Limits,
+    memo: HashMap<&'d str, Memo>,
+}
+
+impl<'d> Walker<'d> {
+    fn bounded(&self, s: &Summary) -> Result<(), GateError> {
+        let l = self.limits;
+        if s.depth > l.max_depth {
+            return Err(GateError::TooDeep { depth: s.depth, limit: l.max_depth });
+        }
+        if s.fields > l.max_fields {
+            return Err(GateError::TooManyFields { fields: s.fields, limit: l.max_fields });
+        }
+        if s.aliases > l.max_aliases {
+            return Err(GateError::TooManyAliases { aliases: s.aliases, limit: l.max_aliases });
+        }
+        if s.directives > l.max_directives {
+            return Err(GateError::TooManyDirectives { directives: s.directives, limit: l.max_directives });
+        }
+        if s.cost > l.max_cost {
+            return Err(GateError::TooCostly { cost: s.cost, limit: l.max_cost });
+        }
+        Ok(())
+    }
+
+    fn fragment(&mut self, name: &'d Name) -> Result<Summary, GateError> {
+        match self.memo.get(name.as_str()) {
+            Some(Memo::Done(s)) => return Ok(*s),
+            Some(Memo::Visiting) => return Err(GateError::FragmentCycle(name.to_string())),
+            None => {}
+        }
+        let doc = self.doc;
+        let def = doc.fragments.get(name).ok_or_else(|| GateError::UnknownFragment(name.to_string()))?;
+        self.memo.insert(name.as_str(), Memo::Visiting);
+        let mut s = self.set(&def.node.selection_set.node)?;
+        s.directives = s.directives.saturating_add(def.node.directives.len() as u64);
+        self.memo.insert(name.as_str(), Memo::Done(s));
+        Ok(s)
+    }
+
+    fn set(&mut self, set: &'d SelectionSet) -> Result<Summary, GateError> {
+        use async_graphql_parser::types::Selection;
+        let mut total = Summary::default();
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(f) => {
+                    let f = &f.node;
+                    let child = self.set(&f.selection_set.node)?;
+                    let page = self.page(&f.arguments);
+                    let own = Summary {
+                        fields: child.fields.saturating_add(1),
+                        aliases: child.aliases.saturating_add(u64::from(f.alias.is_some())),
+                        directives: child.directives.saturating_add(f.directives.len() as u64),
+                        depth: child.depth.saturating_add(1),
+                        cost: child.cost.saturating_mul(page).saturating_add(1),
+                        logins: child.logins.saturating_add(u64::from(f.name.node.as_str() == "login")),
+                    };
+                    total.add(&own);
+                }
+                Selection::FragmentSpread(spread) => {
+                    let mut s = self.fragment(&spread.node.fragment_name.node)?;
+                    s.directives = s.directives.saturating_add(spread.node.directives.len() as u64);
+                    total.add(&s);
+                }
+                Selection::InlineFragment(inline) => {
+                    let mut s = self.set(&inline.node.selection_set.node)?;
+                    s.directives = s.directives.saturating_add(inline.node.directives.len() as u64);
+                    total.add(&s);
+                }
+            }
+            // Stop walking as soon as the running total is over a limit.
+            self.bounded(&total)?;
+        }
+        Ok(total)
+    }
+
+    /// The page size a connection field asks for, or 1 for other fields.
+    fn page(&self, args: &[(Positioned<Name>, Positioned<Value>)]) -> u64 {
+        let mut page = None;
+        for (name, value) in args {
+            if matches!(name.node.as_str(), "first" | "last") {
+                let n = match &value.node {
+                    Value::Number(n) => n.as_u64(),
+                    Value::Variable(v) => {
+                        self.variables.and_then(|vars| vars.get(v.as_str())).and_then(serde_json::Value::as_u64)
+                    }
+                    _ => None,
+                };
+                let n = n.unwrap_or(self.limits.default_page).max(1);
+                page = Some(page.map_or(n, |p: u64| p.max(n)));
+            }
+        }
+        page.unwrap_or(1)
+    }
+}

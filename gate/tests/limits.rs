@@ -1,0 +1,101 @@
+//! Each limit of the gate, on the documents that abuse it.
+
+use kaohe_gate::{GateError, Kind, Limits, check};
+
+fn fan_out(levels: usize) -> String {
+    let mut doc = String::from("query { ...F0 }\n");
+    for i in 0..levels {
+        doc.push_str(&format!("fragment F{i} on Query {{ ...F{n} ...F{n} }}\n", n = i + 1));
+    }
+    doc.push_str(&format!("fragment F{levels} on Query {{ __typename }}\n"));
+    doc
+}
+
+fn refuse(doc: &str) -> GateError {
+    check(doc, None, None, &Limits::default()).expect_err("the gate let it through")
+}
+
+#[test]
+fn a_normal_query_passes_with_its_cost() {
+    let a = check("{ units(first: 10) { edges { node { id name } } } }", None, None, &Limits::default()).unwrap();
+    assert_eq!(a.kind, Kind::Query);
+    // units (1) + 10 × (edges 1 + node 1 + id 1 + name 1) = 41
+    assert_eq!(a.cost, 41);
+    assert_eq!(a.fields, 5);
+    assert_eq!(a.depth, 4);
+}
+
+#[test]
+fn page_sizes_from_variables_multiply_the_cost() {
+    let vars = serde_json::json!({ "n": 50 });
+    let doc = "query Q($n: Int!) { units(first: $n) { edges { node { id } } } }";
+    let a = check(doc, None, Some(&vars), &Limits::default()).unwrap();
+    assert_eq!(a.cost, 1 + 50 * 3);
+    // Nested connections multiply: 100 × 100 × 3 fields > the default budget.
+    let doc = "{ a(first: 100) { b(first: 100) { c d e } } }";
+    assert!(matches!(refuse(doc), GateError::TooCostly { .. }));
+}
+
+#[test]
+fn fragment_fan_out_is_refused_at_every_depth() {
+    for levels in [20, 24, 30, 60] {
+        let e = refuse(&fan_out(levels));
+        assert!(matches!(e, GateError::TooManyFields { .. } | GateError::TooCostly { .. }), "{levels}: {e:?}");
+        assert_eq!(e.code(), "QUERY_TOO_COMPLEX");
+    }
+}
+
+#[test]
+fn fragment_cycles_and_unknown_fragments() {
+    let e = refuse("query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }");
+    assert!(matches!(e, GateError::FragmentCycle(_)), "{e:?}");
+    assert_eq!(e.code(), "QUERY_TOO_COMPLEX");
+    assert!(matches!(refuse("{ ...Nope }"), GateError::UnknownFragment(_)));
+}
+
+#[test]
+fn unused_fragments_are_bounded_too() {
+    let doc = fan_out(30).replacen("query { ...F0 }", "query { __typename }", 1);
+    assert_eq!(refuse(&doc).code(), "QUERY_TOO_COMPLEX");
+}
+
+#[test]
+fn aliases_and_directives() {
+    let aliases = format!("{{ {} }}", (0..2000).map(|i| format!("a{i}: __typename")).collect::<Vec<_>>().join(" "));
+    let limits = Limits { max_bytes: 64 * 1024, ..Limits::default() };
+    let e = check(&aliases, None, None, &limits).unwrap_err();
+    assert!(matches!(e, GateError::TooManyAliases { .. }), "{e:?}");
+    let dirs = format!("{{ __typename {} }}", "@include(if: true) ".repeat(40));
+    assert!(matches!(refuse(&dirs), GateError::TooManyDirectives { .. }));
+}
+
+#[test]
+fn length_nesting_and_depth() {
+    let long = format!("{{ __typename {} }}", " ".repeat(20_000));
+    let e = refuse(&long);
+    assert_eq!(e.code(), "QUERY_TOO_LARGE");
+    let nested = format!("{}{}", "{ a ".repeat(200), "}".repeat(200));
+    assert!(matches!(refuse(&nested), GateError::TooNested { .. }));
+    let deep = format!("{}x{}", "{ a ".repeat(20), " }".repeat(20));
+    assert!(matches!(refuse(&deep), GateError::TooDeep { .. }));
+    // Brackets inside strings and comments do not count.
+    let doc = "{ a(s: \"{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{\") # {{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{\n }";
+    assert!(check(doc, None, None, &Limits::default()).is_ok());
+}
+
+#[test]
+fn operations_are_chosen_by_name_and_kinds_reported() {
+    let doc = "query A { __typename } mutation B { logout }";
+    assert_eq!(check(doc, Some("B"), None, &Limits::default()).unwrap().kind, Kind::Mutation);
+    assert_eq!(check(doc, Some("A"), None, &Limits::default()).unwrap().kind, Kind::Query);
+    assert!(matches!(check(doc, None, None, &Limits::default()), Err(GateError::OperationNameRequired)));
+    assert!(matches!(check(doc, Some("C"), None, &Limits::default()), Err(GateError::UnknownOperation(_))));
+    assert_eq!(refuse("{ unclosed").code(), "GRAPHQL_PARSE_FAILED");
+}
+
+#[test]
+fn login_attempts_are_counted_through_aliases_and_fragments() {
+    let doc = r#"mutation { a: login(u: "x", p: "1") { token } b: login(u: "x", p: "2") { token } ...L }
+                 fragment L on Mutation { c: login(u: "x", p: "3") { token } }"#;
+    assert_eq!(check(doc, None, None, &Limits::default()).unwrap().logins, 3);
+}
