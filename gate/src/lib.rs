@@ -12,6 +12,8 @@
 //! fragment: fragment cycles, expanded fields, aliases, directives, depth and
 //! cost (a field with `first`/`last` multiplies the cost of its selection).
 
+pub mod budget;
+
 use std::collections::HashMap;
 
 use async_graphql_parser::types::{ExecutableDocument, OperationType, SelectionSet};
