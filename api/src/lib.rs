@@ -1,1 +1,22 @@
+//! kaohe: the GraphQL service on which education authorities score
+//! supervision rubrics (督导考核). The binary `kaohe` is `main.rs`; everything
+//! else lives here so tests can start the real server.
 
+pub mod audit;
+pub mod caller;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod organisation;
+pub mod policy;
+pub mod rubric;
+pub mod seed;
+pub mod startup;
+pub mod unit;
+
+pub use caller::Caller;
+pub use config::Settings;
+pub use error::ApiError;
+pub use startup::{Application, StartupError};

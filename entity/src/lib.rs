@@ -1,1 +1,28 @@
+//! sea-orm entities of kaohe, one module per table.
+//!
+//! Points and scores are [`Exact`] (never floats); JSON payloads are stored as
+//! text so both SQLite and PostgreSQL hold them the same way.
 
+pub mod exact;
+pub use exact::Exact;
+
+pub mod app_user;
+pub mod audit_log;
+pub mod claim;
+pub mod clause;
+pub mod department;
+pub mod evidence;
+pub mod evidence_link;
+pub mod indicator;
+pub mod indicator_group;
+pub mod observation;
+pub mod organisation;
+pub mod result;
+pub mod result_section;
+pub mod rubric;
+pub mod rubric_version;
+pub mod rule;
+pub mod score_run;
+pub mod score_run_unit;
+pub mod section_submission;
+pub mod unit;

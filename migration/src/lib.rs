@@ -1,1 +1,29 @@
+//! Database migrations of kaohe, in order. They never import the `entity`
+//! crate: each migration describes its tables as they were when written.
+//!
+//! The same migrations run on SQLite and PostgreSQL. The one difference is
+//! the type of exact-decimal columns (points, caps, scores): `TEXT` on SQLite
+//! (whose NUMERIC affinity would turn `0.1` into a float), unconstrained
+//! `NUMERIC` on PostgreSQL. See `entity::Exact`.
 
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_tenancy;
+mod m20261123_000002_rubrics;
+mod m20261123_000003_runs;
+mod m20261123_000004_audit;
+pub mod schema;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_tenancy::Migration),
+            Box::new(m20261123_000002_rubrics::Migration),
+            Box::new(m20261123_000003_runs::Migration),
+            Box::new(m20261123_000004_audit::Migration),
+        ]
+    }
+}

@@ -1,0 +1,132 @@
+//! The one error type of the service layer and its GraphQL mapping.
+
+use async_graphql::ErrorExtensions;
+use sea_orm::DbErr;
+
+/// An error a service call can return. Each variant has one GraphQL code.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed or a value is invalid.
+    #[error("{0}")]
+    BadUserInput(String),
+    /// The object does not exist (or belongs to another organisation).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// A uniqueness or version conflict (someone changed it first).
+    #[error("{0}")]
+    Conflict(String),
+    /// The caller may not do this.
+    #[error("not allowed")]
+    Forbidden,
+    /// The caller must sign in.
+    #[error("sign-in required")]
+    Unauthenticated,
+    /// The object is frozen (a published version or run).
+    #[error("{0} is frozen")]
+    Frozen(String),
+    /// Anything unexpected; logged, never shown.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    /// Every code a client may see in `extensions.code`.
+    pub const CODES: [&'static str; 7] = [
+        "BAD_USER_INPUT",
+        "NOT_FOUND",
+        "CONFLICT",
+        "FORBIDDEN",
+        "UNAUTHENTICATED",
+        "FROZEN",
+        "INTERNAL",
+    ];
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadUserInput(_) => "BAD_USER_INPUT",
+            ApiError::NotFound(_) => "NOT_FOUND",
+            ApiError::Conflict(_) => "CONFLICT",
+            ApiError::Forbidden => "FORBIDDEN",
+            ApiError::Unauthenticated => "UNAUTHENTICATED",
+            ApiError::Frozen(_) => "FROZEN",
+            ApiError::Internal(_) => "INTERNAL",
+        }
+    }
+
+    pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> ApiError {
+        ApiError::Internal(Box::new(e))
+    }
+
+    pub fn not_found(what: impl Into<String>) -> ApiError {
+        ApiError::NotFound(what.into())
+    }
+
+    /// The error as a GraphQL error with `extensions.code`.
+    pub fn into_gql(self) -> async_graphql::Error {
+        self.extend()
+    }
+}
+
+impl From<DbErr> for ApiError {
+    fn from(e: DbErr) -> Self {
+        ApiError::Internal(Box::new(e))
+    }
+}
+
+impl ErrorExtensions for ApiError {
+    fn extend(&self) -> async_graphql::Error {
+        let message = match self {
+            ApiError::Internal(cause) => {
+                tracing::error!(error = %cause, debug = ?cause, "internal error");
+                "internal error".to_string()
+            }
+            other => other.to_string(),
+        };
+        let code = self.code();
+        async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code))
+    }
+}
+
+/// Lets resolvers write `service(...).await.gql()?`.
+pub trait GqlResult<T> {
+    fn gql(self) -> async_graphql::Result<T>;
+}
+
+impl<T> GqlResult<T> for Result<T, ApiError> {
+    fn gql(self) -> async_graphql::Result<T> {
+        self.map_err(ApiError::into_gql)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_do_not_leak() {
+        let e = ApiError::from(DbErr::Custom("SELECT secret FROM x".into())).into_gql();
+        assert_eq!(e.message, "internal error");
+        let ext = format!("{:?}", e.extensions);
+        assert!(ext.contains("INTERNAL"), "{ext}");
+        assert!(!ext.contains("secret"));
+    }
+
+    #[test]
+    fn every_code_is_documented_in_the_readme() {
+        let readme = include_str!("../../README.md");
+        for code in ApiError::CODES {
+            assert!(readme.contains(code), "README.md does not document {code}");
+        }
+        let all = [
+            ApiError::BadUserInput(String::new()),
+            ApiError::NotFound(String::new()),
+            ApiError::Conflict(String::new()),
+            ApiError::Forbidden,
+            ApiError::Unauthenticated,
+            ApiError::Frozen(String::new()),
+            ApiError::Internal(Box::new(DbErr::Custom(String::new()))),
+        ];
+        let codes: Vec<&str> = all.iter().map(ApiError::code).collect();
+        assert_eq!(codes, ApiError::CODES);
+    }
+}

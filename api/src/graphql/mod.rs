@@ -1,0 +1,103 @@
+//! The GraphQL schema: thin resolvers over the service modules.
+
+mod organisation;
+mod rubric;
+mod unit;
+
+use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, Object, Schema};
+use sea_orm::DatabaseConnection;
+
+use crate::caller::Caller;
+use crate::error::{ApiError, GqlResult};
+
+pub use organisation::{Department, Organisation};
+pub use rubric::{Clause, Indicator, Rubric, RubricVersion, Rule};
+pub use unit::Unit;
+
+/// The schema served at `/graphql`.
+pub type KaoheSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// Largest query depth accepted.
+pub const MAX_DEPTH: usize = 16;
+/// Largest query complexity accepted.
+pub const MAX_COMPLEXITY: usize = 5_000;
+
+/// Builds the schema once; the caller is added per request.
+pub fn build_schema(db: Option<DatabaseConnection>) -> KaoheSchema {
+    let mut b = Schema::build(Query, EmptyMutation, EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .limit_recursive_depth(32)
+        .disable_suggestions();
+    if let Some(db) = db {
+        b = b.data(db);
+    }
+    b.finish()
+}
+
+/// The schema's SDL, as kept in `schema.graphql`.
+pub fn sdl() -> String {
+    build_schema(None).sdl()
+}
+
+/// The database and the caller of the current request.
+pub(crate) fn env<'a>(ctx: &Context<'a>) -> async_graphql::Result<(&'a DatabaseConnection, &'a Caller)> {
+    Ok((ctx.data::<DatabaseConnection>()?, ctx.data::<Caller>()?))
+}
+
+/// Parses an `ID` made by this API (a positive integer).
+pub(crate) fn parse_id(id: &ID, what: &str) -> async_graphql::Result<i64> {
+    id.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ApiError::BadUserInput(format!("`{}` is not a {what} id", id.as_str())))
+        .gql()
+}
+
+/// Read-only entry points (查询).
+pub struct Query;
+
+/// Read-only entry points (查询).
+#[Object]
+impl Query {
+    /// Every assessing organisation (考核组织), e.g. 城口县教委, 许昌市委教育工作领导小组.
+    async fn organisations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Organisation>> {
+        let (db, caller) = env(ctx)?;
+        let list = crate::organisation::list(db, caller).await.gql()?;
+        Ok(list.into_iter().map(Organisation).collect())
+    }
+
+    /// One organisation (考核组织) by its code (`chengkou`, `xuchang`); NOT_FOUND if none.
+    async fn organisation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Organisation code (组织代码).")] code: String,
+    ) -> async_graphql::Result<Option<Organisation>> {
+        let (db, caller) = env(ctx)?;
+        let org = crate::organisation::by_code(db, caller, &code).await.gql()?;
+        Ok(Some(Organisation(org)))
+    }
+
+    /// One assessed unit (被考核单位) by id; NOT_FOUND if none.
+    async fn unit(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Unit id.")] id: ID,
+    ) -> async_graphql::Result<Option<Unit>> {
+        let (db, caller) = env(ctx)?;
+        let id = parse_id(&id, "unit")?;
+        Ok(Some(Unit(crate::unit::by_id(db, caller, id).await.gql()?)))
+    }
+
+    /// One rubric version (考核细则版本) by id; NOT_FOUND if none.
+    async fn rubric_version(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Rubric version id.")] id: ID,
+    ) -> async_graphql::Result<Option<RubricVersion>> {
+        let (db, caller) = env(ctx)?;
+        let id = parse_id(&id, "rubric version")?;
+        let v = crate::rubric::query::version_by_id(db, caller, id).await.gql()?;
+        Ok(Some(RubricVersion::new(v)))
+    }
+}

@@ -1,0 +1,486 @@
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, ID, Json, Object};
+use chrono::{DateTime, Utc};
+use entity::{clause, indicator_group, rubric, rubric_version, rule};
+use rust_decimal::Decimal;
+use tokio::sync::OnceCell;
+
+use super::env;
+use crate::error::GqlResult;
+use crate::rubric::query::{self, VersionTree};
+
+/// A rubric (考核细则) of an organisation; it has one version per year or edition.
+pub struct Rubric(pub rubric::Model);
+
+/// A rubric (考核细则) of an organisation; it has one version per year or edition.
+#[Object]
+impl Rubric {
+    /// Identifier.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// Stable code across versions (细则代码), e.g. `xuchang-jyqs`.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+
+    /// Title (标题).
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    /// All versions (版本), oldest first.
+    async fn versions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<RubricVersion>> {
+        let (db, caller) = env(ctx)?;
+        let list = query::versions(db, caller, self.0.id).await.gql()?;
+        Ok(list.into_iter().map(RubricVersion::new).collect())
+    }
+
+    /// The newest published version (现行版本), if any.
+    async fn current_version(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<RubricVersion>> {
+        let (db, caller) = env(ctx)?;
+        let list = query::versions(db, caller, self.0.id).await.gql()?;
+        Ok(list
+            .into_iter()
+            .rev()
+            .find(|v| v.status == "published")
+            .map(RubricVersion::new))
+    }
+}
+
+/// Lifecycle of a rubric version (版本状态).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum RubricVersionStatus {
+    /// Being edited (草稿).
+    Draft,
+    /// In force and frozen (已发布).
+    Published,
+    /// Replaced (已停用).
+    Retired,
+}
+
+/// How often a rubric is scored (考核周期).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum Regime {
+    /// Once a year (年度考核).
+    Annual,
+    /// Once a month, with a year view (月度考核).
+    Monthly,
+}
+
+/// Whether a section adds to the base score or adjusts the total (指标类别).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum IndicatorRole {
+    /// Part of the base score (基础分).
+    Base,
+    /// Bonus and penalty (加减分).
+    Adjust,
+}
+
+/// Whether a rule takes points away or gives them (扣分/加分).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum RuleEffect {
+    /// Deducts points (扣分).
+    Deduct,
+    /// Adds or awards points (加分).
+    Add,
+}
+
+/// A version of a rubric (考核细则版本), e.g. 2026: its indicator tree and rules.
+pub struct RubricVersion {
+    row: rubric_version::Model,
+    tree: OnceCell<Arc<VersionTree>>,
+}
+
+impl RubricVersion {
+    pub fn new(row: rubric_version::Model) -> Self {
+        RubricVersion {
+            row,
+            tree: OnceCell::new(),
+        }
+    }
+
+    async fn tree(&self, ctx: &Context<'_>) -> async_graphql::Result<Arc<VersionTree>> {
+        let (db, caller) = env(ctx)?;
+        let id = self.row.id;
+        self.tree
+            .get_or_try_init(|| async move {
+                query::tree(db, caller, id).await.map(Arc::new).gql()
+            })
+            .await
+            .cloned()
+    }
+}
+
+/// A version of a rubric (考核细则版本), e.g. 2026: its indicator tree and rules.
+#[Object]
+impl RubricVersion {
+    /// Identifier.
+    async fn id(&self) -> ID {
+        ID(self.row.id.to_string())
+    }
+
+    /// Version label (版本号), e.g. `2026`.
+    async fn label(&self) -> &str {
+        &self.row.label
+    }
+
+    /// Title (标题).
+    async fn title(&self) -> &str {
+        &self.row.title
+    }
+
+    /// Status (状态): draft, published (frozen) or retired.
+    async fn status(&self) -> RubricVersionStatus {
+        match self.row.status.as_str() {
+            "published" => RubricVersionStatus::Published,
+            "retired" => RubricVersionStatus::Retired,
+            _ => RubricVersionStatus::Draft,
+        }
+    }
+
+    /// Points of the base total (满分, 百分制 = 100), exact decimal as a string.
+    async fn scale(&self) -> Decimal {
+        self.row.scale.0
+    }
+
+    /// Cap on all bonus points (加分上限), if any.
+    async fn bonus_cap(&self) -> Option<Decimal> {
+        self.row.bonus_cap.map(|c| c.0)
+    }
+
+    /// Scoring regime (考核周期).
+    async fn regime(&self) -> Regime {
+        if self.row.regime == "monthly" {
+            Regime::Monthly
+        } else {
+            Regime::Annual
+        }
+    }
+
+    /// Where the text comes from (文件来源), e.g. 许教组〔2023〕8号 附件.
+    async fn source(&self) -> Option<&str> {
+        self.row.source.as_deref()
+    }
+
+    /// Rubric file it was loaded from (细则文件), if any.
+    async fn file_name(&self) -> Option<&str> {
+        self.row.file_name.as_deref()
+    }
+
+    /// SHA-256 of the loaded file's text (文件指纹).
+    async fn source_sha256(&self) -> Option<&str> {
+        self.row.source_sha256.as_deref()
+    }
+
+    /// When it was published (发布时间).
+    async fn published_at(&self) -> Option<DateTime<Utc>> {
+        self.row.published_at
+    }
+
+    /// When it was created (创建时间).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.row.created_at
+    }
+
+    /// Sum of the base sections' max points (基础分合计); 100 for both seed rubrics.
+    async fn base_max_total(&self, ctx: &Context<'_>) -> async_graphql::Result<Decimal> {
+        Ok(self.tree(ctx).await?.base_max_total())
+    }
+
+    /// The top-level indicators (一级指标, sections), in document order.
+    async fn sections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Indicator>> {
+        let tree = self.tree(ctx).await?;
+        Ok(tree
+            .sections()
+            .into_iter()
+            .map(|idx| Indicator { tree: tree.clone(), idx })
+            .collect())
+    }
+
+    /// Every indicator (考核指标), parents before children.
+    async fn indicators(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Indicator>> {
+        let tree = self.tree(ctx).await?;
+        Ok((0..tree.indicators.len())
+            .map(|idx| Indicator { tree: tree.clone(), idx })
+            .collect())
+    }
+
+    /// One indicator (考核指标) by code, e.g. `2.1`.
+    async fn indicator(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Indicator code (指标编号).")] code: String,
+    ) -> async_graphql::Result<Option<Indicator>> {
+        let tree = self.tree(ctx).await?;
+        Ok(tree
+            .by_code
+            .get(&code)
+            .copied()
+            .map(|idx| Indicator { tree: tree.clone(), idx }))
+    }
+
+    /// Number of rules (评分规则) in this version.
+    async fn rule_count(&self, ctx: &Context<'_>) -> async_graphql::Result<usize> {
+        Ok(self.tree(ctx).await?.rules.values().map(Vec::len).sum())
+    }
+
+    /// The rubric (考核细则) this is a version of.
+    async fn rubric(&self, ctx: &Context<'_>) -> async_graphql::Result<Rubric> {
+        let (db, caller) = env(ctx)?;
+        Ok(Rubric(query::by_id(db, caller, self.row.rubric_id).await.gql()?))
+    }
+}
+
+/// A node of the indicator tree (考核指标): 一级/二级/三级指标.
+pub struct Indicator {
+    tree: Arc<VersionTree>,
+    idx: usize,
+}
+
+impl Indicator {
+    fn row(&self) -> &entity::indicator::Model {
+        &self.tree.indicators[self.idx]
+    }
+}
+
+/// A node of the indicator tree (考核指标): 一级/二级/三级指标.
+#[Object]
+impl Indicator {
+    /// Identifier.
+    async fn id(&self) -> ID {
+        ID(self.row().id.to_string())
+    }
+
+    /// Code (指标编号), e.g. `2.1`; unique in its version.
+    async fn code(&self) -> &str {
+        &self.row().code
+    }
+
+    /// Title (指标名称).
+    async fn title(&self) -> &str {
+        &self.row().title
+    }
+
+    /// Level in the tree (层级): 0 for a section (一级指标), 1 below it, ….
+    async fn depth(&self) -> i32 {
+        self.row().depth
+    }
+
+    /// Max points (分值), exact decimal as a string; absent on uncapped penalties.
+    async fn max_points(&self) -> Option<Decimal> {
+        self.row().max_points.map(|m| m.0)
+    }
+
+    /// Weight in percent (权重), on weighted sections (许昌: 30, 70).
+    async fn weight(&self) -> Option<Decimal> {
+        self.row().weight.map(|w| w.0)
+    }
+
+    /// Base score or adjustment (指标类别).
+    async fn role(&self) -> IndicatorRole {
+        if self.row().role == "adjust" {
+            IndicatorRole::Adjust
+        } else {
+            IndicatorRole::Base
+        }
+    }
+
+    /// Owning department (责任科室), inherited from the nearest ancestor naming one.
+    async fn department(&self) -> Option<&str> {
+        self.row().department.as_deref()
+    }
+
+    /// Text kept from the document that is not a clause (说明).
+    async fn note(&self) -> Option<&str> {
+        self.row().note.as_deref()
+    }
+
+    /// The parent indicator (上级指标).
+    async fn parent(&self) -> Option<Indicator> {
+        let pid = self.row().parent_id?;
+        let idx = self.tree.indicators.iter().position(|i| i.id == pid)?;
+        Some(Indicator {
+            tree: self.tree.clone(),
+            idx,
+        })
+    }
+
+    /// Child indicators (下级指标), in document order.
+    async fn children(&self) -> Vec<Indicator> {
+        self.tree
+            .children
+            .get(&self.row().id)
+            .into_iter()
+            .flatten()
+            .map(|&idx| Indicator {
+                tree: self.tree.clone(),
+                idx,
+            })
+            .collect()
+    }
+
+    /// Headings over clauses, with optional caps (条款分组).
+    async fn groups(&self) -> Vec<IndicatorGroup> {
+        self.tree
+            .groups
+            .get(&self.row().id)
+            .into_iter()
+            .flatten()
+            .cloned()
+            .map(IndicatorGroup)
+            .collect()
+    }
+
+    /// The clauses (细则条款), verbatim, in document order.
+    async fn clauses(&self) -> Vec<Clause> {
+        self.tree
+            .clauses
+            .get(&self.row().id)
+            .into_iter()
+            .flatten()
+            .map(|c| Clause {
+                tree: self.tree.clone(),
+                row: c.clone(),
+            })
+            .collect()
+    }
+}
+
+/// A heading over several clauses of an indicator (条款分组), optionally capped.
+pub struct IndicatorGroup(indicator_group::Model);
+
+/// A heading over several clauses of an indicator (条款分组), optionally capped.
+#[Object]
+impl IndicatorGroup {
+    /// Key clauses refer to (分组代码).
+    async fn key(&self) -> &str {
+        &self.0.key
+    }
+
+    /// Heading (分组名称).
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    /// Original text of the heading or cap sentence (原文).
+    async fn text(&self) -> Option<&str> {
+        self.0.text.as_deref()
+    }
+
+    /// Cap on the group's points (分组上限).
+    async fn cap(&self) -> Option<Decimal> {
+        self.0.cap.map(|c| c.0)
+    }
+}
+
+/// One numbered item of the document (细则条款), with its original Chinese text.
+pub struct Clause {
+    tree: Arc<VersionTree>,
+    row: clause::Model,
+}
+
+/// One numbered item of the document (细则条款), with its original Chinese text.
+#[Object]
+impl Clause {
+    /// Item number as printed (条款序号), e.g. `1`, `2.5`, `8(3)`.
+    async fn no(&self) -> &str {
+        &self.row.no
+    }
+
+    /// Original text (原文).
+    async fn text(&self) -> &str {
+        &self.row.text
+    }
+
+    /// Cap on the clause's points (条款上限).
+    async fn cap(&self) -> Option<Decimal> {
+        self.row.cap.map(|c| c.0)
+    }
+
+    /// Key of the group it belongs to (所属分组).
+    async fn group(&self) -> Option<&str> {
+        self.row.group_key.as_deref()
+    }
+
+    /// True when the clause carries no points itself (说明性条款).
+    async fn informational(&self) -> bool {
+        self.row.informational
+    }
+
+    /// The machine rules of this clause (评分规则).
+    async fn rules(&self) -> Vec<Rule> {
+        self.tree
+            .rules
+            .get(&self.row.id)
+            .into_iter()
+            .flatten()
+            .cloned()
+            .map(Rule)
+            .collect()
+    }
+}
+
+/// The machine form of (part of) a clause (评分规则): a kind and its parameters.
+pub struct Rule(rule::Model);
+
+/// The machine form of (part of) a clause (评分规则): a kind and its parameters.
+#[Object]
+impl Rule {
+    /// Identifier.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// Code (规则编号): `{indicator}-{clause}` plus a key, e.g. `2.1.1-1`.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+
+    /// Kind (规则类型): per_count, shortfall, shortfall_baseline, flag, by_level, award,
+    /// range, rating, direct, bracket, per_amount, veto.
+    async fn kind(&self) -> &str {
+        &self.0.kind
+    }
+
+    /// Deduct or add (扣分/加分).
+    async fn effect(&self) -> RuleEffect {
+        if self.0.effect == "add" {
+            RuleEffect::Add
+        } else {
+            RuleEffect::Deduct
+        }
+    }
+
+    /// Short label of what it counts (规则说明).
+    async fn label(&self) -> Option<&str> {
+        self.0.label.as_deref()
+    }
+
+    /// Parameters of the kind (规则参数) as JSON; decimals are strings.
+    async fn params(&self) -> Json<serde_json::Value> {
+        Json(serde_json::from_str(&self.0.params).unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Cap on the rule's points (规则上限).
+    async fn cap(&self) -> Option<Decimal> {
+        self.0.cap.map(|c| c.0)
+    }
+
+    /// Reasons an observation may be halved (折半情形).
+    async fn halving(&self) -> Vec<String> {
+        serde_json::from_str(&self.0.halving).unwrap_or_default()
+    }
+
+    /// Only the highest level counts for the same work (只计最高分).
+    async fn highest_only(&self) -> bool {
+        self.0.highest_only
+    }
+
+    /// A late document moves the bonus to the next period (滞后转下月).
+    async fn defer_late(&self) -> bool {
+        self.0.defer_late
+    }
+}

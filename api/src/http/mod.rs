@@ -1,0 +1,32 @@
+//! HTTP: the one place that lists every route, and the handlers.
+
+mod document;
+mod graphiql;
+mod graphql;
+mod health;
+
+use actix_web::web;
+
+pub use document::{MAX_DOCUMENT_SIZE, MAX_QUERY_BYTES};
+
+/// Largest accepted request body (JSON), in bytes.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// Every route of the server.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+        .service(
+            web::resource("/graphql")
+                .route(web::post().to(graphql::post))
+                .route(web::get().to(graphql::get)),
+        )
+        .route("/graphiql/{file}", web::get().to(graphiql::asset))
+        .route("/healthz", web::get().to(health::healthz));
+}
+
+/// A GraphQL-shaped error body for refusals made before the schema runs.
+pub(crate) fn refusal(status: actix_web::http::StatusCode, code: &str, message: &str) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::build(status).json(serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": code } }]
+    }))
+}

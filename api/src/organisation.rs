@@ -1,0 +1,51 @@
+//! Organisations (考核组织, tenants) and their departments (科室).
+
+use entity::{department, organisation};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::caller::Caller;
+use crate::error::ApiError;
+use crate::policy;
+
+pub async fn list(db: &DatabaseConnection, caller: &Caller) -> Result<Vec<organisation::Model>, ApiError> {
+    policy::may_read(caller)?;
+    Ok(organisation::Entity::find()
+        .order_by_asc(organisation::Column::Id)
+        .all(db)
+        .await?)
+}
+
+pub async fn by_code(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    code: &str,
+) -> Result<organisation::Model, ApiError> {
+    policy::may_read(caller)?;
+    organisation::Entity::find()
+        .filter(organisation::Column::Code.eq(code))
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("organisation `{code}`")))
+}
+
+pub async fn by_id(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result<organisation::Model, ApiError> {
+    policy::may_read(caller)?;
+    organisation::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("organisation {id}")))
+}
+
+/// Departments of an organisation, in creation order.
+pub async fn departments(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    organisation_id: i64,
+) -> Result<Vec<department::Model>, ApiError> {
+    policy::may_read(caller)?;
+    Ok(department::Entity::find()
+        .filter(department::Column::OrganisationId.eq(organisation_id))
+        .order_by_asc(department::Column::Id)
+        .all(db)
+        .await?)
+}

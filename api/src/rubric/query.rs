@@ -1,0 +1,137 @@
+//! Read queries on rubrics, versions and the indicator tree.
+
+use std::collections::HashMap;
+
+use entity::{clause, indicator, indicator_group, rubric, rubric_version, rule};
+use rust_decimal::Decimal;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::caller::Caller;
+use crate::error::ApiError;
+use crate::policy;
+
+/// Rubrics of an organisation, by code.
+pub async fn list(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    organisation_id: i64,
+) -> Result<Vec<rubric::Model>, ApiError> {
+    policy::may_read(caller)?;
+    Ok(rubric::Entity::find()
+        .filter(rubric::Column::OrganisationId.eq(organisation_id))
+        .order_by_asc(rubric::Column::Code)
+        .all(db)
+        .await?)
+}
+
+pub async fn by_id(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result<rubric::Model, ApiError> {
+    policy::may_read(caller)?;
+    rubric::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("rubric {id}")))
+}
+
+/// Versions of a rubric, oldest first.
+pub async fn versions(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    rubric_id: i64,
+) -> Result<Vec<rubric_version::Model>, ApiError> {
+    policy::may_read(caller)?;
+    Ok(rubric_version::Entity::find()
+        .filter(rubric_version::Column::RubricId.eq(rubric_id))
+        .order_by_asc(rubric_version::Column::Id)
+        .all(db)
+        .await?)
+}
+
+pub async fn version_by_id(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+) -> Result<rubric_version::Model, ApiError> {
+    policy::may_read(caller)?;
+    rubric_version::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("rubric version {id}")))
+}
+
+/// A version's whole indicator tree, loaded in four queries.
+#[derive(Debug, Default)]
+pub struct VersionTree {
+    /// Parents before children, in rubric order.
+    pub indicators: Vec<indicator::Model>,
+    pub children: HashMap<i64, Vec<usize>>,
+    pub groups: HashMap<i64, Vec<indicator_group::Model>>,
+    pub clauses: HashMap<i64, Vec<clause::Model>>,
+    /// Rules by clause id, in rule order.
+    pub rules: HashMap<i64, Vec<rule::Model>>,
+    pub by_code: HashMap<String, usize>,
+}
+
+impl VersionTree {
+    /// Indices of the top-level indicators (sections).
+    pub fn sections(&self) -> Vec<usize> {
+        (0..self.indicators.len())
+            .filter(|&i| self.indicators[i].parent_id.is_none())
+            .collect()
+    }
+
+    /// Sum of the max points of the base sections (基础分合计).
+    pub fn base_max_total(&self) -> Decimal {
+        self.indicators
+            .iter()
+            .filter(|i| i.parent_id.is_none() && i.role == "base")
+            .filter_map(|i| i.max_points.map(|m| m.0))
+            .sum()
+    }
+}
+
+pub async fn tree(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    version_id: i64,
+) -> Result<VersionTree, ApiError> {
+    policy::may_read(caller)?;
+    let indicators = indicator::Entity::find()
+        .filter(indicator::Column::RubricVersionId.eq(version_id))
+        .order_by_asc(indicator::Column::Position)
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = indicators.iter().map(|i| i.id).collect();
+    let mut t = VersionTree::default();
+    for g in indicator_group::Entity::find()
+        .filter(indicator_group::Column::IndicatorId.is_in(ids.clone()))
+        .order_by_asc(indicator_group::Column::Position)
+        .all(db)
+        .await?
+    {
+        t.groups.entry(g.indicator_id).or_default().push(g);
+    }
+    for c in clause::Entity::find()
+        .filter(clause::Column::IndicatorId.is_in(ids))
+        .order_by_asc(clause::Column::Position)
+        .all(db)
+        .await?
+    {
+        t.clauses.entry(c.indicator_id).or_default().push(c);
+    }
+    for r in rule::Entity::find()
+        .filter(rule::Column::RubricVersionId.eq(version_id))
+        .order_by_asc(rule::Column::Position)
+        .all(db)
+        .await?
+    {
+        t.rules.entry(r.clause_id).or_default().push(r);
+    }
+    for (i, ind) in indicators.iter().enumerate() {
+        t.by_code.insert(ind.code.clone(), i);
+        if let Some(p) = ind.parent_id {
+            t.children.entry(p).or_default().push(i);
+        }
+    }
+    t.indicators = indicators;
+    Ok(t)
+}

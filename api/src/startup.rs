@@ -1,0 +1,95 @@
+//! Builds the application from settings: database, migrations, demo seed,
+//! rubrics, schema and the HTTP server on its own listener.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use sea_orm::{DatabaseConnection, DbErr};
+
+use crate::config::Settings;
+use crate::graphql::build_schema;
+use crate::rubric::load::{self, LoadError};
+use crate::{db, http, seed};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database: {0}")]
+    Database(#[source] DbErr),
+    #[error("migrations: {0}")]
+    Migration(#[source] DbErr),
+    #[error("demo seed: {0}")]
+    Seed(#[source] DbErr),
+    #[error("{0}")]
+    Rubrics(#[from] LoadError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A built, listening, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: DatabaseConnection,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        let db = db::connect(&settings).await.map_err(StartupError::Database)?;
+        db::migrate(&db).await.map_err(StartupError::Migration)?;
+        if settings.seed_demo {
+            let added = seed::seed_demo(&db).await.map_err(StartupError::Seed)?;
+            if added != seed::SeedReport::default() {
+                tracing::info!(?added, "demo organisations seeded");
+            }
+        }
+        let report = load::load_dir(&db, &settings.rubrics_dir).await?;
+        tracing::info!(
+            dir = %settings.rubrics_dir.display(),
+            stored = ?report.stored,
+            unchanged = ?report.unchanged,
+            "rubrics loaded"
+        );
+        let listener = TcpListener::bind(&settings.bind_addr).map_err(|source| StartupError::Bind {
+            addr: settings.bind_addr.clone(),
+            source,
+        })?;
+        let bind_err = |source| StartupError::Bind {
+            addr: settings.bind_addr.clone(),
+            source,
+        };
+        let port = listener.local_addr().map_err(bind_err)?.port();
+        let schema = web::Data::new(build_schema(Some(db.clone())));
+        let db_data = web::Data::new(db.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(schema.clone())
+                .app_data(db_data.clone())
+                .configure(http::routes)
+        })
+        .listen(listener)
+        .map_err(bind_err)?
+        .run();
+        Ok(Application { port, server, db })
+    }
+
+    /// The port the server listens on (the real one when 0 was asked).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The database pool the server uses.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Serves until the process is stopped.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

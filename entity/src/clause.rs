@@ -1,0 +1,23 @@
+//! One numbered item of the document (细则条款), verbatim.
+use sea_orm::entity::prelude::*;
+#[allow(unused_imports)]
+use crate::Exact;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "clause")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub indicator_id: i64,
+    pub no: String,
+    pub text: String,
+    pub group_key: Option<String>,
+    pub cap: Option<Exact>,
+    pub informational: bool,
+    pub position: i32,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

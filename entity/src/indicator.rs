@@ -1,0 +1,29 @@
+//! A node of a rubric version's indicator tree (考核指标).
+use sea_orm::entity::prelude::*;
+#[allow(unused_imports)]
+use crate::Exact;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "indicator")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub rubric_version_id: i64,
+    pub parent_id: Option<i64>,
+    pub code: String,
+    pub title: String,
+    pub depth: i32,
+    pub position: i32,
+    pub max_points: Option<Exact>,
+    pub weight: Option<Exact>,
+    /// base | adjust
+    pub role: String,
+    /// Owning department (科室) name, inherited from the nearest ancestor naming one.
+    pub department: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,26 @@
+//! A unit's computed result in a run (考核结果).
+use sea_orm::entity::prelude::*;
+#[allow(unused_imports)]
+use crate::Exact;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "result")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub score_run_id: i64,
+    pub unit_id: i64,
+    pub final_score: Exact,
+    pub base: Exact,
+    pub bonus: Exact,
+    pub penalty: Exact,
+    pub rank: i32,
+    /// JSON: the engine's explanation (扣分明细).
+    pub explanation: String,
+    pub computed_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

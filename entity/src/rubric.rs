@@ -1,0 +1,20 @@
+//! A rubric (考核细则) of an organisation, across its versions.
+use sea_orm::entity::prelude::*;
+#[allow(unused_imports)]
+use crate::Exact;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "rubric")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub organisation_id: i64,
+    pub code: String,
+    pub title: String,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

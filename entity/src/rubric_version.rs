@@ -1,0 +1,33 @@
+//! One version of a rubric (e.g. 2026): draft, published (frozen) or retired.
+use sea_orm::entity::prelude::*;
+#[allow(unused_imports)]
+use crate::Exact;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "rubric_version")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub rubric_id: i64,
+    pub label: String,
+    pub title: String,
+    /// draft | published | retired
+    pub status: String,
+    pub scale: Exact,
+    pub bonus_cap: Option<Exact>,
+    /// annual | monthly
+    pub regime: String,
+    pub source: Option<String>,
+    /// Name of the file it was loaded from, if any.
+    pub file_name: Option<String>,
+    /// sha256 (hex) of the file text: loading the same text again adds nothing.
+    pub source_sha256: Option<String>,
+    pub version: i32,
+    pub published_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

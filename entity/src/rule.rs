@@ -1,0 +1,32 @@
+//! The machine form of (part of) a clause (评分规则).
+use sea_orm::entity::prelude::*;
+#[allow(unused_imports)]
+use crate::Exact;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "rule")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub rubric_version_id: i64,
+    pub indicator_id: i64,
+    pub clause_id: i64,
+    pub code: String,
+    pub label: Option<String>,
+    pub kind: String,
+    /// deduct | add
+    pub effect: String,
+    /// The engine's `RuleKind` serialized as JSON (decimals as strings).
+    pub params: String,
+    pub cap: Option<Exact>,
+    /// JSON array of halving reasons.
+    pub halving: String,
+    pub highest_only: bool,
+    pub defer_late: bool,
+    pub position: i32,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,18 @@
+//! A unit assessed in a score run.
+use sea_orm::entity::prelude::*;
+#[allow(unused_imports)]
+use crate::Exact;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "score_run_unit")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub score_run_id: i64,
+    pub unit_id: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

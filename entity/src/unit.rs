@@ -1,0 +1,28 @@
+//! An assessed unit (被考核单位): a school, a county, a city department.
+use sea_orm::entity::prelude::*;
+#[allow(unused_imports)]
+use crate::Exact;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "unit")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub organisation_id: i64,
+    pub parent_id: Option<i64>,
+    pub code: String,
+    pub name: String,
+    /// school | teacher_training_school | county | city_department | …
+    pub kind: String,
+    /// JSON object text, e.g. {"subordinate_to_education_authority": true}.
+    pub attributes: String,
+    pub active: bool,
+    pub version: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,31 @@
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+fn code(body: &serde_json::Value) -> &str {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("")
+}
+
+#[tokio::test]
+async fn unknown_objects_answer_not_found_and_bad_ids_bad_user_input() {
+    let app = spawn_app().await;
+    let body = app.post(r#"{ organisation(code: "nowhere") { name } }"#, json!({})).await;
+    assert_eq!(code(&body), "NOT_FOUND", "{body}");
+    assert!(body["data"]["organisation"].is_null());
+
+    let body = app.post(r#"{ rubricVersion(id: "999999") { label } }"#, json!({})).await;
+    assert_eq!(code(&body), "NOT_FOUND", "{body}");
+
+    let body = app.post(r#"{ rubricVersion(id: "abc") { label } }"#, json!({})).await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+}
+
+#[tokio::test]
+async fn database_failures_answer_internal_without_details() {
+    let app = spawn_app().await;
+    // Closing the pool makes every query fail inside the service layer.
+    app.db.clone().close().await.unwrap();
+    let body = app.post("{ organisations { code } }", json!({})).await;
+    assert_eq!(code(&body), "INTERNAL", "{body}");
+    assert_eq!(body["errors"][0]["message"], "internal error");
+}

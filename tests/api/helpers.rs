@@ -1,0 +1,215 @@
+//! `spawn_app()`: the real server, its own database, an HTTP client.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use kaohe_api::{Application, Settings};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+
+pub struct TestApp {
+    pub address: String,
+    pub settings: Settings,
+    /// The test's own pool on the app's database.
+    pub db: DatabaseConnection,
+    pub client: reqwest::Client,
+    _dir: tempfile::TempDir,
+    _pg: Option<PgDatabase>,
+}
+
+/// The workspace's `rubrics/` folder.
+pub fn workspace_rubrics() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../rubrics")
+}
+
+/// The rubric files the tests load: every valid `*.toml` of `rubrics/`. A file
+/// being written (missing or invalid) is left out so other tests still run;
+/// `rubrics::chengkou_loads_when_present` reports on it.
+fn copy_valid_rubrics(to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(workspace_rubrics()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|x| x != "toml") {
+            continue;
+        }
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        if kaohe_engine::Rubric::from_toml(&name, &text).is_ok() {
+            std::fs::write(to.join(&name), text).unwrap();
+        } else {
+            eprintln!("note: {name} does not validate; tests run without it");
+        }
+    }
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn unique_suffix() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{}_{}_{}",
+        std::process::id(),
+        nanos,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A PostgreSQL database created for one test, dropped when the test ends.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let admin_url = self.admin_url.clone();
+        let name = self.name.clone();
+        // Drop runs outside async: use a thread with its own small runtime.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            rt.block_on(async {
+                if let Ok(admin) = Database::connect(&admin_url).await {
+                    let _ = admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                    let _ = admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// Replaces the database name of a PostgreSQL URL.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let (server, _) = base.rsplit_once('/').unwrap();
+    match query {
+        Some(q) => format!("{server}/{name}?{q}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+/// Settings for a fresh database and a free port; the rubrics folder holds
+/// the valid workspace rubrics.
+async fn fresh_settings(dir: &Path) -> (Settings, Option<PgDatabase>) {
+    let rubrics = dir.join("rubrics");
+    copy_valid_rubrics(&rubrics);
+    let (database_url, pg) = match std::env::var("KAOHE_TEST_PG").ok().filter(|s| !s.is_empty()) {
+        Some(admin_url) => {
+            let name = format!("kaohe_t_{}", unique_suffix());
+            let admin = Database::connect(&admin_url).await.expect("KAOHE_TEST_PG reachable");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .unwrap();
+            admin.close().await.unwrap();
+            (with_database(&admin_url, &name), Some(PgDatabase { admin_url, name }))
+        }
+        None => (kaohe_api::config::sqlite_url(&dir.join("data")), None),
+    };
+    let settings = Settings {
+        database_url,
+        bind_addr: "127.0.0.1:0".into(),
+        data_dir: dir.join("data"),
+        rubrics_dir: rubrics,
+        log: "warn".into(),
+        seed_demo: true,
+    };
+    (settings, pg)
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the app after `adjust` changed its settings (e.g. its rubrics folder).
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut settings, pg) = fresh_settings(dir.path()).await;
+    adjust(&mut settings);
+    let app = Application::build(settings.clone()).await.unwrap_or_else(|e| panic!("{e}"));
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let db = app.db().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        settings,
+        db,
+        client: reqwest::Client::new(),
+        _dir: dir,
+        _pg: pg,
+    }
+}
+
+/// A fresh database (and folder) for tests that build the app themselves;
+/// both go away when it is dropped.
+pub struct Fresh {
+    pub settings: Settings,
+    _dir: tempfile::TempDir,
+    _pg: Option<PgDatabase>,
+}
+
+pub async fn fresh() -> Fresh {
+    let dir = tempfile::tempdir().unwrap();
+    let (settings, pg) = fresh_settings(dir.path()).await;
+    Fresh {
+        settings,
+        _dir: dir,
+        _pg: pg,
+    }
+}
+
+impl TestApp {
+    pub fn is_sqlite(&self) -> bool {
+        self.settings.is_sqlite()
+    }
+
+    /// POSTs a query; returns the whole JSON response (data and errors).
+    pub async fn post(&self, query: &str, variables: Value) -> Value {
+        let res = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "POST /graphql status");
+        res.json().await.unwrap()
+    }
+
+    /// POSTs a query that must succeed; returns `data`.
+    pub async fn query(&self, query: &str) -> Value {
+        self.query_with(query, json!({})).await
+    }
+
+    pub async fn query_with(&self, query: &str, variables: Value) -> Value {
+        let body = self.post(query, variables).await;
+        assert!(body.get("errors").is_none(), "errors: {body:#}");
+        body["data"].clone()
+    }
+
+    /// The id of the newest version of an organisation's rubric.
+    pub async fn version_id(&self, org: &str) -> Option<String> {
+        let data = self
+            .query_with(
+                "query($c: String!) { organisation(code: $c) { rubrics { versions { id } } } }",
+                json!({ "c": org }),
+            )
+            .await;
+        data["organisation"]["rubrics"][0]["versions"]
+            .as_array()?
+            .last()?
+            .get("id")?
+            .as_str()
+            .map(str::to_string)
+    }
+}

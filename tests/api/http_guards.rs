@@ -1,0 +1,82 @@
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn queries_run_over_get_but_mutations_are_refused() {
+    let app = spawn_app().await;
+    let url = format!("{}/graphql", app.address);
+    let res = app
+        .client
+        .get(&url)
+        .query(&[("query", "{ organisations { code } }")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["data"]["organisations"][0]["code"], "chengkou");
+
+    for doc in ["mutation { x }", "query A { organisations { code } } mutation B { x }", "subscription { x }"] {
+        let res = app
+            .client
+            .get(&url)
+            .query(&[("query", doc), ("operationName", "A")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 405, "{doc}");
+        assert_eq!(res.headers()["allow"], "POST");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+        assert!(body.get("data").is_none());
+    }
+}
+
+#[tokio::test]
+async fn non_json_batched_and_oversized_posts_are_refused() {
+    let app = spawn_app().await;
+    let url = format!("{}/graphql", app.address);
+    let q = r#"{"query":"{ organisations { code } }"}"#;
+    for ct in ["text/plain", "application/x-www-form-urlencoded"] {
+        let res = app.client.post(&url).header("content-type", ct).body(q).send().await.unwrap();
+        assert_eq!(res.status(), 415, "{ct}");
+    }
+    let res = app
+        .client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(format!("[{q},{q}]"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let big = json!({ "query": format!("{{ organisations {{ code }} }} #{}", "x".repeat(300 * 1024)) });
+    let res = app.client.post(&url).json(&big).send().await.unwrap();
+    assert_eq!(res.status(), 413);
+}
+
+#[tokio::test]
+async fn a_fragment_fan_out_bomb_is_refused_before_validation() {
+    let app = spawn_app().await;
+    let mut q = String::from("query { ...F0 }\n");
+    for i in 0..24 {
+        q.push_str(&format!("fragment F{i} on Query {{ ...F{n} ...F{n} }}\n", n = i + 1));
+    }
+    q.push_str("fragment F24 on Query { organisations { code } }\n");
+    let started = Instant::now();
+    let res = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .json(&json!({ "query": q }))
+        .send()
+        .await
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("too large"));
+}

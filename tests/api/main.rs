@@ -1,0 +1,16 @@
+//! End-to-end tests: each starts the real server on port 0 with its own fresh
+//! database (a temp SQLite file, or a fresh PostgreSQL database when
+//! `KAOHE_TEST_PG` is set) and talks to it over HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod decimal;
+mod errors;
+mod graphiql;
+mod health;
+mod http_guards;
+mod organisations;
+mod restart;
+mod rubrics;
+mod schema;
