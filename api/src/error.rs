@@ -69,6 +69,11 @@ impl ApiError {
 
 impl From<DbErr> for ApiError {
     fn from(e: DbErr) -> Self {
+        if crate::db::is_busy(&e) {
+            // A lock wait that timed out is the client's cue to retry, not a bug.
+            tracing::warn!(error = %e, "database busy");
+            return ApiError::Conflict("the database is busy; retry the request".into());
+        }
         ApiError::Internal(Box::new(e))
     }
 }
@@ -109,6 +114,12 @@ mod tests {
         let ext = format!("{:?}", e.extensions);
         assert!(ext.contains("INTERNAL"), "{ext}");
         assert!(!ext.contains("secret"));
+    }
+
+    #[test]
+    fn a_busy_database_is_a_conflict_not_an_internal_error() {
+        let e = ApiError::from(DbErr::Custom("error returned from database: (code: 5) database is locked".into()));
+        assert_eq!(e.code(), "CONFLICT");
     }
 
     #[test]

@@ -6,7 +6,6 @@ use chrono::Utc;
 use entity::{department, organisation, unit};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
 };
 use serde::Deserialize;
 
@@ -53,7 +52,7 @@ pub async fn seed_demo(db: &DatabaseConnection) -> Result<SeedReport, DbErr> {
         toml::from_str(DEMO).map_err(|e| DbErr::Custom(format!("seed/demo.toml: {e}")))?;
     let now = Utc::now();
     let mut report = SeedReport::default();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     for org in &file.organisation {
         let existing = organisation::Entity::find()
             .filter(organisation::Column::Code.eq(&org.code))

@@ -48,8 +48,13 @@ impl MigrationTrait for Migration {
         .await?;
         m.create_index(index("rubric_version", &["rubric_id", "label"], false))
             .await?;
-        m.create_index(index("rubric_version", &["source_sha256"], false))
-            .await?;
+        // Loading the same file twice (even by two servers at once) stores it once.
+        m.create_index(index(
+            "rubric_version",
+            &["rubric_id", "source_sha256"],
+            true,
+        ))
+        .await?;
         m.create_table(
             Table::create()
                 .table("indicator")

@@ -10,6 +10,7 @@ mod errors;
 mod graphiql;
 mod health;
 mod http_guards;
+mod migrations;
 mod organisations;
 mod restart;
 mod rubrics;

@@ -11,7 +11,7 @@ use entity::{Exact, clause, indicator, indicator_group, organisation, rubric, ru
 use kaohe_engine::{Rubric, RubricErrors};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, Set, TransactionTrait,
+    QueryFilter, Set,
 };
 use sha2::{Digest, Sha256};
 
@@ -120,7 +120,7 @@ pub async fn store(db: &DatabaseConnection, src: &RubricSource) -> Result<bool, 
         source,
     };
     let r = &src.rubric;
-    let txn = db.begin().await.map_err(dberr)?;
+    let txn = crate::db::begin_write(db).await.map_err(dberr)?;
     let org = organisation::Entity::find()
         .filter(organisation::Column::Code.eq(&r.organisation))
         .one(&txn)
