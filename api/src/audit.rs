@@ -24,12 +24,8 @@ pub async fn record<C: ConnectionTrait>(
     caller: &Caller,
     entry: Entry<'_>,
 ) -> Result<audit_log::Model, DbErr> {
-    let prev_hash: Option<String> = audit_log::Entity::find()
-        .order_by_desc(audit_log::Column::Id)
-        .limit(1)
-        .one(conn)
-        .await?
-        .map(|e| e.hash);
+    let prev_hash: Option<String> =
+        audit_log::Entity::find().order_by_desc(audit_log::Column::Id).limit(1).one(conn).await?.map(|e| e.hash);
     // Microseconds: what PostgreSQL keeps, so the hash can be re-checked.
     let at = Utc::now().trunc_subsecs(6);
     let before = entry.before.map(|v| v.to_string());

@@ -37,19 +37,11 @@ pub struct Caller {
 
 impl Caller {
     pub fn anonymous() -> Caller {
-        Caller {
-            who: Who::Anonymous,
-            organisation_id: None,
-            role: CallerRole::Anonymous,
-        }
+        Caller { who: Who::Anonymous, organisation_id: None, role: CallerRole::Anonymous }
     }
 
     pub fn system() -> Caller {
-        Caller {
-            who: Who::System,
-            organisation_id: None,
-            role: CallerRole::System,
-        }
+        Caller { who: Who::System, organisation_id: None, role: CallerRole::System }
     }
 
     /// Id of the user, if the caller is one.

@@ -35,39 +35,22 @@ impl Settings {
 
     /// Builds settings from any lookup (tests pass a map instead of touching the environment).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
-        let data_dir = get("DATA_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("data"));
+        let data_dir = get("DATA_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("data"));
         let database_url = get("DATABASE_URL").unwrap_or_else(|| sqlite_url(&data_dir));
         if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
-            return Err(ConfigError {
-                name: "DATABASE_URL",
-                message: "must start with sqlite: or postgres://".into(),
-            });
+            return Err(ConfigError { name: "DATABASE_URL", message: "must start with sqlite: or postgres://".into() });
         }
         let bind_addr = get("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".to_string());
-        let rubrics_dir = get("RUBRICS_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(default_rubrics_dir);
+        let rubrics_dir = get("RUBRICS_DIR").map(PathBuf::from).unwrap_or_else(default_rubrics_dir);
         let log = get("LOG").unwrap_or_else(|| "info".to_string());
         let seed_demo = match get("SEED_DEMO").as_deref() {
             None | Some("1" | "true" | "yes") => true,
             Some("0" | "false" | "no") => false,
             Some(other) => {
-                return Err(ConfigError {
-                    name: "SEED_DEMO",
-                    message: format!("`{other}` is not true/false"),
-                });
+                return Err(ConfigError { name: "SEED_DEMO", message: format!("`{other}` is not true/false") });
             }
         };
-        Ok(Settings {
-            database_url,
-            bind_addr,
-            data_dir,
-            rubrics_dir,
-            log,
-            seed_demo,
-        })
+        Ok(Settings { database_url, bind_addr, data_dir, rubrics_dir, log, seed_demo })
     }
 
     /// True when the database is a SQLite file (or memory).
@@ -97,10 +80,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn with(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Settings::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -116,12 +96,8 @@ mod tests {
 
     #[test]
     fn environment_overrides_defaults() {
-        let s = with(&[
-            ("DATA_DIR", "/srv/kaohe"),
-            ("BIND_ADDR", "0.0.0.0:9000"),
-            ("SEED_DEMO", "false"),
-        ])
-        .unwrap_or_else(|e| panic!("{e}"));
+        let s = with(&[("DATA_DIR", "/srv/kaohe"), ("BIND_ADDR", "0.0.0.0:9000"), ("SEED_DEMO", "false")])
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(s.database_url, "sqlite:///srv/kaohe/kaohe.db?mode=rwc");
         assert_eq!(s.bind_addr, "0.0.0.0:9000");
         assert!(!s.seed_demo);

@@ -31,15 +31,8 @@ pub enum ApiError {
 
 impl ApiError {
     /// Every code a client may see in `extensions.code`.
-    pub const CODES: [&'static str; 7] = [
-        "BAD_USER_INPUT",
-        "NOT_FOUND",
-        "CONFLICT",
-        "FORBIDDEN",
-        "UNAUTHENTICATED",
-        "FROZEN",
-        "INTERNAL",
-    ];
+    pub const CODES: [&'static str; 7] =
+        ["BAD_USER_INPUT", "NOT_FOUND", "CONFLICT", "FORBIDDEN", "UNAUTHENTICATED", "FROZEN", "INTERNAL"];
 
     pub fn code(&self) -> &'static str {
         match self {

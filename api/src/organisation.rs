@@ -9,17 +9,10 @@ use crate::policy;
 
 pub async fn list(db: &DatabaseConnection, caller: &Caller) -> Result<Vec<organisation::Model>, ApiError> {
     policy::may_read(caller)?;
-    Ok(organisation::Entity::find()
-        .order_by_asc(organisation::Column::Id)
-        .all(db)
-        .await?)
+    Ok(organisation::Entity::find().order_by_asc(organisation::Column::Id).all(db).await?)
 }
 
-pub async fn by_code(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    code: &str,
-) -> Result<organisation::Model, ApiError> {
+pub async fn by_code(db: &DatabaseConnection, caller: &Caller, code: &str) -> Result<organisation::Model, ApiError> {
     policy::may_read(caller)?;
     organisation::Entity::find()
         .filter(organisation::Column::Code.eq(code))
@@ -30,10 +23,7 @@ pub async fn by_code(
 
 pub async fn by_id(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result<organisation::Model, ApiError> {
     policy::may_read(caller)?;
-    organisation::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("organisation {id}")))
+    organisation::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found(format!("organisation {id}")))
 }
 
 /// Departments of an organisation, in creation order.

@@ -4,9 +4,7 @@
 
 use chrono::Utc;
 use entity::{department, organisation, unit};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
 
 const DEMO: &str = include_str!("../seed/demo.toml");
@@ -48,16 +46,12 @@ pub struct SeedReport {
 
 /// Inserts the demo organisations, departments and units that are missing.
 pub async fn seed_demo(db: &DatabaseConnection) -> Result<SeedReport, DbErr> {
-    let file: SeedFile =
-        toml::from_str(DEMO).map_err(|e| DbErr::Custom(format!("seed/demo.toml: {e}")))?;
+    let file: SeedFile = toml::from_str(DEMO).map_err(|e| DbErr::Custom(format!("seed/demo.toml: {e}")))?;
     let now = Utc::now();
     let mut report = SeedReport::default();
     let txn = crate::db::begin_write(db).await?;
     for org in &file.organisation {
-        let existing = organisation::Entity::find()
-            .filter(organisation::Column::Code.eq(&org.code))
-            .one(&txn)
-            .await?;
+        let existing = organisation::Entity::find().filter(organisation::Column::Code.eq(&org.code)).one(&txn).await?;
         let org_row = match existing {
             Some(o) => o,
             None => {

@@ -55,22 +55,14 @@ impl Application {
             unchanged = ?report.unchanged,
             "rubrics loaded"
         );
-        let listener = TcpListener::bind(&settings.bind_addr).map_err(|source| StartupError::Bind {
-            addr: settings.bind_addr.clone(),
-            source,
-        })?;
-        let bind_err = |source| StartupError::Bind {
-            addr: settings.bind_addr.clone(),
-            source,
-        };
+        let listener = TcpListener::bind(&settings.bind_addr)
+            .map_err(|source| StartupError::Bind { addr: settings.bind_addr.clone(), source })?;
+        let bind_err = |source| StartupError::Bind { addr: settings.bind_addr.clone(), source };
         let port = listener.local_addr().map_err(bind_err)?.port();
         let schema = web::Data::new(build_schema(Some(db.clone())));
         let db_data = web::Data::new(db.clone());
         let server = HttpServer::new(move || {
-            App::new()
-                .app_data(schema.clone())
-                .app_data(db_data.clone())
-                .configure(http::routes)
+            App::new().app_data(schema.clone()).app_data(db_data.clone()).configure(http::routes)
         })
         .listen(listener)
         .map_err(bind_err)?

@@ -24,21 +24,10 @@ pub async fn list(
 
 pub async fn by_id(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result<unit::Model, ApiError> {
     policy::may_read(caller)?;
-    unit::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("unit {id}")))
+    unit::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found(format!("unit {id}")))
 }
 
-pub async fn children(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    parent_id: i64,
-) -> Result<Vec<unit::Model>, ApiError> {
+pub async fn children(db: &DatabaseConnection, caller: &Caller, parent_id: i64) -> Result<Vec<unit::Model>, ApiError> {
     policy::may_read(caller)?;
-    Ok(unit::Entity::find()
-        .filter(unit::Column::ParentId.eq(parent_id))
-        .order_by_asc(unit::Column::Id)
-        .all(db)
-        .await?)
+    Ok(unit::Entity::find().filter(unit::Column::ParentId.eq(parent_id)).order_by_asc(unit::Column::Id).all(db).await?)
 }

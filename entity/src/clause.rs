@@ -1,7 +1,7 @@
 //! One numbered item of the document (细则条款), verbatim.
-use sea_orm::entity::prelude::*;
 #[allow(unused_imports)]
 use crate::Exact;
+use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "clause")]

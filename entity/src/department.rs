@@ -1,7 +1,7 @@
 //! A department (科室) of an organisation; unique by name inside it.
-use sea_orm::entity::prelude::*;
 #[allow(unused_imports)]
 use crate::Exact;
+use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "department")]

@@ -20,8 +20,7 @@ use sea_orm::sea_query::{ArrayType, ColumnType, Nullable, ValueType, ValueTypeEr
 use sea_orm::{ColIdx, QueryResult, TryGetError, TryGetable, Value};
 
 /// An exact decimal column value (points, caps, weights, scores).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct Exact(pub Decimal);
 
@@ -89,9 +88,7 @@ impl TryGetable for Exact {
         // text, so fall through to the native decimal.
         match String::try_get_by(res, idx) {
             Ok(text) => Decimal::from_str(text.trim()).map(Exact).map_err(|e| {
-                TryGetError::DbErr(sea_orm::DbErr::Type(format!(
-                    "stored decimal `{text}` does not parse: {e}"
-                )))
+                TryGetError::DbErr(sea_orm::DbErr::Type(format!("stored decimal `{text}` does not parse: {e}")))
             }),
             Err(TryGetError::Null(s)) => Err(TryGetError::Null(s)),
             Err(TryGetError::DbErr(_)) => Decimal::try_get_by(res, idx).map(Exact),

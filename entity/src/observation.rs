@@ -1,7 +1,7 @@
 //! One fact entered against a rule for a unit in a run (扣分/加分记录).
-use sea_orm::entity::prelude::*;
 #[allow(unused_imports)]
 use crate::Exact;
+use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "observation")]

@@ -1,7 +1,7 @@
 //! A unit's computed result in a run (考核结果).
-use sea_orm::entity::prelude::*;
 #[allow(unused_imports)]
 use crate::Exact;
+use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "result")]

@@ -1,7 +1,7 @@
 //! One version of a rubric (e.g. 2026): draft, published (frozen) or retired.
-use sea_orm::entity::prelude::*;
 #[allow(unused_imports)]
 use crate::Exact;
+use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "rubric_version")]

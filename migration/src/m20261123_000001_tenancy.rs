@@ -31,8 +31,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("department", &["organisation_id", "name"], true))
-            .await?;
+        m.create_index(index("department", &["organisation_id", "name"], true)).await?;
         m.create_table(
             Table::create()
                 .table("unit")
@@ -52,8 +51,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("unit", &["organisation_id", "code"], true))
-            .await?;
+        m.create_index(index("unit", &["organisation_id", "code"], true)).await?;
         m.create_index(index("unit", &["parent_id"], false)).await?;
         m.create_table(
             Table::create()

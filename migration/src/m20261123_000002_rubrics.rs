@@ -23,8 +23,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("rubric", &["organisation_id", "code"], true))
-            .await?;
+        m.create_index(index("rubric", &["organisation_id", "code"], true)).await?;
         m.create_table(
             Table::create()
                 .table("rubric_version")
@@ -46,15 +45,9 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("rubric_version", &["rubric_id", "label"], false))
-            .await?;
+        m.create_index(index("rubric_version", &["rubric_id", "label"], false)).await?;
         // Loading the same file twice (even by two servers at once) stores it once.
-        m.create_index(index(
-            "rubric_version",
-            &["rubric_id", "source_sha256"],
-            true,
-        ))
-        .await?;
+        m.create_index(index("rubric_version", &["rubric_id", "source_sha256"], true)).await?;
         m.create_table(
             Table::create()
                 .table("indicator")
@@ -75,10 +68,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("indicator", &["rubric_version_id", "code"], true))
-            .await?;
-        m.create_index(index("indicator", &["parent_id"], false))
-            .await?;
+        m.create_index(index("indicator", &["rubric_version_id", "code"], true)).await?;
+        m.create_index(index("indicator", &["parent_id"], false)).await?;
         m.create_table(
             Table::create()
                 .table("indicator_group")
@@ -93,8 +84,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("indicator_group", &["indicator_id", "key"], true))
-            .await?;
+        m.create_index(index("indicator_group", &["indicator_id", "key"], true)).await?;
         m.create_table(
             Table::create()
                 .table("clause")
@@ -110,8 +100,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("clause", &["indicator_id", "no"], true))
-            .await?;
+        m.create_index(index("clause", &["indicator_id", "no"], true)).await?;
         m.create_table(
             Table::create()
                 .table("rule")
@@ -135,24 +124,12 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("rule", &["rubric_version_id", "code"], true))
-            .await?;
+        m.create_index(index("rule", &["rubric_version_id", "code"], true)).await?;
         m.create_index(index("rule", &["clause_id"], false)).await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        drop_all(
-            m,
-            &[
-                "rule",
-                "clause",
-                "indicator_group",
-                "indicator",
-                "rubric_version",
-                "rubric",
-            ],
-        )
-        .await
+        drop_all(m, &["rule", "clause", "indicator_group", "indicator", "rubric_version", "rubric"]).await
     }
 }

@@ -34,12 +34,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index(
-            "score_run",
-            &["organisation_id", "rubric_version_id", "period", "revision"],
-            true,
-        ))
-        .await?;
+        m.create_index(index("score_run", &["organisation_id", "rubric_version_id", "period", "revision"], true))
+            .await?;
         m.create_table(
             Table::create()
                 .table("score_run_unit")
@@ -51,8 +47,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("score_run_unit", &["score_run_id", "unit_id"], true))
-            .await?;
+        m.create_index(index("score_run_unit", &["score_run_id", "unit_id"], true)).await?;
         m.create_table(
             Table::create()
                 .table("section_submission")
@@ -69,12 +64,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index(
-            "section_submission",
-            &["score_run_id", "indicator_id"],
-            true,
-        ))
-        .await?;
+        m.create_index(index("section_submission", &["score_run_id", "indicator_id"], true)).await?;
         m.create_table(
             Table::create()
                 .table("observation")
@@ -100,14 +90,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index(
-            "observation",
-            &["score_run_id", "idempotency_key"],
-            true,
-        ))
-        .await?;
-        m.create_index(index("observation", &["score_run_id", "unit_id"], false))
-            .await?;
+        m.create_index(index("observation", &["score_run_id", "idempotency_key"], true)).await?;
+        m.create_index(index("observation", &["score_run_id", "unit_id"], false)).await?;
         m.create_table(
             Table::create()
                 .table("claim")
@@ -133,8 +117,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("claim", &["score_run_id", "unit_id"], false))
-            .await?;
+        m.create_index(index("claim", &["score_run_id", "unit_id"], false)).await?;
         m.create_table(
             Table::create()
                 .table("evidence")
@@ -170,8 +153,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("evidence_link", &["evidence_id"], false))
-            .await?;
+        m.create_index(index("evidence_link", &["evidence_id"], false)).await?;
         m.create_table(
             Table::create()
                 .table("result")
@@ -190,8 +172,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("result", &["score_run_id", "unit_id"], true))
-            .await?;
+        m.create_index(index("result", &["score_run_id", "unit_id"], true)).await?;
         m.create_table(
             Table::create()
                 .table("result_section")
@@ -206,12 +187,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index(
-            "result_section",
-            &["score_run_id", "unit_id", "indicator_id"],
-            true,
-        ))
-        .await?;
+        m.create_index(index("result_section", &["score_run_id", "unit_id", "indicator_id"], true)).await?;
         Ok(())
     }
 

@@ -29,8 +29,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("audit_log", &["organisation_id", "at"], false))
-            .await?;
+        m.create_index(index("audit_log", &["organisation_id", "at"], false)).await?;
         Ok(())
     }
 

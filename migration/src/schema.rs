@@ -5,12 +5,7 @@ use sea_orm_migration::sea_orm::DbBackend;
 
 /// `id`: 64-bit auto-increment primary key (`integer` on SQLite).
 pub fn id() -> ColumnDef {
-    ColumnDef::new("id")
-        .big_integer()
-        .not_null()
-        .auto_increment()
-        .primary_key()
-        .to_owned()
+    ColumnDef::new("id").big_integer().not_null().auto_increment().primary_key().to_owned()
 }
 
 pub fn text(name: &'static str) -> ColumnDef {
@@ -26,11 +21,7 @@ pub fn int(name: &'static str) -> ColumnDef {
 }
 
 pub fn int_default(name: &'static str, value: i32) -> ColumnDef {
-    ColumnDef::new(name)
-        .integer()
-        .not_null()
-        .default(value)
-        .to_owned()
+    ColumnDef::new(name).integer().not_null().default(value).to_owned()
 }
 
 pub fn big(name: &'static str) -> ColumnDef {
@@ -42,25 +33,15 @@ pub fn big_null(name: &'static str) -> ColumnDef {
 }
 
 pub fn boolean(name: &'static str, default: bool) -> ColumnDef {
-    ColumnDef::new(name)
-        .boolean()
-        .not_null()
-        .default(default)
-        .to_owned()
+    ColumnDef::new(name).boolean().not_null().default(default).to_owned()
 }
 
 pub fn ts(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name)
-        .timestamp_with_time_zone()
-        .not_null()
-        .to_owned()
+    ColumnDef::new(name).timestamp_with_time_zone().not_null().to_owned()
 }
 
 pub fn ts_null(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name)
-        .timestamp_with_time_zone()
-        .null()
-        .to_owned()
+    ColumnDef::new(name).timestamp_with_time_zone().null().to_owned()
 }
 
 pub fn date_null(name: &'static str) -> ColumnDef {
@@ -101,13 +82,7 @@ pub fn fk(table: &'static str, col: &'static str, to: &'static str) -> ForeignKe
 /// A (possibly unique) index over `cols`.
 pub fn index(table: &'static str, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
     let mut i = Index::create();
-    i.name(format!(
-        "{}_{table}_{}",
-        if unique { "ux" } else { "ix" },
-        cols.join("_")
-    ))
-    .table(table)
-    .if_not_exists();
+    i.name(format!("{}_{table}_{}", if unique { "ux" } else { "ix" }, cols.join("_"))).table(table).if_not_exists();
     if unique {
         i.unique();
     }
@@ -120,9 +95,7 @@ pub fn index(table: &'static str, cols: &[&'static str], unique: bool) -> IndexC
 /// Drops tables in the given order.
 pub async fn drop_all(manager: &SchemaManager<'_>, tables: &[&'static str]) -> Result<(), DbErr> {
     for t in tables {
-        manager
-            .drop_table(Table::drop().table(*t).if_exists().to_owned())
-            .await?;
+        manager.drop_table(Table::drop().table(*t).if_exists().to_owned()).await?;
     }
     Ok(())
 }

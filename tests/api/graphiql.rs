@@ -3,13 +3,7 @@ use crate::helpers::spawn_app;
 #[tokio::test]
 async fn graphiql_is_served_from_the_binary_without_any_cdn() {
     let app = spawn_app().await;
-    let res = app
-        .client
-        .get(format!("{}/graphql", app.address))
-        .header("accept", "text/html")
-        .send()
-        .await
-        .unwrap();
+    let res = app.client.get(format!("{}/graphql", app.address)).header("accept", "text/html").send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     let csp = res.headers()["content-security-policy"].to_str().unwrap().to_string();

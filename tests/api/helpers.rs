@@ -45,16 +45,9 @@ fn copy_valid_rubrics(to: &Path) {
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 fn unique_suffix() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "{}_{}_{}",
-        std::process::id(),
-        nanos,
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    format!("{}_{}_{}", std::process::id(), nanos, COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 /// A PostgreSQL database created for one test, dropped when the test ends.
@@ -74,9 +67,7 @@ impl Drop for PgDatabase {
             };
             rt.block_on(async {
                 if let Ok(admin) = Database::connect(&admin_url).await {
-                    let _ = admin
-                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await;
+                    let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
                     let _ = admin.close().await;
                 }
             });
@@ -107,10 +98,7 @@ async fn fresh_settings(dir: &Path) -> (Settings, Option<PgDatabase>) {
         Some(admin_url) => {
             let name = format!("kaohe_t_{}", unique_suffix());
             let admin = Database::connect(&admin_url).await.expect("KAOHE_TEST_PG reachable");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .unwrap();
+            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
             admin.close().await.unwrap();
             (with_database(&admin_url, &name), Some(PgDatabase { admin_url, name }))
         }
@@ -140,14 +128,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
     tokio::spawn(app.run_until_stopped());
-    TestApp {
-        address,
-        settings,
-        db,
-        client: reqwest::Client::new(),
-        _dir: dir,
-        _pg: pg,
-    }
+    TestApp { address, settings, db, client: reqwest::Client::new(), _dir: dir, _pg: pg }
 }
 
 /// A fresh database (and folder) for tests that build the app themselves;
@@ -161,11 +142,7 @@ pub struct Fresh {
 pub async fn fresh() -> Fresh {
     let dir = tempfile::tempdir().unwrap();
     let (settings, pg) = fresh_settings(dir.path()).await;
-    Fresh {
-        settings,
-        _dir: dir,
-        _pg: pg,
-    }
+    Fresh { settings, _dir: dir, _pg: pg }
 }
 
 impl TestApp {
@@ -205,11 +182,6 @@ impl TestApp {
                 json!({ "c": org }),
             )
             .await;
-        data["organisation"]["rubrics"][0]["versions"]
-            .as_array()?
-            .last()?
-            .get("id")?
-            .as_str()
-            .map(str::to_string)
+        data["organisation"]["rubrics"][0]["versions"].as_array()?.last()?.get("id")?.as_str().map(str::to_string)
     }
 }

@@ -8,25 +8,13 @@ use crate::helpers::spawn_app;
 async fn queries_run_over_get_but_mutations_are_refused() {
     let app = spawn_app().await;
     let url = format!("{}/graphql", app.address);
-    let res = app
-        .client
-        .get(&url)
-        .query(&[("query", "{ organisations { code } }")])
-        .send()
-        .await
-        .unwrap();
+    let res = app.client.get(&url).query(&[("query", "{ organisations { code } }")]).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["data"]["organisations"][0]["code"], "chengkou");
 
     for doc in ["mutation { x }", "query A { organisations { code } } mutation B { x }", "subscription { x }"] {
-        let res = app
-            .client
-            .get(&url)
-            .query(&[("query", doc), ("operationName", "A")])
-            .send()
-            .await
-            .unwrap();
+        let res = app.client.get(&url).query(&[("query", doc), ("operationName", "A")]).send().await.unwrap();
         assert_eq!(res.status(), 405, "{doc}");
         assert_eq!(res.headers()["allow"], "POST");
         let body: Value = res.json().await.unwrap();
@@ -67,13 +55,7 @@ async fn a_fragment_fan_out_bomb_is_refused_before_validation() {
     }
     q.push_str("fragment F24 on Query { organisations { code } }\n");
     let started = Instant::now();
-    let res = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .json(&json!({ "query": q }))
-        .send()
-        .await
-        .unwrap();
+    let res = app.client.post(format!("{}/graphql", app.address)).json(&json!({ "query": q })).send().await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(1));
     assert_eq!(res.status(), 400);
     let body: Value = res.json().await.unwrap();

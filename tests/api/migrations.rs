@@ -10,10 +10,7 @@ async fn migrations_go_down_and_up_again() {
     Migrator::up(&db, None).await.unwrap();
     assert_eq!(Migrator::get_pending_migrations(&db).await.unwrap().len(), 0);
     Migrator::down(&db, None).await.unwrap();
-    assert_eq!(
-        Migrator::get_pending_migrations(&db).await.unwrap().len(),
-        Migrator::migrations().len()
-    );
+    assert_eq!(Migrator::get_pending_migrations(&db).await.unwrap().len(), Migrator::migrations().len());
     Migrator::up(&db, None).await.unwrap();
     db.close().await.unwrap();
 }
@@ -26,14 +23,12 @@ async fn decimal_columns_have_the_exact_type_of_each_backend() {
     let backend = db.get_database_backend();
     let sql = match backend {
         DbBackend::Sqlite => "SELECT type AS t FROM pragma_table_info('result') WHERE name = 'final_score'",
-        _ => "SELECT data_type AS t FROM information_schema.columns \
-              WHERE table_name = 'result' AND column_name = 'final_score'",
+        _ => {
+            "SELECT data_type AS t FROM information_schema.columns \
+              WHERE table_name = 'result' AND column_name = 'final_score'"
+        }
     };
-    let row = db
-        .query_one_raw(Statement::from_string(backend, sql))
-        .await
-        .unwrap()
-        .unwrap();
+    let row = db.query_one_raw(Statement::from_string(backend, sql)).await.unwrap().unwrap();
     let t: String = row.try_get("", "t").unwrap();
     let expected = if backend == DbBackend::Sqlite { "text" } else { "numeric" };
     assert_eq!(t.to_lowercase(), expected);

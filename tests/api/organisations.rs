@@ -28,11 +28,8 @@ async fn both_demo_organisations_are_seeded_with_departments_and_units() {
     assert_eq!(xc["name"], "许昌市委教育工作领导小组");
     assert_eq!(xc["departments"].as_array().unwrap().len(), 10);
     let units = xc["units"].as_array().unwrap();
-    let counties: Vec<&str> = units
-        .iter()
-        .filter(|u| u["kind"] == "county")
-        .map(|u| u["name"].as_str().unwrap())
-        .collect();
+    let counties: Vec<&str> =
+        units.iter().filter(|u| u["kind"] == "county").map(|u| u["name"].as_str().unwrap()).collect();
     assert_eq!(counties, ["魏都区", "建安区", "东城区", "禹州市", "长葛市", "鄢陵县", "襄城县"]);
     assert_eq!(units.iter().filter(|u| u["kind"] == "city_department").count(), 3);
 }
@@ -40,9 +37,7 @@ async fn both_demo_organisations_are_seeded_with_departments_and_units() {
 #[tokio::test]
 async fn departments_with_the_same_name_belong_to_their_own_organisation() {
     let app = spawn_app().await;
-    let data = app
-        .query("{ organisations { code departments { id name organisation { code } } } }")
-        .await;
+    let data = app.query("{ organisations { code departments { id name organisation { code } } } }").await;
     let mut secretariats = Vec::new();
     for org in data["organisations"].as_array().unwrap() {
         for d in org["departments"].as_array().unwrap() {
@@ -59,18 +54,12 @@ async fn departments_with_the_same_name_belong_to_their_own_organisation() {
 #[tokio::test]
 async fn units_can_be_filtered_by_kind_and_fetched_by_id() {
     let app = spawn_app().await;
-    let data = app
-        .query(r#"{ organisation(code: "xuchang") { units(kind: "city_department") { id name } } }"#)
-        .await;
+    let data = app.query(r#"{ organisation(code: "xuchang") { units(kind: "city_department") { id name } } }"#).await;
     let units = data["organisation"]["units"].as_array().unwrap();
     assert_eq!(units.len(), 3);
     let id = units[0]["id"].as_str().unwrap();
-    let one = app
-        .query_with(
-            "query($id: ID!) { unit(id: $id) { name organisation { code } } }",
-            json!({ "id": id }),
-        )
-        .await;
+    let one =
+        app.query_with("query($id: ID!) { unit(id: $id) { name organisation { code } } }", json!({ "id": id })).await;
     assert_eq!(one["unit"]["name"], units[0]["name"]);
     assert_eq!(one["unit"]["organisation"]["code"], "xuchang");
 }

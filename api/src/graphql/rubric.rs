@@ -42,11 +42,7 @@ impl Rubric {
     async fn current_version(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<RubricVersion>> {
         let (db, caller) = env(ctx)?;
         let list = query::versions(db, caller, self.0.id).await.gql()?;
-        Ok(list
-            .into_iter()
-            .rev()
-            .find(|v| v.status == "published")
-            .map(RubricVersion::new))
+        Ok(list.into_iter().rev().find(|v| v.status == "published").map(RubricVersion::new))
     }
 }
 
@@ -96,19 +92,14 @@ pub struct RubricVersion {
 
 impl RubricVersion {
     pub fn new(row: rubric_version::Model) -> Self {
-        RubricVersion {
-            row,
-            tree: OnceCell::new(),
-        }
+        RubricVersion { row, tree: OnceCell::new() }
     }
 
     async fn tree(&self, ctx: &Context<'_>) -> async_graphql::Result<Arc<VersionTree>> {
         let (db, caller) = env(ctx)?;
         let id = self.row.id;
         self.tree
-            .get_or_try_init(|| async move {
-                query::tree(db, caller, id).await.map(Arc::new).gql()
-            })
+            .get_or_try_init(|| async move { query::tree(db, caller, id).await.map(Arc::new).gql() })
             .await
             .cloned()
     }
@@ -153,11 +144,7 @@ impl RubricVersion {
 
     /// Scoring regime (考核周期).
     async fn regime(&self) -> Regime {
-        if self.row.regime == "monthly" {
-            Regime::Monthly
-        } else {
-            Regime::Annual
-        }
+        if self.row.regime == "monthly" { Regime::Monthly } else { Regime::Annual }
     }
 
     /// Where the text comes from (文件来源), e.g. 许教组〔2023〕8号 附件.
@@ -193,19 +180,13 @@ impl RubricVersion {
     /// The top-level indicators (一级指标, sections), in document order.
     async fn sections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Indicator>> {
         let tree = self.tree(ctx).await?;
-        Ok(tree
-            .sections()
-            .into_iter()
-            .map(|idx| Indicator { tree: tree.clone(), idx })
-            .collect())
+        Ok(tree.sections().into_iter().map(|idx| Indicator { tree: tree.clone(), idx }).collect())
     }
 
     /// Every indicator (考核指标), parents before children.
     async fn indicators(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Indicator>> {
         let tree = self.tree(ctx).await?;
-        Ok((0..tree.indicators.len())
-            .map(|idx| Indicator { tree: tree.clone(), idx })
-            .collect())
+        Ok((0..tree.indicators.len()).map(|idx| Indicator { tree: tree.clone(), idx }).collect())
     }
 
     /// One indicator (考核指标) by code, e.g. `2.1`.
@@ -215,11 +196,7 @@ impl RubricVersion {
         #[graphql(desc = "Indicator code (指标编号).")] code: String,
     ) -> async_graphql::Result<Option<Indicator>> {
         let tree = self.tree(ctx).await?;
-        Ok(tree
-            .by_code
-            .get(&code)
-            .copied()
-            .map(|idx| Indicator { tree: tree.clone(), idx }))
+        Ok(tree.by_code.get(&code).copied().map(|idx| Indicator { tree: tree.clone(), idx }))
     }
 
     /// Number of rules (评分规则) in this version.
@@ -281,11 +258,7 @@ impl Indicator {
 
     /// Base score or adjustment (指标类别).
     async fn role(&self) -> IndicatorRole {
-        if self.row().role == "adjust" {
-            IndicatorRole::Adjust
-        } else {
-            IndicatorRole::Base
-        }
+        if self.row().role == "adjust" { IndicatorRole::Adjust } else { IndicatorRole::Base }
     }
 
     /// Owning department (责任科室), inherited from the nearest ancestor naming one.
@@ -302,10 +275,7 @@ impl Indicator {
     async fn parent(&self) -> Option<Indicator> {
         let pid = self.row().parent_id?;
         let idx = self.tree.indicators.iter().position(|i| i.id == pid)?;
-        Some(Indicator {
-            tree: self.tree.clone(),
-            idx,
-        })
+        Some(Indicator { tree: self.tree.clone(), idx })
     }
 
     /// Child indicators (下级指标), in document order.
@@ -315,23 +285,13 @@ impl Indicator {
             .get(&self.row().id)
             .into_iter()
             .flatten()
-            .map(|&idx| Indicator {
-                tree: self.tree.clone(),
-                idx,
-            })
+            .map(|&idx| Indicator { tree: self.tree.clone(), idx })
             .collect()
     }
 
     /// Headings over clauses, with optional caps (条款分组).
     async fn groups(&self) -> Vec<IndicatorGroup> {
-        self.tree
-            .groups
-            .get(&self.row().id)
-            .into_iter()
-            .flatten()
-            .cloned()
-            .map(IndicatorGroup)
-            .collect()
+        self.tree.groups.get(&self.row().id).into_iter().flatten().cloned().map(IndicatorGroup).collect()
     }
 
     /// The clauses (细则条款), verbatim, in document order.
@@ -341,10 +301,7 @@ impl Indicator {
             .get(&self.row().id)
             .into_iter()
             .flatten()
-            .map(|c| Clause {
-                tree: self.tree.clone(),
-                row: c.clone(),
-            })
+            .map(|c| Clause { tree: self.tree.clone(), row: c.clone() })
             .collect()
     }
 }
@@ -412,14 +369,7 @@ impl Clause {
 
     /// The machine rules of this clause (评分规则).
     async fn rules(&self) -> Vec<Rule> {
-        self.tree
-            .rules
-            .get(&self.row.id)
-            .into_iter()
-            .flatten()
-            .cloned()
-            .map(Rule)
-            .collect()
+        self.tree.rules.get(&self.row.id).into_iter().flatten().cloned().map(Rule).collect()
     }
 }
 
@@ -447,11 +397,7 @@ impl Rule {
 
     /// Deduct or add (扣分/加分).
     async fn effect(&self) -> RuleEffect {
-        if self.0.effect == "add" {
-            RuleEffect::Add
-        } else {
-            RuleEffect::Deduct
-        }
+        if self.0.effect == "add" { RuleEffect::Add } else { RuleEffect::Deduct }
     }
 
     /// Short label of what it counts (规则说明).

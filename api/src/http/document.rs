@@ -5,10 +5,8 @@
 
 use std::collections::HashMap;
 
-use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
-};
 use async_graphql::parser::parse_query;
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet};
 
 /// Longest accepted query text, in bytes.
 pub const MAX_QUERY_BYTES: usize = 32 * 1024;
@@ -25,9 +23,7 @@ impl Checked {
     pub fn only_queries(&self) -> bool {
         match &self.doc.operations {
             DocumentOperations::Single(op) => op.node.ty == OperationType::Query,
-            DocumentOperations::Multiple(ops) => {
-                ops.values().all(|op| op.node.ty == OperationType::Query)
-            }
+            DocumentOperations::Multiple(ops) => ops.values().all(|op| op.node.ty == OperationType::Query),
         }
     }
 }

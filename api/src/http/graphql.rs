@@ -25,11 +25,7 @@ pub async fn post(schema: web::Data<KaoheSchema>, req: HttpRequest, body: web::B
         .is_some_and(|v| v.starts_with("application/json") || v.starts_with("application/graphql-response+json"));
     if !json {
         // text/plain and form bodies are CSRF vectors: refuse them.
-        return refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "BAD_USER_INPUT",
-            "send the request as application/json",
-        );
+        return refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, "BAD_USER_INPUT", "send the request as application/json");
     }
     if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
         return refuse(
@@ -41,11 +37,7 @@ pub async fn post(schema: web::Data<KaoheSchema>, req: HttpRequest, body: web::B
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                "BAD_USER_INPUT",
-                &format!("not a GraphQL request: {e}"),
-            );
+            return refuse(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &format!("not a GraphQL request: {e}"));
         }
     };
     if let Err(message) = document::check(&request.query) {
@@ -81,9 +73,7 @@ pub async fn get(schema: web::Data<KaoheSchema>, req: HttpRequest) -> Reply {
             "only queries may run over GET; send mutations with POST",
         );
         let mut response = refused;
-        response
-            .headers_mut()
-            .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+        response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return Either::Left(response);
     }
     let mut request = async_graphql::Request::new(query);

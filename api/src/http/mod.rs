@@ -15,11 +15,7 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Every route of the server.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
-        .service(
-            web::resource("/graphql")
-                .route(web::post().to(graphql::post))
-                .route(web::get().to(graphql::get)),
-        )
+        .service(web::resource("/graphql").route(web::post().to(graphql::post)).route(web::get().to(graphql::get)))
         .route("/graphiql/{file}", web::get().to(graphiql::asset))
         .route("/healthz", web::get().to(health::healthz));
 }

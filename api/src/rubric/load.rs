@@ -10,8 +10,7 @@ use chrono::Utc;
 use entity::{Exact, clause, indicator, indicator_group, organisation, rubric, rubric_version, rule};
 use kaohe_engine::{Rubric, RubricErrors};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
 };
 use sha2::{Digest, Sha256};
 
@@ -59,10 +58,7 @@ pub struct RubricSource {
 /// Reads and validates every `*.toml` file of `dir`, sorted by name. Every
 /// problem of every file is reported together.
 pub fn read_dir(dir: &Path) -> Result<Vec<RubricSource>, LoadError> {
-    let io = |source| LoadError::Io {
-        path: dir.to_path_buf(),
-        source,
-    };
+    let io = |source| LoadError::Io { path: dir.to_path_buf(), source };
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(io)?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -72,28 +68,16 @@ pub fn read_dir(dir: &Path) -> Result<Vec<RubricSource>, LoadError> {
     let mut sources = Vec::new();
     let mut problems = Vec::new();
     for path in paths {
-        let text = std::fs::read_to_string(&path).map_err(|source| LoadError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        let file_name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let text = std::fs::read_to_string(&path).map_err(|source| LoadError::Io { path: path.clone(), source })?;
+        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         match Rubric::from_toml(&file_name, &text) {
-            Ok(rubric) => sources.push(RubricSource {
-                sha256: hex::encode(Sha256::digest(text.as_bytes())),
-                file_name,
-                rubric,
-            }),
+            Ok(rubric) => {
+                sources.push(RubricSource { sha256: hex::encode(Sha256::digest(text.as_bytes())), file_name, rubric })
+            }
             Err(RubricErrors(list)) => problems.extend(list),
         }
     }
-    if problems.is_empty() {
-        Ok(sources)
-    } else {
-        Err(LoadError::Invalid(RubricErrors(problems)))
-    }
+    if problems.is_empty() { Ok(sources) } else { Err(LoadError::Invalid(RubricErrors(problems))) }
 }
 
 /// Reads, validates and stores every rubric of `dir`.
@@ -115,10 +99,7 @@ pub async fn load_dir(db: &DatabaseConnection, dir: &Path) -> Result<LoadReport,
 /// Stores one rubric as a published version in one transaction. Returns
 /// false when a version with the same text is already stored.
 pub async fn store(db: &DatabaseConnection, src: &RubricSource) -> Result<bool, LoadError> {
-    let dberr = |source| LoadError::Db {
-        file: src.file_name.clone(),
-        source,
-    };
+    let dberr = |source| LoadError::Db { file: src.file_name.clone(), source };
     let r = &src.rubric;
     let txn = crate::db::begin_write(db).await.map_err(dberr)?;
     let org = organisation::Entity::find()
@@ -126,10 +107,7 @@ pub async fn store(db: &DatabaseConnection, src: &RubricSource) -> Result<bool, 
         .one(&txn)
         .await
         .map_err(dberr)?
-        .ok_or_else(|| LoadError::UnknownOrganisation {
-            file: src.file_name.clone(),
-            code: r.organisation.clone(),
-        })?;
+        .ok_or_else(|| LoadError::UnknownOrganisation { file: src.file_name.clone(), code: r.organisation.clone() })?;
     let now = Utc::now();
     let rubric_row = match rubric::Entity::find()
         .filter(rubric::Column::OrganisationId.eq(org.id))
@@ -289,16 +267,14 @@ async fn insert_tree<C: ConnectionTrait>(conn: &C, version_id: i64, r: &Rubric) 
         }
     }
     for (pos, rl) in r.rules.iter().enumerate() {
-        let (Some(&indicator_id), Some(&clause_id)) = (
-            indicator_ids.get(rl.indicator),
-            clause_ids.get(&(rl.indicator, rl.clause)),
-        ) else {
+        let (Some(&indicator_id), Some(&clause_id)) =
+            (indicator_ids.get(rl.indicator), clause_ids.get(&(rl.indicator, rl.clause)))
+        else {
             return Err(DbErr::Custom(format!("rule {} has no indicator or clause", rl.code)));
         };
-        let params = serde_json::to_string(&rl.kind)
-            .map_err(|e| DbErr::Custom(format!("rule {}: {e}", rl.code)))?;
-        let halving = serde_json::to_string(&rl.halving)
-            .map_err(|e| DbErr::Custom(format!("rule {}: {e}", rl.code)))?;
+        let params = serde_json::to_string(&rl.kind).map_err(|e| DbErr::Custom(format!("rule {}: {e}", rl.code)))?;
+        let halving =
+            serde_json::to_string(&rl.halving).map_err(|e| DbErr::Custom(format!("rule {}: {e}", rl.code)))?;
         rule::ActiveModel {
             rubric_version_id: Set(version_id),
             indicator_id: Set(indicator_id),

@@ -26,10 +26,7 @@ pub async fn list(
 
 pub async fn by_id(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result<rubric::Model, ApiError> {
     policy::may_read(caller)?;
-    rubric::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("rubric {id}")))
+    rubric::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found(format!("rubric {id}")))
 }
 
 /// Versions of a rubric, oldest first.
@@ -74,9 +71,7 @@ pub struct VersionTree {
 impl VersionTree {
     /// Indices of the top-level indicators (sections).
     pub fn sections(&self) -> Vec<usize> {
-        (0..self.indicators.len())
-            .filter(|&i| self.indicators[i].parent_id.is_none())
-            .collect()
+        (0..self.indicators.len()).filter(|&i| self.indicators[i].parent_id.is_none()).collect()
     }
 
     /// Sum of the max points of the base sections (基础分合计).
@@ -89,11 +84,7 @@ impl VersionTree {
     }
 }
 
-pub async fn tree(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    version_id: i64,
-) -> Result<VersionTree, ApiError> {
+pub async fn tree(db: &DatabaseConnection, caller: &Caller, version_id: i64) -> Result<VersionTree, ApiError> {
     policy::may_read(caller)?;
     let indicators = indicator::Entity::find()
         .filter(indicator::Column::RubricVersionId.eq(version_id))

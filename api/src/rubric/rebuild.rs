@@ -1,11 +1,11 @@
 //! A stored rubric version back into the engine's [`Rubric`]: rows →
 //! [`RubricFile`] → [`Rubric::from_file`] (validated again on the way).
 
+use entity::{organisation, rubric};
 use kaohe_engine::Rubric;
 use kaohe_engine::rubric::file::{
     ClauseFile, GroupFile, Header, IndicatorFile, KindFile, Regime, Role, RubricFile, RuleFile,
 };
-use entity::{organisation, rubric};
 use sea_orm::{DatabaseConnection, EntityTrait};
 
 use super::query::{self, VersionTree};
@@ -22,11 +22,7 @@ fn parse_enum<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<
 }
 
 /// Loads a stored version and compiles it with the engine.
-pub async fn rubric_of_version(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    version_id: i64,
-) -> Result<Rubric, ApiError> {
+pub async fn rubric_of_version(db: &DatabaseConnection, caller: &Caller, version_id: i64) -> Result<Rubric, ApiError> {
     let version = query::version_by_id(db, caller, version_id).await?;
     let rubric_row = rubric::Entity::find_by_id(version.rubric_id)
         .one(db)
@@ -47,21 +43,13 @@ pub async fn rubric_of_version(
         scale: version.scale.0,
         bonus_cap: version.bonus_cap.map(|c| c.0),
     };
-    let file = RubricFile {
-        rubric: header,
-        indicators: indicators(&tree)?,
-    };
+    let file = RubricFile { rubric: header, indicators: indicators(&tree)? };
     let name = version.file_name.unwrap_or_else(|| format!("rubric version {version_id}"));
     Rubric::from_file(&name, file).map_err(|e| corrupt(e.to_string()))
 }
 
 fn indicators(tree: &VersionTree) -> Result<Vec<IndicatorFile>, ApiError> {
-    let code_of = |id: i64| {
-        tree.indicators
-            .iter()
-            .find(|i| i.id == id)
-            .map(|i| i.code.clone())
-    };
+    let code_of = |id: i64| tree.indicators.iter().find(|i| i.id == id).map(|i| i.code.clone());
     let mut out = Vec::with_capacity(tree.indicators.len());
     for ind in &tree.indicators {
         let top = ind.parent_id.is_none();
@@ -111,11 +99,7 @@ fn indicators(tree: &VersionTree) -> Result<Vec<IndicatorFile>, ApiError> {
             title: ind.title.clone(),
             max: ind.max_points.map(|m| m.0),
             department: ind.department.clone(),
-            role: if top {
-                Some(parse_enum::<Role>("role", &ind.role)?)
-            } else {
-                None
-            },
+            role: if top { Some(parse_enum::<Role>("role", &ind.role)?) } else { None },
             weight: if top { ind.weight.map(|w| w.0) } else { None },
             note: ind.note.clone(),
             groups,
@@ -128,8 +112,8 @@ fn indicators(tree: &VersionTree) -> Result<Vec<IndicatorFile>, ApiError> {
 /// The stored params are the engine's `RuleKind` as JSON; the file form also
 /// carries the effect for the kinds that have one.
 fn kind_file(r: &entity::rule::Model) -> Result<KindFile, ApiError> {
-    let mut v: serde_json::Value = serde_json::from_str(&r.params)
-        .map_err(|e| corrupt(format!("rule {} params: {e}", r.code)))?;
+    let mut v: serde_json::Value =
+        serde_json::from_str(&r.params).map_err(|e| corrupt(format!("rule {} params: {e}", r.code)))?;
     let has_effect = !matches!(r.kind.as_str(), "rating" | "direct" | "veto");
     if has_effect && let serde_json::Value::Object(map) = &mut v {
         map.insert("effect".into(), serde_json::Value::String(r.effect.clone()));
