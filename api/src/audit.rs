@@ -93,3 +93,29 @@ fn chain_hash(f: &ChainFields<'_>) -> String {
     put(&f.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
     hex::encode(h.finalize())
 }
+
+/// Recomputes the chain; returns the id of the first entry whose hash or
+/// link does not match (an edited, inserted or removed row), or `None`.
+pub async fn first_broken<C: ConnectionTrait>(conn: &C) -> Result<Option<i64>, DbErr> {
+    let entries = audit_log::Entity::find().order_by_asc(audit_log::Column::Id).all(conn).await?;
+    let mut prev: Option<String> = None;
+    for e in entries {
+        let expected = chain_hash(&ChainFields {
+            prev_hash: prev.as_deref(),
+            organisation_id: e.organisation_id,
+            actor_id: e.actor_id,
+            actor_label: &e.actor_label,
+            action: &e.action,
+            entity: &e.entity,
+            entity_id: e.entity_id.as_deref(),
+            before: e.before.as_deref(),
+            after: e.after.as_deref(),
+            at: e.at,
+        });
+        if e.prev_hash != prev || e.hash != expected {
+            return Ok(Some(e.id));
+        }
+        prev = Some(e.hash);
+    }
+    Ok(None)
+}

@@ -6,6 +6,7 @@
 mod helpers;
 
 mod decimal;
+mod entities;
 mod errors;
 mod graphiql;
 mod health;
