@@ -1,7 +1,7 @@
 //! The one error type of the service layer and its GraphQL mapping.
 
 use async_graphql::ErrorExtensions;
-use sea_orm::DbErr;
+use sea_orm::{DbErr, SqlErr};
 
 /// An error a service call can return. Each variant has one GraphQL code.
 #[derive(Debug, thiserror::Error)]
@@ -67,7 +67,16 @@ impl From<DbErr> for ApiError {
             tracing::warn!(error = %e, "database busy");
             return ApiError::Conflict("the database is busy; retry the request".into());
         }
-        ApiError::Internal(Box::new(e))
+        match e.sql_err() {
+            // One place where constraint violations become user errors.
+            Some(SqlErr::UniqueConstraintViolation(_)) => {
+                ApiError::Conflict("it already exists (or was changed at the same time); reload and retry".into())
+            }
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
+                ApiError::BadUserInput("it refers to something that does not exist".into())
+            }
+            _ => ApiError::Internal(Box::new(e)),
+        }
     }
 }
 

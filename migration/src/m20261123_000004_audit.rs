@@ -30,6 +30,9 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(index("audit_log", &["organisation_id", "at"], false)).await?;
+        // Two writers that read the same last entry cannot both append: the chain
+        // stays linear (the second gets a unique violation and retries).
+        m.create_index(index("audit_log", &["prev_hash"], true)).await?;
         Ok(())
     }
 

@@ -110,7 +110,8 @@ async fn a_whole_run_chain_round_trips_through_every_table() {
     .unwrap();
     // The idempotency key is unique per run.
     let again = observation::ActiveModel { id: sea_orm::NotSet, ..obs.clone().into() };
-    assert!(again.insert(db).await.is_err(), "duplicate idempotency key accepted");
+    let err = again.insert(db).await.err().expect("duplicate idempotency key accepted");
+    assert_eq!(kaohe_api::ApiError::from(err).code(), "CONFLICT");
 
     let claim_row = claim::ActiveModel {
         score_run_id: Set(run.id),
@@ -196,7 +197,8 @@ async fn a_whole_run_chain_round_trips_through_every_table() {
 
     // Foreign keys are enforced (SQLite too): a run of a missing version is refused.
     let orphan = score_run::ActiveModel { id: sea_orm::NotSet, rubric_version_id: Set(987_654), ..run.into() };
-    assert!(orphan.insert(db).await.is_err(), "foreign key not enforced");
+    let err = orphan.insert(db).await.err().expect("foreign key not enforced");
+    assert_eq!(kaohe_api::ApiError::from(err).code(), "BAD_USER_INPUT");
 }
 
 #[tokio::test]
@@ -210,6 +212,12 @@ async fn the_audit_log_chains_hashes() {
     }
     assert!(entries.iter().all(|e| e.actor_label == "system" && e.action == "rubric_version.publish"));
     assert_eq!(kaohe_api::audit::first_broken(&app.db).await.unwrap(), None);
+
+    // A second entry after the same predecessor (a fork) is refused.
+    let last = entries.last().unwrap().clone();
+    let fork = audit_log::ActiveModel { id: sea_orm::NotSet, hash: Set("f".repeat(64)), ..last.clone().into() };
+    let err = fork.insert(&app.db).await.err().expect("a forked chain was accepted");
+    assert_eq!(kaohe_api::ApiError::from(err).code(), "CONFLICT");
 
     // Editing an entry breaks the chain at that entry.
     let first = entries[0].clone();
