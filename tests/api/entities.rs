@@ -110,7 +110,7 @@ async fn a_whole_run_chain_round_trips_through_every_table() {
     .unwrap();
     // The idempotency key is unique per run.
     let again = observation::ActiveModel { id: sea_orm::NotSet, ..obs.clone().into() };
-    let err = again.insert(db).await.err().expect("duplicate idempotency key accepted");
+    let err = again.insert(db).await.expect_err("duplicate idempotency key accepted");
     assert_eq!(kaohe_api::ApiError::from(err).code(), "CONFLICT");
 
     let claim_row = claim::ActiveModel {
@@ -197,7 +197,7 @@ async fn a_whole_run_chain_round_trips_through_every_table() {
 
     // Foreign keys are enforced (SQLite too): a run of a missing version is refused.
     let orphan = score_run::ActiveModel { id: sea_orm::NotSet, rubric_version_id: Set(987_654), ..run.into() };
-    let err = orphan.insert(db).await.err().expect("foreign key not enforced");
+    let err = orphan.insert(db).await.expect_err("foreign key not enforced");
     assert_eq!(kaohe_api::ApiError::from(err).code(), "BAD_USER_INPUT");
 }
 
@@ -216,7 +216,7 @@ async fn the_audit_log_chains_hashes() {
     // A second entry after the same predecessor (a fork) is refused.
     let last = entries.last().unwrap().clone();
     let fork = audit_log::ActiveModel { id: sea_orm::NotSet, hash: Set("f".repeat(64)), ..last.clone().into() };
-    let err = fork.insert(&app.db).await.err().expect("a forked chain was accepted");
+    let err = fork.insert(&app.db).await.expect_err("a forked chain was accepted");
     assert_eq!(kaohe_api::ApiError::from(err).code(), "CONFLICT");
 
     // Editing an entry breaks the chain at that entry.
