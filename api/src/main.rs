@@ -1,5 +1,5 @@
-//! `kaohe`: starts the server (`kaohe`), or prints the GraphQL schema
-//! (`kaohe schema`).
+//! `kaohe`: starts the server (`kaohe`), prints the GraphQL schema
+//! (`kaohe schema`), or manages migrations (`kaohe migrate up|down|status`).
 
 use std::process::ExitCode;
 
@@ -21,6 +21,9 @@ async fn main() -> ExitCode {
     };
     let filter = EnvFilter::try_new(&settings.log).unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).init();
+    if std::env::args().nth(1).as_deref() == Some("migrate") {
+        return migrate(&settings, std::env::args().nth(2).as_deref()).await;
+    }
     let app = match Application::build(settings.clone()).await {
         Ok(app) => app,
         Err(e) => {
@@ -35,6 +38,38 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("server stopped: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `kaohe migrate up|down|status` against `DATABASE_URL` (the server itself
+/// migrates up on start; `down` reverts the last migration).
+async fn migrate(settings: &Settings, action: Option<&str>) -> ExitCode {
+    use migration::{Migrator, MigratorTrait};
+    let db = match kaohe_api::db::connect(settings).await {
+        Ok(db) => db,
+        Err(e) => {
+            eprintln!("kaohe: database: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match action.unwrap_or("status") {
+        "up" => Migrator::up(&db, None).await,
+        "down" => Migrator::down(&db, Some(1)).await,
+        "status" => Migrator::get_pending_migrations(&db).await.map(|pending| {
+            let names: Vec<String> = pending.iter().map(|m| m.name().to_string()).collect();
+            println!("{} of {} migrations pending: {names:?}", names.len(), Migrator::migrations().len());
+        }),
+        other => {
+            eprintln!("kaohe migrate: unknown action `{other}` (up, down, status)");
+            return ExitCode::FAILURE;
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kaohe migrate: {e}");
             ExitCode::FAILURE
         }
     }

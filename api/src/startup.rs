@@ -62,7 +62,11 @@ impl Application {
         let schema = web::Data::new(build_schema(Some(db.clone())));
         let db_data = web::Data::new(db.clone());
         let server = HttpServer::new(move || {
-            App::new().app_data(schema.clone()).app_data(db_data.clone()).configure(http::routes)
+            App::new()
+                .wrap(actix_web::middleware::from_fn(http::log_request))
+                .app_data(schema.clone())
+                .app_data(db_data.clone())
+                .configure(http::routes)
         })
         .listen(listener)
         .map_err(bind_err)?

@@ -34,3 +34,29 @@ async fn decimal_columns_have_the_exact_type_of_each_backend() {
     assert_eq!(t.to_lowercase(), expected);
     db.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout() {
+    let fresh = fresh().await;
+    if !fresh.settings.is_sqlite() {
+        return;
+    }
+    let db = kaohe_api::db::connect(&fresh.settings).await.unwrap();
+    let pragma = |name: &'static str| {
+        let db = db.clone();
+        async move {
+            let row = db
+                .query_one_raw(Statement::from_string(DbBackend::Sqlite, format!("PRAGMA {name}")))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get_by_index::<String>(0)
+                .or_else(|_| row.try_get_by_index::<i64>(0).map(|n| n.to_string()))
+                .unwrap()
+        }
+    };
+    assert_eq!(pragma("journal_mode").await, "wal");
+    assert_eq!(pragma("foreign_keys").await, "1");
+    assert_eq!(pragma("busy_timeout").await, "5000");
+    db.close().await.unwrap();
+}

@@ -26,3 +26,20 @@ pub(crate) fn refusal(status: actix_web::http::StatusCode, code: &str, message: 
         "errors": [{ "message": message, "extensions": { "code": code } }]
     }))
 }
+
+/// Logs each request's method, path, status and duration (never its body).
+pub async fn log_request(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let path = req.path().to_string();
+    let res = next.call(req).await;
+    let status = match &res {
+        Ok(r) => r.status().as_u16(),
+        Err(e) => e.as_response_error().status_code().as_u16(),
+    };
+    tracing::info!(%method, %path, status, ms = started.elapsed().as_millis() as u64, "request");
+    res
+}
