@@ -24,6 +24,51 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::score_run::Entity",
+        from = "Column::ScoreRunId",
+        to = "super::score_run::Column::Id"
+    )]
+    ScoreRun,
+    #[sea_orm(belongs_to = "super::unit::Entity", from = "Column::UnitId", to = "super::unit::Column::Id")]
+    Unit,
+    #[sea_orm(belongs_to = "super::rule::Entity", from = "Column::RuleId", to = "super::rule::Column::Id")]
+    Rule,
+    #[sea_orm(belongs_to = "super::app_user::Entity", from = "Column::FiledBy", to = "super::app_user::Column::Id")]
+    FiledBy,
+    #[sea_orm(belongs_to = "super::app_user::Entity", from = "Column::DecidedBy", to = "super::app_user::Column::Id")]
+    DecidedBy,
+    #[sea_orm(
+        belongs_to = "super::observation::Entity",
+        from = "Column::ObservationId",
+        to = "super::observation::Column::Id"
+    )]
+    Observation,
+}
+
+impl Related<super::score_run::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::ScoreRun.def()
+    }
+}
+
+impl Related<super::unit::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Unit.def()
+    }
+}
+
+impl Related<super::rule::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Rule.def()
+    }
+}
+
+impl Related<super::observation::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Observation.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

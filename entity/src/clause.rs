@@ -18,6 +18,25 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::indicator::Entity",
+        from = "Column::IndicatorId",
+        to = "super::indicator::Column::Id"
+    )]
+    Indicator,
+}
+
+impl Related<super::indicator::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Indicator.def()
+    }
+}
+
+impl Related<super::rule::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::rule::Relation::Clause.def().rev()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -24,6 +24,41 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::organisation::Entity",
+        from = "Column::OrganisationId",
+        to = "super::organisation::Column::Id"
+    )]
+    Organisation,
+    #[sea_orm(belongs_to = "super::unit::Entity", from = "Column::UnitId", to = "super::unit::Column::Id")]
+    Unit,
+    #[sea_orm(belongs_to = "super::app_user::Entity", from = "Column::UploadedBy", to = "super::app_user::Column::Id")]
+    UploadedBy,
+}
+
+impl Related<super::organisation::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Organisation.def()
+    }
+}
+
+impl Related<super::unit::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Unit.def()
+    }
+}
+
+impl Related<super::app_user::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::UploadedBy.def()
+    }
+}
+
+impl Related<super::evidence_link::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::evidence_link::Relation::Evidence.def().rev()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -14,6 +14,35 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(belongs_to = "super::evidence::Entity", from = "Column::EvidenceId", to = "super::evidence::Column::Id")]
+    Evidence,
+    #[sea_orm(
+        belongs_to = "super::observation::Entity",
+        from = "Column::ObservationId",
+        to = "super::observation::Column::Id"
+    )]
+    Observation,
+    #[sea_orm(belongs_to = "super::claim::Entity", from = "Column::ClaimId", to = "super::claim::Column::Id")]
+    Claim,
+}
+
+impl Related<super::evidence::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Evidence.def()
+    }
+}
+
+impl Related<super::observation::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Observation.def()
+    }
+}
+
+impl Related<super::claim::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Claim.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -24,6 +24,33 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::rubric_version::Entity",
+        from = "Column::RubricVersionId",
+        to = "super::rubric_version::Column::Id"
+    )]
+    RubricVersion,
+    #[sea_orm(belongs_to = "Entity", from = "Column::ParentId", to = "Column::Id")]
+    Parent,
+}
+
+impl Related<super::rubric_version::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::RubricVersion.def()
+    }
+}
+
+impl Related<super::clause::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::clause::Relation::Indicator.def().rev()
+    }
+}
+
+impl Related<super::indicator_group::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::indicator_group::Relation::Indicator.def().rev()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

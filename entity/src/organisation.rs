@@ -17,4 +17,22 @@ pub struct Model {
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
+impl Related<super::department::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::department::Relation::Organisation.def().rev()
+    }
+}
+
+impl Related<super::unit::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::unit::Relation::Organisation.def().rev()
+    }
+}
+
+impl Related<super::rubric::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::rubric::Relation::Organisation.def().rev()
+    }
+}
+
 impl ActiveModelBehavior for ActiveModel {}

@@ -15,6 +15,39 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::score_run::Entity",
+        from = "Column::ScoreRunId",
+        to = "super::score_run::Column::Id"
+    )]
+    ScoreRun,
+    #[sea_orm(belongs_to = "super::unit::Entity", from = "Column::UnitId", to = "super::unit::Column::Id")]
+    Unit,
+    #[sea_orm(
+        belongs_to = "super::indicator::Entity",
+        from = "Column::IndicatorId",
+        to = "super::indicator::Column::Id"
+    )]
+    Indicator,
+}
+
+impl Related<super::score_run::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::ScoreRun.def()
+    }
+}
+
+impl Related<super::unit::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Unit.def()
+    }
+}
+
+impl Related<super::indicator::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Indicator.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -28,6 +28,27 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(belongs_to = "super::rubric::Entity", from = "Column::RubricId", to = "super::rubric::Column::Id")]
+    Rubric,
+}
+
+impl Related<super::rubric::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Rubric.def()
+    }
+}
+
+impl Related<super::indicator::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::indicator::Relation::RubricVersion.def().rev()
+    }
+}
+
+impl Related<super::rule::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::rule::Relation::RubricVersion.def().rev()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

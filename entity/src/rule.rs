@@ -27,6 +27,39 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::rubric_version::Entity",
+        from = "Column::RubricVersionId",
+        to = "super::rubric_version::Column::Id"
+    )]
+    RubricVersion,
+    #[sea_orm(
+        belongs_to = "super::indicator::Entity",
+        from = "Column::IndicatorId",
+        to = "super::indicator::Column::Id"
+    )]
+    Indicator,
+    #[sea_orm(belongs_to = "super::clause::Entity", from = "Column::ClauseId", to = "super::clause::Column::Id")]
+    Clause,
+}
+
+impl Related<super::rubric_version::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::RubricVersion.def()
+    }
+}
+
+impl Related<super::indicator::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Indicator.def()
+    }
+}
+
+impl Related<super::clause::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Clause.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -13,6 +13,27 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::score_run::Entity",
+        from = "Column::ScoreRunId",
+        to = "super::score_run::Column::Id"
+    )]
+    ScoreRun,
+    #[sea_orm(belongs_to = "super::unit::Entity", from = "Column::UnitId", to = "super::unit::Column::Id")]
+    Unit,
+}
+
+impl Related<super::score_run::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::ScoreRun.def()
+    }
+}
+
+impl Related<super::unit::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Unit.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

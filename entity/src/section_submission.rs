@@ -18,6 +18,39 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::score_run::Entity",
+        from = "Column::ScoreRunId",
+        to = "super::score_run::Column::Id"
+    )]
+    ScoreRun,
+    #[sea_orm(
+        belongs_to = "super::indicator::Entity",
+        from = "Column::IndicatorId",
+        to = "super::indicator::Column::Id"
+    )]
+    Indicator,
+    #[sea_orm(belongs_to = "super::app_user::Entity", from = "Column::SubmittedBy", to = "super::app_user::Column::Id")]
+    SubmittedBy,
+}
+
+impl Related<super::score_run::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::ScoreRun.def()
+    }
+}
+
+impl Related<super::indicator::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Indicator.def()
+    }
+}
+
+impl Related<super::app_user::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::SubmittedBy.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

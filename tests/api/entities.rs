@@ -6,7 +6,7 @@ use std::str::FromStr;
 use chrono::{NaiveDate, Utc};
 use entity::*;
 use rust_decimal::Decimal;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, ModelTrait, QueryFilter, QueryOrder, Set};
 
 use crate::helpers::spawn_app;
 
@@ -199,6 +199,23 @@ async fn a_whole_run_chain_round_trips_through_every_table() {
     let orphan = score_run::ActiveModel { id: sea_orm::NotSet, rubric_version_id: Set(987_654), ..run.into() };
     let err = orphan.insert(db).await.expect_err("foreign key not enforced");
     assert_eq!(kaohe_api::ApiError::from(err).code(), "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn relations_navigate_between_entities() {
+    let app = spawn_app().await;
+    let db = &app.db;
+    let org =
+        organisation::Entity::find().filter(organisation::Column::Code.eq("chengkou")).one(db).await.unwrap().unwrap();
+    assert_eq!(org.find_related(department::Entity).all(db).await.unwrap().len(), 4);
+    let rubrics = org.find_related(rubric::Entity).all(db).await.unwrap();
+    let versions = rubrics[0].find_related(rubric_version::Entity).all(db).await.unwrap();
+    let indicators = versions[0].find_related(indicator::Entity).all(db).await.unwrap();
+    assert!(!indicators.is_empty());
+    let (r, c) = rule::Entity::find().find_also_related(clause::Entity).one(db).await.unwrap().unwrap();
+    assert_eq!(c.unwrap().id, r.clause_id);
+    let (u, o) = unit::Entity::find().find_also_related(organisation::Entity).one(db).await.unwrap().unwrap();
+    assert_eq!(o.unwrap().id, u.organisation_id);
 }
 
 #[tokio::test]
