@@ -26,6 +26,16 @@ pub async fn by_id(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result<
     organisation::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found(format!("organisation {id}")))
 }
 
+/// Organisations by id (for batch loading); unknown ids are left out.
+pub async fn by_ids(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    ids: &[i64],
+) -> Result<Vec<organisation::Model>, ApiError> {
+    policy::may_read(caller)?;
+    Ok(organisation::Entity::find().filter(organisation::Column::Id.is_in(ids.to_vec())).all(db).await?)
+}
+
 /// Departments of an organisation, in creation order.
 pub async fn departments(
     db: &DatabaseConnection,

@@ -27,6 +27,12 @@ pub async fn by_id(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result<
     unit::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found(format!("unit {id}")))
 }
 
+/// Units by id (for batch loading); unknown ids are left out.
+pub async fn by_ids(db: &DatabaseConnection, caller: &Caller, ids: &[i64]) -> Result<Vec<unit::Model>, ApiError> {
+    policy::may_read(caller)?;
+    Ok(unit::Entity::find().filter(unit::Column::Id.is_in(ids.to_vec())).all(db).await?)
+}
+
 pub async fn children(db: &DatabaseConnection, caller: &Caller, parent_id: i64) -> Result<Vec<unit::Model>, ApiError> {
     policy::may_read(caller)?;
     Ok(unit::Entity::find().filter(unit::Column::ParentId.eq(parent_id)).order_by_asc(unit::Column::Id).all(db).await?)

@@ -62,3 +62,16 @@ async fn a_fragment_fan_out_bomb_is_refused_before_validation() {
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
     assert!(body["errors"][0]["message"].as_str().unwrap().contains("too large"));
 }
+
+#[tokio::test]
+async fn queries_nested_too_deep_are_refused() {
+    let app = spawn_app().await;
+    let mut inner = String::from("code");
+    for _ in 0..20 {
+        inner = format!("code children {{ {inner} }}");
+    }
+    let q = format!("{{ organisations {{ rubrics {{ versions {{ sections {{ {inner} }} }} }} }} }}");
+    let body = app.post(&q, json!({})).await;
+    let message = body["errors"][0]["message"].as_str().unwrap_or("");
+    assert!(message.contains("nested too deep"), "{body}");
+}

@@ -6,7 +6,7 @@ use crate::helpers::spawn_app;
 async fn both_demo_organisations_are_seeded_with_departments_and_units() {
     let app = spawn_app().await;
     let data = app
-        .query("{ organisations { code name departments { name } units { code name kind attributes parent { id } children { id } } } }")
+        .query("{ organisations { code name departments { name } units { code name kind attributes organisation { code } parent { id } children { id } } } }")
         .await;
     let orgs = data["organisations"].as_array().unwrap();
     let codes: Vec<&str> = orgs.iter().map(|o| o["code"].as_str().unwrap()).collect();
@@ -32,6 +32,8 @@ async fn both_demo_organisations_are_seeded_with_departments_and_units() {
         units.iter().filter(|u| u["kind"] == "county").map(|u| u["name"].as_str().unwrap()).collect();
     assert_eq!(counties, ["魏都区", "建安区", "东城区", "禹州市", "长葛市", "鄢陵县", "襄城县"]);
     assert_eq!(units.iter().filter(|u| u["kind"] == "city_department").count(), 3);
+    // Each unit's organisation (batched by the per-request loader).
+    assert!(units.iter().all(|u| u["organisation"]["code"] == "xuchang"));
 }
 
 #[tokio::test]

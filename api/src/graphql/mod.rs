@@ -1,5 +1,6 @@
 //! The GraphQL schema: thin resolvers over the service modules.
 
+pub mod loader;
 mod organisation;
 mod rubric;
 mod unit;

@@ -69,8 +69,6 @@ impl Department {
 
     /// The organisation (考核组织) it belongs to.
     async fn organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<Organisation> {
-        let (db, caller) = env(ctx)?;
-        let org = crate::organisation::by_id(db, caller, self.0.organisation_id).await.gql()?;
-        Ok(Organisation(org))
+        Ok(Organisation(super::loader::organisation(ctx, self.0.organisation_id).await?))
     }
 }

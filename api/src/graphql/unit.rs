@@ -42,9 +42,7 @@ impl Unit {
 
     /// The organisation (考核组织) that assesses it.
     async fn organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<Organisation> {
-        let (db, caller) = env(ctx)?;
-        let org = crate::organisation::by_id(db, caller, self.0.organisation_id).await.gql()?;
-        Ok(Organisation(org))
+        Ok(Organisation(super::loader::organisation(ctx, self.0.organisation_id).await?))
     }
 
     /// The parent unit (上级单位), if any.
@@ -52,8 +50,7 @@ impl Unit {
         let Some(pid) = self.0.parent_id else {
             return Ok(None);
         };
-        let (db, caller) = env(ctx)?;
-        Ok(Some(Unit(crate::unit::by_id(db, caller, pid).await.gql()?)))
+        Ok(Some(Unit(super::loader::unit(ctx, pid).await?)))
     }
 
     /// Units under this one (下级单位).

@@ -8,7 +8,9 @@ use serde::Deserialize;
 
 use super::{document, graphiql, refusal};
 use crate::caller::Caller;
-use crate::graphql::KaoheSchema;
+use sea_orm::DatabaseConnection;
+
+use crate::graphql::{KaoheSchema, loader};
 
 /// The caller of this request. Authentication arrives in a later issue;
 /// until then every request is anonymous.
@@ -16,7 +18,12 @@ fn caller_of(_req: &HttpRequest) -> Caller {
     Caller::anonymous()
 }
 
-pub async fn post(schema: web::Data<KaoheSchema>, req: HttpRequest, body: web::Bytes) -> Reply {
+pub async fn post(
+    schema: web::Data<KaoheSchema>,
+    db: web::Data<DatabaseConnection>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Reply {
     let json = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -43,7 +50,7 @@ pub async fn post(schema: web::Data<KaoheSchema>, req: HttpRequest, body: web::B
     if let Err(message) = document::check(&request.query) {
         return refuse(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &message);
     }
-    execute(&schema, request.data(caller_of(&req))).await
+    execute(&schema, &db, caller_of(&req), request).await
 }
 
 #[derive(Deserialize)]
@@ -54,7 +61,7 @@ pub struct GetParams {
     variables: Option<String>,
 }
 
-pub async fn get(schema: web::Data<KaoheSchema>, req: HttpRequest) -> Reply {
+pub async fn get(schema: web::Data<KaoheSchema>, db: web::Data<DatabaseConnection>, req: HttpRequest) -> Reply {
     let params = match web::Query::<GetParams>::from_query(req.query_string()) {
         Ok(p) => p.into_inner(),
         Err(_) => return refuse(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", "bad query string"),
@@ -88,12 +95,20 @@ pub async fn get(schema: web::Data<KaoheSchema>, req: HttpRequest) -> Reply {
             }
         }
     }
-    execute(&schema, request.data(caller_of(&req))).await
+    execute(&schema, &db, caller_of(&req), request).await
 }
 
 type Reply = Either<HttpResponse, GraphQLResponse>;
 
-async fn execute(schema: &KaoheSchema, request: async_graphql::Request) -> Reply {
+/// Runs one request with its caller and its own batch loader.
+async fn execute(
+    schema: &KaoheSchema,
+    db: &DatabaseConnection,
+    caller: Caller,
+    request: async_graphql::Request,
+) -> Reply {
+    let loader = loader::for_request(db.clone(), caller.clone());
+    let request = request.data(caller).data(loader);
     Either::Right(GraphQLResponse::from(schema.execute(request).await))
 }
 

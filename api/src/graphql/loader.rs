@@ -1,0 +1,89 @@
+//! Per-request batch loaders (one per key type, a map by id; missing keys
+//! resolve to nothing). Created in the HTTP handler for each request with its
+//! caller, so nothing is cached across requests or callers.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{Context, ErrorExtensions};
+use entity::{organisation, unit};
+use sea_orm::DatabaseConnection;
+
+use super::env;
+use crate::caller::Caller;
+use crate::error::{ApiError, GqlResult};
+
+/// An organisation id to load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct OrganisationKey(pub i64);
+
+/// A unit id to load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct UnitKey(pub i64);
+
+/// Loads rows by id for one request.
+pub struct Loaders {
+    db: DatabaseConnection,
+    caller: Caller,
+}
+
+/// The loader attached to each request.
+pub type RequestLoader = DataLoader<Loaders>;
+
+/// A loader for one request (`tokio::spawn` runs its batches).
+pub fn for_request(db: DatabaseConnection, caller: Caller) -> RequestLoader {
+    DataLoader::new(Loaders { db, caller }, tokio::spawn)
+}
+
+impl Loader<OrganisationKey> for Loaders {
+    type Value = organisation::Model;
+    type Error = Arc<ApiError>;
+
+    async fn load(&self, keys: &[OrganisationKey]) -> Result<HashMap<OrganisationKey, Self::Value>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = crate::organisation::by_ids(&self.db, &self.caller, &ids).await.map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|r| (OrganisationKey(r.id), r)).collect())
+    }
+}
+
+impl Loader<UnitKey> for Loaders {
+    type Value = unit::Model;
+    type Error = Arc<ApiError>;
+
+    async fn load(&self, keys: &[UnitKey]) -> Result<HashMap<UnitKey, Self::Value>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = crate::unit::by_ids(&self.db, &self.caller, &ids).await.map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|r| (UnitKey(r.id), r)).collect())
+    }
+}
+
+fn gql(e: Arc<ApiError>) -> async_graphql::Error {
+    e.as_ref().extend()
+}
+
+/// An organisation by id, batched when the request has a loader.
+pub async fn organisation(ctx: &Context<'_>, id: i64) -> async_graphql::Result<organisation::Model> {
+    if let Ok(loader) = ctx.data::<RequestLoader>() {
+        return loader
+            .load_one(OrganisationKey(id))
+            .await
+            .map_err(gql)?
+            .ok_or_else(|| ApiError::not_found(format!("organisation {id}")).into_gql());
+    }
+    let (db, caller) = env(ctx)?;
+    crate::organisation::by_id(db, caller, id).await.gql()
+}
+
+/// A unit by id, batched when the request has a loader.
+pub async fn unit(ctx: &Context<'_>, id: i64) -> async_graphql::Result<unit::Model> {
+    if let Ok(loader) = ctx.data::<RequestLoader>() {
+        return loader
+            .load_one(UnitKey(id))
+            .await
+            .map_err(gql)?
+            .ok_or_else(|| ApiError::not_found(format!("unit {id}")).into_gql());
+    }
+    let (db, caller) = env(ctx)?;
+    crate::unit::by_id(db, caller, id).await.gql()
+}
