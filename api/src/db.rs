@@ -23,7 +23,14 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
         }
     }
     let mut opt = ConnectOptions::new(settings.database_url.clone());
-    opt.max_connections(if settings.is_sqlite() { 8 } else { 10 })
+    // An in-memory SQLite database exists once per connection: keep one.
+    let memory = settings.database_url.contains(":memory:") || settings.database_url.contains("mode=memory");
+    let max = match (settings.is_sqlite(), memory) {
+        (true, true) => 1,
+        (true, false) => 8,
+        _ => 10,
+    };
+    opt.max_connections(max)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
@@ -33,6 +40,10 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true)
         });
+    if memory {
+        // The database lives as long as its one connection: never let it close.
+        opt.min_connections(1).idle_timeout(None::<Duration>).max_lifetime(None::<Duration>);
+    }
     Database::connect(opt).await
 }
 
