@@ -1,0 +1,43 @@
+//! Sign-in (登录) and the policy store: the database side of `kaohe-auth`.
+//!
+//! - [`keys`]: the JWT key set from the environment, or a secret generated into
+//!   the data folder on first start (never hard-coded);
+//! - [`session`]: login, refresh-token rotation (reuse revokes the family),
+//!   logout, lockout counted in the database;
+//! - [`policy_store`]: casbin lines in the database, seeded from `policies/`,
+//!   versioned so every instance reloads a change within seconds.
+//!
+//! The GraphQL mutations and the enforcement in every resolver come with the
+//! rest of issue 5; these services are what they call.
+
+pub mod keys;
+pub mod policy_store;
+pub mod session;
+
+/// Why a sign-in step failed. Clients see one code per variant.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// Wrong username or password (never says which).
+    #[error("invalid username or password")]
+    InvalidCredentials,
+    /// Too many failed attempts; try again after the lock.
+    #[error("too many failed sign-ins; try again later")]
+    Locked { until: chrono::DateTime<chrono::Utc> },
+    /// A refresh token that is unknown, expired, revoked or replayed.
+    #[error("the session has ended; sign in again")]
+    InvalidSession,
+    #[error("internal error")]
+    Internal(#[from] sea_orm::DbErr),
+    #[error("internal error")]
+    Token(#[from] kaohe_auth::token::TokenError),
+}
+
+impl AuthError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuthError::InvalidCredentials | AuthError::InvalidSession => "UNAUTHENTICATED",
+            AuthError::Locked { .. } => "ACCOUNT_LOCKED",
+            AuthError::Internal(_) | AuthError::Token(_) => "INTERNAL",
+        }
+    }
+}

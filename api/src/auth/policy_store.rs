@@ -1,0 +1,194 @@
+//! The casbin policy in the database (no published adapter targets sea-orm 2,
+//! see SECURITY-NOTES.md): rules in `casbin_rule`, seeded from
+//! `policies/policy.csv` when the table is empty, and a version in
+//! `policy_state` bumped by every change. Each instance keeps the enforcer in
+//! memory and checks the version at most once per `recheck`; a change made on
+//! one instance is enforced by all within that interval.
+//!
+//! Users are not policy lines: their memberships (department, role) are read
+//! from `app_user` whenever the policy is loaded.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use entity::{app_user, casbin_rule, department, organisation, policy_state};
+use kaohe_auth::policy::{Line, Policy, PolicyError, parse};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set,
+};
+use tokio::sync::Mutex;
+
+/// The model of `policies/model.conf`, compiled in.
+pub const MODEL: &str = include_str!("../../../policies/model.conf");
+/// The seed policy of `policies/policy.csv`, compiled in.
+pub const SEED: &str = include_str!("../../../policies/policy.csv");
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+}
+
+fn row(line: &Line) -> casbin_rule::ActiveModel {
+    let (ptype, v) = match line {
+        Line::Allow { sub, dom, obj, act } => ("p", [sub, dom, obj, act].map(|s| Some(s.clone()))),
+        Line::Member { member, role, dom } => {
+            ("g", [Some(member.clone()), Some(role.clone()), Some(dom.clone()), None])
+        }
+        Line::Action { act, group } => ("g2", [Some(act.clone()), Some(group.clone()), Some(String::new()), None]),
+    };
+    let [v0, v1, v2, v3] = v;
+    casbin_rule::ActiveModel {
+        ptype: Set(ptype.into()),
+        v0: Set(v0.unwrap_or_default()),
+        v1: Set(v1.unwrap_or_default()),
+        v2: Set(v2.unwrap_or_default()),
+        v3: Set(v3),
+        ..Default::default()
+    }
+}
+
+fn line(r: casbin_rule::Model) -> Option<Line> {
+    match r.ptype.as_str() {
+        "p" => Some(Line::Allow { sub: r.v0, dom: r.v1, obj: r.v2, act: r.v3? }),
+        "g" => Some(Line::Member { member: r.v0, role: r.v1, dom: r.v2 }),
+        "g2" => Some(Line::Action { act: r.v0, group: r.v1 }),
+        _ => None,
+    }
+}
+
+async fn bump<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    let state = policy_state::Entity::find_by_id(1).one(db).await?;
+    let version = state.as_ref().map_or(1, |s| s.version + 1);
+    match state {
+        Some(s) => {
+            let mut a: policy_state::ActiveModel = s.into();
+            a.version = Set(version);
+            a.updated_at = Set(now);
+            a.update(db).await?;
+        }
+        None => {
+            policy_state::ActiveModel { id: Set(1), version: Set(version), updated_at: Set(now) }.insert(db).await?;
+        }
+    }
+    Ok(version)
+}
+
+/// Seeds the rules from `policies/policy.csv` if there are none. Idempotent.
+pub async fn seed(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let lines = parse(SEED)?;
+    let txn = crate::db::begin_write(db).await?;
+    if casbin_rule::Entity::find().count(&txn).await? > 0 {
+        return Ok(false);
+    }
+    for l in &lines {
+        row(l).insert(&txn).await?;
+    }
+    bump(&txn, now).await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// Adds one rule (validated) and bumps the version, in one transaction.
+/// Callers add their audit entry to the same transaction later (issue 5).
+pub async fn add<C: ConnectionTrait>(db: &C, text: &str, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    for l in parse(text)? {
+        row(&l).insert(db).await?;
+    }
+    bump(db, now).await
+}
+
+/// The version all instances compare against.
+pub async fn version<C: ConnectionTrait>(db: &C) -> Result<i64, StoreError> {
+    Ok(policy_state::Entity::find_by_id(1).one(db).await?.map_or(0, |s| s.version))
+}
+
+/// All lines: the stored rules plus every active user's memberships.
+pub async fn lines<C: ConnectionTrait>(db: &C) -> Result<Vec<Line>, StoreError> {
+    let mut out: Vec<Line> = casbin_rule::Entity::find().all(db).await?.into_iter().filter_map(line).collect();
+    let orgs = organisation::Entity::find().all(db).await?;
+    let depts = department::Entity::find().all(db).await?;
+    for u in app_user::Entity::find().filter(app_user::Column::Active.eq(true)).all(db).await? {
+        let Some(org) = orgs.iter().find(|o| o.id == u.organisation_id) else { continue };
+        let member = format!("user:{}", u.id);
+        let role = match u.role.as_str() {
+            "admin" => "role:admin",
+            "department" => "role:scorer",
+            "unit" => "role:unit",
+            "service" => "role:integration",
+            _ => continue,
+        };
+        out.push(Line::Member { member: member.clone(), role: role.into(), dom: org.code.clone() });
+        if let Some(d) = u.department_id.and_then(|id| depts.iter().find(|d| d.id == id)) {
+            out.push(Line::Member { member, role: format!("dept:{}", d.name), dom: org.code.clone() });
+        }
+    }
+    Ok(out)
+}
+
+/// One instance's enforcer, reloaded when the stored version moves.
+pub struct PolicyCache {
+    recheck: Duration,
+    state: Mutex<Option<(i64, Instant, Arc<Policy>)>>,
+}
+
+impl PolicyCache {
+    pub fn new(recheck: Duration) -> Self {
+        PolicyCache { recheck, state: Mutex::new(None) }
+    }
+
+    /// The current policy; at most one version query per `recheck`.
+    pub async fn get(&self, db: &DatabaseConnection) -> Result<Arc<Policy>, StoreError> {
+        let mut state = self.state.lock().await;
+        if let Some((v, checked, p)) = state.as_mut() {
+            if checked.elapsed() < self.recheck {
+                return Ok(p.clone());
+            }
+            let now_v = version(db).await?;
+            if now_v == *v {
+                *checked = Instant::now();
+                return Ok(p.clone());
+            }
+        }
+        let v = version(db).await?;
+        let policy = Arc::new(Policy::new(MODEL, &lines(db).await?).await?);
+        *state = Some((v, Instant::now(), policy.clone()));
+        Ok(policy)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use migration::MigratorTrait;
+    use sea_orm::Database;
+
+    async fn db() -> DatabaseConnection {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        migration::Migrator::up(&db, None).await.unwrap();
+        db
+    }
+
+    #[tokio::test]
+    async fn seeded_once_and_a_change_reaches_another_instance() {
+        let db = db().await;
+        let now = Utc::now();
+        assert!(seed(&db, now).await.unwrap());
+        assert!(!seed(&db, now).await.unwrap(), "seeding twice adds nothing");
+        let a = PolicyCache::new(Duration::from_millis(0));
+        let b = PolicyCache::new(Duration::from_millis(0));
+        let pa = a.get(&db).await.unwrap();
+        assert!(!pa.allows_on_indicator("dept:秘书科", "chengkou", "chengkou-jxx", &["2.1.1", "2.1", "2"], "record"));
+        // An admin assigns 研训一体化 to 秘书科 on instance A …
+        add(&db, "p, dept:秘书科, chengkou, chengkou-jxx/2, score", now).await.unwrap();
+        // … and instance B enforces it at its next check.
+        let pb = b.get(&db).await.unwrap();
+        assert!(pb.allows_on_indicator("dept:秘书科", "chengkou", "chengkou-jxx", &["2.1.1", "2.1", "2"], "record"));
+        assert!(a.get(&db).await.unwrap().allows("dept:秘书科", "chengkou", "chengkou-jxx/2", "submit"));
+        // Pattern syntax is refused before it reaches casbin.
+        assert!(add(&db, "p, dept:秘书科, chengkou, regexMatch(.*), score", now).await.is_err());
+    }
+}
