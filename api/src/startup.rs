@@ -23,6 +23,8 @@ pub enum StartupError {
     Seed(#[source] DbErr),
     #[error("{0}")]
     Rubrics(#[from] LoadError),
+    #[error("{0}")]
+    Auth(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -48,6 +50,20 @@ impl Application {
                 tracing::info!(?added, "demo organisations seeded");
             }
         }
+        let auth = crate::auth::start(&db, &settings.data_dir, |k| std::env::var(k).ok())
+            .await
+            .map_err(|e| StartupError::Auth(e.to_string()))?;
+        if settings.seed_demo {
+            let password = std::env::var("DEMO_PASSWORD").ok();
+            let created = crate::auth::demo::seed_logins(&db, password.as_deref()).await.map_err(StartupError::Seed)?;
+            if !created.is_empty() && password.is_none() {
+                // Shown once: only the hashes are kept.
+                println!("Demo logins created (username / password), shown only now:");
+                for (u, p) in &created {
+                    println!("  {u:<16} {p}");
+                }
+            }
+        }
         let report = load::load_dir(&db, &settings.rubrics_dir).await?;
         tracing::info!(
             dir = %settings.rubrics_dir.display(),
@@ -61,11 +77,13 @@ impl Application {
         let port = listener.local_addr().map_err(bind_err)?.port();
         let schema = web::Data::new(build_schema(Some(db.clone())));
         let db_data = web::Data::new(db.clone());
+        let auth_data = web::Data::from(auth);
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(http::log_request))
                 .app_data(schema.clone())
                 .app_data(db_data.clone())
+                .app_data(auth_data.clone())
                 .configure(http::routes)
         })
         .listen(listener)

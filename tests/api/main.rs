@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod auth;
 mod decimal;
 mod entities;
 mod errors;

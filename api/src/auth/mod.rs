@@ -10,6 +10,7 @@
 //! The GraphQL mutations and the enforcement in every resolver come with the
 //! rest of issue 5; these services are what they call.
 
+pub mod bearer;
 pub mod keys;
 pub mod policy_store;
 pub mod session;
@@ -40,4 +41,37 @@ impl AuthError {
             AuthError::Internal(_) | AuthError::Token(_) => "INTERNAL",
         }
     }
+}
+
+pub mod demo;
+
+use std::sync::Arc;
+
+/// What sign-in needs at run time, shared by all requests of an instance.
+pub struct AuthState {
+    pub keys: kaohe_auth::token::KeySet,
+    pub limits: session::Limits,
+    pub policy: policy_store::PolicyCache,
+}
+
+/// Sets up sign-in at start-up: the key set, and the seed policy if the
+/// database has none.
+pub async fn start(
+    db: &sea_orm::DatabaseConnection,
+    data_dir: &std::path::Path,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Arc<AuthState>, StartError> {
+    let settings = keys::AuthSettings::from_lookup(env)?;
+    let keys = keys::key_set(&settings, data_dir)?;
+    policy_store::seed(db, chrono::Utc::now()).await?;
+    let limits = session::Limits { refresh_ttl_secs: settings.refresh_ttl_secs, ..session::Limits::default() };
+    Ok(Arc::new(AuthState { keys, limits, policy: policy_store::PolicyCache::new(std::time::Duration::from_secs(2)) }))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("sign-in keys: {0}")]
+    Keys(#[from] keys::KeySetupError),
+    #[error("policy: {0}")]
+    Policy(#[from] policy_store::StoreError),
 }

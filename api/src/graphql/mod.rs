@@ -3,9 +3,10 @@
 pub mod loader;
 mod organisation;
 mod rubric;
+mod session;
 mod unit;
 
-use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, Object, Schema};
+use async_graphql::{Context, EmptySubscription, ID, Object, Schema};
 use sea_orm::DatabaseConnection;
 
 use crate::caller::Caller;
@@ -13,10 +14,11 @@ use crate::error::{ApiError, GqlResult};
 
 pub use organisation::{Department, Organisation};
 pub use rubric::{Clause, Indicator, Rubric, RubricVersion, Rule};
+pub use session::{ClientIp, SessionMutation};
 pub use unit::Unit;
 
 /// The schema served at `/graphql`.
-pub type KaoheSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type KaoheSchema = Schema<Query, SessionMutation, EmptySubscription>;
 
 /// Largest query depth accepted.
 pub const MAX_DEPTH: usize = 16;
@@ -25,7 +27,7 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 
 /// Builds the schema once; the caller is added per request.
 pub fn build_schema(db: Option<DatabaseConnection>) -> KaoheSchema {
-    let mut b = Schema::build(Query, EmptyMutation, EmptySubscription)
+    let mut b = Schema::build(Query, SessionMutation, EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(32)

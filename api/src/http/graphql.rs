@@ -10,17 +10,26 @@ use super::{document, graphiql, refusal};
 use crate::caller::Caller;
 use sea_orm::DatabaseConnection;
 
-use crate::graphql::{KaoheSchema, loader};
+use crate::auth::AuthState;
+use crate::graphql::{ClientIp, KaoheSchema, loader};
 
-/// The caller of this request. Authentication arrives in a later issue;
-/// until then every request is anonymous.
-fn caller_of(_req: &HttpRequest) -> Caller {
-    Caller::anonymous()
+/// The caller of this request, from its bearer token (none: anonymous). A
+/// token that does not verify is refused with 401, never read as anonymous.
+async fn caller_of(req: &HttpRequest, db: &DatabaseConnection, auth: &AuthState) -> Result<Caller, Reply> {
+    let header = req.headers().get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or("invalid"));
+    crate::auth::bearer::caller(db, &auth.keys, header)
+        .await
+        .map_err(|e| refuse(StatusCode::UNAUTHORIZED, e.code(), &e.to_string()))
+}
+
+fn client_ip(req: &HttpRequest) -> ClientIp {
+    ClientIp(req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default())
 }
 
 pub async fn post(
     schema: web::Data<KaoheSchema>,
     db: web::Data<DatabaseConnection>,
+    auth: web::Data<AuthState>,
     req: HttpRequest,
     body: web::Bytes,
 ) -> Reply {
@@ -50,7 +59,11 @@ pub async fn post(
     if let Err(message) = document::check(&request.query) {
         return refuse(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &message);
     }
-    execute(&schema, &db, caller_of(&req), request).await
+    let caller = match caller_of(&req, &db, &auth).await {
+        Ok(c) => c,
+        Err(refused) => return refused,
+    };
+    execute(&schema, &db, caller, request.data(auth.into_inner()).data(client_ip(&req))).await
 }
 
 #[derive(Deserialize)]
@@ -61,7 +74,12 @@ pub struct GetParams {
     variables: Option<String>,
 }
 
-pub async fn get(schema: web::Data<KaoheSchema>, db: web::Data<DatabaseConnection>, req: HttpRequest) -> Reply {
+pub async fn get(
+    schema: web::Data<KaoheSchema>,
+    db: web::Data<DatabaseConnection>,
+    auth: web::Data<AuthState>,
+    req: HttpRequest,
+) -> Reply {
     let params = match web::Query::<GetParams>::from_query(req.query_string()) {
         Ok(p) => p.into_inner(),
         Err(_) => return refuse(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", "bad query string"),
@@ -95,7 +113,11 @@ pub async fn get(schema: web::Data<KaoheSchema>, db: web::Data<DatabaseConnectio
             }
         }
     }
-    execute(&schema, &db, caller_of(&req), request).await
+    let caller = match caller_of(&req, &db, &auth).await {
+        Ok(c) => c,
+        Err(refused) => return refused,
+    };
+    execute(&schema, &db, caller, request.data(auth.into_inner()).data(client_ip(&req))).await
 }
 
 type Reply = Either<HttpResponse, GraphQLResponse>;

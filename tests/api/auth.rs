@@ -1,0 +1,110 @@
+//! Sign-in over HTTP: login, bearer tokens, refresh rotation, logout, lockout,
+//! and forged tokens refused with 401 UNAUTHENTICATED.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use entity::app_user;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app};
+
+const LOGIN: &str =
+    "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken refreshToken expiresIn } }";
+
+/// Gives a demo login a known password directly in the database.
+async fn set_password(app: &TestApp, username: &str, password: &str) {
+    let user =
+        app_user::Entity::find().filter(app_user::Column::Username.eq(username)).one(&app.db).await.unwrap().unwrap();
+    let mut active: app_user::ActiveModel = user.into();
+    active.password_hash = sea_orm::Set(Some(kaohe_auth::password::hash(password).unwrap()));
+    sea_orm::ActiveModelTrait::update(active, &app.db).await.unwrap();
+}
+
+async fn with_token(app: &TestApp, token: &str, query: &str) -> (u16, Value) {
+    let r = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("Authorization", format!("Bearer {token}"))
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+fn code(v: &Value) -> &str {
+    v["errors"][0]["extensions"]["code"].as_str().unwrap_or("")
+}
+
+#[tokio::test]
+async fn login_use_refresh_and_logout() {
+    let app = spawn_app().await;
+    set_password(&app, "ck-mishuke", "correct horse battery").await;
+    let v = app.post(LOGIN, json!({ "u": "ck-mishuke", "p": "correct horse battery" })).await;
+    let s = &v["data"]["login"];
+    let access = s["accessToken"].as_str().unwrap().to_string();
+    let refresh = s["refreshToken"].as_str().unwrap().to_string();
+    assert_eq!(s["expiresIn"], 900);
+    let (status, v) = with_token(&app, &access, "{ organisations { code } }").await;
+    assert_eq!(status, 200, "{v}");
+    assert!(v["data"]["organisations"].is_array());
+
+    let rot = "mutation($t: String!) { refreshSession(refreshToken: $t) { refreshToken } }";
+    let v = app.post(rot, json!({ "t": refresh })).await;
+    let next = v["data"]["refreshSession"]["refreshToken"].as_str().unwrap().to_string();
+    // The spent token replayed: refused, and the whole sign-in ends.
+    let v = app.post(rot, json!({ "t": refresh })).await;
+    assert_eq!(code(&v), "UNAUTHENTICATED");
+    let v = app.post(rot, json!({ "t": next })).await;
+    assert_eq!(code(&v), "UNAUTHENTICATED", "reuse revoked the family");
+
+    let v = app.post(LOGIN, json!({ "u": "ck-mishuke", "p": "correct horse battery" })).await;
+    let r2 = v["data"]["login"]["refreshToken"].as_str().unwrap().to_string();
+    let v = app.post("mutation($t: String!) { logout(refreshToken: $t) }", json!({ "t": r2 })).await;
+    assert_eq!(v["data"]["logout"], true);
+    let v = app.post(rot, json!({ "t": r2 })).await;
+    assert_eq!(code(&v), "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn wrong_passwords_then_lock() {
+    let app = spawn_app().await;
+    set_password(&app, "xc-mishuke", "right-password-123").await;
+    for _ in 0..5 {
+        let v = app.post(LOGIN, json!({ "u": "xc-mishuke", "p": "nope" })).await;
+        assert_eq!(code(&v), "UNAUTHENTICATED", "{v}");
+        assert!(v["errors"][0]["message"].as_str().unwrap().contains("invalid username or password"));
+    }
+    let v = app.post(LOGIN, json!({ "u": "xc-mishuke", "p": "right-password-123" })).await;
+    assert_eq!(code(&v), "ACCOUNT_LOCKED", "{v}");
+    // Unknown accounts answer exactly like wrong passwords.
+    let v = app.post(LOGIN, json!({ "u": "nobody-here", "p": "x" })).await;
+    assert_eq!(code(&v), "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn forged_and_broken_tokens_are_401() {
+    let app = spawn_app().await;
+    set_password(&app, "ck-admin", "admin-password-123").await;
+    let v = app.post(LOGIN, json!({ "u": "ck-admin", "p": "admin-password-123" })).await;
+    let good = v["data"]["login"]["accessToken"].as_str().unwrap().to_string();
+    let parts: Vec<&str> = good.split('.').collect();
+    let mut payload: Value = serde_json::from_slice(&B64.decode(parts[1]).unwrap()).unwrap();
+    payload["org"] = json!(99);
+    let altered = format!("{}.{}.{}", parts[0], B64.encode(payload.to_string()), parts[2]);
+    let none = format!("{}.{}.", B64.encode(r#"{"alg":"none","typ":"JWT"}"#), parts[1]);
+    for bad in [altered, none, "garbage".to_string(), format!("{}.{}.AAAA", parts[0], parts[1])] {
+        let (status, v) = with_token(&app, &bad, "{ __typename }").await;
+        assert_eq!(status, 401, "{bad}: {v}");
+        assert_eq!(code(&v), "UNAUTHENTICATED");
+    }
+    // A deactivated user's token stops working at once.
+    let user =
+        app_user::Entity::find().filter(app_user::Column::Username.eq("ck-admin")).one(&app.db).await.unwrap().unwrap();
+    let mut active: app_user::ActiveModel = user.into();
+    active.active = sea_orm::Set(false);
+    sea_orm::ActiveModelTrait::update(active, &app.db).await.unwrap();
+    let (status, _) = with_token(&app, &good, "{ __typename }").await;
+    assert_eq!(status, 401);
+}
