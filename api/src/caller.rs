@@ -23,7 +23,15 @@ pub enum CallerRole {
 pub enum Who {
     Anonymous,
     System,
-    User { id: i64, label: String },
+    User {
+        id: i64,
+        label: String,
+    },
+    /// An integration's service credential (e.g. the 月讲评 system).
+    Service {
+        id: i64,
+        label: String,
+    },
 }
 
 /// The identity of one request.
@@ -58,6 +66,7 @@ impl Caller {
             Who::Anonymous => "anonymous".into(),
             Who::System => "system".into(),
             Who::User { id, label } => format!("{label} (#{id})"),
+            Who::Service { id, label } => format!("service {label} (#{id})"),
         }
     }
 }

@@ -108,3 +108,54 @@ async fn forged_and_broken_tokens_are_401() {
     let (status, _) = with_token(&app, &good, "{ __typename }").await;
     assert_eq!(status, 401);
 }
+
+async fn login_as(app: &TestApp, username: &str) -> String {
+    set_password(app, username, "a-long-test-password").await;
+    let v = app.post(LOGIN, json!({ "u": username, "p": "a-long-test-password" })).await;
+    v["data"]["login"]["accessToken"].as_str().unwrap().to_string()
+}
+
+async fn as_user(app: &TestApp, token: &str, query: &str, variables: Value) -> Value {
+    let r = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("Authorization", format!("Bearer {token}"))
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .unwrap();
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn service_credentials_created_once_exchanged_and_revoked() {
+    let app = spawn_app().await;
+    let admin = login_as(&app, "xc-admin").await;
+    let create = "mutation { createServiceCredential(name: \"月讲评系统\", scope: \"results:read_published\") { credential { id name } secret } }";
+    let v = as_user(&app, &admin, create, json!({})).await;
+    let id = v["data"]["createServiceCredential"]["credential"]["id"].as_str().unwrap().to_string();
+    let secret = v["data"]["createServiceCredential"]["secret"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("khs_"));
+
+    let exchange = "mutation($s: String!) { serviceToken(secret: $s) { accessToken expiresIn } }";
+    let v = app.post(exchange, json!({ "s": secret })).await;
+    let token = v["data"]["serviceToken"]["accessToken"].as_str().unwrap().to_string();
+    let (status, _) = with_token(&app, &token, "{ __typename }").await;
+    assert_eq!(status, 200);
+
+    // Only admins create; another organisation's admin cannot revoke it.
+    let head = login_as(&app, "xc-mishuke").await;
+    assert_eq!(code(&as_user(&app, &head, create, json!({})).await), "FORBIDDEN");
+    assert_eq!(code(&app.post(create, json!({})).await), "UNAUTHENTICATED");
+    let other = login_as(&app, "ck-admin").await;
+    let revoke = "mutation($id: ID!) { revokeServiceCredential(id: $id) }";
+    assert_eq!(code(&as_user(&app, &other, revoke, json!({ "id": id })).await), "NOT_FOUND");
+
+    // Revoked: no new tokens, and the issued one stops at once.
+    let v = as_user(&app, &admin, revoke, json!({ "id": id })).await;
+    assert_eq!(v["data"]["revokeServiceCredential"], true, "{v}");
+    assert_eq!(code(&app.post(exchange, json!({ "s": secret })).await), "UNAUTHENTICATED");
+    let (status, _) = with_token(&app, &token, "{ __typename }").await;
+    assert_eq!(status, 401);
+    assert_eq!(code(&app.post(exchange, json!({ "s": "khs_guess" })).await), "UNAUTHENTICATED");
+}

@@ -26,6 +26,18 @@ pub async fn caller(db: &DatabaseConnection, keys: &KeySet, header: Option<&str>
     let Some(value) = header else { return Ok(Caller::anonymous()) };
     let token = value.strip_prefix("Bearer ").map(str::trim).ok_or(AuthError::InvalidSession)?;
     let claims = keys.verify(token).map_err(|_| AuthError::InvalidSession)?;
+    if let Some(id) = claims.sub.strip_prefix("svc:").and_then(|s| s.parse::<i64>().ok()) {
+        // A revoked credential's tokens stop at once.
+        let cred = super::credentials::active(db, id)
+            .await?
+            .filter(|c| c.organisation_id == claims.org)
+            .ok_or(AuthError::InvalidSession)?;
+        return Ok(Caller {
+            who: Who::Service { id: cred.id, label: cred.name },
+            organisation_id: Some(cred.organisation_id),
+            role: CallerRole::Service,
+        });
+    }
     let id: i64 = claims.sub.strip_prefix("user:").and_then(|s| s.parse().ok()).ok_or(AuthError::InvalidSession)?;
     let user = app_user::Entity::find_by_id(id)
         .filter(app_user::Column::Active.eq(true))

@@ -11,6 +11,7 @@
 //! rest of issue 5; these services are what they call.
 
 pub mod bearer;
+pub mod credentials;
 pub mod keys;
 pub mod policy_store;
 pub mod session;

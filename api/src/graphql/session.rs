@@ -1,6 +1,9 @@
 //! Sign-in mutations (登录/续期/退出).
 
-use async_graphql::{Context, ErrorExtensions, Object, SimpleObject};
+use async_graphql::{Context, ErrorExtensions, ID, Object, SimpleObject};
+
+use crate::caller::Caller;
+use crate::error::GqlResult;
 use kaohe_auth::token::KeySet;
 use sea_orm::DatabaseConnection;
 
@@ -38,6 +41,33 @@ impl From<session::Session> for SessionPayload {
     fn from(s: session::Session) -> Self {
         SessionPayload { access_token: s.access_token, refresh_token: s.refresh_token, expires_in: s.expires_in }
     }
+}
+
+/// A service credential (服务凭据) of an integration.
+#[derive(SimpleObject)]
+pub struct ServiceCredential {
+    id: ID,
+    /// Name, e.g. 月讲评系统.
+    name: String,
+    /// What it may do, e.g. `results:read_published`.
+    scope: String,
+}
+
+/// A new credential with its secret, shown only in this answer.
+#[derive(SimpleObject)]
+pub struct NewServiceCredential {
+    credential: ServiceCredential,
+    /// The secret (密钥): store it now; it is never shown again.
+    secret: String,
+}
+
+/// A short-lived access token for an integration.
+#[derive(SimpleObject)]
+pub struct ServiceToken {
+    /// Send it as `Authorization: Bearer <token>`.
+    access_token: String,
+    /// Seconds until it expires.
+    expires_in: i64,
 }
 
 /// Sign-in mutations.
@@ -87,5 +117,43 @@ impl SessionMutation {
         let (db, _, _) = deps(ctx)?;
         session::logout(db, &refresh_token, chrono::Utc::now()).await.map_err(|e| e.extend())?;
         Ok(true)
+    }
+
+    /// Creates a service credential for an integration (admin only); the answer
+    /// holds its secret, shown this once.
+    async fn create_service_credential(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Name of the integration (e.g. 月讲评系统).")] name: String,
+        #[graphql(desc = "Scope: `results:read_published`.")] scope: String,
+    ) -> async_graphql::Result<NewServiceCredential> {
+        let (db, caller) = (ctx.data::<DatabaseConnection>()?, ctx.data::<Caller>()?);
+        let (m, secret) = crate::auth::credentials::create(db, caller, &name, &scope).await.gql()?;
+        let credential = ServiceCredential { id: ID(m.id.to_string()), name: m.name, scope: m.scope };
+        Ok(NewServiceCredential { credential, secret })
+    }
+
+    /// Revokes a service credential (admin only); its tokens stop working at once.
+    async fn revoke_service_credential(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Credential id.")] id: ID,
+    ) -> async_graphql::Result<bool> {
+        let (db, caller) = (ctx.data::<DatabaseConnection>()?, ctx.data::<Caller>()?);
+        let id = crate::graphql::parse_id(&id, "service credential")?;
+        crate::auth::credentials::revoke(db, caller, id).await.gql()?;
+        Ok(true)
+    }
+
+    /// Exchanges a service credential's secret for a short-lived access token.
+    async fn service_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The credential's secret.")] secret: String,
+    ) -> async_graphql::Result<ServiceToken> {
+        let (db, keys, _) = deps(ctx)?;
+        let (access_token, expires_in) =
+            crate::auth::credentials::exchange(db, keys, &secret, chrono::Utc::now()).await.gql()?;
+        Ok(ServiceToken { access_token, expires_in })
     }
 }
