@@ -46,6 +46,7 @@ impl From<session::Session> for SessionPayload {
 /// A service credential (服务凭据) of an integration.
 #[derive(SimpleObject)]
 pub struct ServiceCredential {
+    /// Credential id.
     id: ID,
     /// Name, e.g. 月讲评系统.
     name: String,
@@ -56,6 +57,7 @@ pub struct ServiceCredential {
 /// A new credential with its secret, shown only in this answer.
 #[derive(SimpleObject)]
 pub struct NewServiceCredential {
+    /// The credential.
     credential: ServiceCredential,
     /// The secret (密钥): store it now; it is never shown again.
     secret: String,
