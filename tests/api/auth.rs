@@ -159,3 +159,40 @@ async fn service_credentials_created_once_exchanged_and_revoked() {
     assert_eq!(status, 401);
     assert_eq!(code(&app.post(exchange, json!({ "s": "khs_guess" })).await), "UNAUTHENTICATED");
 }
+
+#[tokio::test]
+async fn my_permissions_follow_the_policy() {
+    let app = spawn_app().await;
+    let ck = app.version_id("chengkou").await.unwrap();
+    let q = "query($v: ID!) { rubricVersion(id: $v) { myPermissions { canOpenRuns canPublish indicators { code record submit approveClaim } } } }";
+    let perms = |v: &Value| v["data"]["rubricVersion"]["myPermissions"].clone();
+    let may = |p: &Value, code: &str| {
+        let i = p["indicators"].as_array().unwrap().iter().find(|i| i["code"] == code).unwrap().clone();
+        (i["record"].as_bool().unwrap(), i["submit"].as_bool().unwrap())
+    };
+    // 秘书科 scores 党建 (1), nothing else; cannot publish.
+    let t = login_as(&app, "ck-mishuke").await;
+    let p = perms(&as_user(&app, &t, q, json!({ "v": ck })).await);
+    assert_eq!(may(&p, "1"), (true, true));
+    assert_eq!(may(&p, "2.1.1"), (false, false));
+    assert_eq!(may(&p, "6.2.1"), (false, false));
+    assert_eq!(p["canPublish"], false);
+    // 办公室 scores 数字重庆 (6.2 and its children), not the rest of 行政管理.
+    let t = login_as(&app, "ck-bangongshi").await;
+    let p = perms(&as_user(&app, &t, q, json!({ "v": ck })).await);
+    assert_eq!(may(&p, "6.2.1"), (true, true));
+    assert_eq!(may(&p, "6.2.2"), (true, true));
+    assert_eq!(may(&p, "6.1"), (false, false));
+    // The admin may do everything in its organisation …
+    let t = login_as(&app, "ck-admin").await;
+    let p = perms(&as_user(&app, &t, q, json!({ "v": ck })).await);
+    assert_eq!((p["canPublish"].as_bool(), p["canOpenRuns"].as_bool()), (Some(true), Some(true)));
+    assert!(p["indicators"].as_array().unwrap().iter().all(|i| i["record"] == true));
+    // … and nothing in another; anonymous callers nothing at all.
+    let t = login_as(&app, "xc-admin").await;
+    let p = perms(&as_user(&app, &t, q, json!({ "v": ck })).await);
+    assert_eq!(p["canPublish"], false);
+    assert!(p["indicators"].as_array().unwrap().iter().all(|i| i["record"] == false));
+    let p = perms(&app.post(q, json!({ "v": ck })).await);
+    assert!(p["indicators"].as_array().unwrap().iter().all(|i| i["record"] == false && i["approveClaim"] == false));
+}

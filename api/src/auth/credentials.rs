@@ -63,6 +63,7 @@ pub async fn create(
         after: Some(after),
     };
     audit::record(&txn, caller, entry).await?;
+    touch(&txn).await?;
     txn.commit().await?;
     Ok((model, secret))
 }
@@ -91,8 +92,14 @@ pub async fn revoke(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result
         after: None,
     };
     audit::record(&txn, caller, entry).await?;
+    touch(&txn).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// Bumps the policy version: the credential's membership changed.
+async fn touch<C: sea_orm::ConnectionTrait>(db: &C) -> Result<(), ApiError> {
+    super::policy_store::touch(db, Utc::now()).await.map(|_| ()).map_err(ApiError::internal)
 }
 
 /// The active credential with this id, if any.

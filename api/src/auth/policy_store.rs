@@ -101,6 +101,12 @@ pub async fn add<C: ConnectionTrait>(db: &C, text: &str, now: DateTime<Utc>) -> 
     bump(db, now).await
 }
 
+/// Marks the policy changed (a user or credential changed its memberships), so
+/// every instance reloads it.
+pub async fn touch<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    bump(db, now).await
+}
+
 /// The version all instances compare against.
 pub async fn version<C: ConnectionTrait>(db: &C) -> Result<i64, StoreError> {
     Ok(policy_state::Entity::find_by_id(1).one(db).await?.map_or(0, |s| s.version))
@@ -124,6 +130,16 @@ pub async fn lines<C: ConnectionTrait>(db: &C) -> Result<Vec<Line>, StoreError> 
         out.push(Line::Member { member: member.clone(), role: role.into(), dom: org.code.clone() });
         if let Some(d) = u.department_id.and_then(|id| depts.iter().find(|d| d.id == id)) {
             out.push(Line::Member { member, role: format!("dept:{}", d.name), dom: org.code.clone() });
+        }
+    }
+    for c in entity::service_credential::Entity::find()
+        .filter(entity::service_credential::Column::RevokedAt.is_null())
+        .all(db)
+        .await?
+    {
+        if let Some(org) = orgs.iter().find(|o| o.id == c.organisation_id) {
+            let role = "role:integration".to_string();
+            out.push(Line::Member { member: format!("svc:{}", c.id), role, dom: org.code.clone() });
         }
     }
     Ok(out)

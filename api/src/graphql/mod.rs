@@ -2,6 +2,7 @@
 
 pub mod loader;
 mod organisation;
+pub mod permissions;
 mod rubric;
 mod session;
 mod unit;

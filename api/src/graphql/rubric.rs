@@ -209,6 +209,17 @@ impl RubricVersion {
         let (db, caller) = env(ctx)?;
         Ok(Rubric(query::by_id(db, caller, self.row.rubric_id).await.gql()?))
     }
+
+    /// What the signed-in caller may do with this version (我的权限): which
+    /// indicators they may score, whether they may open and publish runs.
+    /// Anonymous callers may do nothing.
+    async fn my_permissions(&self, ctx: &Context<'_>) -> async_graphql::Result<super::permissions::MyPermissions> {
+        let (db, caller) = env(ctx)?;
+        let rubric = query::by_id(db, caller, self.row.rubric_id).await.gql()?;
+        let org = crate::organisation::by_id(db, caller, rubric.organisation_id).await.gql()?;
+        let tree = self.tree(ctx).await?;
+        super::permissions::compute(ctx, &tree, &org.code, &rubric.code).await
+    }
 }
 
 /// A node of the indicator tree (考核指标): 一级/二级/三级指标.

@@ -1,0 +1,104 @@
+//! `myPermissions`: what the caller may do, computed from the casbin policy,
+//! so front ends hide buttons without copying the policy.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, SimpleObject};
+
+use crate::auth::AuthState;
+use crate::caller::{Caller, Who};
+use crate::rubric::query::VersionTree;
+
+/// The scoring actions the caller may take on one indicator (指标权限).
+#[derive(SimpleObject, Debug, Clone, PartialEq, Eq)]
+pub struct IndicatorPermission {
+    /// Indicator code, e.g. `6.2`.
+    pub code: String,
+    /// May record observations (录入扣分/加分记录).
+    pub record: bool,
+    /// May correct or withdraw observations (更正/撤回).
+    pub correct: bool,
+    /// May submit the section (提交).
+    pub submit: bool,
+    /// May approve or reject claims on it (审核申报).
+    pub approve_claim: bool,
+}
+
+/// What the caller may do with a rubric version (我的权限).
+#[derive(SimpleObject, Debug, Clone, PartialEq, Eq)]
+pub struct MyPermissions {
+    /// May open score runs on this version (开启考核批次).
+    pub can_open_runs: bool,
+    /// May publish runs and amend published ones (发布).
+    pub can_publish: bool,
+    /// Every indicator with the scoring actions the policy grants (on it or an ancestor).
+    pub indicators: Vec<IndicatorPermission>,
+}
+
+/// The casbin subject of a caller, if it can hold rights at all.
+pub fn subject(caller: &Caller) -> Option<String> {
+    match &caller.who {
+        Who::User { id, .. } => Some(format!("user:{id}")),
+        Who::Service { id, .. } => Some(format!("svc:{id}")),
+        Who::Anonymous | Who::System => None,
+    }
+}
+
+pub async fn compute(
+    ctx: &Context<'_>,
+    tree: &VersionTree,
+    organisation_code: &str,
+    rubric_code: &str,
+) -> async_graphql::Result<MyPermissions> {
+    let caller = ctx.data::<Caller>()?;
+    let db = ctx.data::<sea_orm::DatabaseConnection>()?;
+    let auth = ctx.data::<Arc<AuthState>>()?;
+    let none = MyPermissions {
+        can_open_runs: false,
+        can_publish: false,
+        indicators: tree
+            .indicators
+            .iter()
+            .map(|i| IndicatorPermission {
+                code: i.code.clone(),
+                record: false,
+                correct: false,
+                submit: false,
+                approve_claim: false,
+            })
+            .collect(),
+    };
+    let Some(sub) = subject(caller) else { return Ok(none) };
+    let policy = auth.policy.get(db).await.map_err(|e| {
+        tracing::error!(error = %e, "policy load failed");
+        async_graphql::Error::new("internal error")
+    })?;
+    let dom = organisation_code;
+    let indicators = tree
+        .indicators
+        .iter()
+        .map(|ind| {
+            // The indicator and its ancestors, nearest first.
+            let mut path = vec![ind.code.as_str()];
+            let mut parent = ind.parent_id;
+            while let Some(pid) = parent {
+                let Some(p) = tree.indicators.iter().find(|x| x.id == pid) else { break };
+                path.push(p.code.as_str());
+                parent = p.parent_id;
+            }
+            let may = |act| policy.allows_on_indicator(&sub, dom, rubric_code, &path, act);
+            IndicatorPermission {
+                code: ind.code.clone(),
+                record: may("record"),
+                correct: may("correct"),
+                submit: may("submit"),
+                approve_claim: may("approve_claim"),
+            }
+        })
+        .collect();
+    Ok(MyPermissions {
+        can_open_runs: policy.allows(&sub, dom, "runs", "open"),
+        can_publish: policy.allows(&sub, dom, "runs", "publish"),
+        indicators,
+    })
+}
