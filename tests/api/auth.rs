@@ -196,3 +196,59 @@ async fn my_permissions_follow_the_policy() {
     let p = perms(&app.post(q, json!({ "v": ck })).await);
     assert!(p["indicators"].as_array().unwrap().iter().all(|i| i["record"] == false && i["approveClaim"] == false));
 }
+
+#[tokio::test]
+async fn a_policy_change_on_one_instance_is_enforced_by_another() {
+    let a = spawn_app().await;
+    let (url, data) = (a.settings.database_url.clone(), a.settings.data_dir.clone());
+    // A second server on the same database (and the same generated JWT secret).
+    let b = crate::helpers::spawn_app_with(move |s| {
+        s.database_url = url;
+        s.data_dir = data;
+    })
+    .await;
+    let ck = a.version_id("chengkou").await.unwrap();
+    let head = login_as(&a, "ck-mishuke").await;
+    let admin = login_as(&a, "ck-admin").await;
+    let q = "query($v: ID!) { rubricVersion(id: $v) { myPermissions { indicators { code record } } } }";
+    let record_2 = |v: Value| {
+        v["data"]["rubricVersion"]["myPermissions"]["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["code"] == "2.1.1")
+            .map(|i| i["record"].as_bool().unwrap())
+    };
+    assert_eq!(record_2(as_user(&b, &head, q, json!({ "v": ck })).await), Some(false));
+    // On A, the admin assigns 研训一体化 (2) to 秘书科; a department head may not.
+    let assign =
+        "mutation($v: ID!) { assignIndicator(rubricVersionId: $v, indicatorCode: \"2\", department: \"秘书科\") }";
+    assert_eq!(code(&as_user(&a, &head, assign, json!({ "v": ck })).await), "FORBIDDEN");
+    let v = as_user(&a, &admin, assign, json!({ "v": ck })).await;
+    assert_eq!(v["data"]["assignIndicator"], "p, dept:秘书科, chengkou, chengkou-jxx/2, score", "{v}");
+    // B enforces it within a few seconds.
+    let started = std::time::Instant::now();
+    loop {
+        if record_2(as_user(&b, &head, q, json!({ "v": ck })).await) == Some(true) {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(6), "instance B never saw the change");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    // The change is in the audit log; bad input is refused.
+    let audited = entity::audit_log::Entity::find()
+        .filter(entity::audit_log::Column::Action.eq("policy.assign"))
+        .all(&a.db)
+        .await
+        .unwrap();
+    assert_eq!(audited.len(), 1);
+    let bad =
+        "mutation($v: ID!) { assignIndicator(rubricVersionId: $v, indicatorCode: \"2\", department: \"不存在科\") }";
+    assert_eq!(code(&as_user(&a, &admin, bad, json!({ "v": ck })).await), "BAD_USER_INPUT");
+    let xc = a.version_id("xuchang").await.unwrap();
+    assert_eq!(
+        code(&as_user(&a, &admin, assign, json!({ "v": xc })).await),
+        "NOT_FOUND",
+        "another organisation's version"
+    );
+}

@@ -13,6 +13,7 @@
 pub mod bearer;
 pub mod credentials;
 pub mod keys;
+pub mod policy_admin;
 pub mod policy_store;
 pub mod session;
 

@@ -32,20 +32,22 @@ pub enum StoreError {
     Policy(#[from] PolicyError),
 }
 
+/// A line as table fields: (ptype, v0, v1, v2, v3).
+fn fields(line: &Line) -> (&'static str, String, String, String, Option<String>) {
+    match line {
+        Line::Allow { sub, dom, obj, act } => ("p", sub.clone(), dom.clone(), obj.clone(), Some(act.clone())),
+        Line::Member { member, role, dom } => ("g", member.clone(), role.clone(), dom.clone(), None),
+        Line::Action { act, group } => ("g2", act.clone(), group.clone(), String::new(), None),
+    }
+}
+
 fn row(line: &Line) -> casbin_rule::ActiveModel {
-    let (ptype, v) = match line {
-        Line::Allow { sub, dom, obj, act } => ("p", [sub, dom, obj, act].map(|s| Some(s.clone()))),
-        Line::Member { member, role, dom } => {
-            ("g", [Some(member.clone()), Some(role.clone()), Some(dom.clone()), None])
-        }
-        Line::Action { act, group } => ("g2", [Some(act.clone()), Some(group.clone()), Some(String::new()), None]),
-    };
-    let [v0, v1, v2, v3] = v;
+    let (ptype, v0, v1, v2, v3) = fields(line);
     casbin_rule::ActiveModel {
         ptype: Set(ptype.into()),
-        v0: Set(v0.unwrap_or_default()),
-        v1: Set(v1.unwrap_or_default()),
-        v2: Set(v2.unwrap_or_default()),
+        v0: Set(v0),
+        v1: Set(v1),
+        v2: Set(v2),
         v3: Set(v3),
         ..Default::default()
     }
@@ -99,6 +101,27 @@ pub async fn add<C: ConnectionTrait>(db: &C, text: &str, now: DateTime<Utc>) -> 
         row(&l).insert(db).await?;
     }
     bump(db, now).await
+}
+
+/// Removes rules equal to the given lines and bumps the version; returns how
+/// many rows went.
+pub async fn remove<C: ConnectionTrait>(db: &C, text: &str, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    let mut removed = 0;
+    for l in parse(text)? {
+        let (ptype, v0, v1, v2, v3) = fields(&l);
+        let mut q = casbin_rule::Entity::delete_many()
+            .filter(casbin_rule::Column::Ptype.eq(ptype))
+            .filter(casbin_rule::Column::V0.eq(v0))
+            .filter(casbin_rule::Column::V1.eq(v1))
+            .filter(casbin_rule::Column::V2.eq(v2));
+        q = match v3 {
+            Some(v3) => q.filter(casbin_rule::Column::V3.eq(v3)),
+            None => q.filter(casbin_rule::Column::V3.is_null()),
+        };
+        removed += q.exec(db).await?.rows_affected;
+    }
+    bump(db, now).await?;
+    Ok(removed)
 }
 
 /// Marks the policy changed (a user or credential changed its memberships), so

@@ -15,11 +15,15 @@ use crate::error::{ApiError, GqlResult};
 
 pub use organisation::{Department, Organisation};
 pub use rubric::{Clause, Indicator, Rubric, RubricVersion, Rule};
-pub use session::{ClientIp, SessionMutation};
+pub use session::{ClientIp, PolicyMutation, SessionMutation};
 pub use unit::Unit;
 
 /// The schema served at `/graphql`.
-pub type KaoheSchema = Schema<Query, SessionMutation, EmptySubscription>;
+pub type KaoheSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Writes (变更): sign-in and policy administration.
+#[derive(async_graphql::MergedObject, Default)]
+pub struct Mutation(SessionMutation, PolicyMutation);
 
 /// Largest query depth accepted.
 pub const MAX_DEPTH: usize = 16;
@@ -28,7 +32,7 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 
 /// Builds the schema once; the caller is added per request.
 pub fn build_schema(db: Option<DatabaseConnection>) -> KaoheSchema {
-    let mut b = Schema::build(Query, SessionMutation, EmptySubscription)
+    let mut b = Schema::build(Query, Mutation::default(), EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(32)

@@ -159,3 +159,38 @@ impl SessionMutation {
         Ok(ServiceToken { access_token, expires_in })
     }
 }
+
+/// Policy administration (权限管理), admins only.
+#[derive(Default)]
+pub struct PolicyMutation;
+
+/// Policy administration (权限管理), admins only; every change is audited.
+#[Object]
+impl PolicyMutation {
+    /// Lets a department (科室) score an indicator and everything under it (分配考核指标).
+    /// Returns the policy line added. Enforced by every instance within seconds.
+    async fn assign_indicator(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Rubric version id.")] rubric_version_id: ID,
+        #[graphql(desc = "Indicator code, e.g. `2` or `6.2`.")] indicator_code: String,
+        #[graphql(desc = "Department name (科室), e.g. 秘书科.")] department: String,
+    ) -> async_graphql::Result<String> {
+        let (db, caller) = (ctx.data::<DatabaseConnection>()?, ctx.data::<Caller>()?);
+        let v = crate::graphql::parse_id(&rubric_version_id, "rubric version")?;
+        crate::auth::policy_admin::assign(db, caller, v, &indicator_code, &department, true).await.gql()
+    }
+
+    /// Takes back an assignment made with `assignIndicator`; returns the line removed.
+    async fn unassign_indicator(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Rubric version id.")] rubric_version_id: ID,
+        #[graphql(desc = "Indicator code.")] indicator_code: String,
+        #[graphql(desc = "Department name (科室).")] department: String,
+    ) -> async_graphql::Result<String> {
+        let (db, caller) = (ctx.data::<DatabaseConnection>()?, ctx.data::<Caller>()?);
+        let v = crate::graphql::parse_id(&rubric_version_id, "rubric version")?;
+        crate::auth::policy_admin::assign(db, caller, v, &indicator_code, &department, false).await.gql()
+    }
+}
