@@ -4,14 +4,17 @@
 
 pub mod audit;
 pub mod caller;
+pub mod claims;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod evidence;
 pub mod graphql;
 pub mod http;
 pub mod organisation;
 pub mod policy;
 pub mod rubric;
+pub mod runs;
 pub mod seed;
 pub mod startup;
 pub mod unit;

@@ -12,6 +12,7 @@ mod m20261123_000001_tenancy;
 mod m20261123_000002_rubrics;
 mod m20261123_000003_runs;
 mod m20261123_000004_audit;
+mod m20261123_000005_run_lifecycle;
 pub mod schema;
 
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_rubrics::Migration),
             Box::new(m20261123_000003_runs::Migration),
             Box::new(m20261123_000004_audit::Migration),
+            Box::new(m20261123_000005_run_lifecycle::Migration),
         ]
     }
 }
