@@ -105,9 +105,16 @@ pub async fn file(db: &DatabaseConnection, caller: &Caller, input: FileClaim) ->
     }
     .insert(&txn)
     .await?;
-    let ev =
-        evidence::attach_references(&txn, run.organisation_id, input.unit_id, &d.evidence, None, Some(row.id), caller.user_id())
-            .await?;
+    let ev = evidence::attach_references(
+        &txn,
+        run.organisation_id,
+        input.unit_id,
+        &d.evidence,
+        None,
+        Some(row.id),
+        caller.user_id(),
+    )
+    .await?;
     audit::record_scoped(
         &txn,
         caller,
@@ -117,7 +124,9 @@ pub async fn file(db: &DatabaseConnection, caller: &Caller, input: FileClaim) ->
             entity: "claim",
             entity_id: Some(row.id.to_string()),
             before: None,
-            after: Some(json!({ "rule": input.rule_code, "facts": facts_json(&row), "status": row.status, "evidence": ev })),
+            after: Some(
+                json!({ "rule": input.rule_code, "facts": facts_json(&row), "status": row.status, "evidence": ev }),
+            ),
         },
         Scope { score_run_id: Some(run.id), unit_id: Some(input.unit_id) },
     )

@@ -89,7 +89,6 @@ pub async fn copy_links<C: ConnectionTrait>(conn: &C, from: i64, to: i64) -> Res
     Ok(())
 }
 
-
 /// Evidence rows linked to an observation or a claim.
 pub async fn linked<C: ConnectionTrait>(
     conn: &C,
@@ -103,9 +102,14 @@ pub async fn linked<C: ConnectionTrait>(
     if let Some(c) = claim_id {
         q = q.filter(evidence_link::Column::ClaimId.eq(c));
     }
-    let ids: Vec<i64> = q.order_by_asc(evidence_link::Column::Id).all(conn).await?.into_iter().map(|l| l.evidence_id).collect();
+    let ids: Vec<i64> =
+        q.order_by_asc(evidence_link::Column::Id).all(conn).await?.into_iter().map(|l| l.evidence_id).collect();
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(evidence::Entity::find().filter(evidence::Column::Id.is_in(ids)).order_by_asc(evidence::Column::Id).all(conn).await?)
+    Ok(evidence::Entity::find()
+        .filter(evidence::Column::Id.is_in(ids))
+        .order_by_asc(evidence::Column::Id)
+        .all(conn)
+        .await?)
 }

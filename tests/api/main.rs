@@ -15,4 +15,5 @@ mod migrations;
 mod organisations;
 mod restart;
 mod rubrics;
+mod runs;
 mod schema;

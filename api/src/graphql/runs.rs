@@ -1044,7 +1044,11 @@ impl RunQuery {
     }
 
     /// One bonus claim (申报) by id; NOT_FOUND if none.
-    async fn claim(&self, ctx: &Context<'_>, #[graphql(desc = "Claim id.")] id: ID) -> async_graphql::Result<Option<Claim>> {
+    async fn claim(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Claim id.")] id: ID,
+    ) -> async_graphql::Result<Option<Claim>> {
         let (db, caller) = env(ctx)?;
         let id = parse_id(&id, "claim")?;
         Ok(Some(Claim(claims::by_id(db, caller, id).await.gql()?)))
@@ -1190,8 +1194,7 @@ impl Mutation {
         let (db, caller) = env(ctx)?;
         let id = parse_id(&input.id, "observation")?;
         let d = draft(input.facts, input.work_key, input.halve, input.document_date, input.note, refs(input.evidence));
-        let row =
-            runs::observations::correct(db, caller, id, input.expected_version, d, &input.reason).await.gql()?;
+        let row = runs::observations::correct(db, caller, id, input.expected_version, d, &input.reason).await.gql()?;
         Ok(Observation(row))
     }
 

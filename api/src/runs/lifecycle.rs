@@ -51,7 +51,8 @@ pub async fn open(db: &DatabaseConnection, caller: &Caller, input: OpenRun) -> R
             version.id, version.status
         )));
     }
-    let period = input.period.trim().parse::<kaohe_engine::Period>().map_err(|e| ApiError::BadUserInput(e.to_string()))?;
+    let period =
+        input.period.trim().parse::<kaohe_engine::Period>().map_err(|e| ApiError::BadUserInput(e.to_string()))?;
     let period_kind = match (version.regime.as_str(), period) {
         ("annual", kaohe_engine::Period::Year(_)) => "year",
         ("monthly", kaohe_engine::Period::Month { .. }) => "month",
@@ -252,12 +253,12 @@ pub async fn amend(
         )));
     }
     let txn = db::begin_write(db).await?;
-    let pending = score_run::Entity::find()
-        .filter(score_run::Column::ReplacesRunId.eq(run_id))
-        .one(&txn)
-        .await?;
+    let pending = score_run::Entity::find().filter(score_run::Column::ReplacesRunId.eq(run_id)).one(&txn).await?;
     if let Some(p) = pending {
-        return Err(ApiError::Conflict(format!("score run {run_id} already has a revision in progress (run {})", p.id)));
+        return Err(ApiError::Conflict(format!(
+            "score run {run_id} already has a revision in progress (run {})",
+            p.id
+        )));
     }
     let now = Utc::now();
     let new = score_run::ActiveModel {

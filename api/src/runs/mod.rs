@@ -37,11 +37,7 @@ pub async fn run_by_id<C: ConnectionTrait>(conn: &C, id: i64) -> Result<score_ru
 
 /// FROZEN unless the run still takes writes.
 pub fn ensure_open(run: &score_run::Model) -> Result<(), ApiError> {
-    if run.status == OPEN {
-        Ok(())
-    } else {
-        Err(ApiError::Frozen(format!("score run {} ({})", run.id, run.status)))
-    }
+    if run.status == OPEN { Ok(()) } else { Err(ApiError::Frozen(format!("score run {} ({})", run.id, run.status))) }
 }
 
 /// The period of a run, as the engine reads it.
@@ -138,7 +134,11 @@ pub fn facts_of(text: &str) -> Result<Facts, ApiError> {
 }
 
 /// A stored observation as the engine reads it. Its id is the row id.
-pub fn engine_observation(o: &observation::Model, rule_code: &str, evidence: Vec<String>) -> Result<Observation, ApiError> {
+pub fn engine_observation(
+    o: &observation::Model,
+    rule_code: &str,
+    evidence: Vec<String>,
+) -> Result<Observation, ApiError> {
     Ok(Observation {
         id: o.id.to_string(),
         rule: rule_code.to_string(),
@@ -152,7 +152,10 @@ pub fn engine_observation(o: &observation::Model, rule_code: &str, evidence: Vec
 }
 
 /// Active observations of a run, in entry order.
-pub async fn active_observations<C: ConnectionTrait>(conn: &C, run_id: i64) -> Result<Vec<observation::Model>, ApiError> {
+pub async fn active_observations<C: ConnectionTrait>(
+    conn: &C,
+    run_id: i64,
+) -> Result<Vec<observation::Model>, ApiError> {
     Ok(observation::Entity::find()
         .filter(observation::Column::ScoreRunId.eq(run_id))
         .filter(observation::Column::Status.eq(ACTIVE))

@@ -8,7 +8,9 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 
-use super::{ACTIVE, Rules, WITHDRAWN, check_key, ensure_open, ensure_section_open, require_reason, run_by_id, section_of_rule};
+use super::{
+    ACTIVE, Rules, WITHDRAWN, check_key, ensure_open, ensure_section_open, require_reason, run_by_id, section_of_rule,
+};
 use crate::audit::{self, Entry, Scope};
 use crate::caller::Caller;
 use crate::error::ApiError;
@@ -101,8 +103,16 @@ pub async fn insert<C: ConnectionTrait>(
     }
     .insert(conn)
     .await?;
-    evidence::attach_references(conn, run.organisation_id, unit_id, &draft.evidence, Some(row.id), None, caller.user_id())
-        .await?;
+    evidence::attach_references(
+        conn,
+        run.organisation_id,
+        unit_id,
+        &draft.evidence,
+        Some(row.id),
+        None,
+        caller.user_id(),
+    )
+    .await?;
     Ok(row)
 }
 
@@ -180,7 +190,9 @@ async fn writable(
 }
 
 fn stale(id: i64) -> ApiError {
-    ApiError::Conflict(format!("observation {id} was changed by someone else (or is no longer active); reload it and retry"))
+    ApiError::Conflict(format!(
+        "observation {id} was changed by someone else (or is no longer active); reload it and retry"
+    ))
 }
 
 /// Marks the old row superseded (versioned) inside the transaction.

@@ -65,12 +65,7 @@ pub async fn runs(
         q = q.filter(score_run::Column::Status.eq(s.as_str()));
     }
     let total = q.clone().count(db).await?;
-    let rows = q
-        .order_by_desc(score_run::Column::Id)
-        .offset(page.offset)
-        .limit(page.first)
-        .all(db)
-        .await?;
+    let rows = q.order_by_desc(score_run::Column::Id).offset(page.offset).limit(page.first).all(db).await?;
     Ok(Paged { rows, total, offset: page.offset })
 }
 
@@ -104,10 +99,9 @@ pub async fn observations(
             .filter(indicator::Column::RubricVersionId.eq(run.rubric_version_id))
             .all(db)
             .await?;
-        let root = all
-            .iter()
-            .find(|i| &i.code == code)
-            .ok_or_else(|| ApiError::BadUserInput(format!("`{code}` is not an indicator of the run's rubric version")))?;
+        let root = all.iter().find(|i| &i.code == code).ok_or_else(|| {
+            ApiError::BadUserInput(format!("`{code}` is not an indicator of the run's rubric version"))
+        })?;
         // The indicator and its descendants (parents come before children).
         let mut ids = vec![root.id];
         let mut grew = true;

@@ -3,15 +3,17 @@
 
 use std::collections::HashMap;
 
+use async_graphql::SimpleObject;
 use entity::{indicator, result, score_run, score_run_unit, unit};
 use kaohe_engine::explain::{Cut, Explanation, UnitScore};
 use kaohe_engine::{Observation, Rubric, UnitObservations};
 use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
-use async_graphql::SimpleObject;
 use serde::{Deserialize, Serialize};
 
-use super::{PUBLISHED, Rules, SUPERSEDED, active_observations, engine_observation, evidence_of_observations, run_by_id};
+use super::{
+    PUBLISHED, Rules, SUPERSEDED, active_observations, engine_observation, evidence_of_observations, run_by_id,
+};
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::policy;
@@ -165,7 +167,12 @@ fn cut(c: &Cut) -> CutOutcome {
         limit: dec("limit"),
         before: dec("before").unwrap_or_default(),
         after: dec("after"),
-        rule: v.get("rule").or_else(|| v.get("clause")).or_else(|| v.get("group")).and_then(|x| x.as_str()).map(str::to_string),
+        rule: v
+            .get("rule")
+            .or_else(|| v.get("clause"))
+            .or_else(|| v.get("group"))
+            .and_then(|x| x.as_str())
+            .map(str::to_string),
     }
 }
 
@@ -256,8 +263,13 @@ pub async fn units_of<C: ConnectionTrait>(conn: &C, run_id: i64) -> Result<Vec<u
         .all(conn)
         .await?;
     let ids: Vec<i64> = links.iter().map(|l| l.unit_id).collect();
-    let mut by_id: HashMap<i64, unit::Model> =
-        unit::Entity::find().filter(unit::Column::Id.is_in(ids.clone())).all(conn).await?.into_iter().map(|u| (u.id, u)).collect();
+    let mut by_id: HashMap<i64, unit::Model> = unit::Entity::find()
+        .filter(unit::Column::Id.is_in(ids.clone()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
     Ok(ids.into_iter().filter_map(|i| by_id.remove(&i)).collect())
 }
 
