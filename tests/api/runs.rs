@@ -348,6 +348,27 @@ async fn monthly_xuchang_run_ranks_with_shared_ranks_and_pages() {
     let none = app.query_with(MONTHLY, json!({ "s": later })).await;
     assert_eq!(none["monthlyRanking"].as_array().unwrap().len(), 0);
 
+    // The 月讲评 export: CSV (BOM, Chinese headers, one row per unit) and a real .xlsx.
+    let csv = app.client.get(format!("{}/runs/{run_id}/export.csv", app.address)).send().await.unwrap();
+    assert_eq!(csv.status(), 200);
+    let disposition = csv.headers()["content-disposition"].to_str().unwrap().to_string();
+    assert!(disposition.starts_with("attachment;"), "{disposition}");
+    let text = String::from_utf8(csv.bytes().await.unwrap().to_vec()).unwrap();
+    let text = text.strip_prefix('\u{feff}').expect("a byte-order mark for Excel");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1 + 3, "{text}");
+    assert!(lines[0].starts_with("排名,被考核单位,1 "), "{}", lines[0]);
+    assert!(lines[0].ends_with("加分,减分,最终得分"), "{}", lines[0]);
+    assert!(lines[1].ends_with("4.00,0.50,88.50"), "{}", lines[1]);
+    assert!(lines[3].starts_with("3,东城区,30.00,0.00"), "{}", lines[3]);
+    let xlsx = app.client.get(format!("{}/runs/{run_id}/export.xlsx", app.address)).send().await.unwrap();
+    assert_eq!(xlsx.status(), 200);
+    assert!(xlsx.headers()["content-type"].to_str().unwrap().contains("spreadsheetml"));
+    let bytes = xlsx.bytes().await.unwrap();
+    assert_eq!(&bytes[..2], b"PK", "an xlsx is a zip");
+    let missing = app.client.get(format!("{}/runs/999999/export.csv", app.address)).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+
     // Runs list with filters and a validated `first`.
     let list = app
         .query(

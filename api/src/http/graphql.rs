@@ -14,7 +14,7 @@ use crate::graphql::{KaoheSchema, loader};
 
 /// The caller of this request. Authentication arrives in a later issue;
 /// until then every request is anonymous.
-fn caller_of(_req: &HttpRequest) -> Caller {
+pub(crate) fn caller_of(_req: &HttpRequest) -> Caller {
     Caller::anonymous()
 }
 

@@ -5,6 +5,7 @@
 //! entry; every versioned write is `UPDATE … WHERE id = ? AND version = ?`
 //! and a stale version is a CONFLICT. Scores come only from the engine.
 
+pub mod export;
 pub mod lifecycle;
 pub mod observations;
 pub mod query;
