@@ -16,6 +16,7 @@ pub mod policy;
 pub mod rubric;
 pub mod runs;
 pub mod seed;
+pub mod seed_runs;
 pub mod startup;
 pub mod unit;
 

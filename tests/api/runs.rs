@@ -61,13 +61,16 @@ async fn annual_chengkou_run_from_opening_to_amendment() {
     let jxx = unit(&units, "ck-jxx").to_string();
 
     // A monthly period on an annual regime is refused.
-    let open = |period: &str, key: &str| json!({ "i": { "rubricVersionId": version, "period": period, "unitIds": [jxx], "title": "2026年度督导考核", "idempotencyKey": key } });
-    expect_code(&app, OPEN, open("2026-03", "k0"), "BAD_USER_INPUT").await;
-    let run = app.query_with(OPEN, open("2026", "ck-2026")).await["openScoreRun"].clone();
+    let open = |period: &str, key: &str| json!({ "i": { "rubricVersionId": version, "period": period, "unitIds": [jxx], "title": "2027年度督导考核", "idempotencyKey": key } });
+    expect_code(&app, OPEN, open("2027-03", "k0"), "BAD_USER_INPUT").await;
+    // The demo seed holds the published 2026 run: a second run for it is a conflict.
+    expect_code(&app, OPEN, open("2026", "k1"), "CONFLICT").await;
+    // The same rubric applied to 2027 (the seed's 2026 run stays as it is).
+    let run = app.query_with(OPEN, open("2027", "ck-2027")).await["openScoreRun"].clone();
     assert_eq!(run["status"], "OPEN");
     let run_id = run["id"].as_str().unwrap().to_string();
     // The same idempotency key opens nothing new.
-    let again = app.query_with(OPEN, open("2026", "ck-2026")).await["openScoreRun"].clone();
+    let again = app.query_with(OPEN, open("2027", "ck-2027")).await["openScoreRun"].clone();
     assert_eq!(again["id"], run["id"]);
 
     // Several departments' sections: 党建 (秘书科), 研训一体化, 满意度.
@@ -254,14 +257,14 @@ async fn monthly_xuchang_run_ranks_with_shared_ranks_and_pages() {
         unit(&units, "xc-jianan").to_string(),
         unit(&units, "xc-dongcheng").to_string(),
     );
-    let open = |period: &str| json!({ "i": { "rubricVersionId": version, "period": period, "unitIds": [weidu, jianan, dongcheng], "title": "2026年3月月讲评" } });
+    let open = |period: &str| json!({ "i": { "rubricVersionId": version, "period": period, "unitIds": [weidu, jianan, dongcheng], "title": "2026年4月月讲评" } });
     expect_code(&app, OPEN, open("2026"), "BAD_USER_INPUT").await;
-    let run = app.query_with(OPEN, open("2026-03")).await["openScoreRun"].clone();
+    let run = app.query_with(OPEN, open("2026-04")).await["openScoreRun"].clone();
     let run_id = run["id"].as_str().unwrap().to_string();
     // A unit of another organisation cannot be assessed here.
     let ck = unit_ids(&app, "chengkou").await;
     let foreign =
-        json!({ "i": { "rubricVersionId": version, "period": "2026-04", "unitIds": [ck[0].1], "title": "x" } });
+        json!({ "i": { "rubricVersionId": version, "period": "2026-05", "unitIds": [ck[0].1], "title": "x" } });
     expect_code(&app, OPEN, foreign, "BAD_USER_INPUT").await;
 
     // 魏都区 and 建安区: the worked example (88.5) each; 东城区: nothing recorded (30 + 0).
@@ -341,7 +344,7 @@ async fn monthly_xuchang_run_ranks_with_shared_ranks_and_pages() {
     assert_eq!(d(&rows[2]["finalScore"]), "30".parse().unwrap());
 
     // 月讲评: the period's published ranking, incrementally.
-    const MONTHLY: &str = "query($s: DateTime) { monthlyRanking(organisationCode: \"xuchang\", period: \"2026-03\", updatedSince: $s) { rank unitName finalScore revision } }";
+    const MONTHLY: &str = "query($s: DateTime) { monthlyRanking(organisationCode: \"xuchang\", period: \"2026-04\", updatedSince: $s) { rank unitName finalScore revision } }";
     let all = app.query_with(MONTHLY, json!({})).await;
     assert_eq!(all["monthlyRanking"].as_array().unwrap().len(), 3);
     let later = (chrono::Utc::now() + chrono::Duration::minutes(1)).to_rfc3339();
@@ -372,9 +375,31 @@ async fn monthly_xuchang_run_ranks_with_shared_ranks_and_pages() {
     // Runs list with filters and a validated `first`.
     let list = app
         .query(
-            "{ scoreRuns(organisationCode: \"xuchang\", period: \"2026-03\", status: PUBLISHED, first: 10) { totalCount edges { node { id } } } }",
+            "{ scoreRuns(organisationCode: \"xuchang\", period: \"2026-04\", status: PUBLISHED, first: 10) { totalCount edges { node { id } } } }",
         )
         .await;
     assert_eq!(list["scoreRuns"]["totalCount"], 1);
     expect_code(&app, "{ scoreRuns(first: 1000) { totalCount } }", json!({}), "BAD_USER_INPUT").await;
+}
+
+#[tokio::test]
+async fn the_demo_seed_holds_one_published_run_per_regime() {
+    let app = spawn_app().await;
+    const SEEDED: &str = "query($o: String!) { scoreRuns(organisationCode: $o, status: PUBLISHED, first: 10) {
+        totalCount edges { node { period results(first: 100) { totalCount edges { node { unit { code } rank finalScore } } } } } } }";
+    let ck = app.query_with(SEEDED, json!({ "o": "chengkou" })).await;
+    let runs = &ck["scoreRuns"];
+    assert_eq!(runs["totalCount"], 1);
+    assert_eq!(runs["edges"][0]["node"]["period"], "2026");
+    let r = &runs["edges"][0]["node"]["results"]["edges"][0]["node"];
+    assert_eq!(d(&r["finalScore"]), "91.4".parse().unwrap(), "the annual worked example");
+    let xc = app.query_with(SEEDED, json!({ "o": "xuchang" })).await;
+    let run = &xc["scoreRuns"]["edges"][0]["node"];
+    assert_eq!(run["period"], "2026-03");
+    assert_eq!(run["results"]["totalCount"], 7);
+    let weidu =
+        run["results"]["edges"].as_array().unwrap().iter().find(|e| e["node"]["unit"]["code"] == "xc-weidu").unwrap();
+    assert_eq!(d(&weidu["node"]["finalScore"]), "88.5".parse().unwrap(), "the monthly worked example");
+    let chain = app.query("{ verifyAuditChain { ok } }").await;
+    assert_eq!(chain["verifyAuditChain"]["ok"], true);
 }

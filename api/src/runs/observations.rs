@@ -136,12 +136,36 @@ pub async fn record(
     }
     ensure_open(&run)?;
     let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
-    let section = section_of_rule(&rubric, &input.rule_code).map_err(|_| ApiError::InvalidObservation {
+    record_with(db, caller, &rubric, run, input, key).await
+}
+
+/// Records with the run's rubric already compiled (for bulk entry such as the seed).
+pub async fn record_with_rubric(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    rubric: &Rubric,
+    input: RecordObservation,
+) -> Result<observation::Model, ApiError> {
+    let run = run_by_id(db, input.run_id).await?;
+    let key = check_key(input.idempotency_key.as_deref())?;
+    ensure_open(&run)?;
+    record_with(db, caller, rubric, run, input, key).await
+}
+
+async fn record_with(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    rubric: &Rubric,
+    run: score_run::Model,
+    input: RecordObservation,
+    key: Option<String>,
+) -> Result<observation::Model, ApiError> {
+    let section = section_of_rule(rubric, &input.rule_code).map_err(|_| ApiError::InvalidObservation {
         rule: input.rule_code.clone(),
         message: "no rule with this code exists in the run's rubric version".into(),
     })?;
     policy::may_score_section(caller, run.organisation_id, &section)?;
-    let facts = check(&rubric, &input.rule_code, &input.draft)?;
+    let facts = check(rubric, &input.rule_code, &input.draft)?;
     let txn = db::begin_write(db).await?;
     // Re-read inside the transaction: the run or the section may have closed.
     let run = run_by_id(&txn, run.id).await?;
