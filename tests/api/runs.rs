@@ -403,3 +403,66 @@ async fn the_demo_seed_holds_one_published_run_per_regime() {
     let chain = app.query("{ verifyAuditChain { ok } }").await;
     assert_eq!(chain["verifyAuditChain"]["ok"], true);
 }
+
+#[tokio::test]
+async fn concurrent_writes_on_one_version_conflict_and_keys_are_idempotent() {
+    let app = spawn_app().await;
+    let version = app.version_id("xuchang").await.expect("许昌 rubric loaded");
+    let units = unit_ids(&app, "xuchang").await;
+    let weidu = unit(&units, "xc-weidu").to_string();
+    let run = app
+        .query_with(
+            OPEN,
+            json!({ "i": { "rubricVersionId": version, "period": "2026-06", "unitIds": [weidu], "title": "6月" } }),
+        )
+        .await["openScoreRun"]
+        .clone();
+    let run_id = run["id"].as_str().unwrap().to_string();
+    // The same idempotency key twice records one observation.
+    let keyed = json!({ "i": { "runId": run_id, "unitId": weidu, "ruleCode": "1.1-1", "facts": { "count": 1 }, "idempotencyKey": "obs-1" } });
+    let a = app.query_with(RECORD, keyed.clone()).await["recordObservation"]["id"].clone();
+    let b = app.query_with(RECORD, keyed).await["recordObservation"]["id"].clone();
+    assert_eq!(a, b);
+
+    // Two corrections of the same version at once: exactly one wins, the other is a CONFLICT.
+    const CORRECT: &str = "mutation($i: CorrectObservationInput!) { correctObservation(input: $i) { id } }";
+    let fix = |n: i64| json!({ "i": { "id": a, "expectedVersion": 1, "facts": { "count": n }, "reason": "复核" } });
+    let (x, y) = tokio::join!(app.post(CORRECT, fix(2)), app.post(CORRECT, fix(3)));
+    let codes = [code(&x).to_string(), code(&y).to_string()];
+    assert_eq!(codes.iter().filter(|c| c.is_empty()).count(), 1, "{x:#} {y:#}");
+    assert_eq!(codes.iter().filter(|c| *c == "CONFLICT").count(), 1, "{x:#} {y:#}");
+    let active = app
+        .query_with(
+            "query($r: ID!) { scoreRun(id: $r) { observations(status: ACTIVE, first: 10) { totalCount edges { node { id version } } } } }",
+            json!({ "r": run_id }),
+        )
+        .await;
+    assert_eq!(active["scoreRun"]["observations"]["totalCount"], 1);
+
+    // Withdraw (reason required, version checked), and a rejected claim does not count.
+    let current = active["scoreRun"]["observations"]["edges"][0]["node"].clone();
+    const WITHDRAW: &str = "mutation($id: ID!, $v: Int!, $r: String!) { withdrawObservation(id: $id, expectedVersion: $v, reason: $r) { status } }";
+    expect_code(&app, WITHDRAW, json!({ "id": current["id"], "v": 9, "r": "错录" }), "CONFLICT").await;
+    let w = app.query_with(WITHDRAW, json!({ "id": current["id"], "v": current["version"], "r": "错录" })).await;
+    assert_eq!(w["withdrawObservation"]["status"], "WITHDRAWN");
+    let claim = app
+        .query_with(
+            "mutation($i: FileClaimInput!) { fileClaim(input: $i) { id } }",
+            json!({ "i": { "runId": run_id, "unitId": weidu, "ruleCode": "3-①", "facts": { "level": "provincial" },
+                "evidence": [{ "docNumber": "许教组〔2023〕8号", "url": "https://example.org/doc" }] } }),
+        )
+        .await["fileClaim"]["id"]
+        .clone();
+    let rejected = app
+        .query_with(
+            "mutation($c: ID!) { decideClaim(id: $c, approve: false, reason: \"材料不全\") { status observation { id } } }",
+            json!({ "c": claim }),
+        )
+        .await;
+    assert_eq!(rejected["decideClaim"]["status"], "REJECTED");
+    assert!(rejected["decideClaim"]["observation"].is_null());
+    let res = app.query_with(RESULTS, json!({ "r": run_id })).await;
+    let r = &res["scoreRun"]["results"]["edges"][0]["node"];
+    assert_eq!(d(&r["bonus"]), "0".parse().unwrap());
+    assert_eq!(d(&r["sections"][0]["score"]), "30".parse().unwrap(), "the withdrawn late report no longer counts");
+}

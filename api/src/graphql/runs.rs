@@ -526,7 +526,7 @@ impl ScoreRun {
             list.push(WhatIfChange::Add {
                 unit_id: parse_id(&unit, "unit")?,
                 rule,
-                facts: facts.into(),
+                facts: Box::new(facts.into()),
                 work: c.work_key,
                 halve: c.halve,
             });

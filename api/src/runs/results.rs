@@ -387,7 +387,7 @@ pub async fn of_loaded_run(
 
 /// One hypothetical change for a what-if.
 pub enum WhatIfChange {
-    Add { unit_id: i64, rule: String, facts: kaohe_engine::Facts, work: Option<String>, halve: Option<String> },
+    Add { unit_id: i64, rule: String, facts: Box<kaohe_engine::Facts>, work: Option<String>, halve: Option<String> },
     Remove { observation_id: i64 },
 }
 
@@ -420,7 +420,7 @@ pub async fn what_if(
             WhatIfChange::Add { unit_id, rule, facts, work, halve } => {
                 let unit = label_of(unit_id)
                     .ok_or_else(|| ApiError::BadUserInput(format!("unit {unit_id} is not assessed in this run")))?;
-                let mut o = Observation::new(format!("what-if-{}", n + 1), rule, facts);
+                let mut o = Observation::new(format!("what-if-{}", n + 1), rule, *facts);
                 o.work = work;
                 o.halve = halve;
                 kaohe_engine::check_observation(&rubric, &o)?;
