@@ -380,12 +380,21 @@ async fn monthly_xuchang_run_ranks_with_shared_ranks_and_pages() {
         .await;
     assert_eq!(list["scoreRuns"]["totalCount"], 1);
     expect_code(&app, "{ scoreRuns(first: 1000) { totalCount } }", json!({}), "BAD_USER_INPUT").await;
+    // A connection costs `first` × its children: nested pages of 100 are refused up front.
+    let heavy = app
+        .post(
+            "{ scoreRuns(first: 100) { edges { node { results(first: 100) { edges { node { rank finalScore } } } } } } }",
+            json!({}),
+        )
+        .await;
+    let message = heavy["errors"][0]["message"].as_str().unwrap_or("");
+    assert!(message.contains("complex"), "{heavy:#}");
 }
 
 #[tokio::test]
 async fn the_demo_seed_holds_one_published_run_per_regime() {
     let app = spawn_app().await;
-    const SEEDED: &str = "query($o: String!) { scoreRuns(organisationCode: $o, status: PUBLISHED, first: 10) {
+    const SEEDED: &str = "query($o: String!) { scoreRuns(organisationCode: $o, status: PUBLISHED, first: 2) {
         totalCount edges { node { period results(first: 100) { totalCount edges { node { unit { code } rank finalScore } } } } } } }";
     let ck = app.query_with(SEEDED, json!({ "o": "chengkou" })).await;
     let runs = &ck["scoreRuns"];

@@ -448,6 +448,7 @@ impl ScoreRun {
     }
 
     /// The units assessed (被考核单位), in the order they were added.
+    #[graphql(complexity = "usize::try_from(first).unwrap_or(0).max(1) * child_complexity")]
     async fn units(
         &self,
         ctx: &Context<'_>,
@@ -462,6 +463,7 @@ impl ScoreRun {
     }
 
     /// Observations of the run (扣分/加分记录), oldest first.
+    #[graphql(complexity = "usize::try_from(first).unwrap_or(0).max(1) * child_complexity")]
     async fn observations(
         &self,
         ctx: &Context<'_>,
@@ -482,6 +484,7 @@ impl ScoreRun {
     }
 
     /// Results per unit (考核结果), best first: stored once published, computed live while open.
+    #[graphql(complexity = "usize::try_from(first).unwrap_or(0).max(1) * child_complexity")]
     async fn results(
         &self,
         ctx: &Context<'_>,
@@ -1014,6 +1017,7 @@ pub struct RunQuery;
 #[Object]
 impl RunQuery {
     /// Score runs (考核批次), newest first.
+    #[graphql(complexity = "usize::try_from(first).unwrap_or(0).max(1) * child_complexity")]
     async fn score_runs(
         &self,
         ctx: &Context<'_>,
@@ -1082,6 +1086,7 @@ impl RunQuery {
     }
 
     /// The audit log (操作日志), oldest first, filtered by run, unit or user.
+    #[graphql(complexity = "usize::try_from(first).unwrap_or(0).max(1) * child_complexity")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
