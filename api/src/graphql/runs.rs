@@ -577,14 +577,7 @@ impl Observation {
 
     /// The rule's code (细则代码).
     async fn rule_code(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
-        use sea_orm::EntityTrait;
-        let (db, _) = env(ctx)?;
-        let r = entity::rule::Entity::find_by_id(self.0.rule_id)
-            .one(db)
-            .await
-            .map_err(|e| ApiError::from(e).into_gql())?
-            .ok_or_else(|| ApiError::not_found("rule").into_gql())?;
-        Ok(r.code)
+        Ok(super::loader::rule(ctx, self.0.rule_id).await?.code)
     }
 
     /// The unit (被考核单位).
