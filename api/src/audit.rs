@@ -18,11 +18,29 @@ pub struct Entry<'a> {
     pub after: Option<serde_json::Value>,
 }
 
+/// The score run and unit an entry concerns (both optional), so the log can be
+/// queried by run and unit. They are part of the hashed fields when present.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Scope {
+    pub score_run_id: Option<i64>,
+    pub unit_id: Option<i64>,
+}
+
 /// Appends an entry; call it inside the transaction that makes the change.
 pub async fn record<C: ConnectionTrait>(
     conn: &C,
     caller: &Caller,
     entry: Entry<'_>,
+) -> Result<audit_log::Model, DbErr> {
+    record_scoped(conn, caller, entry, Scope::default()).await
+}
+
+/// Appends an entry about a run (and maybe one of its units).
+pub async fn record_scoped<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    entry: Entry<'_>,
+    scope: Scope,
 ) -> Result<audit_log::Model, DbErr> {
     let prev_hash: Option<String> =
         audit_log::Entity::find().order_by_desc(audit_log::Column::Id).limit(1).one(conn).await?.map(|e| e.hash);
@@ -42,6 +60,7 @@ pub async fn record<C: ConnectionTrait>(
         before: before.as_deref(),
         after: after.as_deref(),
         at,
+        scope,
     });
     audit_log::ActiveModel {
         organisation_id: Set(entry.organisation_id),
@@ -55,6 +74,8 @@ pub async fn record<C: ConnectionTrait>(
         at: Set(at),
         prev_hash: Set(prev_hash),
         hash: Set(hash),
+        score_run_id: Set(scope.score_run_id),
+        unit_id: Set(scope.unit_id),
         ..Default::default()
     }
     .insert(conn)
@@ -72,6 +93,7 @@ struct ChainFields<'a> {
     before: Option<&'a str>,
     after: Option<&'a str>,
     at: DateTime<Utc>,
+    scope: Scope,
 }
 
 fn chain_hash(f: &ChainFields<'_>) -> String {
@@ -91,6 +113,12 @@ fn chain_hash(f: &ChainFields<'_>) -> String {
     put(f.before.unwrap_or(""));
     put(f.after.unwrap_or(""));
     put(&f.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+    // Added with the run lifecycle: hashed only when set, so entries written
+    // before it keep their hashes.
+    if f.scope.score_run_id.is_some() || f.scope.unit_id.is_some() {
+        put(&f.scope.score_run_id.map(|i| i.to_string()).unwrap_or_default());
+        put(&f.scope.unit_id.map(|i| i.to_string()).unwrap_or_default());
+    }
     hex::encode(h.finalize())
 }
 
@@ -111,6 +139,7 @@ pub async fn first_broken<C: ConnectionTrait>(conn: &C) -> Result<Option<i64>, D
             before: e.before.as_deref(),
             after: e.after.as_deref(),
             at: e.at,
+            scope: Scope { score_run_id: e.score_run_id, unit_id: e.unit_id },
         });
         if e.prev_hash != prev || e.hash != expected {
             return Ok(Some(e.id));

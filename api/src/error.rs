@@ -9,6 +9,9 @@ pub enum ApiError {
     /// The request is malformed or a value is invalid.
     #[error("{0}")]
     BadUserInput(String),
+    /// The scoring engine refuses an observation's facts; names the rule.
+    #[error("rule {rule}: {message}")]
+    InvalidObservation { rule: String, message: String },
     /// The object does not exist (or belongs to another organisation).
     #[error("{0} not found")]
     NotFound(String),
@@ -36,7 +39,7 @@ impl ApiError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::BadUserInput(_) => "BAD_USER_INPUT",
+            ApiError::BadUserInput(_) | ApiError::InvalidObservation { .. } => "BAD_USER_INPUT",
             ApiError::NotFound(_) => "NOT_FOUND",
             ApiError::Conflict(_) => "CONFLICT",
             ApiError::Forbidden => "FORBIDDEN",
@@ -57,6 +60,12 @@ impl ApiError {
     /// The error as a GraphQL error with `extensions.code`.
     pub fn into_gql(self) -> async_graphql::Error {
         self.extend()
+    }
+}
+
+impl From<kaohe_engine::ScoreError> for ApiError {
+    fn from(e: kaohe_engine::ScoreError) -> Self {
+        ApiError::InvalidObservation { rule: e.rule.clone(), message: e.problem.to_string() }
     }
 }
 
@@ -90,7 +99,16 @@ impl ErrorExtensions for ApiError {
             other => other.to_string(),
         };
         let code = self.code();
-        async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code))
+        let rule = match self {
+            ApiError::InvalidObservation { rule, .. } => Some(rule.clone()),
+            _ => None,
+        };
+        async_graphql::Error::new(message).extend_with(|_, e| {
+            e.set("code", code);
+            if let Some(rule) = &rule {
+                e.set("rule", rule.as_str());
+            }
+        })
     }
 }
 

@@ -5,15 +5,19 @@
 pub mod audit;
 pub mod auth;
 pub mod caller;
+pub mod claims;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod evidence;
 pub mod graphql;
 pub mod http;
 pub mod organisation;
 pub mod policy;
 pub mod rubric;
+pub mod runs;
 pub mod seed;
+pub mod seed_runs;
 pub mod startup;
 pub mod unit;
 

@@ -71,6 +71,14 @@ impl Application {
             unchanged = ?report.unchanged,
             "rubrics loaded"
         );
+        if settings.seed_demo {
+            // After the rubrics: the demo runs score against their versions.
+            match crate::seed_runs::seed_demo_runs(&db).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(runs = n, "demo score runs seeded and published"),
+                Err(e) => tracing::warn!(error = %e, "demo score runs not seeded"),
+            }
+        }
         let listener = TcpListener::bind(&settings.bind_addr)
             .map_err(|source| StartupError::Bind { addr: settings.bind_addr.clone(), source })?;
         let bind_err = |source| StartupError::Bind { addr: settings.bind_addr.clone(), source };

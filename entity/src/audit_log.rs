@@ -19,6 +19,10 @@ pub struct Model {
     pub at: DateTimeUtc,
     pub prev_hash: Option<String>,
     pub hash: String,
+    /// The score run the entry concerns, if any.
+    pub score_run_id: Option<i64>,
+    /// The unit the entry concerns, if any.
+    pub unit_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,6 +23,8 @@ pub struct Model {
     pub entered_at: DateTimeUtc,
     pub idempotency_key: Option<String>,
     pub version: i32,
+    /// Halving reason (折半), one the rule allows.
+    pub halve: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ mod m20261123_000001_tenancy;
 mod m20261123_000002_rubrics;
 mod m20261123_000003_runs;
 mod m20261123_000004_audit;
+mod m20261123_000005_run_lifecycle;
 mod m20261123_000010_auth;
 pub mod schema;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_rubrics::Migration),
             Box::new(m20261123_000003_runs::Migration),
             Box::new(m20261123_000004_audit::Migration),
+            Box::new(m20261123_000005_run_lifecycle::Migration),
             Box::new(m20261123_000010_auth::Migration),
         ]
     }

@@ -16,4 +16,5 @@ mod migrations;
 mod organisations;
 mod restart;
 mod rubrics;
+mod runs;
 mod schema;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, ErrorExtensions};
-use entity::{organisation, unit};
+use entity::{organisation, rule, unit};
 use sea_orm::DatabaseConnection;
 
 use super::env;
@@ -21,6 +21,10 @@ pub struct OrganisationKey(pub i64);
 /// A unit id to load.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct UnitKey(pub i64);
+
+/// A rule id to load (an observation's rule code).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RuleKey(pub i64);
 
 /// Loads rows by id for one request.
 pub struct Loaders {
@@ -58,6 +62,17 @@ impl Loader<UnitKey> for Loaders {
     }
 }
 
+impl Loader<RuleKey> for Loaders {
+    type Value = rule::Model;
+    type Error = Arc<ApiError>;
+
+    async fn load(&self, keys: &[RuleKey]) -> Result<HashMap<RuleKey, Self::Value>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = crate::rubric::query::rules_by_ids(&self.db, &self.caller, &ids).await.map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|r| (RuleKey(r.id), r)).collect())
+    }
+}
+
 fn gql(e: Arc<ApiError>) -> async_graphql::Error {
     e.as_ref().extend()
 }
@@ -86,4 +101,15 @@ pub async fn unit(ctx: &Context<'_>, id: i64) -> async_graphql::Result<unit::Mod
     }
     let (db, caller) = env(ctx)?;
     crate::unit::by_id(db, caller, id).await.gql()
+}
+
+/// A rule by id, batched when the request has a loader.
+pub async fn rule(ctx: &Context<'_>, id: i64) -> async_graphql::Result<rule::Model> {
+    let found = if let Ok(loader) = ctx.data::<RequestLoader>() {
+        loader.load_one(RuleKey(id)).await.map_err(gql)?
+    } else {
+        let (db, caller) = env(ctx)?;
+        crate::rubric::query::rules_by_ids(db, caller, &[id]).await.gql()?.pop()
+    };
+    found.ok_or_else(|| ApiError::not_found(format!("rule {id}")).into_gql())
 }

@@ -4,10 +4,11 @@ pub mod loader;
 mod organisation;
 pub mod permissions;
 mod rubric;
+mod runs;
 mod session;
 mod unit;
 
-use async_graphql::{Context, EmptySubscription, ID, Object, Schema};
+use async_graphql::{Context, EmptySubscription, ID, MergedObject, Object, Schema};
 use sea_orm::DatabaseConnection;
 
 use crate::caller::Caller;
@@ -15,15 +16,16 @@ use crate::error::{ApiError, GqlResult};
 
 pub use organisation::{Department, Organisation};
 pub use rubric::{Clause, Indicator, Rubric, RubricVersion, Rule};
+pub use runs::{RunMutation, RunQuery, ScoreRun};
 pub use session::{ClientIp, PolicyMutation, SessionMutation};
 pub use unit::Unit;
 
 /// The schema served at `/graphql`.
 pub type KaoheSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Writes (变更): sign-in and policy administration.
-#[derive(async_graphql::MergedObject, Default)]
-pub struct Mutation(SessionMutation, PolicyMutation);
+/// Writes (变更): the score-run lifecycle, sign-in and policy administration.
+#[derive(MergedObject, Default)]
+pub struct Mutation(RunMutation, SessionMutation, PolicyMutation);
 
 /// Largest query depth accepted.
 pub const MAX_DEPTH: usize = 16;
@@ -32,7 +34,7 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 
 /// Builds the schema once; the caller is added per request.
 pub fn build_schema(db: Option<DatabaseConnection>) -> KaoheSchema {
-    let mut b = Schema::build(Query, Mutation::default(), EmptySubscription)
+    let mut b = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(32)
@@ -63,11 +65,16 @@ pub(crate) fn parse_id(id: &ID, what: &str) -> async_graphql::Result<i64> {
 }
 
 /// Read-only entry points (查询).
-pub struct Query;
+#[derive(MergedObject, Default)]
+pub struct Query(ReferenceQuery, RunQuery);
 
-/// Read-only entry points (查询).
+/// Reference data: organisations, units, rubrics (基础数据).
+#[derive(Default)]
+pub struct ReferenceQuery;
+
+/// Reference data: organisations, units, rubrics (基础数据).
 #[Object]
-impl Query {
+impl ReferenceQuery {
     /// Every assessing organisation (考核组织), e.g. 城口县教委, 许昌市委教育工作领导小组.
     async fn organisations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Organisation>> {
         let (db, caller) = env(ctx)?;

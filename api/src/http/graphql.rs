@@ -15,14 +15,14 @@ use crate::graphql::{ClientIp, KaoheSchema, loader};
 
 /// The caller of this request, from its bearer token (none: anonymous). A
 /// token that does not verify is refused with 401, never read as anonymous.
-async fn caller_of(req: &HttpRequest, db: &DatabaseConnection, auth: &AuthState) -> Result<Caller, Reply> {
+pub(crate) async fn caller_of(req: &HttpRequest, db: &DatabaseConnection, auth: &AuthState) -> Result<Caller, Reply> {
     let header = req.headers().get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or("invalid"));
     crate::auth::bearer::caller(db, &auth.keys, header)
         .await
         .map_err(|e| refuse(StatusCode::UNAUTHORIZED, e.code(), &e.to_string()))
 }
 
-fn client_ip(req: &HttpRequest) -> ClientIp {
+pub(crate) fn client_ip(req: &HttpRequest) -> ClientIp {
     ClientIp(req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default())
 }
 

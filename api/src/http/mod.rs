@@ -1,6 +1,7 @@
 //! HTTP: the one place that lists every route, and the handlers.
 
 mod document;
+mod export;
 mod graphiql;
 mod graphql;
 mod health;
@@ -17,6 +18,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
         .service(web::resource("/graphql").route(web::post().to(graphql::post)).route(web::get().to(graphql::get)))
         .route("/graphiql/{file}", web::get().to(graphiql::asset))
+        .route("/runs/{id}/export.{format}", web::get().to(export::run_export))
         .route("/healthz", web::get().to(health::healthz));
 }
 

@@ -126,3 +126,14 @@ pub async fn tree(db: &DatabaseConnection, caller: &Caller, version_id: i64) -> 
     t.indicators = indicators;
     Ok(t)
 }
+
+/// Rules by id (for batch loading); unknown ids are left out.
+pub async fn rules_by_ids(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    ids: &[i64],
+) -> Result<Vec<entity::rule::Model>, ApiError> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    policy::may_read(caller)?;
+    Ok(entity::rule::Entity::find().filter(entity::rule::Column::Id.is_in(ids.to_vec())).all(db).await?)
+}

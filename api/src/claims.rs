@@ -1,0 +1,225 @@
+//! Bonus claims (申报): a unit files facts with evidence; the owning
+//! department approves (the claim becomes an observation and counts) or
+//! rejects it, with a reason.
+
+use chrono::Utc;
+use entity::{claim, evidence_link};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use serde_json::json;
+
+use crate::audit::{self, Entry, Scope};
+use crate::caller::Caller;
+use crate::error::ApiError;
+use crate::evidence;
+use crate::runs::observations::{self, ObservationDraft};
+use crate::runs::{Rules, check_key, ensure_open, ensure_section_open, require_reason, run_by_id, section_of_rule};
+use crate::{db, policy};
+
+pub const PENDING: &str = "pending";
+pub const APPROVED: &str = "approved";
+pub const REJECTED: &str = "rejected";
+
+/// What filing a claim needs.
+pub struct FileClaim {
+    pub run_id: i64,
+    pub unit_id: i64,
+    pub rule_code: String,
+    pub draft: ObservationDraft,
+    pub idempotency_key: Option<String>,
+}
+
+/// The facts of a claim as stored (facts plus what the observation will need).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Stored {
+    facts: kaohe_engine::Facts,
+    work_key: Option<String>,
+    halve: Option<String>,
+    document_date: Option<chrono::NaiveDate>,
+    note: Option<String>,
+}
+
+/// The facts of a stored claim, as JSON.
+pub fn facts_json(c: &claim::Model) -> serde_json::Value {
+    serde_json::from_str::<serde_json::Value>(&c.facts).map(|v| v["facts"].clone()).unwrap_or_default()
+}
+
+pub async fn by_id(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result<claim::Model, ApiError> {
+    let c = claim::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found(format!("claim {id}")))?;
+    let run = run_by_id(db, c.score_run_id).await?;
+    policy::may_read_run(caller, run.organisation_id)?;
+    Ok(c)
+}
+
+/// Files a claim (pending). Facts are checked by the engine now, so a claim
+/// that could never score is refused at once. At least one evidence reference.
+pub async fn file(db: &DatabaseConnection, caller: &Caller, input: FileClaim) -> Result<claim::Model, ApiError> {
+    let run = run_by_id(db, input.run_id).await?;
+    policy::may_file_claim(caller, run.organisation_id, input.unit_id)?;
+    let key = check_key(input.idempotency_key.as_deref())?;
+    if let Some(k) = &key
+        && let Some(existing) = claim::Entity::find()
+            .filter(claim::Column::ScoreRunId.eq(run.id))
+            .filter(claim::Column::IdempotencyKey.eq(k.as_str()))
+            .one(db)
+            .await?
+    {
+        return Ok(existing);
+    }
+    ensure_open(&run)?;
+    if input.draft.evidence.is_empty() {
+        return Err(ApiError::BadUserInput("a claim needs at least one evidence reference (佐证材料)".into()));
+    }
+    let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
+    observations::check(&rubric, &input.rule_code, &input.draft)?;
+    let d = &input.draft;
+    let stored = Stored {
+        facts: d.facts.clone(),
+        work_key: d.work_key.clone(),
+        halve: d.halve.clone(),
+        document_date: d.document_date,
+        note: d.note.clone(),
+    };
+    let txn = db::begin_write(db).await?;
+    let run = run_by_id(&txn, run.id).await?;
+    ensure_open(&run)?;
+    observations::ensure_unit_in_run(&txn, run.id, input.unit_id).await?;
+    let rules = Rules::of_version(&txn, run.rubric_version_id).await?;
+    let rule = rules.by_code(&input.rule_code)?;
+    let now = Utc::now();
+    let row = claim::ActiveModel {
+        score_run_id: Set(run.id),
+        unit_id: Set(input.unit_id),
+        rule_id: Set(rule.id),
+        facts: Set(serde_json::to_string(&stored).map_err(ApiError::internal)?),
+        status: Set(PENDING.into()),
+        filed_by: Set(caller.user_id()),
+        decided_by: Set(None),
+        decision_reason: Set(None),
+        observation_id: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        idempotency_key: Set(key),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let ev = evidence::attach_references(
+        &txn,
+        run.organisation_id,
+        input.unit_id,
+        &d.evidence,
+        None,
+        Some(row.id),
+        caller.user_id(),
+    )
+    .await?;
+    audit::record_scoped(
+        &txn,
+        caller,
+        Entry {
+            organisation_id: Some(run.organisation_id),
+            action: "claim.file",
+            entity: "claim",
+            entity_id: Some(row.id.to_string()),
+            before: None,
+            after: Some(
+                json!({ "rule": input.rule_code, "facts": facts_json(&row), "status": row.status, "evidence": ev }),
+            ),
+        },
+        Scope { score_run_id: Some(run.id), unit_id: Some(input.unit_id) },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// Approves (the claim becomes an observation) or rejects a pending claim.
+pub async fn decide(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+    approve: bool,
+    reason: &str,
+    expected_version: Option<i32>,
+) -> Result<claim::Model, ApiError> {
+    let reason = require_reason(reason)?;
+    let c = claim::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found(format!("claim {id}")))?;
+    let run = run_by_id(db, c.score_run_id).await?;
+    ensure_open(&run)?;
+    let rules = Rules::of_version(db, run.rubric_version_id).await?;
+    let code = rules.code_of(c.rule_id)?.to_string();
+    let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
+    let section = section_of_rule(&rubric, &code)?;
+    policy::may_decide_claim(caller, run.organisation_id, &section)?;
+    let version = expected_version.unwrap_or(c.version);
+    if c.status != PENDING || c.version != version {
+        return Err(ApiError::Conflict(format!("claim {id} was already decided or changed; reload it")));
+    }
+    let stored: Stored =
+        serde_json::from_str(&c.facts).map_err(|e| ApiError::Internal(format!("stored claim {id}: {e}").into()))?;
+    let draft = ObservationDraft {
+        facts: stored.facts,
+        work_key: stored.work_key,
+        halve: stored.halve,
+        document_date: stored.document_date,
+        note: stored.note.or_else(|| Some(format!("申报 #{id}"))),
+        evidence: Vec::new(),
+    };
+    let facts = if approve { Some(observations::check(&rubric, &code, &draft)?) } else { None };
+    let txn = db::begin_write(db).await?;
+    let run = run_by_id(&txn, run.id).await?;
+    ensure_open(&run)?;
+    let mut observation_id = None;
+    if let Some(facts) = facts {
+        ensure_section_open(&txn, &run, &section).await?;
+        let o = observations::insert(&txn, caller, &run, c.unit_id, c.rule_id, facts, &draft, None, None).await?;
+        // The claim's evidence backs the observation.
+        let links = evidence_link::Entity::find().filter(evidence_link::Column::ClaimId.eq(id)).all(&txn).await?;
+        for l in links {
+            evidence_link::ActiveModel {
+                evidence_id: Set(l.evidence_id),
+                observation_id: Set(Some(o.id)),
+                claim_id: Set(None),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+        observation_id = Some(o.id);
+    }
+    let status = if approve { APPROVED } else { REJECTED };
+    let res = claim::Entity::update_many()
+        .col_expr(claim::Column::Status, Expr::value(status))
+        .col_expr(claim::Column::DecidedBy, Expr::value(caller.user_id()))
+        .col_expr(claim::Column::DecisionReason, Expr::value(reason.clone()))
+        .col_expr(claim::Column::ObservationId, Expr::value(observation_id))
+        .col_expr(claim::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(claim::Column::Version, Expr::col(claim::Column::Version).add(1))
+        .filter(claim::Column::Id.eq(id))
+        .filter(claim::Column::Version.eq(version))
+        .filter(claim::Column::Status.eq(PENDING))
+        .exec(&txn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(ApiError::Conflict(format!("claim {id} was decided by someone else; reload it")));
+    }
+    let after = claim::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| ApiError::not_found("claim"))?;
+    audit::record_scoped(
+        &txn,
+        caller,
+        Entry {
+            organisation_id: Some(run.organisation_id),
+            action: if approve { "claim.approve" } else { "claim.reject" },
+            entity: "claim",
+            entity_id: Some(id.to_string()),
+            before: Some(json!({ "status": c.status, "version": c.version })),
+            after: Some(json!({ "status": after.status, "version": after.version, "reason": reason, "observation_id": observation_id })),
+        },
+        Scope { score_run_id: Some(run.id), unit_id: Some(c.unit_id) },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}

@@ -1,0 +1,57 @@
+//! `GET /runs/{id}/export.csv` and `/runs/{id}/export.xlsx`: a run's results
+//! and ranking as a 月讲评 report, downloaded as an attachment.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{Either, HttpRequest, HttpResponse, web};
+use sea_orm::DatabaseConnection;
+
+use super::refusal;
+use crate::auth::AuthState;
+use crate::error::ApiError;
+use crate::runs::export::{self, Format};
+
+pub async fn run_export(
+    db: web::Data<DatabaseConnection>,
+    auth: web::Data<AuthState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let (id, ext) = path.into_inner();
+    let Some(format) = Format::parse(&ext) else {
+        return refusal(StatusCode::NOT_FOUND, "NOT_FOUND", "export as export.csv or export.xlsx");
+    };
+    let Some(id) = id.parse::<i64>().ok().filter(|n| *n > 0) else {
+        return refusal(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", "not a score run id");
+    };
+    let caller = match super::graphql::caller_of(&req, &db, &auth).await {
+        Ok(c) => c,
+        Err(Either::Left(refused)) => return refused,
+        Err(Either::Right(_)) => return refusal(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "sign-in required"),
+    };
+    match export::export(&db, &caller, id, format).await {
+        Ok((bytes, name)) => HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, format.content_type()))
+            .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")))
+            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(bytes),
+        Err(e) => {
+            let status = match &e {
+                ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+                ApiError::Forbidden => StatusCode::FORBIDDEN,
+                ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
+                ApiError::BadUserInput(_) | ApiError::InvalidObservation { .. } => StatusCode::BAD_REQUEST,
+                ApiError::Conflict(_) | ApiError::Frozen(_) => StatusCode::CONFLICT,
+                ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            let gql = e.into_gql();
+            let code = gql
+                .extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .map(|v| v.to_string().trim_matches('"').to_string())
+                .unwrap_or_else(|| "INTERNAL".into());
+            refusal(status, &code, &gql.message)
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! Recording, correcting and withdrawing observations (扣分/加分记录).
+//! The engine validates the facts against the rule (`check_observation`).
+
+use chrono::{NaiveDate, Utc};
+use entity::{observation, score_run, score_run_unit};
+use kaohe_engine::{Facts, Observation, Rubric};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use serde_json::json;
+
+use super::{
+    ACTIVE, Rules, WITHDRAWN, check_key, ensure_open, ensure_section_open, require_reason, run_by_id, section_of_rule,
+};
+use crate::audit::{self, Entry, Scope};
+use crate::caller::Caller;
+use crate::error::ApiError;
+use crate::evidence::{self, EvidenceReference};
+use crate::{db, policy};
+
+/// The facts and context of one observation.
+pub struct ObservationDraft {
+    pub facts: Facts,
+    pub work_key: Option<String>,
+    pub halve: Option<String>,
+    pub document_date: Option<NaiveDate>,
+    pub note: Option<String>,
+    pub evidence: Vec<EvidenceReference>,
+}
+
+/// What recording needs.
+pub struct RecordObservation {
+    pub run_id: i64,
+    pub unit_id: i64,
+    pub rule_code: String,
+    pub draft: ObservationDraft,
+    pub idempotency_key: Option<String>,
+}
+
+fn snapshot(o: &observation::Model, rule: &str) -> serde_json::Value {
+    json!({
+        "id": o.id, "unit_id": o.unit_id, "rule": rule, "facts": serde_json::from_str::<serde_json::Value>(&o.facts).unwrap_or_default(),
+        "work_key": o.work_key, "halve": o.halve, "document_date": o.document_date, "note": o.note,
+        "status": o.status, "supersedes_id": o.supersedes_id, "version": o.version,
+    })
+}
+
+/// Validates a draft for a rule with the engine; BAD_USER_INPUT names the rule.
+pub fn check(rubric: &Rubric, rule_code: &str, d: &ObservationDraft) -> Result<String, ApiError> {
+    let mut o = Observation::new("new", rule_code, d.facts.clone());
+    o.work = d.work_key.clone();
+    o.halve = d.halve.clone();
+    o.document_date = d.document_date;
+    kaohe_engine::check_observation(rubric, &o)?;
+    if d.note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
+        return Err(ApiError::BadUserInput("the note is longer than 2000 characters".into()));
+    }
+    if d.work_key.as_ref().is_some_and(|n| n.chars().count() > 200) {
+        return Err(ApiError::BadUserInput("the work key is longer than 200 characters".into()));
+    }
+    serde_json::to_string(&d.facts).map_err(ApiError::internal)
+}
+
+/// The unit must be assessed in the run.
+pub async fn ensure_unit_in_run<C: ConnectionTrait>(conn: &C, run_id: i64, unit_id: i64) -> Result<(), ApiError> {
+    score_run_unit::Entity::find()
+        .filter(score_run_unit::Column::ScoreRunId.eq(run_id))
+        .filter(score_run_unit::Column::UnitId.eq(unit_id))
+        .one(conn)
+        .await?
+        .map(|_| ())
+        .ok_or_else(|| ApiError::BadUserInput(format!("unit {unit_id} is not assessed in score run {run_id}")))
+}
+
+/// Inserts a checked observation and its evidence (inside the caller's transaction).
+#[allow(clippy::too_many_arguments)]
+pub async fn insert<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    run: &score_run::Model,
+    unit_id: i64,
+    rule_id: i64,
+    facts: String,
+    draft: &ObservationDraft,
+    supersedes: Option<i64>,
+    key: Option<String>,
+) -> Result<observation::Model, ApiError> {
+    let row = observation::ActiveModel {
+        score_run_id: Set(run.id),
+        unit_id: Set(unit_id),
+        rule_id: Set(rule_id),
+        facts: Set(facts),
+        note: Set(draft.note.clone()),
+        status: Set(ACTIVE.into()),
+        supersedes_id: Set(supersedes),
+        work_key: Set(draft.work_key.clone()),
+        document_date: Set(draft.document_date),
+        entered_by: Set(caller.user_id()),
+        entered_at: Set(Utc::now()),
+        idempotency_key: Set(key),
+        version: Set(1),
+        halve: Set(draft.halve.clone()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    evidence::attach_references(
+        conn,
+        run.organisation_id,
+        unit_id,
+        &draft.evidence,
+        Some(row.id),
+        None,
+        caller.user_id(),
+    )
+    .await?;
+    Ok(row)
+}
+
+/// Records an observation. The same idempotency key in the run returns the
+/// observation recorded the first time.
+pub async fn record(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    input: RecordObservation,
+) -> Result<observation::Model, ApiError> {
+    let run = run_by_id(db, input.run_id).await?;
+    let key = check_key(input.idempotency_key.as_deref())?;
+    if let Some(k) = &key
+        && let Some(existing) = observation::Entity::find()
+            .filter(observation::Column::ScoreRunId.eq(run.id))
+            .filter(observation::Column::IdempotencyKey.eq(k.as_str()))
+            .one(db)
+            .await?
+    {
+        return Ok(existing);
+    }
+    ensure_open(&run)?;
+    let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
+    record_with(db, caller, &rubric, run, input, key).await
+}
+
+/// Records with the run's rubric already compiled (for bulk entry such as the seed).
+pub async fn record_with_rubric(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    rubric: &Rubric,
+    input: RecordObservation,
+) -> Result<observation::Model, ApiError> {
+    let run = run_by_id(db, input.run_id).await?;
+    let key = check_key(input.idempotency_key.as_deref())?;
+    ensure_open(&run)?;
+    record_with(db, caller, rubric, run, input, key).await
+}
+
+async fn record_with(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    rubric: &Rubric,
+    run: score_run::Model,
+    input: RecordObservation,
+    key: Option<String>,
+) -> Result<observation::Model, ApiError> {
+    let section = section_of_rule(rubric, &input.rule_code).map_err(|_| ApiError::InvalidObservation {
+        rule: input.rule_code.clone(),
+        message: "no rule with this code exists in the run's rubric version".into(),
+    })?;
+    policy::may_score_section(caller, run.organisation_id, &section)?;
+    let facts = check(rubric, &input.rule_code, &input.draft)?;
+    let txn = db::begin_write(db).await?;
+    // Re-read inside the transaction: the run or the section may have closed.
+    let run = run_by_id(&txn, run.id).await?;
+    ensure_open(&run)?;
+    ensure_section_open(&txn, &run, &section).await?;
+    ensure_unit_in_run(&txn, run.id, input.unit_id).await?;
+    let rules = Rules::of_version(&txn, run.rubric_version_id).await?;
+    let rule = rules.by_code(&input.rule_code)?;
+    let row = insert(&txn, caller, &run, input.unit_id, rule.id, facts, &input.draft, None, key).await?;
+    audit::record_scoped(
+        &txn,
+        caller,
+        Entry {
+            organisation_id: Some(run.organisation_id),
+            action: "observation.record",
+            entity: "observation",
+            entity_id: Some(row.id.to_string()),
+            before: None,
+            after: Some(snapshot(&row, &input.rule_code)),
+        },
+        Scope { score_run_id: Some(run.id), unit_id: Some(input.unit_id) },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// Loads an observation with its run and rule code, checking it can be written.
+async fn writable(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+) -> Result<(observation::Model, score_run::Model, String, String), ApiError> {
+    let old = observation::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("observation {id}")))?;
+    let run = run_by_id(db, old.score_run_id).await?;
+    ensure_open(&run)?;
+    let rules = Rules::of_version(db, run.rubric_version_id).await?;
+    let code = rules.code_of(old.rule_id)?.to_string();
+    let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
+    let section = section_of_rule(&rubric, &code)?;
+    policy::may_score_section(caller, run.organisation_id, &section)?;
+    Ok((old, run, code, section))
+}
+
+fn stale(id: i64) -> ApiError {
+    ApiError::Conflict(format!(
+        "observation {id} was changed by someone else (or is no longer active); reload it and retry"
+    ))
+}
+
+/// Marks the old row superseded (versioned) inside the transaction.
+async fn retire<C: ConnectionTrait>(conn: &C, id: i64, expected_version: i32, status: &str) -> Result<(), ApiError> {
+    let res = observation::Entity::update_many()
+        .col_expr(observation::Column::Status, Expr::value(status))
+        .col_expr(observation::Column::Version, Expr::col(observation::Column::Version).add(1))
+        .filter(observation::Column::Id.eq(id))
+        .filter(observation::Column::Version.eq(expected_version))
+        .filter(observation::Column::Status.eq(ACTIVE))
+        .exec(conn)
+        .await?;
+    if res.rows_affected == 1 { Ok(()) } else { Err(stale(id)) }
+}
+
+/// Corrects an observation: the old row is kept (superseded) and a new row
+/// supersedes it. A reason is required.
+pub async fn correct(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+    expected_version: i32,
+    mut draft: ObservationDraft,
+    reason: &str,
+) -> Result<observation::Model, ApiError> {
+    let reason = require_reason(reason)?;
+    let (old, run, code, section) = writable(db, caller, id).await?;
+    if old.version != expected_version || old.status != ACTIVE {
+        return Err(stale(id));
+    }
+    let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
+    if draft.note.is_none() {
+        draft.note = old.note.clone();
+    }
+    let facts = check(&rubric, &code, &draft)?;
+    let txn = db::begin_write(db).await?;
+    let run = run_by_id(&txn, run.id).await?;
+    ensure_open(&run)?;
+    ensure_section_open(&txn, &run, &section).await?;
+    retire(&txn, id, expected_version, "superseded").await?;
+    let new = insert(&txn, caller, &run, old.unit_id, old.rule_id, facts, &draft, Some(id), None).await?;
+    evidence::copy_links(&txn, id, new.id).await?;
+    audit::record_scoped(
+        &txn,
+        caller,
+        Entry {
+            organisation_id: Some(run.organisation_id),
+            action: "observation.correct",
+            entity: "observation",
+            entity_id: Some(new.id.to_string()),
+            before: Some(snapshot(&old, &code)),
+            after: Some(json!({ "observation": snapshot(&new, &code), "reason": reason })),
+        },
+        Scope { score_run_id: Some(run.id), unit_id: Some(old.unit_id) },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(new)
+}
+
+/// Withdraws an observation (it stops counting; the row is kept). A reason is required.
+pub async fn withdraw(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+    expected_version: i32,
+    reason: &str,
+) -> Result<observation::Model, ApiError> {
+    let reason = require_reason(reason)?;
+    let (old, run, code, section) = writable(db, caller, id).await?;
+    if old.version != expected_version || old.status != ACTIVE {
+        return Err(stale(id));
+    }
+    let txn = db::begin_write(db).await?;
+    let run = run_by_id(&txn, run.id).await?;
+    ensure_open(&run)?;
+    ensure_section_open(&txn, &run, &section).await?;
+    retire(&txn, id, expected_version, WITHDRAWN).await?;
+    let after = observation::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| stale(id))?;
+    audit::record_scoped(
+        &txn,
+        caller,
+        Entry {
+            organisation_id: Some(run.organisation_id),
+            action: "observation.withdraw",
+            entity: "observation",
+            entity_id: Some(id.to_string()),
+            before: Some(snapshot(&old, &code)),
+            after: Some(json!({ "observation": snapshot(&after, &code), "reason": reason })),
+        },
+        Scope { score_run_id: Some(run.id), unit_id: Some(old.unit_id) },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}

@@ -1,0 +1,177 @@
+//! Reading runs, their observations and their audit trail, page by page.
+
+use entity::{audit_log, indicator, observation, organisation, rule, score_run};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::run_by_id;
+use crate::caller::Caller;
+use crate::error::ApiError;
+use crate::policy;
+
+/// A page request: `first` in 1..=100, `offset` from the cursor.
+#[derive(Clone, Copy, Debug)]
+pub struct Page {
+    pub first: u64,
+    pub offset: u64,
+}
+
+pub const MAX_PAGE: i32 = 100;
+
+impl Page {
+    pub fn new(first: i32, offset: u64) -> Result<Page, ApiError> {
+        if !(1..=MAX_PAGE).contains(&first) {
+            return Err(ApiError::BadUserInput(format!("`first` must be between 1 and {MAX_PAGE} (got {first})")));
+        }
+        Ok(Page { first: u64::try_from(first).unwrap_or(1), offset })
+    }
+}
+
+/// One page of rows and the total matching.
+pub struct Paged<T> {
+    pub rows: Vec<T>,
+    pub total: u64,
+    pub offset: u64,
+}
+
+/// Filters on runs.
+#[derive(Default)]
+pub struct RunFilter {
+    pub organisation_code: Option<String>,
+    pub period: Option<String>,
+    pub status: Option<String>,
+}
+
+pub async fn runs(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    filter: RunFilter,
+    page: Page,
+) -> Result<Paged<score_run::Model>, ApiError> {
+    policy::may_read(caller)?;
+    let mut q = score_run::Entity::find();
+    if let Some(code) = &filter.organisation_code {
+        let org = organisation::Entity::find()
+            .filter(organisation::Column::Code.eq(code.as_str()))
+            .one(db)
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("organisation {code}")))?;
+        policy::may_read_run(caller, org.id)?;
+        q = q.filter(score_run::Column::OrganisationId.eq(org.id));
+    }
+    if let Some(p) = &filter.period {
+        q = q.filter(score_run::Column::Period.eq(p.as_str()));
+    }
+    if let Some(s) = &filter.status {
+        q = q.filter(score_run::Column::Status.eq(s.as_str()));
+    }
+    let total = q.clone().count(db).await?;
+    let rows = q.order_by_desc(score_run::Column::Id).offset(page.offset).limit(page.first).all(db).await?;
+    Ok(Paged { rows, total, offset: page.offset })
+}
+
+/// Filters on a run's observations.
+#[derive(Default)]
+pub struct ObservationFilter {
+    pub unit_id: Option<i64>,
+    /// Observations of rules under this indicator (itself or a descendant).
+    pub indicator_code: Option<String>,
+    pub status: Option<String>,
+}
+
+pub async fn observations(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    run_id: i64,
+    filter: ObservationFilter,
+    page: Page,
+) -> Result<Paged<observation::Model>, ApiError> {
+    let run = run_by_id(db, run_id).await?;
+    policy::may_read_run(caller, run.organisation_id)?;
+    let mut q = observation::Entity::find().filter(observation::Column::ScoreRunId.eq(run_id));
+    if let Some(u) = filter.unit_id {
+        q = q.filter(observation::Column::UnitId.eq(u));
+    }
+    if let Some(s) = &filter.status {
+        q = q.filter(observation::Column::Status.eq(s.as_str()));
+    }
+    if let Some(code) = &filter.indicator_code {
+        let all = indicator::Entity::find()
+            .filter(indicator::Column::RubricVersionId.eq(run.rubric_version_id))
+            .all(db)
+            .await?;
+        let root = all.iter().find(|i| &i.code == code).ok_or_else(|| {
+            ApiError::BadUserInput(format!("`{code}` is not an indicator of the run's rubric version"))
+        })?;
+        // The indicator and its descendants (parents come before children).
+        let mut ids = vec![root.id];
+        let mut grew = true;
+        while grew {
+            grew = false;
+            for i in &all {
+                if let Some(p) = i.parent_id
+                    && ids.contains(&p)
+                    && !ids.contains(&i.id)
+                {
+                    ids.push(i.id);
+                    grew = true;
+                }
+            }
+        }
+        let rule_ids: Vec<i64> = rule::Entity::find()
+            .filter(rule::Column::IndicatorId.is_in(ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        q = q.filter(observation::Column::RuleId.is_in(rule_ids));
+    }
+    let total = q.clone().count(db).await?;
+    let rows = q.order_by_asc(observation::Column::Id).offset(page.offset).limit(page.first).all(db).await?;
+    Ok(Paged { rows, total, offset: page.offset })
+}
+
+/// Filters on the audit log.
+#[derive(Default)]
+pub struct AuditFilter {
+    pub run_id: Option<i64>,
+    pub unit_id: Option<i64>,
+    pub user_id: Option<i64>,
+}
+
+pub async fn audit(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    filter: AuditFilter,
+    page: Page,
+) -> Result<Paged<audit_log::Model>, ApiError> {
+    policy::may_read(caller)?;
+    let mut q = audit_log::Entity::find();
+    if let Some(r) = filter.run_id {
+        let run = run_by_id(db, r).await?;
+        policy::may_read_run(caller, run.organisation_id)?;
+        q = q.filter(audit_log::Column::ScoreRunId.eq(r));
+    }
+    if let Some(u) = filter.unit_id {
+        q = q.filter(audit_log::Column::UnitId.eq(u));
+    }
+    if let Some(u) = filter.user_id {
+        q = q.filter(audit_log::Column::ActorId.eq(u));
+    }
+    let total = q.clone().count(db).await?;
+    let rows = q.order_by_asc(audit_log::Column::Id).offset(page.offset).limit(page.first).all(db).await?;
+    Ok(Paged { rows, total, offset: page.offset })
+}
+
+/// The outcome of checking the audit chain.
+pub struct ChainCheck {
+    pub entries: u64,
+    pub first_broken: Option<i64>,
+}
+
+pub async fn verify_chain(db: &DatabaseConnection, caller: &Caller) -> Result<ChainCheck, ApiError> {
+    policy::may_read(caller)?;
+    let entries = audit_log::Entity::find().count(db).await?;
+    let first_broken = crate::audit::first_broken(db).await?;
+    Ok(ChainCheck { entries, first_broken })
+}
