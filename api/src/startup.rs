@@ -61,11 +61,14 @@ impl Application {
         let port = listener.local_addr().map_err(bind_err)?.port();
         let schema = web::Data::new(build_schema(Some(db.clone())));
         let db_data = web::Data::new(db.clone());
+        let expensive_db = db::connect_expensive(&settings, &db).await.map_err(StartupError::Database)?;
+        let gate = web::Data::new(http::Gate::new(settings.limits.clone(), expensive_db));
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(http::log_request))
                 .app_data(schema.clone())
                 .app_data(db_data.clone())
+                .app_data(gate.clone())
                 .configure(http::routes)
         })
         .listen(listener)

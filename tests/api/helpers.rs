@@ -111,6 +111,7 @@ async fn fresh_settings(dir: &Path) -> (Settings, Option<PgDatabase>) {
         rubrics_dir: rubrics,
         log: "warn".into(),
         seed_demo: true,
+        limits: Default::default(),
     };
     (settings, pg)
 }

@@ -8,6 +8,7 @@ mod helpers;
 mod decimal;
 mod entities;
 mod errors;
+mod gate;
 mod graphiql;
 mod health;
 mod http_guards;
