@@ -336,3 +336,41 @@ fn forwarded_client(req: &HttpRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
     }
     hops.into_iter().rev().find(|ip| !trusted.contains(ip))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_gate_code_is_documented_in_the_readme() {
+        let readme = include_str!("../../../README.md");
+        for code in CODES {
+            assert!(readme.contains(&format!("`{code}`")), "README.md does not document {code}");
+        }
+    }
+
+    #[test]
+    fn the_client_behind_trusted_proxies_is_the_right_most_untrusted_hop() {
+        let trusted: Vec<IpAddr> = vec!["10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap()];
+        let req = actix_web::test::TestRequest::default()
+            .insert_header(("x-forwarded-for", "6.6.6.6, 198.51.100.7, 10.0.0.2"))
+            .to_http_request();
+        assert_eq!(forwarded_client(&req, &trusted), "198.51.100.7".parse().ok());
+        let garbage =
+            actix_web::test::TestRequest::default().insert_header(("x-forwarded-for", "nope")).to_http_request();
+        assert_eq!(forwarded_client(&garbage, &trusted), None);
+    }
+
+    #[test]
+    fn refusals_carry_retry_after_in_whole_seconds() {
+        let r = Refusal {
+            retry_after: Some(Duration::from_millis(1500)),
+            remaining: Some(3),
+            ..Refusal::new(StatusCode::TOO_MANY_REQUESTS, code::RATE_LIMITED, "x")
+        };
+        let res = r.into_response();
+        assert_eq!(res.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()), Some("2"));
+        assert_eq!(res.headers().get("x-ratelimit-remaining").and_then(|v| v.to_str().ok()), Some("3"));
+    }
+}
