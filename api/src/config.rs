@@ -1,6 +1,8 @@
 //! Typed settings: defaults, then environment variables. No global state.
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Everything the server needs to start.
 #[derive(Clone, Debug)]
@@ -17,6 +19,136 @@ pub struct Settings {
     pub log: String,
     /// `SEED_DEMO`: create the two demo organisations (default `true`).
     pub seed_demo: bool,
+    /// The request gate's limits (README, "Limits").
+    pub limits: Limits,
+}
+
+/// Every limit of the request gate (README, "Limits", lists each with its
+/// variable and the code a client sees).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Limits {
+    /// `MAX_BODY_BYTES`: a JSON request body, refused (413) before it is read past this.
+    pub max_body_bytes: usize,
+    /// `MAX_BATCH`: operations in one batched (JSON array) request.
+    pub max_batch: usize,
+    /// `MAX_UPLOAD_BYTES`: one file of a multipart request.
+    pub max_upload_bytes: usize,
+    /// `MAX_UPLOAD_FILES`: files in one multipart request.
+    pub max_upload_files: usize,
+    /// `QUERY_MAX_BYTES`, `QUERY_MAX_NESTING`, `QUERY_MAX_FIELDS`, `QUERY_MAX_ALIASES`,
+    /// `QUERY_MAX_DIRECTIVES`, `QUERY_MAX_DEPTH`, `QUERY_MAX_COST`, `QUERY_DEFAULT_PAGE`.
+    pub document: kaohe_gate::Limits,
+    /// `RATE_BUDGET`: points a caller may spend at once (bucket size).
+    pub rate_budget: u64,
+    /// `RATE_REFILL_PER_HOUR`: points given back per hour.
+    pub rate_refill_per_hour: u64,
+    /// `RATE_MAX_KEYS`: callers tracked at once per instance.
+    pub rate_max_keys: usize,
+    /// `MAX_LOGINS_PER_REQUEST`: `login` fields in one request (aliases and batches counted).
+    pub max_logins_per_request: u64,
+    /// `REQUEST_TIMEOUT_MS`: execution time of one request, including waiting for admission.
+    pub request_timeout: Duration,
+    /// `EXPENSIVE_COST`: operations costing more than this are expensive.
+    pub expensive_cost: u64,
+    /// `EXPENSIVE_CONCURRENCY`: expensive requests run at once per instance.
+    pub expensive_concurrency: usize,
+    /// `TRUSTED_PROXIES`: comma-separated proxy IPs whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 256 * 1024,
+            max_batch: 5,
+            max_upload_bytes: 10 * 1024 * 1024,
+            max_upload_files: 5,
+            document: kaohe_gate::Limits::default(),
+            rate_budget: 10_000,
+            rate_refill_per_hour: 50_000,
+            rate_max_keys: 100_000,
+            max_logins_per_request: 1,
+            request_timeout: Duration::from_millis(10_000),
+            expensive_cost: 200,
+            expensive_concurrency: 2,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+impl Limits {
+    /// Reads every limit from `get`, keeping the default of each one not set.
+    pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Limits, ConfigError> {
+        let d = Limits::default();
+        let dl = &d.document;
+        let document = kaohe_gate::Limits {
+            max_bytes: num(get, "QUERY_MAX_BYTES", dl.max_bytes)?,
+            max_nesting: num(get, "QUERY_MAX_NESTING", dl.max_nesting)?,
+            max_fields: num(get, "QUERY_MAX_FIELDS", dl.max_fields)?,
+            max_aliases: num(get, "QUERY_MAX_ALIASES", dl.max_aliases)?,
+            max_directives: num(get, "QUERY_MAX_DIRECTIVES", dl.max_directives)?,
+            max_depth: num(get, "QUERY_MAX_DEPTH", dl.max_depth)?,
+            max_cost: num(get, "QUERY_MAX_COST", dl.max_cost)?,
+            default_page: num(get, "QUERY_DEFAULT_PAGE", dl.default_page)?,
+        };
+        let trusted_proxies = match get("TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse::<IpAddr>().map_err(|_| ConfigError {
+                        name: "TRUSTED_PROXIES",
+                        message: format!("`{s}` is not an IP address"),
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let limits = Limits {
+            max_body_bytes: num(get, "MAX_BODY_BYTES", d.max_body_bytes)?,
+            max_batch: num(get, "MAX_BATCH", d.max_batch)?,
+            max_upload_bytes: num(get, "MAX_UPLOAD_BYTES", d.max_upload_bytes)?,
+            max_upload_files: num(get, "MAX_UPLOAD_FILES", d.max_upload_files)?,
+            document,
+            rate_budget: num(get, "RATE_BUDGET", d.rate_budget)?,
+            rate_refill_per_hour: num(get, "RATE_REFILL_PER_HOUR", d.rate_refill_per_hour)?,
+            rate_max_keys: num(get, "RATE_MAX_KEYS", d.rate_max_keys)?,
+            max_logins_per_request: num(get, "MAX_LOGINS_PER_REQUEST", d.max_logins_per_request)?,
+            request_timeout: Duration::from_millis(num(get, "REQUEST_TIMEOUT_MS", 10_000)?),
+            expensive_cost: num(get, "EXPENSIVE_COST", d.expensive_cost)?,
+            expensive_concurrency: num(get, "EXPENSIVE_CONCURRENCY", d.expensive_concurrency)?,
+            trusted_proxies,
+        };
+        for (name, v) in [
+            ("MAX_BODY_BYTES", limits.max_body_bytes as u64),
+            ("MAX_BATCH", limits.max_batch as u64),
+            ("REQUEST_TIMEOUT_MS", limits.request_timeout.as_millis() as u64),
+            ("EXPENSIVE_CONCURRENCY", limits.expensive_concurrency as u64),
+            ("RATE_MAX_KEYS", limits.rate_max_keys as u64),
+        ] {
+            if v == 0 {
+                return Err(ConfigError { name, message: "must be at least 1".into() });
+            }
+        }
+        Ok(limits)
+    }
+}
+
+/// A whole number from the environment, or `default`.
+fn num<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match get(name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .replace('_', "")
+            .parse()
+            .map_err(|_| ConfigError { name, message: format!("`{v}` is not a whole number") }),
+    }
 }
 
 /// A setting that cannot be used.
@@ -50,7 +182,8 @@ impl Settings {
                 return Err(ConfigError { name: "SEED_DEMO", message: format!("`{other}` is not true/false") });
             }
         };
-        Ok(Settings { database_url, bind_addr, data_dir, rubrics_dir, log, seed_demo })
+        let limits = Limits::from_lookup(&get)?;
+        Ok(Settings { database_url, bind_addr, data_dir, rubrics_dir, log, seed_demo, limits })
     }
 
     /// True when the database is a SQLite file (or memory).
@@ -109,5 +242,27 @@ mod tests {
     fn bad_values_are_refused() {
         assert!(with(&[("DATABASE_URL", "mysql://x")]).is_err());
         assert!(with(&[("SEED_DEMO", "maybe")]).is_err());
+        assert!(with(&[("MAX_BATCH", "five")]).is_err());
+        assert!(with(&[("REQUEST_TIMEOUT_MS", "0")]).is_err());
+        assert!(with(&[("TRUSTED_PROXIES", "10.0.0.1, nope")]).is_err());
+    }
+
+    #[test]
+    fn limits_come_from_the_environment() {
+        let s = with(&[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.limits, Limits::default());
+        let s = with(&[
+            ("MAX_BATCH", "2"),
+            ("QUERY_MAX_ALIASES", "7"),
+            ("REQUEST_TIMEOUT_MS", "1500"),
+            ("RATE_BUDGET", "1_000"),
+            ("TRUSTED_PROXIES", "10.0.0.1, ::1"),
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.limits.max_batch, 2);
+        assert_eq!(s.limits.document.max_aliases, 7);
+        assert_eq!(s.limits.request_timeout, Duration::from_millis(1500));
+        assert_eq!(s.limits.rate_budget, 1000);
+        assert_eq!(s.limits.trusted_proxies.len(), 2);
     }
 }

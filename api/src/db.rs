@@ -13,6 +13,22 @@ use crate::config::Settings;
 
 /// Opens the pool. On SQLite: WAL journal, 5 s busy timeout, foreign keys on.
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
+    connect_with(settings, None).await
+}
+
+/// The pool expensive requests use (see `http::gate`), so that they never
+/// hold every connection of the main pool. An in-memory SQLite database
+/// exists once per connection: there the main pool is shared.
+pub async fn connect_expensive(settings: &Settings, main: &DatabaseConnection) -> Result<DatabaseConnection, DbErr> {
+    let url = &settings.database_url;
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        return Ok(main.clone());
+    }
+    let max = u32::try_from(settings.limits.expensive_concurrency.saturating_mul(2)).unwrap_or(u32::MAX).max(2);
+    connect_with(settings, Some(max)).await
+}
+
+async fn connect_with(settings: &Settings, max_connections: Option<u32>) -> Result<DatabaseConnection, DbErr> {
     if settings.is_sqlite() && !settings.database_url.contains(":memory:") {
         // The default database lives in DATA_DIR; make sure the folder exists.
         if let Some(path) = sqlite_path(&settings.database_url)
@@ -30,7 +46,7 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
         (true, false) => 8,
         _ => 10,
     };
-    opt.max_connections(max)
+    opt.max_connections(max_connections.unwrap_or(max).min(max))
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)

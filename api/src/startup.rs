@@ -86,12 +86,15 @@ impl Application {
         let schema = web::Data::new(build_schema(Some(db.clone())));
         let db_data = web::Data::new(db.clone());
         let auth_data = web::Data::from(auth);
+        let expensive_db = db::connect_expensive(&settings, &db).await.map_err(StartupError::Database)?;
+        let gate = web::Data::new(http::Gate::new(settings.limits.clone(), expensive_db));
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(http::log_request))
                 .app_data(schema.clone())
                 .app_data(db_data.clone())
                 .app_data(auth_data.clone())
+                .app_data(gate.clone())
                 .configure(http::routes)
         })
         .listen(listener)

@@ -157,6 +157,145 @@ pub fn prescan(document: &str, limits: &Limits) -> Result<(), GateError> {
     if raw.directives > limits.max_directives {
         return Err(GateError::TooManyDirectives { directives: raw.directives, limit: limits.max_directives });
     }
+    spreads(document, limits.max_fields)
+}
+
+/// Refuses fragment fan-out before parsing (the parser costs ~0.1 µs a byte):
+/// from the tokens alone, each fragment's and operation's expanded field count
+/// is at least the sum of what its spreads expand to, and at least 1 (a
+/// selection set is never empty). Memoised per fragment, so linear in the
+/// text. Only ever refuses what `analyze` would refuse as well; anything it
+/// cannot read (duplicate names, odd syntax) is left to the parser.
+fn spreads(text: &str, max_fields: u64) -> Result<(), GateError> {
+    let b = text.as_bytes();
+    let mut fragments: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut operations: Vec<Vec<&str>> = Vec::new();
+    // The definition being read: Some(name) for a fragment, None for an operation.
+    let mut current: Option<Option<&str>> = None;
+    let mut edges: Vec<&str> = Vec::new();
+    let (mut depth, mut parens, mut i) = (0usize, 0usize, 0usize);
+    let mut pending: Option<&str> = None;
+    let mut last_name: Option<&str> = None;
+    let mut after_dots = false;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'"' => {
+                if b[i..].starts_with(b"\"\"\"") {
+                    i += 3;
+                    while i < b.len() && !b[i..].starts_with(b"\"\"\"") {
+                        i += if b[i] == b'\\' { 2 } else { 1 };
+                    }
+                    i += 3;
+                } else {
+                    i += 1;
+                    while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
+                        i += if b[i] == b'\\' { 2 } else { 1 };
+                    }
+                    i += 1;
+                }
+                after_dots = false;
+                continue;
+            }
+            b'.' if b[i..].starts_with(b"...") => {
+                after_dots = true;
+                i += 3;
+                continue;
+            }
+            b'_' | b'a'..=b'z' | b'A'..=b'Z' => {
+                let start = i;
+                while i < b.len() && matches!(b[i], b'_' | b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9') {
+                    i += 1;
+                }
+                let name = &text[start..i];
+                if after_dots && depth > 0 && name != "on" {
+                    edges.push(name);
+                }
+                if depth == 0 && parens == 0 {
+                    if last_name == Some("fragment") && pending.is_none() {
+                        pending = Some(name);
+                    }
+                    last_name = Some(name);
+                }
+                after_dots = false;
+                continue;
+            }
+            b'(' => parens += 1,
+            b')' => parens = parens.saturating_sub(1),
+            b'{' if parens == 0 => {
+                if depth == 0 {
+                    current = Some(pending.take());
+                    edges = Vec::new();
+                    last_name = None;
+                }
+                depth += 1;
+            }
+            b'}' if parens == 0 => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    match current.take() {
+                        Some(Some(name)) => {
+                            if fragments.insert(name, std::mem::take(&mut edges)).is_some() {
+                                return Ok(()); // a duplicate name: the parser's to refuse
+                            }
+                        }
+                        Some(None) => operations.push(std::mem::take(&mut edges)),
+                        None => return Ok(()),
+                    }
+                }
+            }
+            _ => {}
+        }
+        if !c.is_ascii_whitespace() && c != b',' {
+            after_dots = false;
+        }
+        i += 1;
+    }
+    let mut memo: HashMap<&str, Option<u64>> = HashMap::new();
+    fn least<'t>(
+        name: &'t str,
+        fragments: &HashMap<&'t str, Vec<&'t str>>,
+        memo: &mut HashMap<&'t str, Option<u64>>,
+    ) -> Result<u64, GateError> {
+        match memo.get(name) {
+            Some(Some(n)) => return Ok(*n),
+            Some(None) => return Err(GateError::FragmentCycle(name.to_string())),
+            None => {}
+        }
+        let Some(targets) = fragments.get(name) else {
+            return Ok(1); // unknown: the parser or `analyze` refuses it
+        };
+        memo.insert(name, None);
+        let mut n: u64 = 0;
+        for t in targets {
+            n = n.saturating_add(least(t, fragments, memo)?);
+        }
+        let n = n.max(1);
+        memo.insert(name, Some(n));
+        Ok(n)
+    }
+    let names: Vec<&str> = fragments.keys().copied().collect();
+    for name in names {
+        let n = least(name, &fragments, &mut memo)?;
+        if n > max_fields {
+            return Err(GateError::TooManyFields { fields: n, limit: max_fields });
+        }
+    }
+    for op in &operations {
+        let mut n: u64 = 0;
+        for t in op {
+            n = n.saturating_add(least(t, &fragments, &mut memo)?);
+        }
+        if n > max_fields {
+            return Err(GateError::TooManyFields { fields: n, limit: max_fields });
+        }
+    }
     Ok(())
 }
 

@@ -1,4 +1,5 @@
 //! Each limit of the gate, on the documents that abuse it.
+#![allow(clippy::expect_used)]
 
 use kaohe_gate::{GateError, Kind, Limits, check};
 
@@ -98,4 +99,23 @@ fn login_attempts_are_counted_through_aliases_and_fragments() {
     let doc = r#"mutation { a: login(u: "x", p: "1") { token } b: login(u: "x", p: "2") { token } ...L }
                  fragment L on Mutation { c: login(u: "x", p: "3") { token } }"#;
     assert_eq!(check(doc, None, None, &Limits::default()).unwrap().logins, 3);
+}
+
+#[test]
+fn fan_out_is_refused_before_parsing() {
+    for levels in [11, 20, 30, 60] {
+        let e = kaohe_gate::prescan(&fan_out(levels), &Limits::default()).expect_err("prescan let it through");
+        assert!(matches!(e, GateError::TooManyFields { .. }), "{levels}: {e:?}");
+    }
+    // Ordinary documents, spreads inside strings and comments, and inline fragments pass.
+    let ok = [
+        "{ organisations { ...O } } fragment O on Organisation { code ... on Organisation { name } }",
+        "query Q($a: String = \"...F ...F\") { __typename } # ...F ...F",
+        &fan_out(9),
+    ];
+    for doc in ok {
+        kaohe_gate::prescan(doc, &Limits::default()).unwrap_or_else(|e| panic!("{doc}: {e:?}"));
+    }
+    let cycle = "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }";
+    assert!(matches!(kaohe_gate::prescan(cycle, &Limits::default()), Err(GateError::FragmentCycle(_))));
 }

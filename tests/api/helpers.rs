@@ -111,6 +111,7 @@ async fn fresh_settings(dir: &Path) -> (Settings, Option<PgDatabase>) {
         rubrics_dir: rubrics,
         log: "warn".into(),
         seed_demo: true,
+        limits: Default::default(),
     };
     (settings, pg)
 }
@@ -159,8 +160,10 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), 200, "POST /graphql status");
-        res.json().await.unwrap()
+        let status = res.status();
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(status, 200, "POST /graphql status: {body}");
+        body
     }
 
     /// POSTs a query that must succeed; returns `data`.

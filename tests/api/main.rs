@@ -9,6 +9,7 @@ mod auth;
 mod decimal;
 mod entities;
 mod errors;
+mod gate;
 mod graphiql;
 mod health;
 mod http_guards;

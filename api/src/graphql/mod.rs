@@ -2,6 +2,7 @@
 
 pub mod loader;
 mod organisation;
+pub mod page;
 pub mod permissions;
 mod rubric;
 mod runs;

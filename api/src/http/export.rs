@@ -2,7 +2,7 @@
 //! and ranking as a 月讲评 report, downloaded as an attachment.
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{Either, HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use sea_orm::DatabaseConnection;
 
 use super::refusal;
@@ -25,8 +25,7 @@ pub async fn run_export(
     };
     let caller = match super::graphql::caller_of(&req, &db, &auth).await {
         Ok(c) => c,
-        Err(Either::Left(refused)) => return refused,
-        Err(Either::Right(_)) => return refusal(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "sign-in required"),
+        Err(refused) => return refused,
     };
     match export::export(&db, &caller, id, format).await {
         Ok((bytes, name)) => HttpResponse::Ok()

@@ -1,69 +1,193 @@
-//! `POST /graphql` (JSON only, one operation per request) and `GET /graphql`
-//! (GraphiQL without a query; queries only with one).
+//! `POST /graphql` (`application/json`, a batch of at most `MAX_BATCH`, or
+//! GraphQL multipart) and `GET /graphql` (GraphiQL without a query; queries
+//! only with one). Every request passes the gate (`gate.rs`) first.
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{Either, HttpRequest, HttpResponse, web};
-use async_graphql_actix_web::GraphQLResponse;
+use actix_web::{HttpRequest, HttpResponse, web};
+use async_graphql::ParseRequestError;
+use async_graphql::http::MultipartOptions;
+use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 
-use super::{document, graphiql, refusal};
-use crate::caller::Caller;
-use sea_orm::DatabaseConnection;
-
+use super::gate::{Gate, Refusal, code};
+use super::graphiql;
 use crate::auth::AuthState;
+use crate::caller::Caller;
 use crate::graphql::{ClientIp, KaoheSchema, loader};
 
 /// The caller of this request, from its bearer token (none: anonymous). A
 /// token that does not verify is refused with 401, never read as anonymous.
-pub(crate) async fn caller_of(req: &HttpRequest, db: &DatabaseConnection, auth: &AuthState) -> Result<Caller, Reply> {
+pub(crate) async fn caller_of(
+    req: &HttpRequest,
+    db: &DatabaseConnection,
+    auth: &AuthState,
+) -> Result<Caller, HttpResponse> {
     let header = req.headers().get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or("invalid"));
     crate::auth::bearer::caller(db, &auth.keys, header)
         .await
-        .map_err(|e| refuse(StatusCode::UNAUTHORIZED, e.code(), &e.to_string()))
+        .map_err(|e| Refusal::new(StatusCode::UNAUTHORIZED, e.code(), e.to_string()).into_response())
 }
 
-pub(crate) fn client_ip(req: &HttpRequest) -> ClientIp {
+fn client_ip(req: &HttpRequest) -> ClientIp {
     ClientIp(req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default())
+}
+
+enum Body {
+    Json,
+    Multipart,
 }
 
 pub async fn post(
     schema: web::Data<KaoheSchema>,
     db: web::Data<DatabaseConnection>,
+    gate: web::Data<Gate>,
     auth: web::Data<AuthState>,
     req: HttpRequest,
-    body: web::Bytes,
-) -> Reply {
-    let json = req
+    payload: web::Payload,
+) -> HttpResponse {
+    match read_post(&gate, &req, payload).await {
+        Ok((requests, batch)) => answer(&schema, &db, &gate, &auth, &req, requests, batch, false).await,
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+/// Reads a POST body within its cap and turns it into operations.
+async fn read_post(
+    gate: &Gate,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<(Vec<async_graphql::Request>, bool), Refusal> {
+    let limits = gate.limits();
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !json {
+        .map(|v| v.trim().to_string())
+        .unwrap_or_default();
+    let lower = content_type.to_ascii_lowercase();
+    let kind = if lower.starts_with("application/json") {
+        Body::Json
+    } else if lower.starts_with("multipart/form-data") {
+        Body::Multipart
+    } else {
         // text/plain and form bodies are CSRF vectors: refuse them.
-        return refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, "BAD_USER_INPUT", "send the request as application/json");
-    }
-    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-        return refuse(
-            StatusCode::BAD_REQUEST,
-            "BAD_USER_INPUT",
-            "batched requests are not accepted; send one operation per request",
-        );
-    }
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => {
-            return refuse(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &format!("not a GraphQL request: {e}"));
+        return Err(Refusal::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code::UNSUPPORTED_MEDIA_TYPE,
+            "send the request as application/json (or GraphQL multipart for uploads)",
+        ));
+    };
+    let cap = match kind {
+        Body::Json => limits.max_body_bytes,
+        Body::Multipart => {
+            limits.max_body_bytes.saturating_add(limits.max_upload_bytes.saturating_mul(limits.max_upload_files))
         }
     };
-    if let Err(message) = document::check(&request.query) {
-        return refuse(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &message);
-    }
-    let caller = match caller_of(&req, &db, &auth).await {
-        Ok(c) => c,
-        Err(refused) => return refused,
+    let too_large = || {
+        Refusal::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            code::PAYLOAD_TOO_LARGE,
+            format!("the request body is larger than {cap} bytes"),
+        )
     };
-    execute(&schema, &db, caller, request.data(auth.into_inner()).data(client_ip(&req))).await
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > cap as u64) {
+        return Err(too_large());
+    }
+    let body = match payload.to_bytes_limited(cap).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => {
+            return Err(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                code::BAD_USER_INPUT,
+                "the request body could not be read",
+            ));
+        }
+        Err(_) => return Err(too_large()),
+    };
+    let not_graphql = || {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            code::BAD_USER_INPUT,
+            "not a GraphQL request: expected {\"query\": …, \"variables\": …, \"operationName\": …}",
+        )
+    };
+    let (requests, batch) = match kind {
+        Body::Json => {
+            if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+                let list: Vec<async_graphql::Request> = serde_json::from_slice(&body).map_err(|_| not_graphql())?;
+                (list, true)
+            } else {
+                (vec![serde_json::from_slice(&body).map_err(|_| not_graphql())?], false)
+            }
+        }
+        Body::Multipart => {
+            let options = MultipartOptions::default()
+                .max_file_size(limits.max_upload_bytes)
+                .max_num_files(limits.max_upload_files);
+            let received = async_graphql::http::receive_batch_body(Some(&content_type), body.as_ref(), options)
+                .await
+                .map_err(|e| multipart_refusal(&e, limits.max_upload_bytes))?;
+            let batch = matches!(received, async_graphql::BatchRequest::Batch(_));
+            let list = received.cloned_requests();
+            let files: usize = list.iter().map(|r| r.uploads.len()).sum();
+            if files > limits.max_upload_files {
+                return Err(Refusal::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    code::TOO_MANY_UPLOADS,
+                    format!("the request carries {files} files; at most {}", limits.max_upload_files),
+                ));
+            }
+            (list, batch)
+        }
+    };
+    if requests.is_empty() {
+        return Err(Refusal::new(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, "the batch is empty"));
+    }
+    if requests.len() > limits.max_batch {
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            code::BATCH_TOO_LARGE,
+            format!("the batch has {} operations; at most {} per request", requests.len(), limits.max_batch),
+        ));
+    }
+    Ok((requests, batch))
+}
+
+/// Lets the multipart path take the requests out of a `BatchRequest`.
+trait IntoRequests {
+    fn cloned_requests(self) -> Vec<async_graphql::Request>;
+}
+
+impl IntoRequests for async_graphql::BatchRequest {
+    fn cloned_requests(self) -> Vec<async_graphql::Request> {
+        match self {
+            async_graphql::BatchRequest::Single(r) => vec![r],
+            async_graphql::BatchRequest::Batch(list) => list,
+        }
+    }
+}
+
+fn multipart_refusal(e: &ParseRequestError, max: usize) -> Refusal {
+    let text = match e {
+        ParseRequestError::InvalidMultipart(inner) => inner.to_string(),
+        ParseRequestError::PayloadTooLarge => "exceeded".into(),
+        _ => String::new(),
+    };
+    if text.contains("exceeded") {
+        Refusal::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            code::UPLOAD_TOO_LARGE,
+            format!("a file (or part) of the multipart request is larger than {max} bytes"),
+        )
+    } else {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            code::BAD_USER_INPUT,
+            "not a GraphQL multipart request (operations, map, then files)",
+        )
+    }
 }
 
 #[derive(Deserialize)]
@@ -77,30 +201,18 @@ pub struct GetParams {
 pub async fn get(
     schema: web::Data<KaoheSchema>,
     db: web::Data<DatabaseConnection>,
+    gate: web::Data<Gate>,
     auth: web::Data<AuthState>,
     req: HttpRequest,
-) -> Reply {
+) -> HttpResponse {
+    let bad = |m: &str| Refusal::new(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, m).into_response();
     let params = match web::Query::<GetParams>::from_query(req.query_string()) {
         Ok(p) => p.into_inner(),
-        Err(_) => return refuse(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", "bad query string"),
+        Err(_) => return bad("bad query string"),
     };
     let Some(query) = params.query else {
-        return Either::Left(graphiql::page());
+        return graphiql::page();
     };
-    let checked = match document::check(&query) {
-        Ok(c) => c,
-        Err(message) => return refuse(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &message),
-    };
-    if !checked.only_queries() {
-        let refused = refusal(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "BAD_USER_INPUT",
-            "only queries may run over GET; send mutations with POST",
-        );
-        let mut response = refused;
-        response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
-        return Either::Left(response);
-    }
     let mut request = async_graphql::Request::new(query);
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
@@ -108,32 +220,80 @@ pub async fn get(
     if let Some(vars) = params.variables {
         match serde_json::from_str::<serde_json::Value>(&vars) {
             Ok(v) => request = request.variables(async_graphql::Variables::from_json(v)),
-            Err(_) => {
-                return refuse(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", "variables are not JSON");
-            }
+            Err(_) => return bad("variables are not JSON"),
         }
     }
-    let caller = match caller_of(&req, &db, &auth).await {
+    answer(&schema, &db, &gate, &auth, &req, vec![request], false, true).await
+}
+
+/// Passes the operations through the gate, runs them, and answers.
+#[allow(clippy::too_many_arguments)]
+async fn answer(
+    schema: &KaoheSchema,
+    db: &DatabaseConnection,
+    gate: &Gate,
+    auth: &web::Data<AuthState>,
+    req: &HttpRequest,
+    requests: Vec<async_graphql::Request>,
+    batch: bool,
+    queries_only: bool,
+) -> HttpResponse {
+    let caller = match caller_of(req, db, auth).await {
         Ok(c) => c,
         Err(refused) => return refused,
     };
-    execute(&schema, &db, caller, request.data(auth.into_inner()).data(client_ip(&req))).await
+    let key = gate.key(&caller, req);
+    let per_request = (auth.clone().into_inner(), client_ip(req));
+    let mut pass = match gate.admit(requests, queries_only, &key) {
+        Ok(pass) => pass,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let remaining = pass.remaining;
+    let operations = std::mem::take(&mut pass.operations);
+    let costs = pass.costs.clone();
+    let cost_limit = gate.limits().rate_budget;
+    let (schema, db) = (schema.clone(), gate.pool(&pass, db).clone());
+    // Execution and serialisation both happen inside the gate's deadline.
+    let work = async move {
+        let mut responses = execute_all(&schema, &db, &caller, &per_request, operations).await;
+        for (response, cost) in responses.iter_mut().zip(&costs) {
+            response.extensions.insert("cost".into(), cost_block(*cost, remaining, cost_limit));
+        }
+        if batch { serde_json::to_vec(&responses) } else { serde_json::to_vec(&responses.first()) }
+    };
+    let mut res = match gate.run(&pass, work).await {
+        Ok(Ok(bytes)) => HttpResponse::Ok().content_type("application/json").body(bytes),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "cannot serialise a response");
+            Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error").into_response()
+        }
+        Err(refusal) => refusal.into_response(),
+    };
+    gate.headers(&mut res, remaining);
+    res
 }
 
-type Reply = Either<HttpResponse, GraphQLResponse>;
+/// The `extensions.cost` block of one operation's response.
+fn cost_block(requested: u64, remaining: u64, limit: u64) -> async_graphql::Value {
+    let block = serde_json::json!({ "requested": requested, "remaining": remaining, "limit": limit });
+    async_graphql::Value::from_json(block).unwrap_or(async_graphql::Value::Null)
+}
 
-/// Runs one request with its caller and its own batch loader.
-async fn execute(
+/// Runs the operations one after the other, each with the caller and its own
+/// batch loader.
+async fn execute_all(
     schema: &KaoheSchema,
     db: &DatabaseConnection,
-    caller: Caller,
-    request: async_graphql::Request,
-) -> Reply {
-    let loader = loader::for_request(db.clone(), caller.clone());
-    let request = request.data(caller).data(loader);
-    Either::Right(GraphQLResponse::from(schema.execute(request).await))
-}
-
-fn refuse(status: StatusCode, code: &str, message: &str) -> Reply {
-    Either::Left(refusal(status, code, message))
+    caller: &Caller,
+    (auth, ip): &(std::sync::Arc<AuthState>, ClientIp),
+    operations: Vec<async_graphql::Request>,
+) -> Vec<async_graphql::Response> {
+    let mut out = Vec::with_capacity(operations.len());
+    for request in operations {
+        let loader = loader::for_request(db.clone(), caller.clone());
+        // The parsed document travels with the request: the schema does not parse it again.
+        let request = request.data(db.clone()).data(caller.clone()).data(loader).data(auth.clone()).data(ip.clone());
+        out.push(schema.execute(request).await);
+    }
+    out
 }

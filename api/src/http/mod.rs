@@ -1,22 +1,19 @@
 //! HTTP: the one place that lists every route, and the handlers.
 
-mod document;
 mod export;
+pub mod gate;
 mod graphiql;
 mod graphql;
 mod health;
 
 use actix_web::web;
 
-pub use document::{MAX_DOCUMENT_SIZE, MAX_QUERY_BYTES};
+pub use gate::Gate;
 
-/// Largest accepted request body (JSON), in bytes.
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
-
-/// Every route of the server.
+/// Every route of the server. Request bodies are read by the GraphQL handler
+/// itself, within `MAX_BODY_BYTES` (see `gate`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
-        .service(web::resource("/graphql").route(web::post().to(graphql::post)).route(web::get().to(graphql::get)))
+    cfg.service(web::resource("/graphql").route(web::post().to(graphql::post)).route(web::get().to(graphql::get)))
         .route("/graphiql/{file}", web::get().to(graphiql::asset))
         .route("/runs/{id}/export.{format}", web::get().to(export::run_export))
         .route("/healthz", web::get().to(health::healthz));

@@ -1,0 +1,376 @@
+//! The request gate: every GraphQL request passes here before async-graphql
+//! parses or validates it (see SECURITY-NOTES and README, "Limits").
+//!
+//! Per operation: `kaohe_gate::prescan` on the raw text, one parse (kept in
+//! the request with `set_parsed_query`, so the schema does not parse again),
+//! `kaohe_gate::analyze` (expanded fields, aliases, directives, depth, cost,
+//! `login` fields). Per request: login attempts, the caller's cost budget,
+//! admission (expensive requests share a small semaphore; cheap ones never
+//! wait for it) and an execution timeout.
+
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse};
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
+use kaohe_gate::budget::{BudgetConfig, Budgets, Charge};
+use kaohe_gate::{GateError, Kind};
+use sea_orm::DatabaseConnection;
+use tokio::sync::Semaphore;
+
+use crate::caller::Caller;
+use crate::config::Limits;
+
+/// Codes of the refusals made by the HTTP layer and the gate (besides
+/// `kaohe_gate::GateError::code`).
+pub mod code {
+    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
+    pub const BATCH_TOO_LARGE: &str = "BATCH_TOO_LARGE";
+    pub const UPLOAD_TOO_LARGE: &str = "UPLOAD_TOO_LARGE";
+    pub const TOO_MANY_UPLOADS: &str = "TOO_MANY_UPLOADS";
+    pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    pub const TOO_MANY_LOGIN_ATTEMPTS: &str = "TOO_MANY_LOGIN_ATTEMPTS";
+    pub const TIMEOUT: &str = "TIMEOUT";
+}
+
+/// Every code the gate and the HTTP layer may answer with.
+pub const CODES: [&str; 12] = [
+    code::BAD_USER_INPUT,
+    code::PAYLOAD_TOO_LARGE,
+    code::UNSUPPORTED_MEDIA_TYPE,
+    code::BATCH_TOO_LARGE,
+    code::UPLOAD_TOO_LARGE,
+    code::TOO_MANY_UPLOADS,
+    "QUERY_TOO_LARGE",
+    code::QUERY_TOO_COMPLEX,
+    "GRAPHQL_PARSE_FAILED",
+    code::RATE_LIMITED,
+    code::TOO_MANY_LOGIN_ATTEMPTS,
+    code::TIMEOUT,
+];
+
+/// The gate of one instance: limits, cost budgets (in this instance's memory)
+/// and the admission semaphore for expensive requests.
+pub struct Gate {
+    limits: Limits,
+    budgets: Budgets,
+    expensive: Semaphore,
+    runtime: Expensive,
+    /// The database pool of expensive requests.
+    expensive_db: DatabaseConnection,
+}
+
+/// The runtime (one thread) on which expensive requests execute.
+struct Expensive(Option<tokio::runtime::Runtime>);
+
+impl Expensive {
+    fn new() -> Expensive {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("kaohe-expensive")
+            .enable_all()
+            .build();
+        match rt {
+            Ok(rt) => Expensive(Some(rt)),
+            Err(e) => {
+                tracing::warn!(error = %e, "no runtime for expensive requests; they run on the HTTP workers");
+                Expensive(None)
+            }
+        }
+    }
+
+    fn handle(&self) -> Option<&tokio::runtime::Handle> {
+        self.0.as_ref().map(tokio::runtime::Runtime::handle)
+    }
+}
+
+impl Drop for Expensive {
+    fn drop(&mut self) {
+        // Dropping a runtime inside another one would panic.
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// A request refused before (or instead of) running, as a GraphQL-shaped body.
+#[derive(Debug)]
+pub struct Refusal {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub retry_after: Option<Duration>,
+    pub remaining: Option<u64>,
+}
+
+impl Refusal {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Refusal {
+        Refusal { status, code, message: message.into(), retry_after: None, remaining: None }
+    }
+
+    fn gate(e: &GateError) -> Refusal {
+        Refusal::new(StatusCode::BAD_REQUEST, e.code(), e.to_string())
+    }
+
+    pub fn into_response(self) -> HttpResponse {
+        let mut res = super::refusal(self.status, self.code, &self.message);
+        let headers = res.headers_mut();
+        if let Some(after) = self.retry_after {
+            let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+            headers.insert(header::RETRY_AFTER, header::HeaderValue::from(secs.max(1)));
+        }
+        if let Some(remaining) = self.remaining {
+            headers.insert(REMAINING.clone(), header::HeaderValue::from(remaining));
+        }
+        if self.status == StatusCode::METHOD_NOT_ALLOWED {
+            headers.insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+        }
+        res
+    }
+}
+
+static REMAINING: header::HeaderName = header::HeaderName::from_static("x-ratelimit-remaining");
+static LIMIT: header::HeaderName = header::HeaderName::from_static("x-ratelimit-limit");
+
+/// A request that passed every check: run it within `deadline`.
+pub struct Pass {
+    /// The operations, each with its parsed document inside.
+    pub operations: Vec<async_graphql::Request>,
+    /// The cost of each operation.
+    pub costs: Vec<u64>,
+    pub remaining: u64,
+    pub expensive: bool,
+    pub deadline: Instant,
+}
+
+impl Gate {
+    pub fn new(limits: Limits, expensive_db: DatabaseConnection) -> Gate {
+        let budgets = Budgets::new(BudgetConfig {
+            capacity: limits.rate_budget,
+            per_second: limits.rate_refill_per_hour as f64 / 3600.0,
+            max_keys: limits.rate_max_keys,
+        });
+        let expensive = Semaphore::new(limits.expensive_concurrency);
+        Gate { limits, budgets, expensive, runtime: Expensive::new(), expensive_db }
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The pool a request runs on: expensive requests have their own.
+    pub fn pool<'a>(&'a self, pass: &Pass, main: &'a DatabaseConnection) -> &'a DatabaseConnection {
+        if pass.expensive { &self.expensive_db } else { main }
+    }
+
+    /// Checks every operation, then login attempts and the caller's budget.
+    /// `queries_only` refuses mutations and subscriptions (GET).
+    pub fn admit(&self, requests: Vec<async_graphql::Request>, queries_only: bool, key: &str) -> Result<Pass, Refusal> {
+        let started = Instant::now();
+        let limits = &self.limits.document;
+        let mut operations = Vec::with_capacity(requests.len());
+        let mut costs = Vec::with_capacity(requests.len());
+        let (mut total, mut logins) = (0u64, 0u64);
+        for mut request in requests {
+            kaohe_gate::prescan(&request.query, limits).map_err(|e| Refusal::gate(&e))?;
+            let variables = serde_json::to_value(&request.variables).ok();
+            let operation = request.operation_name.clone();
+            let doc: &ExecutableDocument =
+                request.parsed_query().map_err(|e| Refusal::gate(&GateError::Syntax(e.message.clone())))?;
+            // Over GET, a document holding any mutation or subscription is refused,
+            // whichever operation it names.
+            let only_queries = doc.operations.iter().all(|(_, op)| op.node.ty == OperationType::Query);
+            if queries_only && !only_queries {
+                return Err(get_refused());
+            }
+            let analysis = kaohe_gate::analyze(doc, operation.as_deref(), variables.as_ref(), limits)
+                .map_err(|e| Refusal::gate(&e))?;
+            if queries_only && analysis.kind != Kind::Query {
+                return Err(get_refused());
+            }
+            total = total.saturating_add(analysis.cost);
+            logins = logins.saturating_add(analysis.logins);
+            costs.push(analysis.cost);
+            operations.push(request);
+        }
+        if logins > self.limits.max_logins_per_request {
+            return Err(Refusal::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                code::TOO_MANY_LOGIN_ATTEMPTS,
+                format!(
+                    "the request makes {logins} login attempts; at most {} per request",
+                    self.limits.max_logins_per_request
+                ),
+            ));
+        }
+        if total > self.limits.rate_budget {
+            return Err(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                code::QUERY_TOO_COMPLEX,
+                format!("the request costs {total} points, more than the whole budget of {}", self.limits.rate_budget),
+            ));
+        }
+        let remaining = match self.budgets.charge(key, total, started) {
+            Charge::Granted { remaining } => remaining,
+            Charge::Refused { remaining, retry_after } => {
+                return Err(Refusal {
+                    retry_after: Some(retry_after),
+                    remaining: Some(remaining),
+                    ..Refusal::new(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        code::RATE_LIMITED,
+                        format!(
+                            "the request costs {total} points and {remaining} remain; retry in {} s",
+                            retry_after.as_secs().max(1)
+                        ),
+                    )
+                });
+            }
+        };
+        tracing::debug!(cost = total, us = started.elapsed().as_micros() as u64, "admitted");
+        Ok(Pass {
+            operations,
+            costs,
+            remaining,
+            expensive: total > self.limits.expensive_cost,
+            deadline: started + self.limits.request_timeout,
+        })
+    }
+
+    /// Runs `work` within the request's deadline. A cheap request runs at
+    /// once on the HTTP worker; an expensive one first waits (within the same
+    /// deadline) for one of the few expensive slots, then runs on the
+    /// expensive requests' own thread, so it never holds up an HTTP worker.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        pass: &Pass,
+        work: impl Future<Output = T> + Send + 'static,
+    ) -> Result<T, Refusal> {
+        let deadline = tokio::time::Instant::from_std(pass.deadline);
+        let timed_out = || {
+            Refusal::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                code::TIMEOUT,
+                format!("the request did not finish within {} ms", self.limits.request_timeout.as_millis()),
+            )
+        };
+        if !pass.expensive {
+            return tokio::time::timeout_at(deadline, work).await.map_err(|_| timed_out());
+        }
+        let _permit = match tokio::time::timeout_at(deadline, self.expensive.acquire()).await {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(_)) | Err(_) => return Err(timed_out()),
+        };
+        let Some(runtime) = self.runtime.handle() else {
+            return tokio::time::timeout_at(deadline, work).await.map_err(|_| timed_out());
+        };
+        let mut task = runtime.spawn(work);
+        match tokio::time::timeout_at(deadline, &mut task).await {
+            Ok(Ok(out)) => Ok(out),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "an expensive request failed");
+                Err(Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error"))
+            }
+            Err(_) => {
+                task.abort();
+                Err(timed_out())
+            }
+        }
+    }
+
+    /// The rate-limit headers of an answered request.
+    pub fn headers(&self, res: &mut HttpResponse, remaining: u64) {
+        let h = res.headers_mut();
+        h.insert(REMAINING.clone(), header::HeaderValue::from(remaining));
+        h.insert(LIMIT.clone(), header::HeaderValue::from(self.limits.rate_budget));
+    }
+
+    /// The budget key of a request: the user when signed in, else the client
+    /// IP (an IPv6 client by its /64). `X-Forwarded-For` is believed only
+    /// when the peer is a configured trusted proxy.
+    pub fn key(&self, caller: &Caller, req: &HttpRequest) -> String {
+        if let Some(id) = caller.user_id() {
+            return format!("user:{id}");
+        }
+        let peer = req.peer_addr().map(|a| a.ip());
+        let ip = match peer {
+            Some(p) if self.limits.trusted_proxies.contains(&p) => {
+                forwarded_client(req, &self.limits.trusted_proxies).unwrap_or(p)
+            }
+            Some(p) => p,
+            None => return "ip:unknown".into(),
+        };
+        match ip {
+            IpAddr::V4(v4) => format!("ip:{v4}"),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => format!("ip:{v4}"),
+                None => {
+                    let s = v6.segments();
+                    format!("ip:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+                }
+            },
+        }
+    }
+}
+
+fn get_refused() -> Refusal {
+    Refusal::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        code::BAD_USER_INPUT,
+        "only queries may run over GET; send mutations with POST",
+    )
+}
+
+/// The right-most address of `X-Forwarded-For` that is not a trusted proxy.
+fn forwarded_client(req: &HttpRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let mut hops: Vec<IpAddr> = Vec::new();
+    for value in req.headers().get_all("x-forwarded-for") {
+        let text = value.to_str().ok()?;
+        for part in text.split(',') {
+            hops.push(part.trim().parse().ok()?);
+        }
+    }
+    hops.into_iter().rev().find(|ip| !trusted.contains(ip))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_gate_code_is_documented_in_the_readme() {
+        let readme = include_str!("../../../README.md");
+        for code in CODES {
+            assert!(readme.contains(&format!("`{code}`")), "README.md does not document {code}");
+        }
+    }
+
+    #[test]
+    fn the_client_behind_trusted_proxies_is_the_right_most_untrusted_hop() {
+        let trusted: Vec<IpAddr> = vec!["10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap()];
+        let req = actix_web::test::TestRequest::default()
+            .insert_header(("x-forwarded-for", "6.6.6.6, 198.51.100.7, 10.0.0.2"))
+            .to_http_request();
+        assert_eq!(forwarded_client(&req, &trusted), "198.51.100.7".parse().ok());
+        let garbage =
+            actix_web::test::TestRequest::default().insert_header(("x-forwarded-for", "nope")).to_http_request();
+        assert_eq!(forwarded_client(&garbage, &trusted), None);
+    }
+
+    #[test]
+    fn refusals_carry_retry_after_in_whole_seconds() {
+        let r = Refusal {
+            retry_after: Some(Duration::from_millis(1500)),
+            remaining: Some(3),
+            ..Refusal::new(StatusCode::TOO_MANY_REQUESTS, code::RATE_LIMITED, "x")
+        };
+        let res = r.into_response();
+        assert_eq!(res.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()), Some("2"));
+        assert_eq!(res.headers().get("x-ratelimit-remaining").and_then(|v| v.to_str().ok()), Some("3"));
+    }
+}
