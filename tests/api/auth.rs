@@ -252,3 +252,30 @@ async fn a_policy_change_on_one_instance_is_enforced_by_another() {
         "another organisation's version"
     );
 }
+
+#[tokio::test]
+async fn many_login_attempts_in_one_request_are_refused_whole() {
+    let app = spawn_app().await;
+    set_password(&app, "xc-xueqian", "the-right-one-123").await;
+    let refused = |body: Value| {
+        let app = &app;
+        async move {
+            let res = app.client.post(format!("{}/graphql", app.address)).json(&body).send().await.unwrap();
+            let status = res.status().as_u16();
+            let v: Value = res.json().await.unwrap();
+            (status, code(&v).to_string())
+        }
+    };
+    // A batch of five attempts: not one password is checked.
+    let attempt = json!({ "query": LOGIN, "variables": { "u": "xc-xueqian", "p": "wrong" } });
+    let batch = Value::Array(vec![attempt; 5]);
+    assert_eq!(refused(batch).await, (429, "TOO_MANY_LOGIN_ATTEMPTS".to_string()));
+    // Two aliased logins in one operation, and one hidden in a fragment.
+    let two = "mutation { a: login(username: \"xc-xueqian\", password: \"x\") { expiresIn } b: login(username: \"xc-xueqian\", password: \"y\") { expiresIn } }";
+    assert_eq!(refused(json!({ "query": two })).await, (429, "TOO_MANY_LOGIN_ATTEMPTS".to_string()));
+    let frag = "mutation { login(username: \"xc-xueqian\", password: \"x\") { expiresIn } ...L } fragment L on Mutation { b: login(username: \"xc-xueqian\", password: \"y\") { expiresIn } }";
+    assert_eq!(refused(json!({ "query": frag })).await, (429, "TOO_MANY_LOGIN_ATTEMPTS".to_string()));
+    // Nothing was counted against the account: the right password still works.
+    let v = app.post(LOGIN, json!({ "u": "xc-xueqian", "p": "the-right-one-123" })).await;
+    assert!(v["data"]["login"]["accessToken"].is_string(), "{v}");
+}

@@ -2,7 +2,6 @@
 
 pub mod loader;
 mod organisation;
-pub mod page;
 pub mod permissions;
 mod rubric;
 mod runs;
