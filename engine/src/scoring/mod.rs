@@ -85,6 +85,7 @@ struct Eval<'o> {
 struct Scorer<'r> {
     rubric: &'r Rubric,
     period: Period,
+    period_end: chrono::NaiveDate,
     rule_sum: Vec<Decimal>,
     rule_veto: Vec<bool>,
     touched: Vec<bool>,
@@ -99,6 +100,7 @@ impl<'r> Scorer<'r> {
         Scorer {
             rubric,
             period,
+            period_end: period.last_day(),
             rule_sum: vec![Decimal::ZERO; nr],
             rule_veto: vec![false; nr],
             touched: vec![false; nr],
@@ -153,9 +155,9 @@ impl<'r> Scorer<'r> {
 
     /// Step 1: worth of each observation, halving and deferral.
     fn evaluate<'o>(&self, observations: &'o [Observation], explain: bool) -> Result<Vec<Eval<'o>>, ScoreError> {
-        let period_end = self.period.last_day();
+        let period_end = self.period_end;
         // Few per unit: a vector beats a hash map here.
-        let mut seen_single: Vec<((usize, Option<&str>), &str)> = Vec::new();
+        let mut seen_single: Vec<((usize, Option<&str>), &str)> = Vec::with_capacity(observations.len());
         let mut evals = Vec::with_capacity(observations.len());
         for o in observations {
             let err = |problem| ScoreError { observation: o.id.clone(), rule: o.rule.clone(), problem };
