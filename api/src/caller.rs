@@ -41,15 +41,39 @@ pub struct Caller {
     /// The organisation (tenant) the caller acts in, if any.
     pub organisation_id: Option<i64>,
     pub role: CallerRole,
+    /// What the policy grants a signed-in caller, resolved once per request.
+    pub grants: Option<Grants>,
+}
+
+/// A signed-in caller's standing in the casbin policy of its organisation.
+#[derive(Clone)]
+pub struct Grants {
+    /// `user:<id>` or `svc:<id>`.
+    pub subject: String,
+    /// The casbin domain: the caller's organisation code.
+    pub organisation_code: String,
+    /// The unit of a unit user (被考核单位账号).
+    pub unit_id: Option<i64>,
+    pub policy: std::sync::Arc<kaohe_auth::policy::Policy>,
+}
+
+impl std::fmt::Debug for Grants {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Grants")
+            .field("subject", &self.subject)
+            .field("organisation_code", &self.organisation_code)
+            .field("unit_id", &self.unit_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Caller {
     pub fn anonymous() -> Caller {
-        Caller { who: Who::Anonymous, organisation_id: None, role: CallerRole::Anonymous }
+        Caller { who: Who::Anonymous, organisation_id: None, role: CallerRole::Anonymous, grants: None }
     }
 
     pub fn system() -> Caller {
-        Caller { who: Who::System, organisation_id: None, role: CallerRole::System }
+        Caller { who: Who::System, organisation_id: None, role: CallerRole::System, grants: None }
     }
 
     /// Id of the user, if the caller is one.

@@ -152,7 +152,7 @@ pub async fn decide(
     let code = rules.code_of(c.rule_id)?.to_string();
     let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
     let section = section_of_rule(&rubric, &code)?;
-    policy::may_decide_claim(caller, run.organisation_id, &section)?;
+    policy::may_score(caller, run.organisation_id, &rubric, &code, "approve_claim")?;
     let version = expected_version.unwrap_or(c.version);
     if c.status != PENDING || c.version != version {
         return Err(ApiError::Conflict(format!("claim {id} was already decided or changed; reload it")));

@@ -1,7 +1,15 @@
-//! Authorization decisions, in one place. Issue 2 serves reads only and
-//! allows every caller to read; later issues add roles and tenants here.
+//! Authorization decisions, in one place. Every write of a score run asks
+//! here; the casbin policy (`policies/`, kept in the database) decides, with
+//! the domain taken from the stored object's organisation, never from the
+//! client. Deny by default: anonymous callers are UNAUTHENTICATED, another
+//! organisation's object is NOT_FOUND, a right the policy does not grant is
+//! FORBIDDEN. The server itself (`Caller::system`, seeding) passes.
+//!
+//! Reads are still open to every caller (the next step of issue 5).
 
-use crate::caller::Caller;
+use kaohe_engine::Rubric;
+
+use crate::caller::{Caller, CallerRole, Grants};
 use crate::error::ApiError;
 
 /// May the caller read reference data (organisations, units, rubrics)?
@@ -9,29 +17,84 @@ pub fn may_read(_caller: &Caller) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The caller's grants in this organisation; `None` for the server itself.
+fn grants_in(caller: &Caller, organisation_id: i64) -> Result<Option<&Grants>, ApiError> {
+    match caller.role {
+        CallerRole::System => return Ok(None),
+        CallerRole::Anonymous => return Err(ApiError::Unauthenticated),
+        _ => {}
+    }
+    if caller.organisation_id != Some(organisation_id) {
+        // Another tenant's object does not exist for this caller.
+        return Err(ApiError::not_found("score run"));
+    }
+    caller.grants.as_ref().map(Some).ok_or(ApiError::Forbidden)
+}
+
+fn allow(granted: bool) -> Result<(), ApiError> {
+    if granted { Ok(()) } else { Err(ApiError::Forbidden) }
+}
+
+/// The codes of a rule's indicator and its ancestors, nearest first.
+fn indicator_path(rubric: &Rubric, rule_code: &str) -> Result<Vec<String>, ApiError> {
+    let rule = rubric
+        .rule(rule_code)
+        .ok_or_else(|| ApiError::InvalidObservation { rule: rule_code.into(), message: "unknown rule".into() })?;
+    let mut path = Vec::new();
+    let mut at = Some(rule.indicator);
+    while let Some(i) = at {
+        path.push(rubric.indicators[i].code.clone());
+        at = rubric.indicators[i].parent;
+    }
+    Ok(path)
+}
+
 /// May the caller administer runs of this organisation (open, publish,
-/// amend, reopen a section)? Allowed to all until logins arrive.
-pub fn may_administer_runs(_caller: &Caller, _organisation_id: i64) -> Result<(), ApiError> {
-    Ok(())
+/// amend, reopen a section)? The admin (督导室/考核办).
+pub fn may_administer_runs(caller: &Caller, organisation_id: i64) -> Result<(), ApiError> {
+    let Some(g) = grants_in(caller, organisation_id)? else { return Ok(()) };
+    allow(g.policy.allows(&g.subject, &g.organisation_code, "runs", "publish"))
 }
 
-/// May the caller score (record, correct, withdraw, submit) this section of a
-/// run? `section` is the section's code; the owning department decides later.
-pub fn may_score_section(_caller: &Caller, _organisation_id: i64, _section: &str) -> Result<(), ApiError> {
-    Ok(())
+/// May the caller `act` (record, correct, approve_claim) on a rule of this
+/// rubric? Granted on the rule's indicator or any ancestor (秘书科 → 党建,
+/// 办公室 → 数字重庆 …).
+pub fn may_score(
+    caller: &Caller,
+    organisation_id: i64,
+    rubric: &Rubric,
+    rule_code: &str,
+    act: &str,
+) -> Result<(), ApiError> {
+    let Some(g) = grants_in(caller, organisation_id)? else { return Ok(()) };
+    let path = indicator_path(rubric, rule_code)?;
+    let path: Vec<&str> = path.iter().map(String::as_str).collect();
+    allow(g.policy.allows_on_indicator(&g.subject, &g.organisation_code, &rubric.code, &path, act))
 }
 
-/// May the caller file a claim (申报) for this unit?
-pub fn may_file_claim(_caller: &Caller, _organisation_id: i64, _unit_id: i64) -> Result<(), ApiError> {
-    Ok(())
+/// May the caller submit this section (提交)? Its owner, granted on the section itself.
+pub fn may_submit_section(
+    caller: &Caller,
+    organisation_id: i64,
+    rubric_code: &str,
+    section: &str,
+) -> Result<(), ApiError> {
+    let Some(g) = grants_in(caller, organisation_id)? else { return Ok(()) };
+    allow(g.policy.allows_on_indicator(&g.subject, &g.organisation_code, rubric_code, &[section], "submit"))
 }
 
-/// May the caller decide a claim on this section (the owning department)?
-pub fn may_decide_claim(_caller: &Caller, _organisation_id: i64, _section: &str) -> Result<(), ApiError> {
-    Ok(())
+/// May the caller file a claim (申报) for this unit? A unit user for its own
+/// unit, or the admin.
+pub fn may_file_claim(caller: &Caller, organisation_id: i64, unit_id: i64) -> Result<(), ApiError> {
+    let Some(g) = grants_in(caller, organisation_id)? else { return Ok(()) };
+    if caller.role == CallerRole::Unit && g.unit_id != Some(unit_id) {
+        return Err(ApiError::Forbidden);
+    }
+    allow(g.policy.allows(&g.subject, &g.organisation_code, "claims", "file"))
 }
 
-/// May the caller read this run (its observations, results, audit)?
+/// May the caller read this run (its observations, results, audit)? Open to
+/// all callers until read enforcement lands.
 pub fn may_read_run(_caller: &Caller, _organisation_id: i64) -> Result<(), ApiError> {
     Ok(())
 }

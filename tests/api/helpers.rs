@@ -13,6 +13,8 @@ pub struct TestApp {
     /// The test's own pool on the app's database.
     pub db: DatabaseConnection,
     pub client: reqwest::Client,
+    /// Bearer token sent by `post` once `sign_in` was called.
+    pub token: std::sync::Mutex<Option<String>>,
     _dir: tempfile::TempDir,
     _pg: Option<PgDatabase>,
 }
@@ -129,7 +131,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, settings, db, client: reqwest::Client::new(), _dir: dir, _pg: pg }
+    TestApp { address, settings, db, client: reqwest::Client::new(), token: Default::default(), _dir: dir, _pg: pg }
 }
 
 /// A fresh database (and folder) for tests that build the app themselves;
@@ -153,13 +155,11 @@ impl TestApp {
 
     /// POSTs a query; returns the whole JSON response (data and errors).
     pub async fn post(&self, query: &str, variables: Value) -> Value {
-        let res = self
-            .client
-            .post(format!("{}/graphql", self.address))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .unwrap();
+        let mut req = self.client.post(format!("{}/graphql", self.address));
+        if let Some(token) = self.token.lock().unwrap().clone() {
+            req = req.bearer_auth(token);
+        }
+        let res = req.json(&json!({ "query": query, "variables": variables })).send().await.unwrap();
         let status = res.status();
         let body: Value = res.json().await.unwrap();
         assert_eq!(status, 200, "POST /graphql status: {body}");
@@ -186,5 +186,29 @@ impl TestApp {
             )
             .await;
         data["organisation"]["rubrics"][0]["versions"].as_array()?.last()?.get("id")?.as_str().map(str::to_string)
+    }
+
+    /// Signs in as a demo login (its password set here), so that `post`
+    /// sends its token from now on.
+    pub async fn sign_in(&self, username: &str) {
+        use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+        let user = entity::app_user::Entity::find()
+            .filter(entity::app_user::Column::Username.eq(username))
+            .one(&self.db)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("no demo login {username}"));
+        let mut active: entity::app_user::ActiveModel = user.into();
+        active.password_hash = Set(Some(kaohe_auth::password::hash("test-password-123").unwrap()));
+        active.update(&self.db).await.unwrap();
+        *self.token.lock().unwrap() = None;
+        let v = self
+            .post(
+                "mutation($u: String!) { login(username: $u, password: \"test-password-123\") { accessToken } }",
+                json!({ "u": username }),
+            )
+            .await;
+        let token = v["data"]["login"]["accessToken"].as_str().unwrap_or_else(|| panic!("login failed: {v}"));
+        *self.token.lock().unwrap() = Some(token.to_string());
     }
 }

@@ -8,9 +8,11 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, spawn_app_with};
 
 /// A whole run's scenario is many requests from one address: give it a budget
-/// that fits (the gate's budget has its own tests).
-async fn spawn_app() -> TestApp {
-    spawn_app_with(|s| s.limits.rate_budget = 10_000_000).await
+/// that fits (the gate's budget has its own tests), signed in as `user`.
+async fn spawn_app_as(user: &str) -> TestApp {
+    let app = spawn_app_with(|s| s.limits.rate_budget = 10_000_000).await;
+    app.sign_in(user).await;
+    app
 }
 
 fn code(body: &Value) -> &str {
@@ -61,7 +63,7 @@ fn d(v: &Value) -> rust_decimal::Decimal {
 
 #[tokio::test]
 async fn annual_chengkou_run_from_opening_to_amendment() {
-    let app = spawn_app().await;
+    let app = spawn_app_as("ck-admin").await;
     let version = app.version_id("chengkou").await.expect("城口 rubric loaded");
     let units = unit_ids(&app, "chengkou").await;
     let jxx = unit(&units, "ck-jxx").to_string();
@@ -255,7 +257,7 @@ async fn annual_chengkou_run_from_opening_to_amendment() {
 
 #[tokio::test]
 async fn monthly_xuchang_run_ranks_with_shared_ranks_and_pages() {
-    let app = spawn_app().await;
+    let app = spawn_app_as("xc-admin").await;
     let version = app.version_id("xuchang").await.expect("许昌 rubric loaded");
     let units = unit_ids(&app, "xuchang").await;
     let (weidu, jianan, dongcheng) = (
@@ -402,7 +404,7 @@ async fn monthly_xuchang_run_ranks_with_shared_ranks_and_pages() {
 
 #[tokio::test]
 async fn the_demo_seed_holds_one_published_run_per_regime() {
-    let app = spawn_app().await;
+    let app = spawn_app_as("ck-admin").await;
     const SEEDED: &str = "query($o: String!) { scoreRuns(organisationCode: $o, status: PUBLISHED, first: 2) {
         totalCount edges { node { period results(first: 100) { totalCount edges { node { unit { code } rank finalScore } } } } } } }";
     let ck = app.query_with(SEEDED, json!({ "o": "chengkou" })).await;
@@ -424,7 +426,7 @@ async fn the_demo_seed_holds_one_published_run_per_regime() {
 
 #[tokio::test]
 async fn concurrent_writes_on_one_version_conflict_and_keys_are_idempotent() {
-    let app = spawn_app().await;
+    let app = spawn_app_as("xc-admin").await;
     let version = app.version_id("xuchang").await.expect("许昌 rubric loaded");
     let units = unit_ids(&app, "xuchang").await;
     let weidu = unit(&units, "xc-weidu").to_string();
@@ -483,4 +485,85 @@ async fn concurrent_writes_on_one_version_conflict_and_keys_are_idempotent() {
     let r = &res["scoreRun"]["results"]["edges"][0]["node"];
     assert_eq!(d(&r["bonus"]), "0".parse().unwrap());
     assert_eq!(d(&r["sections"][0]["score"]), "30".parse().unwrap(), "the withdrawn late report no longer counts");
+}
+
+/// Department heads score only their sections; units, integrations, other
+/// organisations and anonymous callers score nothing.
+#[tokio::test]
+async fn scoring_is_locked_down_by_department() {
+    let app = spawn_app_as("ck-admin").await;
+    let version = app.version_id("chengkou").await.unwrap();
+    let units = unit_ids(&app, "chengkou").await;
+    let jxx = unit(&units, "ck-jxx").to_string();
+    let run = app
+        .query_with(
+            OPEN,
+            json!({ "i": { "rubricVersionId": version, "period": "2028", "unitIds": [jxx], "title": "权限" } }),
+        )
+        .await["openScoreRun"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let rec =
+        |rule: &str, facts: Value| json!({ "i": { "runId": run, "unitId": jxx, "ruleCode": rule, "facts": facts } });
+    let flag = json!({ "flag": true });
+
+    // 秘书科 scores 党建 and nothing else.
+    app.sign_in("ck-mishuke").await;
+    assert!(
+        app.post(RECORD, rec("1-1", json!({ "points": "18" }))).await["data"]["recordObservation"]["id"].is_string()
+    );
+    expect_code(&app, RECORD, rec("2.1.1-1", json!({ "count": 1 })), "FORBIDDEN").await;
+    expect_code(&app, RECORD, rec("6.2.1-1", flag.clone()), "FORBIDDEN").await;
+    // … may submit its own section only, and may neither open nor publish runs.
+    let submit = "mutation($r: ID!, $s: String!) { submitSection(runId: $r, sectionCode: $s) { status } }";
+    expect_code(&app, submit, json!({ "r": run, "s": "2" }), "FORBIDDEN").await;
+    let v = app.post(submit, json!({ "r": run, "s": "1" })).await;
+    assert_eq!(v["data"]["submitSection"]["status"], "submitted", "{v}");
+    expect_code(&app, PUBLISH, json!({ "r": run, "v": 1 }), "FORBIDDEN").await;
+    let other = json!({ "i": { "rubricVersionId": version, "period": "2029", "unitIds": [jxx], "title": "x" } });
+    expect_code(&app, OPEN, other, "FORBIDDEN").await;
+
+    // 办公室 scores 数字重庆 (6.2 and below), 电教中心 资源管理 (6.5).
+    app.sign_in("ck-bangongshi").await;
+    assert!(app.post(RECORD, rec("6.2.1-1", flag.clone())).await["data"]["recordObservation"]["id"].is_string());
+    expect_code(&app, RECORD, rec("6.5-2", flag.clone()), "FORBIDDEN").await;
+    app.sign_in("ck-dianjiao").await;
+    assert!(app.post(RECORD, rec("6.5-2", flag.clone())).await["data"]["recordObservation"]["id"].is_string());
+    expect_code(&app, RECORD, rec("6.2.1-1", flag.clone()), "FORBIDDEN").await;
+
+    // A unit user never scores; another organisation's admin does not see the run.
+    app.sign_in("ck-jxx").await;
+    expect_code(&app, RECORD, rec("6.5-2", flag.clone()), "FORBIDDEN").await;
+    app.sign_in("xc-admin").await;
+    expect_code(&app, RECORD, rec("1-1", json!({ "points": "1" })), "NOT_FOUND").await;
+    // Nobody signed in: UNAUTHENTICATED.
+    *app.token.lock().unwrap() = None;
+    expect_code(&app, RECORD, rec("1-1", json!({ "points": "1" })), "UNAUTHENTICATED").await;
+}
+
+/// A unit files claims for itself only.
+#[tokio::test]
+async fn units_file_claims_for_themselves_only() {
+    let app = spawn_app_as("xc-admin").await;
+    let version = app.version_id("xuchang").await.unwrap();
+    let units = unit_ids(&app, "xuchang").await;
+    let (weidu, jianan) = (unit(&units, "xc-weidu").to_string(), unit(&units, "xc-jianan").to_string());
+    let open =
+        json!({ "i": { "rubricVersionId": version, "period": "2026-09", "unitIds": [weidu, jianan], "title": "9月" } });
+    let run = app.query_with(OPEN, open).await["openScoreRun"]["id"].as_str().unwrap().to_string();
+    const FILE: &str = "mutation($i: FileClaimInput!) { fileClaim(input: $i) { id status } }";
+    let claim = |unit: &str| {
+        json!({ "i": { "runId": run, "unitId": unit, "ruleCode": "3-①", "facts": { "level": "municipal" },
+            "evidence": [{ "docNumber": "许教组〔2026〕3号", "docDate": "2026-09-10" }] } })
+    };
+    app.sign_in("xc-weidu").await;
+    let v = app.post(FILE, claim(&weidu)).await;
+    assert_eq!(v["data"]["fileClaim"]["status"], "PENDING", "{v}");
+    expect_code(&app, FILE, claim(&jianan), "FORBIDDEN").await;
+    // The 月讲评 integration reads; it files and scores nothing.
+    app.sign_in("xc-yuejiangping").await;
+    expect_code(&app, FILE, claim(&weidu), "FORBIDDEN").await;
+    let rec = json!({ "i": { "runId": run, "unitId": weidu, "ruleCode": "1.1-1", "facts": { "count": 1 } } });
+    expect_code(&app, RECORD, rec, "FORBIDDEN").await;
 }

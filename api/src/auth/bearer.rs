@@ -5,11 +5,10 @@
 //! and so is a token whose user has since been deactivated.
 
 use entity::app_user;
-use kaohe_auth::token::KeySet;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
-use super::AuthError;
-use crate::caller::{Caller, CallerRole, Who};
+use super::{AuthError, AuthState};
+use crate::caller::{Caller, CallerRole, Grants, Who};
 
 /// Maps a stored role to the caller's role.
 pub fn role_of(role: &str) -> Option<CallerRole> {
@@ -22,20 +21,39 @@ pub fn role_of(role: &str) -> Option<CallerRole> {
     })
 }
 
-pub async fn caller(db: &DatabaseConnection, keys: &KeySet, header: Option<&str>) -> Result<Caller, AuthError> {
+/// The policy standing of a subject in an organisation.
+async fn grants(
+    db: &DatabaseConnection,
+    auth: &AuthState,
+    subject: String,
+    organisation_id: i64,
+    unit_id: Option<i64>,
+) -> Result<Grants, AuthError> {
+    let org =
+        entity::organisation::Entity::find_by_id(organisation_id).one(db).await?.ok_or(AuthError::InvalidSession)?;
+    let policy = auth.policy.get(db).await.map_err(|e| {
+        tracing::error!(error = %e, "policy load failed");
+        AuthError::InvalidSession
+    })?;
+    Ok(Grants { subject, organisation_code: org.code, unit_id, policy })
+}
+
+pub async fn caller(db: &DatabaseConnection, auth: &AuthState, header: Option<&str>) -> Result<Caller, AuthError> {
     let Some(value) = header else { return Ok(Caller::anonymous()) };
     let token = value.strip_prefix("Bearer ").map(str::trim).ok_or(AuthError::InvalidSession)?;
-    let claims = keys.verify(token).map_err(|_| AuthError::InvalidSession)?;
+    let claims = auth.keys.verify(token).map_err(|_| AuthError::InvalidSession)?;
     if let Some(id) = claims.sub.strip_prefix("svc:").and_then(|s| s.parse::<i64>().ok()) {
         // A revoked credential's tokens stop at once.
         let cred = super::credentials::active(db, id)
             .await?
             .filter(|c| c.organisation_id == claims.org)
             .ok_or(AuthError::InvalidSession)?;
+        let grants = grants(db, auth, format!("svc:{}", cred.id), cred.organisation_id, None).await?;
         return Ok(Caller {
             who: Who::Service { id: cred.id, label: cred.name },
             organisation_id: Some(cred.organisation_id),
             role: CallerRole::Service,
+            grants: Some(grants),
         });
     }
     let id: i64 = claims.sub.strip_prefix("user:").and_then(|s| s.parse().ok()).ok_or(AuthError::InvalidSession)?;
@@ -46,9 +64,11 @@ pub async fn caller(db: &DatabaseConnection, keys: &KeySet, header: Option<&str>
         .filter(|u| u.organisation_id == claims.org)
         .ok_or(AuthError::InvalidSession)?;
     let role = role_of(&user.role).ok_or(AuthError::InvalidSession)?;
+    let grants = grants(db, auth, format!("user:{}", user.id), user.organisation_id, user.unit_id).await?;
     Ok(Caller {
         who: Who::User { id: user.id, label: user.username },
         organisation_id: Some(user.organisation_id),
         role,
+        grants: Some(grants),
     })
 }

@@ -23,7 +23,7 @@ pub(crate) async fn caller_of(
     auth: &AuthState,
 ) -> Result<Caller, HttpResponse> {
     let header = req.headers().get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or("invalid"));
-    crate::auth::bearer::caller(db, &auth.keys, header)
+    crate::auth::bearer::caller(db, auth, header)
         .await
         .map_err(|e| Refusal::new(StatusCode::UNAUTHORIZED, e.code(), e.to_string()).into_response())
 }

@@ -164,7 +164,7 @@ async fn record_with(
         rule: input.rule_code.clone(),
         message: "no rule with this code exists in the run's rubric version".into(),
     })?;
-    policy::may_score_section(caller, run.organisation_id, &section)?;
+    policy::may_score(caller, run.organisation_id, rubric, &input.rule_code, "record")?;
     let facts = check(rubric, &input.rule_code, &input.draft)?;
     let txn = db::begin_write(db).await?;
     // Re-read inside the transaction: the run or the section may have closed.
@@ -209,7 +209,7 @@ async fn writable(
     let code = rules.code_of(old.rule_id)?.to_string();
     let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
     let section = section_of_rule(&rubric, &code)?;
-    policy::may_score_section(caller, run.organisation_id, &section)?;
+    policy::may_score(caller, run.organisation_id, &rubric, &code, "correct")?;
     Ok((old, run, code, section))
 }
 

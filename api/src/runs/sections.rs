@@ -25,7 +25,8 @@ async fn set_status(
 ) -> Result<section_submission::Model, ApiError> {
     let run = run_by_id(db, run_id).await?;
     if to == SUBMITTED {
-        policy::may_score_section(caller, run.organisation_id, section_code)?;
+        let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
+        policy::may_submit_section(caller, run.organisation_id, &rubric.code, section_code)?;
     } else {
         policy::may_administer_runs(caller, run.organisation_id)?;
     }
