@@ -5,7 +5,11 @@
 //! organisation's object is NOT_FOUND, a right the policy does not grant is
 //! FORBIDDEN. The server itself (`Caller::system`, seeding) passes.
 //!
-//! Reads are still open to every caller (the next step of issue 5).
+//! Reads of score runs (their observations, results, claims, audit, exports)
+//! need a signed-in caller of the run's organisation; finer read rules per
+//! role (a unit sees only its own unit, integrations only published results)
+//! are the next step of issue 5. Reference data (organisations, units,
+//! rubrics) stays readable by every caller.
 
 use kaohe_engine::Rubric;
 
@@ -93,8 +97,18 @@ pub fn may_file_claim(caller: &Caller, organisation_id: i64, unit_id: i64) -> Re
     allow(g.policy.allows(&g.subject, &g.organisation_code, "claims", "file"))
 }
 
-/// May the caller read this run (its observations, results, audit)? Open to
-/// all callers until read enforcement lands.
-pub fn may_read_run(_caller: &Caller, _organisation_id: i64) -> Result<(), ApiError> {
-    Ok(())
+/// May the caller read this run (its observations, results, audit)? A
+/// signed-in caller of the run's organisation (another's: NOT_FOUND).
+pub fn may_read_run(caller: &Caller, organisation_id: i64) -> Result<(), ApiError> {
+    grants_in(caller, organisation_id).map(|_| ())
+}
+
+/// The organisation whose runs a list may show: the caller's own (`None` for
+/// the server itself). Lists filter by it in SQL.
+pub fn run_scope(caller: &Caller) -> Result<Option<i64>, ApiError> {
+    match caller.role {
+        CallerRole::System => Ok(None),
+        CallerRole::Anonymous => Err(ApiError::Unauthenticated),
+        _ => caller.organisation_id.map(Some).ok_or(ApiError::Forbidden),
+    }
 }

@@ -360,7 +360,12 @@ async fn monthly_xuchang_run_ranks_with_shared_ranks_and_pages() {
     assert_eq!(none["monthlyRanking"].as_array().unwrap().len(), 0);
 
     // The 月讲评 export: CSV (BOM, Chinese headers, one row per unit) and a real .xlsx.
-    let csv = app.client.get(format!("{}/runs/{run_id}/export.csv", app.address)).send().await.unwrap();
+    let token = app.token.lock().unwrap().clone().unwrap();
+    // Exports need a signed-in caller of the run's organisation.
+    let anonymous = app.client.get(format!("{}/runs/{run_id}/export.csv", app.address)).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let csv =
+        app.client.get(format!("{}/runs/{run_id}/export.csv", app.address)).bearer_auth(&token).send().await.unwrap();
     assert_eq!(csv.status(), 200);
     let disposition = csv.headers()["content-disposition"].to_str().unwrap().to_string();
     assert!(disposition.starts_with("attachment;"), "{disposition}");
@@ -372,12 +377,14 @@ async fn monthly_xuchang_run_ranks_with_shared_ranks_and_pages() {
     assert!(lines[0].ends_with("加分,减分,最终得分"), "{}", lines[0]);
     assert!(lines[1].ends_with("4.00,0.50,88.50"), "{}", lines[1]);
     assert!(lines[3].starts_with("3,东城区,30.00,0.00"), "{}", lines[3]);
-    let xlsx = app.client.get(format!("{}/runs/{run_id}/export.xlsx", app.address)).send().await.unwrap();
+    let xlsx =
+        app.client.get(format!("{}/runs/{run_id}/export.xlsx", app.address)).bearer_auth(&token).send().await.unwrap();
     assert_eq!(xlsx.status(), 200);
     assert!(xlsx.headers()["content-type"].to_str().unwrap().contains("spreadsheetml"));
     let bytes = xlsx.bytes().await.unwrap();
     assert_eq!(&bytes[..2], b"PK", "an xlsx is a zip");
-    let missing = app.client.get(format!("{}/runs/999999/export.csv", app.address)).send().await.unwrap();
+    let missing =
+        app.client.get(format!("{}/runs/999999/export.csv", app.address)).bearer_auth(&token).send().await.unwrap();
     assert_eq!(missing.status(), 404);
 
     // Runs list with filters and a validated `first`.
@@ -413,6 +420,10 @@ async fn the_demo_seed_holds_one_published_run_per_regime() {
     assert_eq!(runs["edges"][0]["node"]["period"], "2026");
     let r = &runs["edges"][0]["node"]["results"]["edges"][0]["node"];
     assert_eq!(d(&r["finalScore"]), "91.4".parse().unwrap(), "the annual worked example");
+    // Runs are read by their own organisation: 许昌's admin reads 许昌's run.
+    let refused = app.post(SEEDED, json!({ "o": "xuchang" })).await;
+    assert_eq!(code(&refused), "NOT_FOUND", "{refused}");
+    app.sign_in("xc-admin").await;
     let xc = app.query_with(SEEDED, json!({ "o": "xuchang" })).await;
     let run = &xc["scoreRuns"]["edges"][0]["node"];
     assert_eq!(run["period"], "2026-03");
@@ -537,9 +548,17 @@ async fn scoring_is_locked_down_by_department() {
     expect_code(&app, RECORD, rec("6.5-2", flag.clone()), "FORBIDDEN").await;
     app.sign_in("xc-admin").await;
     expect_code(&app, RECORD, rec("1-1", json!({ "points": "1" })), "NOT_FOUND").await;
-    // Nobody signed in: UNAUTHENTICATED.
+    // … nor read it, by id or in a list.
+    let by_id = "query($r: ID!) { scoreRun(id: $r) { id } }";
+    expect_code(&app, by_id, json!({ "r": run }), "NOT_FOUND").await;
+    let list = app.query("{ scoreRuns(first: 100) { edges { node { id } } } }").await;
+    let ids: Vec<&str> =
+        list["scoreRuns"]["edges"].as_array().unwrap().iter().map(|e| e["node"]["id"].as_str().unwrap()).collect();
+    assert!(!ids.contains(&run.as_str()), "another organisation's run listed: {ids:?}");
+    // Nobody signed in: UNAUTHENTICATED, for writes and run reads alike.
     *app.token.lock().unwrap() = None;
     expect_code(&app, RECORD, rec("1-1", json!({ "points": "1" })), "UNAUTHENTICATED").await;
+    expect_code(&app, by_id, json!({ "r": run }), "UNAUTHENTICATED").await;
 }
 
 /// A unit files claims for itself only.

@@ -47,8 +47,10 @@ pub async fn runs(
     filter: RunFilter,
     page: Page,
 ) -> Result<Paged<score_run::Model>, ApiError> {
-    policy::may_read(caller)?;
     let mut q = score_run::Entity::find();
+    if let Some(org) = policy::run_scope(caller)? {
+        q = q.filter(score_run::Column::OrganisationId.eq(org));
+    }
     if let Some(code) = &filter.organisation_code {
         let org = organisation::Entity::find()
             .filter(organisation::Column::Code.eq(code.as_str()))
@@ -145,8 +147,10 @@ pub async fn audit(
     filter: AuditFilter,
     page: Page,
 ) -> Result<Paged<audit_log::Model>, ApiError> {
-    policy::may_read(caller)?;
     let mut q = audit_log::Entity::find();
+    if let Some(org) = policy::run_scope(caller)? {
+        q = q.filter(audit_log::Column::OrganisationId.eq(org));
+    }
     if let Some(r) = filter.run_id {
         let run = run_by_id(db, r).await?;
         policy::may_read_run(caller, run.organisation_id)?;
