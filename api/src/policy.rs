@@ -97,6 +97,18 @@ pub fn may_file_claim(caller: &Caller, organisation_id: i64, unit_id: i64) -> Re
     allow(g.policy.allows(&g.subject, &g.organisation_code, "claims", "file"))
 }
 
+/// The organisation the caller administers (its policy, its service
+/// credentials): an admin's own, as the policy grants it.
+pub fn administered_organisation(caller: &Caller) -> Result<i64, ApiError> {
+    if caller.role == CallerRole::Anonymous {
+        return Err(ApiError::Unauthenticated);
+    }
+    let org = caller.organisation_id.ok_or(ApiError::Forbidden)?;
+    let g = grants_in(caller, org)?.ok_or(ApiError::Forbidden)?;
+    allow(g.policy.allows(&g.subject, &g.organisation_code, "policy", "admin"))?;
+    Ok(org)
+}
+
 /// May the caller read this run (its observations, results, audit)? A
 /// signed-in caller of the run's organisation (another's: NOT_FOUND).
 pub fn may_read_run(caller: &Caller, organisation_id: i64) -> Result<(), ApiError> {

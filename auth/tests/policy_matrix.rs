@@ -7,6 +7,20 @@ const MODEL: &str = include_str!("../../policies/model.conf");
 const SEED: &str = include_str!("../../policies/policy.csv");
 const ACTIONS: [&str; 6] = ["read", "record", "correct", "submit", "approve_claim", "publish"];
 const SCORE: [&str; 4] = ["record", "correct", "submit", "approve_claim"];
+const CHENGKOU_DEPTS: [&str; 4] = ["秘书科", "办公室", "电教中心", "督导室(考核办)"];
+/// 许昌: 秘书科, then the lead departments of 重点任务 1–9 in order.
+const XUCHANG_DEPTS: [&str; 10] = [
+    "秘书科",
+    "学前教育科",
+    "基础教育科",
+    "教学研究室",
+    "发展规划科",
+    "教育督导科",
+    "职业教育与成人教育科",
+    "财务科",
+    "教师工作科",
+    "安全稳定科",
+];
 
 /// Indicator codes of a rubric file, read straight from its `code = "…"` lines.
 fn codes(file: &str) -> Vec<String> {
@@ -47,17 +61,7 @@ fn chengkou_owner(code: &str) -> &'static str {
 }
 
 fn xuchang_owner(code: &str) -> &'static str {
-    let tasks = [
-        "学前教育科",
-        "基础教育科",
-        "教学研究室",
-        "发展规划科",
-        "教育督导科",
-        "职业教育与成人教育科",
-        "财务科",
-        "教师工作科",
-        "安全稳定科",
-    ];
+    let tasks = &XUCHANG_DEPTS[1..];
     match code {
         "2" => "",
         c if c.starts_with("2.") => tasks[c[2..].parse::<usize>().unwrap() - 1],
@@ -76,24 +80,7 @@ async fn policy() -> Policy {
     for (m, r, d) in members {
         lines.push(Line::Member { member: m.into(), role: r.into(), dom: d.into() });
     }
-    for (org, depts) in [
-        ("chengkou", vec!["秘书科", "办公室", "电教中心", "督导室(考核办)"]),
-        (
-            "xuchang",
-            vec![
-                "秘书科",
-                "学前教育科",
-                "基础教育科",
-                "教学研究室",
-                "发展规划科",
-                "教育督导科",
-                "职业教育与成人教育科",
-                "财务科",
-                "教师工作科",
-                "安全稳定科",
-            ],
-        ),
-    ] {
+    for (org, depts) in [("chengkou", &CHENGKOU_DEPTS[..]), ("xuchang", &XUCHANG_DEPTS[..])] {
         for d in depts {
             let user = format!("user:{org}-{d}");
             lines.push(Line::Member { member: user.clone(), role: format!("dept:{d}"), dom: org.into() });
@@ -131,28 +118,9 @@ fn check(p: &Policy, org: &str, rubric: &str, file: &str, owner: fn(&str) -> &'s
 #[tokio::test]
 async fn every_role_section_and_action_of_both_seeds() {
     let p = policy().await;
-    let n = check(
-        &p,
-        "chengkou",
-        "chengkou-jxx",
-        "chengkou-jxx-2026.toml",
-        chengkou_owner,
-        &["秘书科", "办公室", "电教中心", "督导室(考核办)"],
-    );
+    let n = check(&p, "chengkou", "chengkou-jxx", "chengkou-jxx-2026.toml", chengkou_owner, &CHENGKOU_DEPTS);
     assert_eq!(n, 31 * 6 * 4, "31 indicators × 6 actions × 4 departments");
-    let depts = [
-        "秘书科",
-        "学前教育科",
-        "基础教育科",
-        "教学研究室",
-        "发展规划科",
-        "教育督导科",
-        "职业教育与成人教育科",
-        "财务科",
-        "教师工作科",
-        "安全稳定科",
-    ];
-    check(&p, "xuchang", "xuchang-jyqs", "xuchang-jyqs-2023.toml", xuchang_owner, &depts);
+    check(&p, "xuchang", "xuchang-jyqs", "xuchang-jyqs-2023.toml", xuchang_owner, &XUCHANG_DEPTS);
     // A department name in another organisation is another department.
     assert!(!p.allows_on_indicator("user:xuchang-秘书科", "chengkou", "chengkou-jxx", &["1"], "record"));
     // Resources.

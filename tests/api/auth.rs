@@ -12,13 +12,8 @@ use crate::helpers::{TestApp, spawn_app};
 const LOGIN: &str =
     "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken refreshToken expiresIn } }";
 
-/// Gives a demo login a known password directly in the database.
 async fn set_password(app: &TestApp, username: &str, password: &str) {
-    let user =
-        app_user::Entity::find().filter(app_user::Column::Username.eq(username)).one(&app.db).await.unwrap().unwrap();
-    let mut active: app_user::ActiveModel = user.into();
-    active.password_hash = sea_orm::Set(Some(kaohe_auth::password::hash(password).unwrap()));
-    sea_orm::ActiveModelTrait::update(active, &app.db).await.unwrap();
+    app.set_password(username, password).await;
 }
 
 async fn with_token(app: &TestApp, token: &str, query: &str) -> (u16, Value) {

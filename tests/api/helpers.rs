@@ -188,9 +188,8 @@ impl TestApp {
         data["organisation"]["rubrics"][0]["versions"].as_array()?.last()?.get("id")?.as_str().map(str::to_string)
     }
 
-    /// Signs in as a demo login (its password set here), so that `post`
-    /// sends its token from now on.
-    pub async fn sign_in(&self, username: &str) {
+    /// Gives a demo login a known password, directly in the database.
+    pub async fn set_password(&self, username: &str, password: &str) {
         use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
         let user = entity::app_user::Entity::find()
             .filter(entity::app_user::Column::Username.eq(username))
@@ -199,8 +198,14 @@ impl TestApp {
             .unwrap()
             .unwrap_or_else(|| panic!("no demo login {username}"));
         let mut active: entity::app_user::ActiveModel = user.into();
-        active.password_hash = Set(Some(kaohe_auth::password::hash("test-password-123").unwrap()));
+        active.password_hash = Set(Some(kaohe_auth::password::hash(password).unwrap()));
         active.update(&self.db).await.unwrap();
+    }
+
+    /// Signs in as a demo login (its password set here), so that `post`
+    /// sends its token from now on.
+    pub async fn sign_in(&self, username: &str) {
+        self.set_password(username, "test-password-123").await;
         *self.token.lock().unwrap() = None;
         let v = self
             .post(

@@ -10,19 +10,11 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use crate::audit::{self, Entry};
-use crate::caller::{Caller, CallerRole};
+use crate::caller::Caller;
 use crate::error::ApiError;
 
 /// The scopes a credential may have.
 pub const SCOPES: [&str; 1] = ["results:read_published"];
-
-fn admin_org(caller: &Caller) -> Result<i64, ApiError> {
-    match (caller.role, caller.organisation_id) {
-        (CallerRole::Admin, Some(org)) => Ok(org),
-        (CallerRole::Anonymous, _) => Err(ApiError::Unauthenticated),
-        _ => Err(ApiError::Forbidden),
-    }
-}
 
 /// Creates a credential in the admin's organisation; returns it and its secret (shown once).
 pub async fn create(
@@ -31,7 +23,7 @@ pub async fn create(
     name: &str,
     scope: &str,
 ) -> Result<(service_credential::Model, String), ApiError> {
-    let org = admin_org(caller)?;
+    let org = crate::policy::administered_organisation(caller)?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::BadUserInput("a credential needs a name of 1–100 characters".into()));
@@ -70,7 +62,7 @@ pub async fn create(
 
 /// Revokes a credential of the admin's organisation (another's: NOT_FOUND).
 pub async fn revoke(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result<(), ApiError> {
-    let org = admin_org(caller)?;
+    let org = crate::policy::administered_organisation(caller)?;
     let txn = crate::db::begin_write(db).await?;
     let found = service_credential::Entity::find_by_id(id)
         .filter(service_credential::Column::OrganisationId.eq(org))

@@ -7,7 +7,7 @@ use entity::{department, indicator, rubric, rubric_version};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::audit::{self, Entry};
-use crate::caller::{Caller, CallerRole};
+use crate::caller::Caller;
 use crate::error::ApiError;
 
 /// Grants (or with `grant = false`, takes back) the right to score an
@@ -20,11 +20,7 @@ pub async fn assign(
     department_name: &str,
     grant: bool,
 ) -> Result<String, ApiError> {
-    let org = match (caller.role, caller.organisation_id) {
-        (CallerRole::Admin, Some(org)) => org,
-        (CallerRole::Anonymous, _) => return Err(ApiError::Unauthenticated),
-        _ => return Err(ApiError::Forbidden),
-    };
+    let org = crate::policy::administered_organisation(caller)?;
     let not_found = || ApiError::not_found(format!("rubric version {version_id}"));
     let version = rubric_version::Entity::find_by_id(version_id).one(db).await?.ok_or_else(not_found)?;
     // The domain comes from the stored object, never from the client.

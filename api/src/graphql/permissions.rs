@@ -1,12 +1,9 @@
 //! `myPermissions`: what the caller may do, computed from the casbin policy,
 //! so front ends hide buttons without copying the policy.
 
-use std::sync::Arc;
-
 use async_graphql::{Context, SimpleObject};
 
-use crate::auth::AuthState;
-use crate::caller::{Caller, Who};
+use crate::caller::Caller;
 use crate::rubric::query::VersionTree;
 
 /// The scoring actions the caller may take on one indicator (指标权限).
@@ -35,15 +32,6 @@ pub struct MyPermissions {
     pub indicators: Vec<IndicatorPermission>,
 }
 
-/// The casbin subject of a caller, if it can hold rights at all.
-pub fn subject(caller: &Caller) -> Option<String> {
-    match &caller.who {
-        Who::User { id, .. } => Some(format!("user:{id}")),
-        Who::Service { id, .. } => Some(format!("svc:{id}")),
-        Who::Anonymous | Who::System => None,
-    }
-}
-
 pub async fn compute(
     ctx: &Context<'_>,
     tree: &VersionTree,
@@ -51,8 +39,6 @@ pub async fn compute(
     rubric_code: &str,
 ) -> async_graphql::Result<MyPermissions> {
     let caller = ctx.data::<Caller>()?;
-    let db = ctx.data::<sea_orm::DatabaseConnection>()?;
-    let auth = ctx.data::<Arc<AuthState>>()?;
     let none = MyPermissions {
         can_open_runs: false,
         can_publish: false,
@@ -68,11 +54,11 @@ pub async fn compute(
             })
             .collect(),
     };
-    let Some(sub) = subject(caller) else { return Ok(none) };
-    let policy = auth.policy.get(db).await.map_err(|e| {
-        tracing::error!(error = %e, "policy load failed");
-        async_graphql::Error::new("internal error")
-    })?;
+    // The domain is the rubric's organisation; the caller's grants count only there.
+    let Some(g) = caller.grants.as_ref().filter(|g| g.organisation_code == organisation_code) else {
+        return Ok(none);
+    };
+    let (policy, sub) = (&g.policy, &g.subject);
     let dom = organisation_code;
     let indicators = tree
         .indicators
@@ -86,7 +72,7 @@ pub async fn compute(
                 path.push(p.code.as_str());
                 parent = p.parent_id;
             }
-            let may = |act| policy.allows_on_indicator(&sub, dom, rubric_code, &path, act);
+            let may = |act| policy.allows_on_indicator(sub, dom, rubric_code, &path, act);
             IndicatorPermission {
                 code: ind.code.clone(),
                 record: may("record"),
@@ -97,8 +83,8 @@ pub async fn compute(
         })
         .collect();
     Ok(MyPermissions {
-        can_open_runs: policy.allows(&sub, dom, "runs", "open"),
-        can_publish: policy.allows(&sub, dom, "runs", "publish"),
+        can_open_runs: policy.allows(sub, dom, "runs", "open"),
+        can_publish: policy.allows(sub, dom, "runs", "publish"),
         indicators,
     })
 }
