@@ -12,6 +12,7 @@ use crate::audit::{self, Entry, Scope};
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::evidence;
+use crate::policy::RunReader;
 use crate::runs::observations::{self, ObservationDraft};
 use crate::runs::{Rules, check_key, ensure_open, ensure_section_open, require_reason, run_by_id, section_of_rule};
 use crate::{db, policy};
@@ -47,8 +48,12 @@ pub fn facts_json(c: &claim::Model) -> serde_json::Value {
 pub async fn by_id(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result<claim::Model, ApiError> {
     let c = claim::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found(format!("claim {id}")))?;
     let run = run_by_id(db, c.score_run_id).await?;
-    policy::may_read_run(caller, run.organisation_id)?;
-    Ok(c)
+    // Staff see every claim; a unit its own; an integration none.
+    match crate::runs::see_run(db, caller, &run).await? {
+        RunReader::Staff => Ok(c),
+        RunReader::Unit(u) if u == c.unit_id => Ok(c),
+        _ => Err(ApiError::not_found(format!("claim {id}"))),
+    }
 }
 
 /// Files a claim (pending). Facts are checked by the engine now, so a claim

@@ -3,9 +3,13 @@
 //! File uploads are a later addition (multipart limits are owned elsewhere).
 
 use entity::{evidence, evidence_link};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 
+use crate::caller::Caller;
 use crate::error::ApiError;
+use crate::policy::{self, RunReader};
 
 /// A document reference (文件编号, 日期, 链接) given as evidence.
 #[derive(Clone, Debug, Default)]
@@ -112,4 +116,20 @@ pub async fn linked<C: ConnectionTrait>(
         .order_by_asc(evidence::Column::Id)
         .all(conn)
         .await?)
+}
+
+/// One evidence item, as the caller may see it: staff of its organisation,
+/// or the user of the unit it belongs to; otherwise NOT_FOUND.
+pub async fn by_id(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result<evidence::Model, ApiError> {
+    let missing = || ApiError::not_found(format!("evidence {id}"));
+    let e = evidence::Entity::find_by_id(id).one(db).await?.ok_or_else(missing)?;
+    let reader = policy::run_reader(caller, e.organisation_id).map_err(|err| match err {
+        ApiError::NotFound(_) => missing(),
+        other => other,
+    })?;
+    match reader {
+        RunReader::Staff => Ok(e),
+        RunReader::Unit(u) if e.unit_id == Some(u) => Ok(e),
+        _ => Err(missing()),
+    }
 }

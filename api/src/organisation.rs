@@ -49,3 +49,12 @@ pub async fn departments(
         .all(db)
         .await?)
 }
+
+pub async fn department_by_id(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+) -> Result<department::Model, ApiError> {
+    policy::may_read(caller)?;
+    department::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found(format!("department {id}")))
+}

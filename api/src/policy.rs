@@ -5,11 +5,13 @@
 //! organisation's object is NOT_FOUND, a right the policy does not grant is
 //! FORBIDDEN. The server itself (`Caller::system`, seeding) passes.
 //!
-//! Reads of score runs (their observations, results, claims, audit, exports)
-//! need a signed-in caller of the run's organisation; finer read rules per
-//! role (a unit sees only its own unit, integrations only published results)
-//! are the next step of issue 5. Reference data (organisations, units,
-//! rubrics) stays readable by every caller.
+//! Reads follow the role the policy grants (`RunReader`): staff (admin,
+//! department heads) read everything of their organisation's runs; a unit
+//! user only runs assessing its unit, its own claims and evidence, and its
+//! own observations and result once published; an integration only published
+//! results and rankings. Lists filter in SQL; a hidden object asked for by id
+//! is NOT_FOUND. Published reference data (organisations, departments, units,
+//! rubrics) is readable by anyone: it is the public text of the 细则.
 
 use kaohe_engine::Rubric;
 
@@ -109,18 +111,97 @@ pub fn administered_organisation(caller: &Caller) -> Result<i64, ApiError> {
     Ok(org)
 }
 
-/// May the caller read this run (its observations, results, audit)? A
-/// signed-in caller of the run's organisation (another's: NOT_FOUND).
-pub fn may_read_run(caller: &Caller, organisation_id: i64) -> Result<(), ApiError> {
-    grants_in(caller, organisation_id).map(|_| ())
+/// What of an organisation's score runs a caller may read, as the policy
+/// grants it (`runs read`, `results read_own_published`, `results read_published`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunReader {
+    /// The server, the admin and department heads: every run, observation,
+    /// claim, live result and the audit log of the organisation.
+    Staff,
+    /// A unit user (被考核单位账号): runs that assess its unit; that unit's
+    /// claims and evidence; its observations and result once published.
+    Unit(i64),
+    /// An integration (月讲评系统): published runs' results and rankings only.
+    Integration,
 }
 
-/// The organisation whose runs a list may show: the caller's own (`None` for
-/// the server itself). Lists filter by it in SQL.
-pub fn run_scope(caller: &Caller) -> Result<Option<i64>, ApiError> {
+impl RunReader {
+    /// May this reader see results and observations of a run in `status`?
+    pub fn sees_results_of(self, status: &str) -> bool {
+        self == RunReader::Staff || is_published(status)
+    }
+
+    /// May this reader see this unit's data?
+    pub fn sees_unit(self, unit_id: i64) -> bool {
+        match self {
+            RunReader::Unit(u) => u == unit_id,
+            _ => true,
+        }
+    }
+}
+
+/// Published, or published then replaced by an amendment (still official history).
+pub fn is_published(status: &str) -> bool {
+    status == crate::runs::PUBLISHED || status == crate::runs::SUPERSEDED
+}
+
+/// How the caller reads runs of this organisation (another's: NOT_FOUND).
+pub fn run_reader(caller: &Caller, organisation_id: i64) -> Result<RunReader, ApiError> {
+    let Some(g) = grants_in(caller, organisation_id)? else { return Ok(RunReader::Staff) };
+    reader_of(caller, g)
+}
+
+fn reader_of(caller: &Caller, g: &Grants) -> Result<RunReader, ApiError> {
+    let dom = g.organisation_code.as_str();
+    if g.policy.allows(&g.subject, dom, "runs", "read") {
+        return Ok(RunReader::Staff);
+    }
+    if caller.role == CallerRole::Unit
+        && let Some(u) = g.unit_id
+        && g.policy.allows(&g.subject, dom, "results", "read_own_published")
+    {
+        return Ok(RunReader::Unit(u));
+    }
+    if g.policy.allows(&g.subject, dom, "results", "read_published") {
+        return Ok(RunReader::Integration);
+    }
+    Err(ApiError::Forbidden)
+}
+
+/// May the caller see this run at all? Staff: any of the organisation's;
+/// a unit: runs assessing it (`assesses_unit`); an integration: published
+/// runs. Otherwise NOT_FOUND, so ids of hidden runs reveal nothing.
+pub fn may_see_run(
+    caller: &Caller,
+    run: &entity::score_run::Model,
+    assesses_unit: bool,
+) -> Result<RunReader, ApiError> {
+    let reader = run_reader(caller, run.organisation_id)?;
+    let visible = match reader {
+        RunReader::Staff => true,
+        RunReader::Unit(_) => assesses_unit,
+        RunReader::Integration => is_published(&run.status),
+    };
+    if visible { Ok(reader) } else { Err(ApiError::not_found("score run")) }
+}
+
+/// Staff-only reads of a run (what-if, submissions, the audit log, live results).
+pub fn may_read_as_staff(caller: &Caller, organisation_id: i64) -> Result<(), ApiError> {
+    match run_reader(caller, organisation_id)? {
+        RunReader::Staff => Ok(()),
+        _ => Err(ApiError::Forbidden),
+    }
+}
+
+/// How the caller reads run lists: the organisation to filter by (`None`
+/// for the server itself) and the reader. Lists filter by both in SQL.
+pub fn run_scope(caller: &Caller) -> Result<(Option<i64>, RunReader), ApiError> {
     match caller.role {
-        CallerRole::System => Ok(None),
+        CallerRole::System => Ok((None, RunReader::Staff)),
         CallerRole::Anonymous => Err(ApiError::Unauthenticated),
-        _ => caller.organisation_id.map(Some).ok_or(ApiError::Forbidden),
+        _ => {
+            let org = caller.organisation_id.ok_or(ApiError::Forbidden)?;
+            Ok((Some(org), run_reader(caller, org)?))
+        }
     }
 }

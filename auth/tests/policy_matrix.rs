@@ -1,6 +1,8 @@
 //! The seed policy of `policies/`: every role × every indicator of both seed
 //! rubrics × every action, against an expectation written from the seeds.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use kaohe_auth::policy::{Line, Policy, parse};
 
 const MODEL: &str = include_str!("../../policies/model.conf");

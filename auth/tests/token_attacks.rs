@@ -1,5 +1,7 @@
 //! Access tokens: a good token passes; every attack of the issue is refused.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use kaohe_auth::token::{ACCESS_AUDIENCE, Claims, Key, KeySet};

@@ -32,7 +32,7 @@ fn facts(r: &Rubric, i: usize, n: u32) -> Facts {
             f.value = Some(Decimal::from(60 + n % 10));
             f.baseline = Some(Decimal::from(65));
         }
-        RuleKind::Flag { .. } => f.flag = Some(n % 2 == 0),
+        RuleKind::Flag { .. } => f.flag = Some(n.is_multiple_of(2)),
         RuleKind::Veto => f.flag = Some(false),
         RuleKind::ByLevel { levels } | RuleKind::Award { levels } => {
             f.level = Some(levels[n as usize % levels.len()].key.clone());

@@ -1,6 +1,8 @@
 //! The rubric loader refuses broken files with a message naming the file, the
 //! indicator code and what is wrong.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use kaohe_engine::Rubric;
 
 const HEADER: &str = r#"

@@ -1,5 +1,7 @@
 //! Properties that must hold for any valid observations (proptest).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;

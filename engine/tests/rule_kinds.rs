@@ -1,6 +1,8 @@
 //! Every rule kind and modifier, on a small fixture rubric, with the expected
 //! figure worked out by hand in each comment.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;

@@ -1,5 +1,7 @@
 //! Run-level views: what-if, the year view of a monthly regime, and ranking a run.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;

@@ -6,6 +6,8 @@
 //! `rubrics/chengkou-jxx-2026.toml`) and `../shared/seeds/004_51e0645b2183daf2.txt`
 //! (许昌 建设教育强市 monthly, `rubrics/xuchang-jyqs-2023.toml`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use chrono::NaiveDate;

@@ -4,8 +4,9 @@
 //! rubric `chengkou-jxx-2026.toml`) and `004_51e0645b2183daf2.txt` (许昌
 //! 教育强市 monthly, rubric `xuchang-jyqs-2023.toml`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 // A failed lookup here is a failed test; `expect` names what was missing.
-#![allow(clippy::expect_used)]
 
 use kaohe_engine::Rubric;
 use kaohe_engine::rubric::{Effect, Measure, RuleKind};

@@ -1,5 +1,7 @@
 //! The worked examples of DOMAIN.md, exactly.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;

@@ -1,5 +1,5 @@
 //! Each limit of the gate, on the documents that abuse it.
-#![allow(clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use kaohe_gate::{GateError, Kind, Limits, check};
 

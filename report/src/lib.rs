@@ -72,7 +72,7 @@ impl Report {
     }
 
     fn figures(row: &Row) -> Vec<Decimal> {
-        let mut f: Vec<Decimal> = row.sections.iter().copied().collect();
+        let mut f: Vec<Decimal> = row.sections.to_vec();
         f.extend([row.bonus, row.penalty, row.final_score]);
         f.into_iter().map(display).collect()
     }

@@ -1,5 +1,7 @@
 //! CSV and xlsx exports: headers, figures, and formula injection defused.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use calamine::{Data, Reader, Xlsx};
 use kaohe_report::{Column, Report, Row};
 use rust_decimal::Decimal;

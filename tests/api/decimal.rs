@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set, Statement};
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{gid, spawn_app};
 
 fn samples() -> Vec<Decimal> {
     vec![
@@ -66,7 +66,7 @@ async fn decimals_read_back_exactly_through_the_database_and_the_api() {
         let data = app
             .query_with(
                 "query($id: ID!) { rubricVersion(id: $id) { scale bonusCap } }",
-                json!({ "id": id.to_string() }),
+                json!({ "id": gid("RubricVersion", *id) }),
             )
             .await;
         assert_eq!(data["rubricVersion"]["scale"], json!(d.to_string()), "scale through GraphQL");

@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{gid, spawn_app};
 
 fn code(body: &serde_json::Value) -> &str {
     body["errors"][0]["extensions"]["code"].as_str().unwrap_or("")
@@ -13,8 +13,14 @@ async fn unknown_objects_answer_not_found_and_bad_ids_bad_user_input() {
     assert_eq!(code(&body), "NOT_FOUND", "{body}");
     assert!(body["data"]["organisation"].is_null());
 
-    let body = app.post(r#"{ rubricVersion(id: "999999") { label } }"#, json!({})).await;
+    let missing = gid("RubricVersion", 999_999);
+    let body = app.post("query($id: ID!) { rubricVersion(id: $id) { label } }", json!({ "id": missing })).await;
     assert_eq!(code(&body), "NOT_FOUND", "{body}");
+    // A number is not an id of this API, nor is another kind's id.
+    let body = app.post(r#"{ rubricVersion(id: "1") { label } }"#, json!({})).await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+    let body = app.post("query($id: ID!) { rubricVersion(id: $id) { label } }", json!({ "id": gid("Unit", 1) })).await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
 
     let body = app.post(r#"{ rubricVersion(id: "abc") { label } }"#, json!({})).await;
     assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");

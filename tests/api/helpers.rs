@@ -217,3 +217,17 @@ impl TestApp {
         *self.token.lock().unwrap() = Some(token.to_string());
     }
 }
+
+/// The global id the API gives a row (`base64url("Kind:n")`).
+pub fn gid(kind: &str, n: i64) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{kind}:{n}"))
+}
+
+/// The row id inside a global id.
+pub fn db_id(id: &str) -> i64 {
+    use base64::Engine;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(id).expect("a global id");
+    let text = String::from_utf8(raw).expect("utf-8");
+    text.split_once(':').expect("Kind:n").1.parse().expect("a number")
+}

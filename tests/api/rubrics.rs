@@ -3,7 +3,7 @@ use kaohe_api::rubric::rebuild::rubric_of_version;
 use kaohe_engine::Rubric;
 use serde_json::{Value, json};
 
-use crate::helpers::{spawn_app, workspace_rubrics};
+use crate::helpers::{db_id, spawn_app, workspace_rubrics};
 
 const TREE: &str = r#"
 query($id: ID!) {
@@ -98,7 +98,7 @@ async fn chengkou_loads_when_present() {
     assert_eq!(v["baseMaxTotal"], "100");
     assert_eq!(v["bonusCap"], json!(file.bonus_cap.map(|c| c.to_string())));
     assert_eq!(v["ruleCount"], json!(file.rules.len()));
-    let round = rubric_of_version(&app.db, &Caller::system(), id.parse().unwrap()).await.unwrap();
+    let round = rubric_of_version(&app.db, &Caller::system(), db_id(&id)).await.unwrap();
     assert_eq!(round.indicators, file.indicators);
     assert_eq!(round.rules, file.rules);
 }
@@ -106,7 +106,7 @@ async fn chengkou_loads_when_present() {
 #[tokio::test]
 async fn a_stored_version_rebuilds_into_the_same_engine_rubric() {
     let app = spawn_app().await;
-    let id: i64 = app.version_id("xuchang").await.unwrap().parse().unwrap();
+    let id = db_id(&app.version_id("xuchang").await.unwrap());
     let round = rubric_of_version(&app.db, &Caller::system(), id).await.unwrap();
     let file = compiled("xuchang-jyqs-2023.toml").unwrap();
     assert_eq!(round.indicators, file.indicators, "indicators and clauses");

@@ -5,7 +5,7 @@
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers::{TestApp, db_id, gid, spawn_app_with};
 
 /// A whole run's scenario is many requests from one address: give it a budget
 /// that fits (the gate's budget has its own tests), signed in as `user`.
@@ -243,7 +243,8 @@ async fn annual_chengkou_run_from_opening_to_amendment() {
     }
     assert!(log["byUnit"]["totalCount"].as_i64().unwrap() >= 12);
     assert_eq!(log["verifyAuditChain"]["ok"], true, "{log:#}");
-    let victim: i64 = log["byRun"]["edges"][3]["node"]["id"].as_str().unwrap().parse().unwrap();
+    let victim_id = log["byRun"]["edges"][3]["node"]["id"].as_str().unwrap().to_string();
+    let victim = db_id(&victim_id);
     app.db
         .execute_unprepared(&format!(
             "UPDATE audit_log SET after = '{{\"facts\":{{\"count\":0}}}}' WHERE id = {victim}"
@@ -252,7 +253,7 @@ async fn annual_chengkou_run_from_opening_to_amendment() {
         .unwrap();
     let check = app.query("{ verifyAuditChain { ok firstBrokenId } }").await;
     assert_eq!(check["verifyAuditChain"]["ok"], false);
-    assert_eq!(check["verifyAuditChain"]["firstBrokenId"], victim.to_string());
+    assert_eq!(check["verifyAuditChain"]["firstBrokenId"], victim_id);
 }
 
 #[tokio::test]
@@ -383,8 +384,13 @@ async fn monthly_xuchang_run_ranks_with_shared_ranks_and_pages() {
     assert!(xlsx.headers()["content-type"].to_str().unwrap().contains("spreadsheetml"));
     let bytes = xlsx.bytes().await.unwrap();
     assert_eq!(&bytes[..2], b"PK", "an xlsx is a zip");
-    let missing =
-        app.client.get(format!("{}/runs/999999/export.csv", app.address)).bearer_auth(&token).send().await.unwrap();
+    let missing = app
+        .client
+        .get(format!("{}/runs/{}/export.csv", app.address, gid("ScoreRun", 999_999)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
 
     // Runs list with filters and a validated `first`.

@@ -6,7 +6,9 @@ use entity::{app_user, department, organisation, unit};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
 
 /// (username, organisation code, role, department name, unit code)
-const LOGINS: &[(&str, &str, &str, Option<&str>, Option<&str>)] = &[
+type DemoLogin = (&'static str, &'static str, &'static str, Option<&'static str>, Option<&'static str>);
+
+const LOGINS: &[DemoLogin] = &[
     ("ck-admin", "chengkou", "admin", Some("督导室(考核办)"), None),
     ("ck-mishuke", "chengkou", "department", Some("秘书科"), None),
     ("ck-bangongshi", "chengkou", "department", Some("办公室"), None),

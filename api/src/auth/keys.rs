@@ -108,13 +108,16 @@ fn generated_secret(data_dir: &Path) -> Result<String, KeySetupError> {
     }
 }
 
+/// Builds a key from a kid, an optional private key and a public key file's bytes.
+type MakeKey = fn(&str, Option<&[u8]>, &[u8]) -> Result<Key, kaohe_auth::token::KeyError>;
+
 /// Builds the key set the settings describe.
 pub fn key_set(s: &AuthSettings, data_dir: &Path) -> Result<KeySet, KeySetupError> {
     let mut keys = Vec::new();
     let current;
     if let (Some(private), Some(public)) = (&s.private_key_file, &s.public_key_file) {
         let (private, public) = (read(private)?, read(public)?);
-        let (prefix, make): (&str, fn(&str, Option<&[u8]>, &[u8]) -> Result<Key, _>) = match s.algorithm.as_str() {
+        let (prefix, make): (&str, MakeKey) = match s.algorithm.as_str() {
             "RS256" => ("rs", Key::rs256),
             "EdDSA" => ("ed", Key::eddsa),
             other => {

@@ -1,6 +1,8 @@
 //! The GraphQL schema: thin resolvers over the service modules.
 
+pub mod ids;
 pub mod loader;
+mod node;
 mod organisation;
 pub mod permissions;
 mod rubric;
@@ -12,8 +14,11 @@ use async_graphql::{Context, EmptySubscription, ID, MergedObject, Object, Schema
 use sea_orm::DatabaseConnection;
 
 use crate::caller::Caller;
-use crate::error::{ApiError, GqlResult};
+use crate::error::GqlResult;
 
+pub(crate) use ids::{Kind, parse_id, to_id};
+
+pub use node::Node;
 pub use organisation::{Department, Organisation};
 pub use rubric::{Clause, Indicator, Rubric, RubricVersion, Rule};
 pub use runs::{RunMutation, RunQuery, ScoreRun};
@@ -55,18 +60,9 @@ pub(crate) fn env<'a>(ctx: &Context<'a>) -> async_graphql::Result<(&'a DatabaseC
     Ok((ctx.data::<DatabaseConnection>()?, ctx.data::<Caller>()?))
 }
 
-/// Parses an `ID` made by this API (a positive integer).
-pub(crate) fn parse_id(id: &ID, what: &str) -> async_graphql::Result<i64> {
-    id.parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| ApiError::BadUserInput(format!("`{}` is not a {what} id", id.as_str())))
-        .gql()
-}
-
 /// Read-only entry points (查询).
 #[derive(MergedObject, Default)]
-pub struct Query(ReferenceQuery, RunQuery);
+pub struct Query(ReferenceQuery, RunQuery, node::NodeQuery);
 
 /// Reference data: organisations, units, rubrics (基础数据).
 #[derive(Default)]
@@ -100,7 +96,7 @@ impl ReferenceQuery {
         #[graphql(desc = "Unit id.")] id: ID,
     ) -> async_graphql::Result<Option<Unit>> {
         let (db, caller) = env(ctx)?;
-        let id = parse_id(&id, "unit")?;
+        let id = parse_id(&id, Kind::Unit)?;
         Ok(Some(Unit(crate::unit::by_id(db, caller, id).await.gql()?)))
     }
 
@@ -111,7 +107,7 @@ impl ReferenceQuery {
         #[graphql(desc = "Rubric version id.")] id: ID,
     ) -> async_graphql::Result<Option<RubricVersion>> {
         let (db, caller) = env(ctx)?;
-        let id = parse_id(&id, "rubric version")?;
+        let id = parse_id(&id, Kind::RubricVersion)?;
         let v = crate::rubric::query::version_by_id(db, caller, id).await.gql()?;
         Ok(Some(RubricVersion::new(v)))
     }

@@ -1,6 +1,7 @@
 use async_graphql::{Context, ID, Object};
 use entity::{department, organisation};
 
+use super::{Kind, to_id};
 use super::{Rubric, Unit, env};
 use crate::error::GqlResult;
 
@@ -11,8 +12,8 @@ pub struct Organisation(pub organisation::Model);
 #[Object]
 impl Organisation {
     /// Identifier.
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+    pub(crate) async fn id(&self) -> ID {
+        to_id(Kind::Organisation, self.0.id)
     }
 
     /// Stable code (组织代码), e.g. `chengkou`.
@@ -58,8 +59,8 @@ pub struct Department(pub department::Model);
 #[Object]
 impl Department {
     /// Identifier.
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+    pub(crate) async fn id(&self) -> ID {
+        to_id(Kind::Department, self.0.id)
     }
 
     /// Name (科室名称).

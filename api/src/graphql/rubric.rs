@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use tokio::sync::OnceCell;
 
 use super::env;
+use super::{Kind, to_id};
 use crate::error::GqlResult;
 use crate::rubric::query::{self, VersionTree};
 
@@ -17,8 +18,8 @@ pub struct Rubric(pub rubric::Model);
 #[Object]
 impl Rubric {
     /// Identifier.
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+    pub(crate) async fn id(&self) -> ID {
+        to_id(Kind::Rubric, self.0.id)
     }
 
     /// Stable code across versions (细则代码), e.g. `xuchang-jyqs`.
@@ -109,8 +110,8 @@ impl RubricVersion {
 #[Object]
 impl RubricVersion {
     /// Identifier.
-    async fn id(&self) -> ID {
-        ID(self.row.id.to_string())
+    pub(crate) async fn id(&self) -> ID {
+        to_id(Kind::RubricVersion, self.row.id)
     }
 
     /// Version label (版本号), e.g. `2026`.
@@ -238,8 +239,8 @@ impl Indicator {
 #[Object]
 impl Indicator {
     /// Identifier.
-    async fn id(&self) -> ID {
-        ID(self.row().id.to_string())
+    pub(crate) async fn id(&self) -> ID {
+        to_id(Kind::Indicator, self.row().id)
     }
 
     /// Code (指标编号), e.g. `2.1`; unique in its version.
@@ -391,8 +392,8 @@ pub struct Rule(rule::Model);
 #[Object]
 impl Rule {
     /// Identifier.
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+    pub(crate) async fn id(&self) -> ID {
+        to_id(Kind::Rule, self.0.id)
     }
 
     /// Code (规则编号): `{indicator}-{clause}` plus a key, e.g. `2.1.1-1`.

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{audit_log, claim, evidence, observation, score_run, section_submission};
 use rust_decimal::Decimal;
 
-use super::{Organisation, RubricVersion, Unit, env, parse_id};
+use super::{Kind, Organisation, RubricVersion, Unit, env, parse_id, to_id};
 use crate::claims;
 use crate::error::{ApiError, GqlResult};
 use crate::evidence::EvidenceReference;
@@ -384,8 +384,8 @@ pub struct ScoreRun(pub score_run::Model);
 #[Object]
 impl ScoreRun {
     /// Identifier.
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+    pub(crate) async fn id(&self) -> ID {
+        to_id(Kind::ScoreRun, self.0.id)
     }
 
     /// Title (标题).
@@ -431,8 +431,8 @@ impl ScoreRun {
     /// The run this revision replaces (被修订批次), if any.
     async fn replaces(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ScoreRun>> {
         let Some(id) = self.0.replaces_run_id else { return Ok(None) };
-        let (db, _) = env(ctx)?;
-        Ok(Some(ScoreRun(runs::run_by_id(db, id).await.gql()?)))
+        let (db, caller) = env(ctx)?;
+        Ok(Some(ScoreRun(runs::visible_run(db, caller, id).await.gql()?.0)))
     }
 
     /// The assessing organisation (考核组织).
@@ -457,8 +457,9 @@ impl ScoreRun {
     ) -> async_graphql::Result<UnitConnection> {
         let p = page(first, after)?;
         let (db, caller) = env(ctx)?;
-        crate::policy::may_read_run(caller, self.0.organisation_id).gql()?;
-        let all = results::units_of(db, self.0.id).await.gql()?;
+        let reader = runs::see_run(db, caller, &self.0).await.gql()?;
+        let mut all = results::units_of(db, self.0.id).await.gql()?;
+        all.retain(|u| reader.sees_unit(u.id));
         Ok(UnitConnection::build(slice(all, p), Unit))
     }
 
@@ -477,7 +478,7 @@ impl ScoreRun {
     ) -> async_graphql::Result<ObservationConnection> {
         let p = page(first, after)?;
         let (db, caller) = env(ctx)?;
-        let unit_id = unit_id.map(|u| parse_id(&u, "unit")).transpose()?;
+        let unit_id = unit_id.map(|u| parse_id(&u, Kind::Unit)).transpose()?;
         let filter = ObservationFilter { unit_id, indicator_code, status: status.map(|s| s.text().to_string()) };
         let paged = runs::query::observations(db, caller, self.0.id, filter, p).await.gql()?;
         Ok(ObservationConnection::build(paged, Observation))
@@ -517,7 +518,7 @@ impl ScoreRun {
         let mut list = Vec::new();
         for c in changes {
             if let Some(id) = c.remove_observation_id {
-                list.push(WhatIfChange::Remove { observation_id: parse_id(&id, "observation")? });
+                list.push(WhatIfChange::Remove { observation_id: parse_id(&id, Kind::Observation)? });
                 continue;
             }
             let (Some(unit), Some(rule), Some(facts)) = (c.unit_id, c.rule_code, c.facts) else {
@@ -527,7 +528,7 @@ impl ScoreRun {
                 .into_gql());
             };
             list.push(WhatIfChange::Add {
-                unit_id: parse_id(&unit, "unit")?,
+                unit_id: parse_id(&unit, Kind::Unit)?,
                 rule,
                 facts: Box::new(facts.into()),
                 work: c.work_key,
@@ -542,7 +543,7 @@ impl ScoreRun {
     async fn submissions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SectionSubmission>> {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
         let (db, caller) = env(ctx)?;
-        crate::policy::may_read_run(caller, self.0.organisation_id).gql()?;
+        crate::policy::may_read_as_staff(caller, self.0.organisation_id).gql()?;
         let rows = section_submission::Entity::find()
             .filter(section_submission::Column::ScoreRunId.eq(self.0.id))
             .order_by_asc(section_submission::Column::Id)
@@ -561,8 +562,8 @@ pub struct Observation(pub observation::Model);
 #[Object]
 impl Observation {
     /// Identifier (shown in explanations).
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+    pub(crate) async fn id(&self) -> ID {
+        to_id(Kind::Observation, self.0.id)
     }
 
     /// Version for optimistic concurrency (乐观锁版本).
@@ -612,7 +613,7 @@ impl Observation {
 
     /// The observation this one corrects (被更正记录), if any.
     async fn supersedes_id(&self) -> Option<ID> {
-        self.0.supersedes_id.map(|i| ID(i.to_string()))
+        self.0.supersedes_id.map(|i| to_id(Kind::Observation, i))
     }
 
     /// When it was entered (录入时间).
@@ -635,8 +636,8 @@ pub struct Evidence(pub evidence::Model);
 #[Object]
 impl Evidence {
     /// Identifier.
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+    pub(crate) async fn id(&self) -> ID {
+        to_id(Kind::Evidence, self.0.id)
     }
 
     /// `reference` (文件引用) or `file` (附件).
@@ -667,8 +668,8 @@ pub struct Claim(pub claim::Model);
 #[Object]
 impl Claim {
     /// Identifier.
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+    pub(crate) async fn id(&self) -> ID {
+        to_id(Kind::Claim, self.0.id)
     }
 
     /// Version for optimistic concurrency (乐观锁版本).
@@ -724,8 +725,8 @@ pub struct SectionSubmission(pub section_submission::Model);
 #[Object]
 impl SectionSubmission {
     /// Identifier.
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+    pub(crate) async fn id(&self) -> ID {
+        to_id(Kind::SectionSubmission, self.0.id)
     }
 
     /// Section code (板块代码).
@@ -809,8 +810,8 @@ impl UnitResult {
     }
 
     /// Observations moved to a later period (下发文件滞后, 转下期).
-    async fn deferred(&self) -> Vec<String> {
-        self.0.deferred.clone()
+    async fn deferred(&self) -> Vec<ID> {
+        self.0.deferred.iter().map(|k| results::observation_gid(k)).collect()
     }
 
     /// Run-wide cuts, e.g. the bonus cap (加分上限).
@@ -870,7 +871,7 @@ impl RankingEntry {
 
     /// The run the row comes from (考核批次).
     async fn run_id(&self) -> ID {
-        ID(self.run.id.to_string())
+        to_id(Kind::ScoreRun, self.run.id)
     }
 
     /// Revision of that run (修订版次).
@@ -924,8 +925,8 @@ pub struct AuditEntry(pub audit_log::Model);
 #[Object]
 impl AuditEntry {
     /// Identifier (sequence number).
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+    pub(crate) async fn id(&self) -> ID {
+        to_id(Kind::AuditEntry, self.0.id)
     }
 
     /// Who (操作人).
@@ -935,7 +936,7 @@ impl AuditEntry {
 
     /// The user id of the actor, if a user.
     async fn actor_id(&self) -> Option<ID> {
-        self.0.actor_id.map(|i| ID(i.to_string()))
+        self.0.actor_id.map(|i| to_id(Kind::User, i))
     }
 
     /// What (操作), e.g. `observation.correct`.
@@ -955,12 +956,12 @@ impl AuditEntry {
 
     /// The score run concerned (考核批次), if any.
     async fn run_id(&self) -> Option<ID> {
-        self.0.score_run_id.map(|i| ID(i.to_string()))
+        self.0.score_run_id.map(|i| to_id(Kind::ScoreRun, i))
     }
 
     /// The unit concerned (被考核单位), if any.
     async fn unit_id(&self) -> Option<ID> {
-        self.0.unit_id.map(|i| ID(i.to_string()))
+        self.0.unit_id.map(|i| to_id(Kind::Unit, i))
     }
 
     /// State before (修改前), as JSON.
@@ -1034,10 +1035,8 @@ impl RunQuery {
         #[graphql(desc = "Score run id.")] id: ID,
     ) -> async_graphql::Result<Option<ScoreRun>> {
         let (db, caller) = env(ctx)?;
-        let id = parse_id(&id, "score run")?;
-        let run = runs::run_by_id(db, id).await.gql()?;
-        crate::policy::may_read_run(caller, run.organisation_id).gql()?;
-        Ok(Some(ScoreRun(run)))
+        let id = parse_id(&id, Kind::ScoreRun)?;
+        Ok(Some(ScoreRun(runs::visible_run(db, caller, id).await.gql()?.0)))
     }
 
     /// One bonus claim (申报) by id; NOT_FOUND if none.
@@ -1047,7 +1046,7 @@ impl RunQuery {
         #[graphql(desc = "Claim id.")] id: ID,
     ) -> async_graphql::Result<Option<Claim>> {
         let (db, caller) = env(ctx)?;
-        let id = parse_id(&id, "claim")?;
+        let id = parse_id(&id, Kind::Claim)?;
         Ok(Some(Claim(claims::by_id(db, caller, id).await.gql()?)))
     }
 
@@ -1072,7 +1071,7 @@ impl RunQuery {
             if updated_since.is_some_and(|since| run.published_at.is_none_or(|p| p <= since)) {
                 continue;
             }
-            let rows = results::stored(db, run.id).await.gql()?;
+            let rows = results::of_loaded_run(db, caller, &run).await.gql()?;
             out.extend(rows.into_iter().map(|o| RankingEntry { outcome: o, run: run.clone() }));
         }
         Ok(out)
@@ -1092,9 +1091,9 @@ impl RunQuery {
         let p = page(first, after)?;
         let (db, caller) = env(ctx)?;
         let filter = AuditFilter {
-            run_id: run_id.map(|i| parse_id(&i, "score run")).transpose()?,
-            unit_id: unit_id.map(|i| parse_id(&i, "unit")).transpose()?,
-            user_id: user_id.map(|i| parse_id(&i, "user")).transpose()?,
+            run_id: run_id.map(|i| parse_id(&i, Kind::ScoreRun)).transpose()?,
+            unit_id: unit_id.map(|i| parse_id(&i, Kind::Unit)).transpose()?,
+            user_id: user_id.map(|i| parse_id(&i, Kind::User)).transpose()?,
         };
         let paged = runs::query::audit(db, caller, filter, p).await.gql()?;
         Ok(AuditEntryConnection::build(paged, AuditEntry))
@@ -1107,7 +1106,7 @@ impl RunQuery {
         Ok(AuditChainCheck {
             ok: c.first_broken.is_none(),
             entries: i64::try_from(c.entries).unwrap_or(i64::MAX),
-            first_broken_id: c.first_broken.map(|i| ID(i.to_string())),
+            first_broken_id: c.first_broken.map(|i| to_id(Kind::AuditEntry, i)),
         })
     }
 }
@@ -1137,12 +1136,12 @@ impl RunMutation {
         #[graphql(desc = "What to open.")] input: OpenScoreRunInput,
     ) -> async_graphql::Result<ScoreRun> {
         let (db, caller) = env(ctx)?;
-        let unit_ids = input.unit_ids.iter().map(|u| parse_id(u, "unit")).collect::<Result<Vec<_>, _>>()?;
+        let unit_ids = input.unit_ids.iter().map(|u| parse_id(u, Kind::Unit)).collect::<Result<Vec<_>, _>>()?;
         let run = lifecycle::open(
             db,
             caller,
             lifecycle::OpenRun {
-                rubric_version_id: parse_id(&input.rubric_version_id, "rubric version")?,
+                rubric_version_id: parse_id(&input.rubric_version_id, Kind::RubricVersion)?,
                 period: input.period,
                 unit_ids,
                 title: input.title,
@@ -1165,8 +1164,8 @@ impl RunMutation {
             db,
             caller,
             RecordObservation {
-                run_id: parse_id(&input.run_id, "score run")?,
-                unit_id: parse_id(&input.unit_id, "unit")?,
+                run_id: parse_id(&input.run_id, Kind::ScoreRun)?,
+                unit_id: parse_id(&input.unit_id, Kind::Unit)?,
                 rule_code: input.rule_code,
                 draft: draft(
                     input.facts,
@@ -1191,7 +1190,7 @@ impl RunMutation {
         #[graphql(desc = "The correction.")] input: CorrectObservationInput,
     ) -> async_graphql::Result<Observation> {
         let (db, caller) = env(ctx)?;
-        let id = parse_id(&input.id, "observation")?;
+        let id = parse_id(&input.id, Kind::Observation)?;
         let d = draft(input.facts, input.work_key, input.halve, input.document_date, input.note, refs(input.evidence));
         let row = runs::observations::correct(db, caller, id, input.expected_version, d, &input.reason).await.gql()?;
         Ok(Observation(row))
@@ -1206,7 +1205,7 @@ impl RunMutation {
         #[graphql(desc = "Why (撤回原因).")] reason: String,
     ) -> async_graphql::Result<Observation> {
         let (db, caller) = env(ctx)?;
-        let id = parse_id(&id, "observation")?;
+        let id = parse_id(&id, Kind::Observation)?;
         Ok(Observation(runs::observations::withdraw(db, caller, id, expected_version, &reason).await.gql()?))
     }
 
@@ -1218,7 +1217,7 @@ impl RunMutation {
         #[graphql(desc = "Section code (板块代码), e.g. `2`.")] section_code: String,
     ) -> async_graphql::Result<SectionSubmission> {
         let (db, caller) = env(ctx)?;
-        let run_id = parse_id(&run_id, "score run")?;
+        let run_id = parse_id(&run_id, Kind::ScoreRun)?;
         Ok(SectionSubmission(sections::submit(db, caller, run_id, &section_code).await.gql()?))
     }
 
@@ -1230,7 +1229,7 @@ impl RunMutation {
         #[graphql(desc = "Section code (板块代码).")] section_code: String,
     ) -> async_graphql::Result<SectionSubmission> {
         let (db, caller) = env(ctx)?;
-        let run_id = parse_id(&run_id, "score run")?;
+        let run_id = parse_id(&run_id, Kind::ScoreRun)?;
         Ok(SectionSubmission(sections::reopen(db, caller, run_id, &section_code).await.gql()?))
     }
 
@@ -1242,7 +1241,7 @@ impl RunMutation {
         #[graphql(desc = "Its version as last read (乐观锁).")] expected_version: i32,
     ) -> async_graphql::Result<ScoreRun> {
         let (db, caller) = env(ctx)?;
-        let run_id = parse_id(&run_id, "score run")?;
+        let run_id = parse_id(&run_id, Kind::ScoreRun)?;
         Ok(ScoreRun(lifecycle::publish(db, caller, run_id, expected_version).await.gql()?))
     }
 
@@ -1254,7 +1253,7 @@ impl RunMutation {
         #[graphql(desc = "Why (修订原因).")] reason: String,
     ) -> async_graphql::Result<ScoreRun> {
         let (db, caller) = env(ctx)?;
-        let run_id = parse_id(&run_id, "score run")?;
+        let run_id = parse_id(&run_id, Kind::ScoreRun)?;
         Ok(ScoreRun(lifecycle::amend(db, caller, run_id, &reason).await.gql()?))
     }
 
@@ -1271,8 +1270,8 @@ impl RunMutation {
             db,
             caller,
             claims::FileClaim {
-                run_id: parse_id(&input.run_id, "score run")?,
-                unit_id: parse_id(&input.unit_id, "unit")?,
+                run_id: parse_id(&input.run_id, Kind::ScoreRun)?,
+                unit_id: parse_id(&input.unit_id, Kind::Unit)?,
                 rule_code: input.rule_code,
                 draft: draft(input.facts, input.work_key, input.halve, document_date, input.note, evidence),
                 idempotency_key: input.idempotency_key,
@@ -1293,7 +1292,7 @@ impl RunMutation {
         #[graphql(desc = "Its version as last read (乐观锁); optional.")] expected_version: Option<i32>,
     ) -> async_graphql::Result<Claim> {
         let (db, caller) = env(ctx)?;
-        let id = parse_id(&id, "claim")?;
+        let id = parse_id(&id, Kind::Claim)?;
         Ok(Claim(claims::decide(db, caller, id, approve, &reason, expected_version).await.gql()?))
     }
 }

@@ -9,6 +9,7 @@ use sea_orm::DatabaseConnection;
 
 use std::sync::Arc;
 
+use super::{Kind, parse_id, to_id};
 use crate::auth::session::{self, Limits};
 use crate::auth::{AuthError, AuthState};
 
@@ -131,7 +132,7 @@ impl SessionMutation {
     ) -> async_graphql::Result<NewServiceCredential> {
         let (db, caller) = (ctx.data::<DatabaseConnection>()?, ctx.data::<Caller>()?);
         let (m, secret) = crate::auth::credentials::create(db, caller, &name, &scope).await.gql()?;
-        let credential = ServiceCredential { id: ID(m.id.to_string()), name: m.name, scope: m.scope };
+        let credential = ServiceCredential { id: to_id(Kind::ServiceCredential, m.id), name: m.name, scope: m.scope };
         Ok(NewServiceCredential { credential, secret })
     }
 
@@ -142,7 +143,7 @@ impl SessionMutation {
         #[graphql(desc = "Credential id.")] id: ID,
     ) -> async_graphql::Result<bool> {
         let (db, caller) = (ctx.data::<DatabaseConnection>()?, ctx.data::<Caller>()?);
-        let id = crate::graphql::parse_id(&id, "service credential")?;
+        let id = parse_id(&id, Kind::ServiceCredential)?;
         crate::auth::credentials::revoke(db, caller, id).await.gql()?;
         Ok(true)
     }
@@ -177,7 +178,7 @@ impl PolicyMutation {
         #[graphql(desc = "Department name (科室), e.g. 秘书科.")] department: String,
     ) -> async_graphql::Result<String> {
         let (db, caller) = (ctx.data::<DatabaseConnection>()?, ctx.data::<Caller>()?);
-        let v = crate::graphql::parse_id(&rubric_version_id, "rubric version")?;
+        let v = parse_id(&rubric_version_id, Kind::RubricVersion)?;
         crate::auth::policy_admin::assign(db, caller, v, &indicator_code, &department, true).await.gql()
     }
 
@@ -190,7 +191,7 @@ impl PolicyMutation {
         #[graphql(desc = "Department name (科室).")] department: String,
     ) -> async_graphql::Result<String> {
         let (db, caller) = (ctx.data::<DatabaseConnection>()?, ctx.data::<Caller>()?);
-        let v = crate::graphql::parse_id(&rubric_version_id, "rubric version")?;
+        let v = parse_id(&rubric_version_id, Kind::RubricVersion)?;
         crate::auth::policy_admin::assign(db, caller, v, &indicator_code, &department, false).await.gql()
     }
 }

@@ -1,6 +1,7 @@
 use async_graphql::{Context, ID, Json, Object};
 use entity::unit;
 
+use super::{Kind, to_id};
 use super::{Organisation, env};
 use crate::error::GqlResult;
 
@@ -11,8 +12,8 @@ pub struct Unit(pub unit::Model);
 #[Object]
 impl Unit {
     /// Identifier.
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+    pub(crate) async fn id(&self) -> ID {
+        to_id(Kind::Unit, self.0.id)
     }
 
     /// Code (单位代码), unique inside its organisation.

@@ -8,6 +8,7 @@ use sea_orm::DatabaseConnection;
 use super::refusal;
 use crate::auth::AuthState;
 use crate::error::ApiError;
+use crate::graphql::Kind;
 use crate::runs::export::{self, Format};
 
 pub async fn run_export(
@@ -20,7 +21,8 @@ pub async fn run_export(
     let Some(format) = Format::parse(&ext) else {
         return refusal(StatusCode::NOT_FOUND, "NOT_FOUND", "export as export.csv or export.xlsx");
     };
-    let Some(id) = id.parse::<i64>().ok().filter(|n| *n > 0) else {
+    let id = async_graphql::ID(id);
+    let Some(id) = crate::graphql::ids::decode(&id).filter(|(k, _)| *k == Kind::ScoreRun).map(|(_, n)| n) else {
         return refusal(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", "not a score run id");
     };
     let caller = match super::graphql::caller_of(&req, &db, &auth).await {

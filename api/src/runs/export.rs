@@ -7,7 +7,7 @@ use super::results::{self, UnitOutcome};
 use super::run_by_id;
 use crate::caller::Caller;
 use crate::error::ApiError;
-use crate::policy;
+use crate::policy::RunReader;
 
 /// The export formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,7 +49,10 @@ fn figure(s: &results::SectionOutcome) -> rust_decimal::Decimal {
 /// Builds the report of a run (stored results once published, live while open).
 pub async fn report(db: &DatabaseConnection, caller: &Caller, run_id: i64) -> Result<kaohe_report::Report, ApiError> {
     let run = run_by_id(db, run_id).await?;
-    policy::may_read_run(caller, run.organisation_id)?;
+    // The report lists every unit: staff and integrations (published runs), not units.
+    if let RunReader::Unit(_) = super::see_run(db, caller, &run).await? {
+        return Err(ApiError::Forbidden);
+    }
     let outcomes: Vec<UnitOutcome> = results::of_loaded_run(db, caller, &run).await?;
     let columns: Vec<kaohe_report::Column> = outcomes
         .first()

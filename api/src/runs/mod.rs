@@ -14,11 +14,15 @@ pub mod sections;
 
 use std::collections::HashMap;
 
-use entity::{evidence_link, indicator, observation, rubric, rubric_version, rule, score_run, section_submission};
+use entity::{
+    evidence_link, indicator, observation, rubric, rubric_version, rule, score_run, score_run_unit, section_submission,
+};
 use kaohe_engine::{Facts, Observation, Period, Rubric};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
+use crate::caller::Caller;
 use crate::error::ApiError;
+use crate::policy::{self, RunReader};
 
 /// Status of a run that still takes observations.
 pub const OPEN: &str = "open";
@@ -34,6 +38,40 @@ pub const WITHDRAWN: &str = "withdrawn";
 /// A run by id, or NOT_FOUND.
 pub async fn run_by_id<C: ConnectionTrait>(conn: &C, id: i64) -> Result<score_run::Model, ApiError> {
     score_run::Entity::find_by_id(id).one(conn).await?.ok_or_else(|| ApiError::not_found(format!("score run {id}")))
+}
+
+/// Does the run assess this unit?
+pub async fn assesses<C: ConnectionTrait>(conn: &C, run_id: i64, unit_id: i64) -> Result<bool, ApiError> {
+    Ok(score_run_unit::Entity::find()
+        .filter(score_run_unit::Column::ScoreRunId.eq(run_id))
+        .filter(score_run_unit::Column::UnitId.eq(unit_id))
+        .one(conn)
+        .await?
+        .is_some())
+}
+
+/// How the caller may read this run; NOT_FOUND if it may not see it at all.
+pub async fn see_run<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    run: &score_run::Model,
+) -> Result<RunReader, ApiError> {
+    let assesses_own = match policy::run_reader(caller, run.organisation_id)? {
+        RunReader::Unit(u) => assesses(conn, run.id, u).await?,
+        _ => true,
+    };
+    policy::may_see_run(caller, run, assesses_own)
+}
+
+/// A run by id, as the caller may see it.
+pub async fn visible_run<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    id: i64,
+) -> Result<(score_run::Model, RunReader), ApiError> {
+    let run = run_by_id(conn, id).await?;
+    let reader = see_run(conn, caller, &run).await?;
+    Ok((run, reader))
 }
 
 /// FROZEN unless the run still takes writes.

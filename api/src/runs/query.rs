@@ -1,12 +1,14 @@
 //! Reading runs, their observations and their audit trail, page by page.
 
-use entity::{audit_log, indicator, observation, organisation, rule, score_run};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use entity::{audit_log, indicator, observation, organisation, rule, score_run, score_run_unit};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+};
 
-use super::run_by_id;
+use super::{run_by_id, visible_run};
 use crate::caller::Caller;
 use crate::error::ApiError;
-use crate::policy;
+use crate::policy::{self, RunReader};
 
 /// A page request: `first` in 1..=100, `offset` from the cursor.
 #[derive(Clone, Copy, Debug)]
@@ -48,8 +50,24 @@ pub async fn runs(
     page: Page,
 ) -> Result<Paged<score_run::Model>, ApiError> {
     let mut q = score_run::Entity::find();
-    if let Some(org) = policy::run_scope(caller)? {
+    let (scope, reader) = policy::run_scope(caller)?;
+    if let Some(org) = scope {
         q = q.filter(score_run::Column::OrganisationId.eq(org));
+    }
+    match reader {
+        RunReader::Staff => {}
+        // A unit sees the runs that assess it; an integration, published ones.
+        RunReader::Unit(u) => {
+            let assessing = score_run_unit::Entity::find()
+                .select_only()
+                .column(score_run_unit::Column::ScoreRunId)
+                .filter(score_run_unit::Column::UnitId.eq(u))
+                .into_query();
+            q = q.filter(score_run::Column::Id.in_subquery(assessing));
+        }
+        RunReader::Integration => {
+            q = q.filter(score_run::Column::Status.is_in([super::PUBLISHED, super::SUPERSEDED]));
+        }
     }
     if let Some(code) = &filter.organisation_code {
         let org = organisation::Entity::find()
@@ -57,7 +75,7 @@ pub async fn runs(
             .one(db)
             .await?
             .ok_or_else(|| ApiError::not_found(format!("organisation {code}")))?;
-        policy::may_read_run(caller, org.id)?;
+        policy::run_reader(caller, org.id)?;
         q = q.filter(score_run::Column::OrganisationId.eq(org.id));
     }
     if let Some(p) = &filter.period {
@@ -87,9 +105,17 @@ pub async fn observations(
     filter: ObservationFilter,
     page: Page,
 ) -> Result<Paged<observation::Model>, ApiError> {
-    let run = run_by_id(db, run_id).await?;
-    policy::may_read_run(caller, run.organisation_id)?;
+    let (run, reader) = visible_run(db, caller, run_id).await?;
     let mut q = observation::Entity::find().filter(observation::Column::ScoreRunId.eq(run_id));
+    match reader {
+        RunReader::Staff => {}
+        // A unit's own observations, once the run is published.
+        RunReader::Unit(u) if policy::is_published(&run.status) => {
+            q = q.filter(observation::Column::UnitId.eq(u));
+        }
+        RunReader::Unit(_) => return Ok(Paged { rows: Vec::new(), total: 0, offset: page.offset }),
+        RunReader::Integration => return Err(ApiError::Forbidden),
+    }
     if let Some(u) = filter.unit_id {
         q = q.filter(observation::Column::UnitId.eq(u));
     }
@@ -133,6 +159,46 @@ pub async fn observations(
     Ok(Paged { rows, total, offset: page.offset })
 }
 
+/// One observation, as the caller may see it: staff any of the organisation's;
+/// a unit its own, once the run is published; otherwise NOT_FOUND.
+pub async fn observation_by_id(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+) -> Result<observation::Model, ApiError> {
+    let missing = || ApiError::not_found(format!("observation {id}"));
+    let o = observation::Entity::find_by_id(id).one(db).await?.ok_or_else(missing)?;
+    let (run, reader) = visible_run(db, caller, o.score_run_id).await.map_err(|e| hide(e, missing))?;
+    match reader {
+        RunReader::Staff => Ok(o),
+        RunReader::Unit(u) if u == o.unit_id && policy::is_published(&run.status) => Ok(o),
+        _ => Err(missing()),
+    }
+}
+
+/// One audit entry, for staff of its organisation.
+pub async fn audit_entry_by_id(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+) -> Result<audit_log::Model, ApiError> {
+    let missing = || ApiError::not_found(format!("audit entry {id}"));
+    let e = audit_log::Entity::find_by_id(id).one(db).await?.ok_or_else(missing)?;
+    match (staff_scope(caller).map_err(|e| hide(e, missing))?, e.organisation_id) {
+        (None, _) => Ok(e),
+        (Some(org), Some(of)) if org == of => Ok(e),
+        _ => Err(missing()),
+    }
+}
+
+/// A NOT_FOUND about a container becomes one about the object asked for.
+fn hide(e: ApiError, missing: impl Fn() -> ApiError) -> ApiError {
+    match e {
+        ApiError::NotFound(_) => missing(),
+        other => other,
+    }
+}
+
 /// Filters on the audit log.
 #[derive(Default)]
 pub struct AuditFilter {
@@ -148,12 +214,13 @@ pub async fn audit(
     page: Page,
 ) -> Result<Paged<audit_log::Model>, ApiError> {
     let mut q = audit_log::Entity::find();
-    if let Some(org) = policy::run_scope(caller)? {
+    let scope = staff_scope(caller)?;
+    if let Some(org) = scope {
         q = q.filter(audit_log::Column::OrganisationId.eq(org));
     }
     if let Some(r) = filter.run_id {
         let run = run_by_id(db, r).await?;
-        policy::may_read_run(caller, run.organisation_id)?;
+        policy::may_read_as_staff(caller, run.organisation_id)?;
         q = q.filter(audit_log::Column::ScoreRunId.eq(r));
     }
     if let Some(u) = filter.unit_id {
@@ -167,6 +234,14 @@ pub async fn audit(
     Ok(Paged { rows, total, offset: page.offset })
 }
 
+/// The audit log is for staff (admin, department heads); the organisation to filter by.
+fn staff_scope(caller: &Caller) -> Result<Option<i64>, ApiError> {
+    match policy::run_scope(caller)? {
+        (scope, RunReader::Staff) => Ok(scope),
+        _ => Err(ApiError::Forbidden),
+    }
+}
+
 /// The outcome of checking the audit chain.
 pub struct ChainCheck {
     pub entries: u64,
@@ -174,7 +249,7 @@ pub struct ChainCheck {
 }
 
 pub async fn verify_chain(db: &DatabaseConnection, caller: &Caller) -> Result<ChainCheck, ApiError> {
-    policy::may_read(caller)?;
+    staff_scope(caller)?;
     let entries = audit_log::Entity::find().count(db).await?;
     let first_broken = crate::audit::first_broken(db).await?;
     Ok(ChainCheck { entries, first_broken })

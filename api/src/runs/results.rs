@@ -16,7 +16,7 @@ use super::{
 };
 use crate::caller::Caller;
 use crate::error::ApiError;
-use crate::policy;
+use crate::policy::{self, RunReader};
 
 /// One unit's result, as computed and as stored (JSON in `result.explanation`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -113,9 +113,10 @@ pub struct RuleOutcome {
 
 /// One observation's line in the explanation (记录明细).
 #[derive(Clone, Debug, Serialize, Deserialize, SimpleObject)]
-#[graphql(name = "ObservationExplanation")]
+#[graphql(name = "ObservationExplanation", complex)]
 pub struct ObservationOutcome {
-    /// Observation id (记录编号).
+    /// Observation id in the database (the engine's key).
+    #[graphql(skip)]
     pub observation: String,
     /// The arithmetic in words (计算过程), e.g. `3 人次 × 0.5 = 1.5`.
     pub formula: String,
@@ -342,6 +343,22 @@ pub async fn section_rows<C: ConnectionTrait>(conn: &C, version_id: i64) -> Resu
         .collect())
 }
 
+#[async_graphql::ComplexObject]
+impl ObservationOutcome {
+    /// The observation (记录): its global id, for `node(id)`.
+    async fn observation(&self) -> async_graphql::ID {
+        observation_gid(&self.observation)
+    }
+}
+
+/// The global id of an observation known to the engine by its row id.
+pub fn observation_gid(key: &str) -> async_graphql::ID {
+    match key.parse::<i64>() {
+        Ok(n) => crate::graphql::to_id(crate::graphql::Kind::Observation, n),
+        Err(_) => async_graphql::ID(key.to_string()),
+    }
+}
+
 /// Stored results of a published (or superseded) run, by rank.
 pub async fn stored<C: ConnectionTrait>(conn: &C, run_id: i64) -> Result<Vec<UnitOutcome>, ApiError> {
     let rows = result::Entity::find()
@@ -367,9 +384,10 @@ pub async fn stored<C: ConnectionTrait>(conn: &C, run_id: i64) -> Result<Vec<Uni
 }
 
 /// A run's results: stored once published, computed live while open.
+/// Units and integrations see published results only (an open run: none);
+/// a unit only its own row.
 pub async fn of_run(db: &DatabaseConnection, caller: &Caller, run_id: i64) -> Result<Vec<UnitOutcome>, ApiError> {
     let run = run_by_id(db, run_id).await?;
-    policy::may_read_run(caller, run.organisation_id)?;
     of_loaded_run(db, caller, &run).await
 }
 
@@ -378,11 +396,25 @@ pub async fn of_loaded_run(
     caller: &Caller,
     run: &score_run::Model,
 ) -> Result<Vec<UnitOutcome>, ApiError> {
-    if run.status == PUBLISHED || run.status == SUPERSEDED {
-        return stored(db, run.id).await;
+    let reader = super::see_run(db, caller, run).await?;
+    if !reader.sees_results_of(&run.status) {
+        return Ok(Vec::new());
     }
-    let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
-    compute(db, &rubric, run).await
+    let all = if run.status == PUBLISHED || run.status == SUPERSEDED {
+        stored(db, run.id).await?
+    } else {
+        let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
+        compute(db, &rubric, run).await?
+    };
+    Ok(visible_rows(reader, all))
+}
+
+/// The rows of `all` the reader may see.
+pub fn visible_rows(reader: RunReader, all: Vec<UnitOutcome>) -> Vec<UnitOutcome> {
+    match reader {
+        RunReader::Unit(u) => all.into_iter().filter(|o| o.unit_id == u).collect(),
+        _ => all,
+    }
 }
 
 /// One hypothetical change for a what-if.
@@ -409,7 +441,7 @@ pub async fn what_if(
 ) -> Result<Vec<WhatIfRow>, ApiError> {
     use kaohe_engine::whatif::Change;
     let run = run_by_id(db, run_id).await?;
-    policy::may_read_run(caller, run.organisation_id)?;
+    policy::may_read_as_staff(caller, run.organisation_id)?;
     let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
     let period = super::period_of(&run)?;
     let (units, list) = unit_observations(db, &run).await?;
