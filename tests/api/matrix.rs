@@ -28,7 +28,6 @@ enum Role {
 }
 
 struct Org {
-    code: &'static str,
     rubric_file: &'static str,
     unit: &'static str,
     periods: [&'static str; 3],
@@ -38,7 +37,6 @@ struct Org {
 fn orgs() -> Vec<Org> {
     vec![
         Org {
-            code: "chengkou",
             rubric_file: "chengkou-jxx-2026.toml",
             unit: "ck-jxx",
             periods: ["2027", "2028", "2029"],
@@ -53,7 +51,6 @@ fn orgs() -> Vec<Org> {
             ],
         },
         Org {
-            code: "xuchang",
             rubric_file: "xuchang-jyqs-2023.toml",
             unit: "xc-weidu",
             periods: ["2026-06", "2026-07", "2026-08"],

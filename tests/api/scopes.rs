@@ -121,10 +121,11 @@ async fn each_role_reads_only_what_the_policy_grants() {
     let monthly = "{ monthlyRanking(organisationCode: \"xuchang\", period: \"2026-05\") { unit { code } rank } }";
     let rows = app.query(monthly).await["monthlyRanking"].as_array().unwrap().clone();
     assert_eq!(rows.len(), 1, "a unit sees its own ranking row only: {rows:?}");
+    let token = app.token.lock().unwrap().clone().unwrap();
     let export = app
         .client
         .get(format!("{}/runs/{run_id}/export.csv", app.address))
-        .bearer_auth(app.token.lock().unwrap().clone().unwrap())
+        .bearer_auth(token)
         .send()
         .await
         .unwrap();
