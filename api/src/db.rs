@@ -1,5 +1,7 @@
 //! Connecting to the database and migrating it.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
@@ -61,6 +63,32 @@ async fn connect_with(settings: &Settings, max_connections: Option<u32>) -> Resu
         opt.min_connections(1).idle_timeout(None::<Duration>).max_lifetime(None::<Duration>);
     }
     Database::connect(opt).await
+}
+
+/// Statements a server has sent, on every pool (read by tests that count
+/// queries, e.g. the DataLoader batching of a 1,000-unit ranking).
+#[derive(Clone, Default)]
+pub struct StatementCounter(Arc<AtomicU64>);
+
+impl StatementCounter {
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// A statement slower than this is logged (its SQL only: never the values).
+const SLOW: Duration = Duration::from_millis(250);
+
+/// Counts every statement of this pool and logs the slow ones.
+pub fn instrument(db: &mut DatabaseConnection, counter: &StatementCounter) {
+    let count = counter.0.clone();
+    db.set_metric_callback(move |info| {
+        count.fetch_add(1, Ordering::Relaxed);
+        tracing::trace!(target: "kaohe::sql", sql = %info.statement.sql, "statement");
+        if info.elapsed > SLOW {
+            tracing::warn!(elapsed_ms = info.elapsed.as_millis() as u64, failed = info.failed, sql = %info.statement.sql, "slow statement");
+        }
+    });
 }
 
 /// Applies every pending migration.

@@ -38,11 +38,14 @@ pub struct Application {
     port: u16,
     server: Server,
     db: DatabaseConnection,
+    statements: db::StatementCounter,
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
-        let db = db::connect(&settings).await.map_err(StartupError::Database)?;
+        let mut db = db::connect(&settings).await.map_err(StartupError::Database)?;
+        let statements = db::StatementCounter::default();
+        db::instrument(&mut db, &statements);
         db::migrate(&db).await.map_err(StartupError::Migration)?;
         if settings.seed_demo {
             let added = seed::seed_demo(&db).await.map_err(StartupError::Seed)?;
@@ -86,7 +89,8 @@ impl Application {
         let schema = web::Data::new(build_schema(Some(db.clone())));
         let db_data = web::Data::new(db.clone());
         let auth_data = web::Data::from(auth);
-        let expensive_db = db::connect_expensive(&settings, &db).await.map_err(StartupError::Database)?;
+        let mut expensive_db = db::connect_expensive(&settings, &db).await.map_err(StartupError::Database)?;
+        db::instrument(&mut expensive_db, &statements);
         let gate = web::Data::new(http::Gate::new(settings.limits.clone(), expensive_db));
         let server = HttpServer::new(move || {
             App::new()
@@ -100,7 +104,7 @@ impl Application {
         .listen(listener)
         .map_err(bind_err)?
         .run();
-        Ok(Application { port, server, db })
+        Ok(Application { port, server, db, statements })
     }
 
     /// The port the server listens on (the real one when 0 was asked).
@@ -111,6 +115,11 @@ impl Application {
     /// The database pool the server uses.
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// Counts the statements this server sends to its database.
+    pub fn statements(&self) -> db::StatementCounter {
+        self.statements.clone()
     }
 
     /// Serves until the process is stopped.

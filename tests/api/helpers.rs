@@ -15,6 +15,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// Bearer token sent by `post` once `sign_in` was called.
     pub token: std::sync::Mutex<Option<String>>,
+    /// Statements the server (and `db` above) sent to the database.
+    pub statements: kaohe_api::db::StatementCounter,
     _dir: tempfile::TempDir,
     _pg: Option<PgDatabase>,
 }
@@ -130,8 +132,18 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let app = Application::build(settings.clone()).await.unwrap_or_else(|e| panic!("{e}"));
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
+    let statements = app.statements();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, settings, db, client: reqwest::Client::new(), token: Default::default(), _dir: dir, _pg: pg }
+    TestApp {
+        address,
+        settings,
+        db,
+        client: reqwest::Client::new(),
+        token: Default::default(),
+        statements,
+        _dir: dir,
+        _pg: pg,
+    }
 }
 
 /// A fresh database (and folder) for tests that build the app themselves;

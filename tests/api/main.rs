@@ -6,6 +6,7 @@
 mod helpers;
 
 mod auth;
+mod batching;
 mod decimal;
 mod entities;
 mod errors;

@@ -122,13 +122,8 @@ async fn each_role_reads_only_what_the_policy_grants() {
     let rows = app.query(monthly).await["monthlyRanking"].as_array().unwrap().clone();
     assert_eq!(rows.len(), 1, "a unit sees its own ranking row only: {rows:?}");
     let token = app.token.lock().unwrap().clone().unwrap();
-    let export = app
-        .client
-        .get(format!("{}/runs/{run_id}/export.csv", app.address))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let export =
+        app.client.get(format!("{}/runs/{run_id}/export.csv", app.address)).bearer_auth(token).send().await.unwrap();
     assert_eq!(export.status(), 403, "the report lists every unit");
 
     // The integration: every published row, but no observation.

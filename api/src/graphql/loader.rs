@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::{Context, ErrorExtensions};
 use entity::{organisation, rule, unit};
 use sea_orm::DatabaseConnection;
@@ -33,11 +33,13 @@ pub struct Loaders {
 }
 
 /// The loader attached to each request.
-pub type RequestLoader = DataLoader<Loaders>;
+pub type RequestLoader = DataLoader<Loaders, HashMapCache>;
 
 /// A loader for one request (`tokio::spawn` runs its batches).
 pub fn for_request(db: DatabaseConnection, caller: Caller) -> RequestLoader {
-    DataLoader::new(Loaders { db, caller }, tokio::spawn)
+    // Cached for the request only: 1,000 units of one organisation ask for it
+    // once, not once per batch window.
+    DataLoader::with_cache(Loaders { db, caller }, tokio::spawn, HashMapCache::default())
 }
 
 impl Loader<OrganisationKey> for Loaders {
@@ -101,6 +103,16 @@ pub async fn unit(ctx: &Context<'_>, id: i64) -> async_graphql::Result<unit::Mod
     }
     let (db, caller) = env(ctx)?;
     crate::unit::by_id(db, caller, id).await.gql()
+}
+
+/// Loads in one batch the units of rows a list is about to return, when the
+/// query asks for their `unit` (the batch window alone can split a list of
+/// 1,000 into several).
+pub async fn prime_units(ctx: &Context<'_>, ids: impl IntoIterator<Item = i64>) -> async_graphql::Result<()> {
+    if let Ok(loader) = ctx.data::<RequestLoader>() {
+        loader.load_many(ids.into_iter().map(UnitKey)).await.map_err(gql)?;
+    }
+    Ok(())
 }
 
 /// A rule by id, batched when the request has a loader.

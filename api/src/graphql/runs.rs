@@ -495,13 +495,20 @@ impl ScoreRun {
         let p = page(first, after)?;
         let (db, caller) = env(ctx)?;
         let all = results::of_loaded_run(db, caller, &self.0).await.gql()?;
-        Ok(UnitResultConnection::build(slice(all, p), UnitResult))
+        let page = slice(all, p);
+        if ctx.look_ahead().field("edges").field("node").field("unit").exists() {
+            super::loader::prime_units(ctx, page.rows.iter().map(|o| o.unit_id).collect::<Vec<_>>()).await?;
+        }
+        Ok(UnitResultConnection::build(page, UnitResult))
     }
 
     /// The ranking (排名): every unit by final score; ties share a rank (1, 2, 2, 4).
     async fn ranking(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<RankingEntry>> {
         let (db, caller) = env(ctx)?;
         let all = results::of_loaded_run(db, caller, &self.0).await.gql()?;
+        if ctx.look_ahead().field("unit").exists() {
+            super::loader::prime_units(ctx, all.iter().map(|o| o.unit_id).collect::<Vec<_>>()).await?;
+        }
         Ok(all.into_iter().map(|o| RankingEntry { outcome: o, run: self.0.clone() }).collect())
     }
 
@@ -1073,6 +1080,9 @@ impl RunQuery {
             }
             let rows = results::of_loaded_run(db, caller, &run).await.gql()?;
             out.extend(rows.into_iter().map(|o| RankingEntry { outcome: o, run: run.clone() }));
+        }
+        if ctx.look_ahead().field("unit").exists() {
+            super::loader::prime_units(ctx, out.iter().map(|r| r.outcome.unit_id).collect::<Vec<_>>()).await?;
         }
         Ok(out)
     }
