@@ -3,6 +3,7 @@
 //! else lives here so tests can start the real server.
 
 pub mod audit;
+pub mod bench_seed;
 pub mod auth;
 pub mod caller;
 pub mod claims;

@@ -1,5 +1,6 @@
 //! `kaohe`: starts the server (`kaohe`), prints the GraphQL schema
-//! (`kaohe schema`), or manages migrations (`kaohe migrate up|down|status`).
+//! (`kaohe schema`), manages migrations (`kaohe migrate up|down|status`), or
+//! prepares the load script's data (`kaohe seed-bench [units]`).
 
 use std::process::ExitCode;
 
@@ -24,6 +25,9 @@ async fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("migrate") {
         return migrate(&settings, std::env::args().nth(2).as_deref()).await;
     }
+    if std::env::args().nth(1).as_deref() == Some("seed-bench") {
+        return seed_bench(settings, std::env::args().nth(2).as_deref()).await;
+    }
     let app = match Application::build(settings.clone()).await {
         Ok(app) => app,
         Err(e) => {
@@ -38,6 +42,34 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("server stopped: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `kaohe seed-bench [units]`: prepares the database the server would use
+/// (migrations, demo data, rubrics), adds the load script's units and run,
+/// and prints their ids as `RUN=… UNIT=…`.
+async fn seed_bench(mut settings: Settings, units: Option<&str>) -> ExitCode {
+    let Some(units) = units.unwrap_or("1000").parse::<usize>().ok().filter(|n| (1..=100_000).contains(n)) else {
+        eprintln!("kaohe seed-bench: the unit count must be 1..=100000");
+        return ExitCode::FAILURE;
+    };
+    settings.bind_addr = "127.0.0.1:0".into();
+    let app = match Application::build(settings).await {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("kaohe seed-bench: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match kaohe_api::bench_seed::seed(app.db(), units).await {
+        Ok(ids) => {
+            println!("RUN={} UNIT={}", ids.run, ids.unit);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("kaohe seed-bench: {e}");
             ExitCode::FAILURE
         }
     }

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Query throughput (issue 4): the release server on SQLite or PostgreSQL
+# answering, at 50 concurrent clients,
+#   ceiling  `{ __typename }` (the framework's own ceiling),
+#   dept     a department head's typical query: a run → its sections →
+#            indicators → one unit's observations,
+#   ranking  the 月讲评 ranking of 1,000 units (monthlyRanking, as the integration).
+# Starts its own server on 127.0.0.1, never another host; bounded time.
+#
+#   scripts/bench.sh                          # SQLite in a temp folder
+#   DB=postgres scripts/bench.sh              # a fresh database kaohe_bench on KAOHE_BENCH_PG
+#   DURATION=10 CLIENTS=50 SKIP_BUILD=1 scripts/bench.sh
+#
+# Needs wrk (apt-get install wrk) and, for DB=postgres, psql.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-15}
+CLIENTS=${CLIENTS:-50}
+UNITS=${UNITS:-1000}
+PORT=${PORT:-18081}
+DB=${DB:-sqlite}
+PG=${KAOHE_BENCH_PG:-postgres://postgres@127.0.0.1:5432}
+HOST=127.0.0.1
+if ! [[ "$DURATION" =~ ^[0-9]+$ ]] || (( DURATION < 1 || DURATION > 120 )); then
+  echo "DURATION must be 1..120 seconds" >&2; exit 2
+fi
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; }
+
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+BIN=${BIN:-$TARGET_DIR/release/kaohe}
+if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
+  cargo build --release -p kaohe-api
+fi
+[[ -x "$BIN" ]] || { echo "no release binary at $BIN" >&2; exit 2; }
+
+DATA=$(mktemp -d)
+SERVER_PID=
+cleanup() {
+  if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  rm -rf "$DATA"
+}
+trap cleanup EXIT
+
+export DATA_DIR="$DATA" LOG=warn DEMO_PASSWORD=bench-password-1 BIND_ADDR="$HOST:$PORT"
+# One token per script, many clients: lift the per-caller budget for the bench.
+export RATE_BUDGET=1000000000 RATE_REFILL_PER_HOUR=1000000000
+if [[ "$DB" == postgres ]]; then
+  psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS kaohe_bench" -qc "CREATE DATABASE kaohe_bench" >/dev/null
+  export DATABASE_URL="$PG/kaohe_bench"
+fi
+
+echo "== preparing $UNITS units and a published run ($DB)"
+IDS=$("$BIN" seed-bench "$UNITS" | tail -n1)
+RUN=$(sed -n 's/.*RUN=\([^ ]*\).*/\1/p' <<<"$IDS")
+UNIT=$(sed -n 's/.*UNIT=\([^ ]*\).*/\1/p' <<<"$IDS")
+[[ -n "$RUN" && -n "$UNIT" ]] || { echo "seed-bench printed: $IDS" >&2; exit 1; }
+
+"$BIN" >"$DATA/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 100); do
+  curl -fs "http://$HOST:$PORT/healthz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+URL="http://$HOST:$PORT"
+login() {
+  curl -fs "$URL/graphql" -H 'Content-Type: application/json' \
+    -d "{\"query\":\"mutation { login(username: \\\"$1\\\", password: \\\"bench-password-1\\\") { accessToken } }\"}" |
+    sed -n 's/.*"accessToken":"\([^"]*\)".*/\1/p'
+}
+DEPT_TOKEN=$(login xc-mishuke)
+INTEGRATION_TOKEN=$(login xc-yuejiangping)
+[[ -n "$DEPT_TOKEN" && -n "$INTEGRATION_TOKEN" ]] || { echo "login failed" >&2; exit 1; }
+
+BODIES="$DATA/bodies"
+mkdir -p "$BODIES"
+echo '{"query":"{ __typename }"}' >"$BODIES/ceiling.json"
+cat >"$BODIES/dept.json" <<JSON
+{"query":"query(\$r: ID!, \$u: ID!) { scoreRun(id: \$r) { title status period rubricVersion { label sections { code title maxPoints weight children { code title maxPoints } } } observations(unitId: \$u, first: 50) { totalCount edges { node { id ruleCode status facts enteredAt } } } } }","variables":{"r":"$RUN","u":"$UNIT"}}
+JSON
+echo '{"query":"{ monthlyRanking(organisationCode: \"xuchang\", period: \"2026-10\") { rank finalScore base bonus penalty unit { code name } sections { code score weighted } } }"}' >"$BODIES/ranking.json"
+
+# Every body must answer without errors before it is measured.
+for q in "ceiling:" "dept:$DEPT_TOKEN" "ranking:$INTEGRATION_TOKEN"; do
+  name=${q%%:*}; token=${q#*:}
+  out=$(curl -fs "$URL/graphql" -H 'Content-Type: application/json' ${token:+-H "Authorization: Bearer $token"} -d @"$BODIES/$name.json")
+  if grep -q '"errors"' <<<"$out"; then echo "$name answers errors: ${out:0:400}" >&2; exit 1; fi
+done
+
+run() {
+  export NAME=$1 TOKEN=$2 BODY_FILE="$BODIES/$1.json"
+  wrk -t1 -c4 -d2s -s scripts/load/query.lua "$URL" >/dev/null
+  wrk -t2 -c"$CLIENTS" -d"${DURATION}s" --timeout 10s -s scripts/load/query.lua "$URL" | grep '^RESULT'
+}
+echo "== $CLIENTS clients, ${DURATION}s each, $DB"
+CEILING=$(run ceiling "")
+DEPT=$(run dept "$DEPT_TOKEN")
+RANKING=$(run ranking "$INTEGRATION_TOKEN")
+printf '%s\n%s\n%s\n' "$CEILING" "$DEPT" "$RANKING"
+rps() { sed -n 's/.* rps=\([0-9]*\).*/\1/p' <<<"$1"; }
+echo "dept/ceiling = $(( 100 * $(rps "$DEPT") / $(rps "$CEILING") ))%   ranking/ceiling = $(( 100 * $(rps "$RANKING") / $(rps "$CEILING") ))%"
