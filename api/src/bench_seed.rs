@@ -88,7 +88,8 @@ pub async fn seed(db: &DatabaseConnection, units: usize) -> Result<BenchIds, Api
                 note: None,
                 evidence: Vec::new(),
             };
-            let record = RecordObservation { run_id: run.id, unit_id, rule_code: rule.into(), draft, idempotency_key: None };
+            let record =
+                RecordObservation { run_id: run.id, unit_id, rule_code: rule.into(), draft, idempotency_key: None };
             observations::record_with_rubric(db, &caller, &engine_rubric, record).await?;
         }
     }

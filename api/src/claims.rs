@@ -5,7 +5,10 @@
 use chrono::Utc;
 use entity::{claim, evidence_link};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
 use serde_json::json;
 
 use crate::audit::{self, Entry, Scope};
@@ -14,6 +17,7 @@ use crate::error::ApiError;
 use crate::evidence;
 use crate::policy::RunReader;
 use crate::runs::observations::{self, ObservationDraft};
+use crate::runs::query::{Page, Paged};
 use crate::runs::{Rules, check_key, ensure_open, ensure_section_open, require_reason, run_by_id, section_of_rule};
 use crate::{db, policy};
 
@@ -54,6 +58,34 @@ pub async fn by_id(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result<
         RunReader::Unit(u) if u == c.unit_id => Ok(c),
         _ => Err(ApiError::not_found(format!("claim {id}"))),
     }
+}
+
+/// A run's claims, oldest first: staff see all; a unit user its own unit's;
+/// an integration none (FORBIDDEN). Filtered in SQL.
+pub async fn of_run(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    run_id: i64,
+    status: Option<&str>,
+    unit_id: Option<i64>,
+    page: Page,
+) -> Result<Paged<claim::Model>, ApiError> {
+    let run = run_by_id(db, run_id).await?;
+    let mut q = claim::Entity::find().filter(claim::Column::ScoreRunId.eq(run.id));
+    match crate::runs::see_run(db, caller, &run).await? {
+        RunReader::Staff => {}
+        RunReader::Unit(u) => q = q.filter(claim::Column::UnitId.eq(u)),
+        RunReader::Integration => return Err(ApiError::Forbidden),
+    }
+    if let Some(s) = status {
+        q = q.filter(claim::Column::Status.eq(s));
+    }
+    if let Some(u) = unit_id {
+        q = q.filter(claim::Column::UnitId.eq(u));
+    }
+    let total = q.clone().count(db).await?;
+    let rows = q.order_by_asc(claim::Column::Id).offset(page.offset).limit(page.first).all(db).await?;
+    Ok(Paged { rows, total, offset: page.offset })
 }
 
 /// Files a claim (pending). Facts are checked by the engine now, so a claim

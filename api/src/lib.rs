@@ -3,8 +3,8 @@
 //! else lives here so tests can start the real server.
 
 pub mod audit;
-pub mod bench_seed;
 pub mod auth;
+pub mod bench_seed;
 pub mod caller;
 pub mod claims;
 pub mod config;

@@ -72,10 +72,29 @@ async fn each_role_reads_only_what_the_policy_grants() {
     let (own_obs, other_obs) = (obs[0].clone(), obs[1].clone());
     let staff = app.query_with(RUN, json!({ "r": run_id })).await["scoreRun"].clone();
     assert_eq!(staff["observations"]["totalCount"], 2);
+    // By department, as the policy assigns: 秘书科 scores 日常工作 (1.1-1), 学前教育科 does not.
+    let by_dept =
+        "query($r: ID!, $d: String!) { scoreRun(id: $r) { observations(department: $d, first: 10) { totalCount } } }";
+    for (dept, n) in [("秘书科", 2), ("学前教育科", 0)] {
+        let got = app.query_with(by_dept, json!({ "r": run_id, "d": dept })).await;
+        assert_eq!(got["scoreRun"]["observations"]["totalCount"], n, "{dept}");
+    }
+    // A claim for each unit: the admin files 建安区's, 魏都区's user its own below.
+    let claim = |u: &str| {
+        json!({ "i": { "runId": run_id, "unitId": u, "ruleCode": "3-③b",
+        "facts": { "level": "municipal" }, "evidence": [{ "docNumber": "许教组〔2023〕8号" }] } })
+    };
+    let file = "mutation($i: FileClaimInput!) { fileClaim(input: $i) { id } }";
+    app.query_with(file, claim(&jianan)).await;
     assert_eq!(staff["results"]["totalCount"], 2, "staff see live results of an open run");
 
     // 魏都区's user, while the run is open: the run, its own unit, nothing scored.
     app.sign_in("xc-weidu").await;
+    app.query_with(file, claim(&weidu)).await;
+    let claims =
+        "query($r: ID!) { scoreRun(id: $r) { claims(first: 10) { totalCount edges { node { unit { code } } } } } }";
+    let mine = app.query_with(claims, json!({ "r": run_id })).await["scoreRun"]["claims"].clone();
+    assert_eq!(codes(&mine), ["xc-weidu"], "a unit lists its own claims only");
     let open = app.query_with(RUN, json!({ "r": run_id })).await["scoreRun"].clone();
     assert_eq!(open["units"]["totalCount"], 1);
     assert_eq!(open["units"]["edges"][0]["node"]["code"], "xc-weidu");
@@ -104,6 +123,8 @@ async fn each_role_reads_only_what_the_policy_grants() {
     let v = app.query_with("query($r: ID!) { scoreRun(id: $r) { version } }", json!({ "r": run_id })).await;
     let publish = "mutation($r: ID!, $v: Int!) { publishRun(runId: $r, expectedVersion: $v) { status } }";
     app.query_with(publish, json!({ "r": run_id, "v": v["scoreRun"]["version"] })).await;
+    let all = app.query_with(claims, json!({ "r": run_id })).await;
+    assert_eq!(all["scoreRun"]["claims"]["totalCount"], 2, "staff list every claim");
 
     app.sign_in("xc-weidu").await;
     let done = app.query_with(RUN, json!({ "r": run_id })).await["scoreRun"].clone();
@@ -137,6 +158,7 @@ async fn each_role_reads_only_what_the_policy_grants() {
     expect_code(&app, obs_q, json!({ "r": run_id }), "FORBIDDEN").await;
     expect_code(&app, NODE_OBS, json!({ "id": own_obs }), "NOT_FOUND").await;
     expect_code(&app, "{ auditLog(first: 10) { totalCount } }", json!({}), "FORBIDDEN").await;
+    expect_code(&app, claims, json!({ "r": run_id }), "FORBIDDEN").await;
 
     // Another organisation: nothing of 许昌's exists.
     app.sign_in("ck-admin").await;

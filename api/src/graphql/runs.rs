@@ -96,6 +96,7 @@ connection!(ScoreRunConnection, ScoreRunEdge, ScoreRun, "score runs (考核批�
 connection!(ObservationConnection, ObservationEdge, Observation, "observations (扣分/加分记录)");
 connection!(UnitResultConnection, UnitResultEdge, UnitResult, "unit results (考核结果)");
 connection!(UnitConnection, UnitEdge, Unit, "assessed units (被考核单位)");
+connection!(ClaimConnection, ClaimEdge, Claim, "bonus claims (申报)");
 connection!(AuditEntryConnection, AuditEntryEdge, AuditEntry, "audit entries (操作日志)");
 
 fn slice<T>(all: Vec<T>, p: Page) -> Paged<T> {
@@ -473,13 +474,15 @@ impl ScoreRun {
             String,
         >,
         #[graphql(desc = "Only in this state.")] status: Option<ObservationStatus>,
+        #[graphql(desc = "Only of rules this department (科室) scores, e.g. 秘书科.")] department: Option<String>,
         #[graphql(desc = "Page size, 1 to 100.")] first: i32,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<ObservationConnection> {
         let p = page(first, after)?;
         let (db, caller) = env(ctx)?;
         let unit_id = unit_id.map(|u| parse_id(&u, Kind::Unit)).transpose()?;
-        let filter = ObservationFilter { unit_id, indicator_code, status: status.map(|s| s.text().to_string()) };
+        let filter =
+            ObservationFilter { unit_id, indicator_code, status: status.map(|s| s.text().to_string()), department };
         let paged = runs::query::observations(db, caller, self.0.id, filter, p).await.gql()?;
         Ok(ObservationConnection::build(paged, Observation))
     }
@@ -544,6 +547,28 @@ impl ScoreRun {
         }
         let rows = results::what_if(db, caller, self.0.id, list).await.gql()?;
         Ok(rows.into_iter().map(WhatIfRow).collect())
+    }
+
+    /// Bonus claims (申报) filed in this run, oldest first: staff see all, a unit user its own.
+    #[graphql(complexity = "usize::try_from(first).unwrap_or(0).max(1) * child_complexity")]
+    async fn claims(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only in this state.")] status: Option<ClaimStatus>,
+        #[graphql(desc = "Only this unit's.")] unit_id: Option<ID>,
+        #[graphql(desc = "Page size, 1 to 100.")] first: i32,
+        #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+    ) -> async_graphql::Result<ClaimConnection> {
+        let p = page(first, after)?;
+        let (db, caller) = env(ctx)?;
+        let unit_id = unit_id.map(|u| parse_id(&u, Kind::Unit)).transpose()?;
+        let status = status.map(|s| match s {
+            ClaimStatus::Pending => claims::PENDING,
+            ClaimStatus::Approved => claims::APPROVED,
+            ClaimStatus::Rejected => claims::REJECTED,
+        });
+        let paged = claims::of_run(db, caller, self.0.id, status, unit_id, p).await.gql()?;
+        Ok(ClaimConnection::build(paged, Claim))
     }
 
     /// Section submissions (科室提交) of this run.

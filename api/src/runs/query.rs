@@ -96,6 +96,8 @@ pub struct ObservationFilter {
     /// Observations of rules under this indicator (itself or a descendant).
     pub indicator_code: Option<String>,
     pub status: Option<String>,
+    /// Observations of rules this department (科室) scores, as the policy assigns them.
+    pub department: Option<String>,
 }
 
 pub async fn observations(
@@ -154,9 +156,65 @@ pub async fn observations(
             .collect();
         q = q.filter(observation::Column::RuleId.is_in(rule_ids));
     }
+    if let Some(dept) = &filter.department {
+        let rule_ids = rules_of_department(db, caller, &run, dept).await?;
+        q = q.filter(observation::Column::RuleId.is_in(rule_ids));
+    }
     let total = q.clone().count(db).await?;
     let rows = q.order_by_asc(observation::Column::Id).offset(page.offset).limit(page.first).all(db).await?;
     Ok(Paged { rows, total, offset: page.offset })
+}
+
+/// The rules of the run's version that a department scores: those under an
+/// indicator the policy assigns to `dept:<name>` (on it or an ancestor).
+/// The server itself, with no policy at hand, reads the rubric's own
+/// `department` column.
+async fn rules_of_department(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    run: &score_run::Model,
+    dept: &str,
+) -> Result<Vec<i64>, ApiError> {
+    let indicators =
+        indicator::Entity::find().filter(indicator::Column::RubricVersionId.eq(run.rubric_version_id)).all(db).await?;
+    let version = entity::rubric_version::Entity::find_by_id(run.rubric_version_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("rubric version"))?;
+    let rubric = entity::rubric::Entity::find_by_id(version.rubric_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("rubric"))?;
+    let path = |i| path_of(&indicators, i);
+    let subject = format!("dept:{dept}");
+    let owned: Vec<i64> = indicators
+        .iter()
+        .filter(|i| match &caller.grants {
+            Some(g) => g.policy.allows_on_indicator(&subject, &g.organisation_code, &rubric.code, &path(i), "record"),
+            None => {
+                path(i).iter().any(|c| indicators.iter().any(|x| x.code == *c && x.department.as_deref() == Some(dept)))
+            }
+        })
+        .map(|i| i.id)
+        .collect();
+    Ok(rule::Entity::find()
+        .filter(rule::Column::IndicatorId.is_in(owned))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect())
+}
+
+/// An indicator's code and its ancestors' codes, nearest first.
+fn path_of<'a>(all: &'a [indicator::Model], i: &'a indicator::Model) -> Vec<&'a str> {
+    let mut codes = vec![i.code.as_str()];
+    let mut at = i.parent_id;
+    while let Some(p) = at.and_then(|p| all.iter().find(|x| x.id == p)) {
+        codes.push(p.code.as_str());
+        at = p.parent_id;
+    }
+    codes
 }
 
 /// One observation, as the caller may see it: staff any of the organisation's;
