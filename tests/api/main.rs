@@ -7,6 +7,7 @@ mod helpers;
 
 mod auth;
 mod decimal;
+mod drafts;
 mod entities;
 mod errors;
 mod gate;
