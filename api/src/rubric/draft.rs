@@ -11,7 +11,7 @@
 //! not parse for the rule's kind: BAD_USER_INPUT naming the field); what only
 //! the whole tree tells (children summing to their parent, section weights,
 //! a leaf without rules) is the engine's to say at publication, every problem
-//! listed. Every change writes its audit entry in its own transaction.
+//! listed. Every change is audited in the transaction that makes it.
 
 mod clauses;
 mod create;
