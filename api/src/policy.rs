@@ -11,7 +11,9 @@
 //! own observations and result once published; an integration only published
 //! results and rankings. Lists filter in SQL; a hidden object asked for by id
 //! is NOT_FOUND. Published reference data (organisations, departments, units,
-//! rubrics) is readable by anyone: it is the public text of the 细则.
+//! rubrics) is readable by anyone: it is the public text of the 细则. A rubric
+//! version still being drafted is seen by staff only (`may_see_rubric_drafts`)
+//! and edited by the admin (`may_edit_rubrics`).
 
 use kaohe_engine::Rubric;
 
@@ -97,6 +99,25 @@ pub fn may_file_claim(caller: &Caller, organisation_id: i64, unit_id: i64) -> Re
         return Err(ApiError::Forbidden);
     }
     allow(g.policy.allows(&g.subject, &g.organisation_code, "claims", "file"))
+}
+
+/// May the caller create, edit and publish rubric versions (考核细则草稿) of
+/// this organisation? The admin, as the policy grants it (`rubrics edit`).
+pub fn may_edit_rubrics(caller: &Caller, organisation_id: i64) -> Result<(), ApiError> {
+    let grants = grants_in(caller, organisation_id).map_err(|e| match e {
+        ApiError::NotFound(_) => ApiError::not_found("rubric"),
+        other => other,
+    })?;
+    let Some(g) = grants else { return Ok(()) };
+    allow(g.policy.allows(&g.subject, &g.organisation_code, "rubrics", "edit"))
+}
+
+/// May the caller see this organisation's draft rubric versions? Staff (the
+/// admin and department heads, who read the organisation's runs); units,
+/// integrations, other organisations and anonymous callers see published
+/// and retired versions only.
+pub fn may_see_rubric_drafts(caller: &Caller, organisation_id: i64) -> bool {
+    matches!(run_reader(caller, organisation_id), Ok(RunReader::Staff))
 }
 
 /// The organisation the caller administers (its policy, its service

@@ -25,6 +25,8 @@ pub struct Model {
     pub version: i32,
     pub published_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// Client key of the request that created a draft: the same key returns it again.
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -44,7 +44,8 @@ async fn decimals_read_back_exactly_through_the_database_and_the_api() {
             rubric_id: Set(probe.id),
             label: Set(format!("probe-{i}")),
             title: Set("probe".into()),
-            status: Set("draft".into()),
+            // Published: drafts are hidden from anonymous readers.
+            status: Set("published".into()),
             scale: Set(Exact(d)),
             bonus_cap: Set(Some(Exact(d))),
             regime: Set("annual".into()),

@@ -8,6 +8,7 @@ mod helpers;
 mod auth;
 mod batching;
 mod decimal;
+mod drafts;
 mod entities;
 mod errors;
 mod gate;

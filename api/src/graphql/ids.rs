@@ -17,6 +17,7 @@ pub enum Kind {
     Rubric,
     RubricVersion,
     Indicator,
+    Clause,
     Rule,
     ScoreRun,
     Observation,
@@ -28,13 +29,14 @@ pub enum Kind {
     ServiceCredential,
 }
 
-const ALL: [Kind; 15] = [
+const ALL: [Kind; 16] = [
     Kind::Organisation,
     Kind::Department,
     Kind::Unit,
     Kind::Rubric,
     Kind::RubricVersion,
     Kind::Indicator,
+    Kind::Clause,
     Kind::Rule,
     Kind::ScoreRun,
     Kind::Observation,
@@ -56,6 +58,7 @@ impl Kind {
             Kind::Rubric => "Rubric",
             Kind::RubricVersion => "RubricVersion",
             Kind::Indicator => "Indicator",
+            Kind::Clause => "Clause",
             Kind::Rule => "Rule",
             Kind::ScoreRun => "ScoreRun",
             Kind::Observation => "Observation",
@@ -77,6 +80,7 @@ impl Kind {
             Kind::Rubric => "rubric",
             Kind::RubricVersion => "rubric version",
             Kind::Indicator => "indicator",
+            Kind::Clause => "clause",
             Kind::Rule => "rule",
             Kind::ScoreRun => "score run",
             Kind::Observation => "observation",

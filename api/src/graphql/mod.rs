@@ -1,5 +1,6 @@
 //! The GraphQL schema: thin resolvers over the service modules.
 
+mod drafts;
 pub mod ids;
 pub mod loader;
 mod node;
@@ -18,6 +19,7 @@ use crate::error::GqlResult;
 
 pub(crate) use ids::{Kind, parse_id, to_id};
 
+pub use drafts::RubricDraftMutation;
 pub use node::Node;
 pub use organisation::{Department, Organisation};
 pub use rubric::{Clause, Indicator, Rubric, RubricVersion, Rule};
@@ -28,9 +30,9 @@ pub use unit::Unit;
 /// The schema served at `/graphql`.
 pub type KaoheSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Writes (变更): the score-run lifecycle, sign-in and policy administration.
+/// Writes (变更): the score-run lifecycle, rubric drafts, sign-in and policy administration.
 #[derive(MergedObject, Default)]
-pub struct Mutation(RunMutation, SessionMutation, PolicyMutation);
+pub struct Mutation(RunMutation, RubricDraftMutation, SessionMutation, PolicyMutation);
 
 /// Largest query depth accepted.
 pub const MAX_DEPTH: usize = 16;

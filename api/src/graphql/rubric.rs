@@ -124,6 +124,12 @@ impl RubricVersion {
         &self.row.title
     }
 
+    /// Edit version (修改版本号) for optimistic concurrency: pass it as
+    /// `expectedVersion` when editing or publishing a draft; every edit bumps it.
+    async fn version(&self) -> i32 {
+        self.row.version
+    }
+
     /// Status (状态): draft, published (frozen) or retired.
     async fn status(&self) -> RubricVersionStatus {
         match self.row.status.as_str() {
@@ -354,6 +360,11 @@ pub struct Clause {
 /// One numbered item of the document (细则条款), with its original Chinese text.
 #[Object]
 impl Clause {
+    /// Identifier.
+    pub(crate) async fn id(&self) -> ID {
+        to_id(Kind::Clause, self.row.id)
+    }
+
     /// Item number as printed (条款序号), e.g. `1`, `2.5`, `8(3)`.
     async fn no(&self) -> &str {
         &self.row.no

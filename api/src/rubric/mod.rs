@@ -1,6 +1,8 @@
-//! Rubrics (考核细则) in the database: loading files, reading versions back
-//! into the engine, and the read queries behind the GraphQL surface.
+//! Rubrics (考核细则) in the database: loading files, drafting and publishing
+//! versions, reading versions back into the engine, and the read queries
+//! behind the GraphQL surface.
 
+pub mod draft;
 pub mod load;
 pub mod query;
 pub mod rebuild;

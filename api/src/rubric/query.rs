@@ -29,30 +29,41 @@ pub async fn by_id(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result<
     rubric::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found(format!("rubric {id}")))
 }
 
-/// Versions of a rubric, oldest first.
+/// Status of a version being edited (草稿); see `rubric::draft`.
+pub const DRAFT: &str = "draft";
+
+/// Versions of a rubric, oldest first. Drafts are listed for staff of the
+/// rubric's organisation only (filtered in SQL).
 pub async fn versions(
     db: &DatabaseConnection,
     caller: &Caller,
     rubric_id: i64,
 ) -> Result<Vec<rubric_version::Model>, ApiError> {
     policy::may_read(caller)?;
-    Ok(rubric_version::Entity::find()
-        .filter(rubric_version::Column::RubricId.eq(rubric_id))
-        .order_by_asc(rubric_version::Column::Id)
-        .all(db)
-        .await?)
+    let mut q = rubric_version::Entity::find().filter(rubric_version::Column::RubricId.eq(rubric_id));
+    let organisation_id = rubric::Entity::find_by_id(rubric_id).one(db).await?.map(|r| r.organisation_id);
+    if !organisation_id.is_some_and(|org| policy::may_see_rubric_drafts(caller, org)) {
+        q = q.filter(rubric_version::Column::Status.ne(DRAFT));
+    }
+    Ok(q.order_by_asc(rubric_version::Column::Id).all(db).await?)
 }
 
+/// A version by id; a draft the caller may not see is NOT_FOUND.
 pub async fn version_by_id(
     db: &DatabaseConnection,
     caller: &Caller,
     id: i64,
 ) -> Result<rubric_version::Model, ApiError> {
     policy::may_read(caller)?;
-    rubric_version::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("rubric version {id}")))
+    let missing = || ApiError::not_found(format!("rubric version {id}"));
+    let v = rubric_version::Entity::find_by_id(id).one(db).await?.ok_or_else(missing)?;
+    if v.status == DRAFT {
+        let r = rubric::Entity::find_by_id(v.rubric_id).one(db).await?.ok_or_else(missing)?;
+        if !policy::may_see_rubric_drafts(caller, r.organisation_id) {
+            return Err(missing());
+        }
+    }
+    Ok(v)
 }
 
 /// A version's whole indicator tree, loaded in four queries.

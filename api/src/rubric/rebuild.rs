@@ -21,8 +21,21 @@ fn parse_enum<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<
         .map_err(|e| corrupt(format!("stored {what} `{text}`: {e}")))
 }
 
-/// Loads a stored version and compiles it with the engine.
+/// Loads a stored version and compiles it with the engine. A stored version
+/// that does not compile is a server fault (published versions were checked).
 pub async fn rubric_of_version(db: &DatabaseConnection, caller: &Caller, version_id: i64) -> Result<Rubric, ApiError> {
+    let (name, file, _) = file_of_version(db, caller, version_id).await?;
+    Rubric::from_file(&name, file).map_err(|e| corrupt(e.to_string()))
+}
+
+/// A stored version in the engine's file form, with the name its errors
+/// carry and the rows it was read from (drafts are compiled from it when
+/// published, and their rows matched to the compiled rubric).
+pub async fn file_of_version(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    version_id: i64,
+) -> Result<(String, RubricFile, VersionTree), ApiError> {
     let version = query::version_by_id(db, caller, version_id).await?;
     let rubric_row = rubric::Entity::find_by_id(version.rubric_id)
         .one(db)
@@ -45,7 +58,7 @@ pub async fn rubric_of_version(db: &DatabaseConnection, caller: &Caller, version
     };
     let file = RubricFile { rubric: header, indicators: indicators(&tree)? };
     let name = version.file_name.unwrap_or_else(|| format!("rubric version {version_id}"));
-    Rubric::from_file(&name, file).map_err(|e| corrupt(e.to_string()))
+    Ok((name, file, tree))
 }
 
 fn indicators(tree: &VersionTree) -> Result<Vec<IndicatorFile>, ApiError> {
@@ -112,11 +125,29 @@ fn indicators(tree: &VersionTree) -> Result<Vec<IndicatorFile>, ApiError> {
 /// The stored params are the engine's `RuleKind` as JSON; the file form also
 /// carries the effect for the kinds that have one.
 fn kind_file(r: &entity::rule::Model) -> Result<KindFile, ApiError> {
-    let mut v: serde_json::Value =
+    let v: serde_json::Value =
         serde_json::from_str(&r.params).map_err(|e| corrupt(format!("rule {} params: {e}", r.code)))?;
-    let has_effect = !matches!(r.kind.as_str(), "rating" | "direct" | "veto");
-    if has_effect && let serde_json::Value::Object(map) = &mut v {
-        map.insert("effect".into(), serde_json::Value::String(r.effect.clone()));
+    kind_from_params(&r.kind, &r.effect, v).map_err(|e| corrupt(format!("rule {} params: {e}", r.code)))
+}
+
+/// Whether a kind's file form names an effect (the engine fixes it for
+/// rating and direct, which award points, and veto).
+pub(crate) fn kind_has_effect(kind: &str) -> bool {
+    !matches!(kind, "rating" | "direct" | "veto")
+}
+
+/// A rule's kind in the file form, from its name, effect and params (a JSON
+/// object, as stored or as a client sends it); the error names what is wrong.
+pub(crate) fn kind_from_params(
+    kind: &str,
+    effect: &str,
+    mut params: serde_json::Value,
+) -> Result<KindFile, serde_json::Error> {
+    if let serde_json::Value::Object(map) = &mut params {
+        map.insert("kind".into(), serde_json::Value::String(kind.to_string()));
+        if kind_has_effect(kind) {
+            map.insert("effect".into(), serde_json::Value::String(effect.to_string()));
+        }
     }
-    serde_json::from_value(v).map_err(|e| corrupt(format!("rule {} params: {e}", r.code)))
+    serde_json::from_value(params)
 }
