@@ -45,7 +45,8 @@ pub fn build_schema(db: Option<DatabaseConnection>) -> KaoheSchema {
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(32)
-        .disable_suggestions();
+        .disable_suggestions()
+        .data(rubric::TreeCache::default());
     if let Some(db) = db {
         b = b.data(db);
     }
