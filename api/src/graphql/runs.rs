@@ -508,7 +508,7 @@ impl ScoreRun {
     /// The ranking (排名): every unit by final score; ties share a rank (1, 2, 2, 4).
     async fn ranking(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<RankingEntry>> {
         let (db, caller) = env(ctx)?;
-        let all = results::of_loaded_run(db, caller, &self.0).await.gql()?;
+        let all = results::of_loaded_run_as(db, caller, &self.0, results::Detail::Summary).await.gql()?;
         if ctx.look_ahead().field("unit").exists() {
             super::loader::prime_units(ctx, all.iter().map(|o| o.unit_id).collect::<Vec<_>>()).await?;
         }
@@ -1103,7 +1103,7 @@ impl RunQuery {
             if updated_since.is_some_and(|since| run.published_at.is_none_or(|p| p <= since)) {
                 continue;
             }
-            let rows = results::of_loaded_run(db, caller, &run).await.gql()?;
+            let rows = results::of_loaded_run_as(db, caller, &run, results::Detail::Summary).await.gql()?;
             out.extend(rows.into_iter().map(|o| RankingEntry { outcome: o, run: run.clone() }));
         }
         if ctx.look_ahead().field("unit").exists() {

@@ -361,17 +361,62 @@ pub fn observation_gid(key: &str) -> async_graphql::ID {
 
 /// Stored results of a published (or superseded) run, by rank.
 pub async fn stored<C: ConnectionTrait>(conn: &C, run_id: i64) -> Result<Vec<UnitOutcome>, ApiError> {
+    stored_as(conn, run_id, Detail::Full).await
+}
+
+/// How much of a stored result to read back.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Detail {
+    /// Everything, the explanation tree included.
+    Full,
+    /// Figures and sections only (a ranking): the explanation is skipped
+    /// while parsing, which is most of the work for 1,000 units.
+    Summary,
+}
+
+/// The part of a stored result a ranking shows.
+#[derive(Deserialize)]
+struct StoredSummary {
+    outcome: OutcomeSummary,
+}
+
+#[derive(Deserialize)]
+struct OutcomeSummary {
+    unit_name: String,
+    bonus_before_cap: Decimal,
+    sections: Vec<SectionOutcome>,
+}
+
+pub async fn stored_as<C: ConnectionTrait>(conn: &C, run_id: i64, detail: Detail) -> Result<Vec<UnitOutcome>, ApiError> {
     let rows = result::Entity::find()
         .filter(result::Column::ScoreRunId.eq(run_id))
         .order_by_asc(result::Column::Rank)
         .order_by_asc(result::Column::Id)
         .all(conn)
         .await?;
+    let bad = |id: i64, e: serde_json::Error| ApiError::Internal(format!("stored result {id}: {e}").into());
     rows.into_iter()
         .map(|r| {
-            let s: Stored = serde_json::from_str(&r.explanation)
-                .map_err(|e| ApiError::Internal(format!("stored result {}: {e}", r.id).into()))?;
-            let mut o = s.outcome;
+            let mut o = match detail {
+                Detail::Full => serde_json::from_str::<Stored>(&r.explanation).map_err(|e| bad(r.id, e))?.outcome,
+                Detail::Summary => {
+                    let s: StoredSummary = serde_json::from_str(&r.explanation).map_err(|e| bad(r.id, e))?;
+                    UnitOutcome {
+                        unit_id: r.unit_id,
+                        unit_name: s.outcome.unit_name,
+                        rank: 0,
+                        final_score: Decimal::ZERO,
+                        base: Decimal::ZERO,
+                        bonus: Decimal::ZERO,
+                        bonus_before_cap: s.outcome.bonus_before_cap,
+                        penalty: Decimal::ZERO,
+                        sections: s.outcome.sections,
+                        indicators: Vec::new(),
+                        deferred: Vec::new(),
+                        cuts: Vec::new(),
+                    }
+                }
+            };
             // The typed columns are the record; the JSON carries the detail.
             o.final_score = r.final_score.0;
             o.base = r.base.0;
@@ -396,12 +441,21 @@ pub async fn of_loaded_run(
     caller: &Caller,
     run: &score_run::Model,
 ) -> Result<Vec<UnitOutcome>, ApiError> {
+    of_loaded_run_as(db, caller, run, Detail::Full).await
+}
+
+pub async fn of_loaded_run_as(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    run: &score_run::Model,
+    detail: Detail,
+) -> Result<Vec<UnitOutcome>, ApiError> {
     let reader = super::see_run(db, caller, run).await?;
     if !reader.sees_results_of(&run.status) {
         return Ok(Vec::new());
     }
     let all = if run.status == PUBLISHED || run.status == SUPERSEDED {
-        stored(db, run.id).await?
+        stored_as(db, run.id, detail).await?
     } else {
         let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
         compute(db, &rubric, run).await?
