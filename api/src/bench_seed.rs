@@ -87,6 +87,7 @@ pub async fn seed(db: &DatabaseConnection, units: usize) -> Result<BenchIds, Api
                 document_date: None,
                 note: None,
                 evidence: Vec::new(),
+                evidence_ids: Vec::new(),
             };
             let record =
                 RecordObservation { run_id: run.id, unit_id, rule_code: rule.into(), draft, idempotency_key: None };

@@ -3,7 +3,7 @@
 //! rejects it, with a reason.
 
 use chrono::Utc;
-use entity::{claim, evidence_link};
+use entity::claim;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::audit::{self, Entry, Scope};
 use crate::caller::Caller;
 use crate::error::ApiError;
-use crate::evidence;
+use crate::evidence::{self, Holder, Linked};
 use crate::policy::RunReader;
 use crate::runs::observations::{self, ObservationDraft};
 use crate::runs::query::{Page, Paged};
@@ -89,8 +89,9 @@ pub async fn of_run(
 }
 
 /// Files a claim (pending). Facts are checked by the engine now, so a claim
-/// that could never score is refused at once. At least one evidence reference.
-pub async fn file(db: &DatabaseConnection, caller: &Caller, input: FileClaim) -> Result<claim::Model, ApiError> {
+/// that could never score is refused at once. At least one evidence: a
+/// reference or an uploaded file of the unit (by id).
+pub async fn file(db: &DatabaseConnection, caller: &Caller, mut input: FileClaim) -> Result<claim::Model, ApiError> {
     let run = run_by_id(db, input.run_id).await?;
     policy::may_file_claim(caller, run.organisation_id, input.unit_id)?;
     let key = check_key(input.idempotency_key.as_deref())?;
@@ -104,8 +105,14 @@ pub async fn file(db: &DatabaseConnection, caller: &Caller, input: FileClaim) ->
         return Ok(existing);
     }
     ensure_open(&run)?;
-    if input.draft.evidence.is_empty() {
-        return Err(ApiError::BadUserInput("a claim needs at least one evidence reference (佐证材料)".into()));
+    if input.draft.evidence.is_empty() && input.draft.evidence_ids.is_empty() {
+        return Err(ApiError::BadUserInput(
+            "a claim needs at least one evidence (佐证材料): a reference or an uploaded file".into(),
+        ));
+    }
+    if input.draft.document_date.is_none() {
+        // The document's date (a late one defers the bonus): from an uploaded file's, if given.
+        input.draft.document_date = evidence::first_doc_date(db, &input.draft.evidence_ids).await?;
     }
     let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
     observations::check(&rubric, &input.rule_code, &input.draft)?;
@@ -142,16 +149,13 @@ pub async fn file(db: &DatabaseConnection, caller: &Caller, input: FileClaim) ->
     }
     .insert(&txn)
     .await?;
-    let ev = evidence::attach_references(
-        &txn,
-        run.organisation_id,
-        input.unit_id,
-        &d.evidence,
-        None,
-        Some(row.id),
-        caller.user_id(),
-    )
-    .await?;
+    let to = Holder {
+        organisation_id: run.organisation_id,
+        unit_id: input.unit_id,
+        observation_id: None,
+        claim_id: Some(row.id),
+    };
+    let ev = evidence::attach(&txn, caller, to, &d.evidence, &d.evidence_ids).await?;
     audit::record_scoped(
         &txn,
         caller,
@@ -203,6 +207,7 @@ pub async fn decide(
         document_date: stored.document_date,
         note: stored.note.or_else(|| Some(format!("申报 #{id}"))),
         evidence: Vec::new(),
+        evidence_ids: Vec::new(),
     };
     let facts = if approve { Some(observations::check(&rubric, &code, &draft)?) } else { None };
     let txn = db::begin_write(db).await?;
@@ -213,17 +218,7 @@ pub async fn decide(
         ensure_section_open(&txn, &run, &section).await?;
         let o = observations::insert(&txn, caller, &run, c.unit_id, c.rule_id, facts, &draft, None, None).await?;
         // The claim's evidence backs the observation.
-        let links = evidence_link::Entity::find().filter(evidence_link::Column::ClaimId.eq(id)).all(&txn).await?;
-        for l in links {
-            evidence_link::ActiveModel {
-                evidence_id: Set(l.evidence_id),
-                observation_id: Set(Some(o.id)),
-                claim_id: Set(None),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-        }
+        evidence::copy_links(&txn, Linked::Claim(id), o.id).await?;
         observation_id = Some(o.id);
     }
     let status = if approve { APPROVED } else { REJECTED };

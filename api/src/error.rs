@@ -27,6 +27,9 @@ pub enum ApiError {
     /// The object is frozen (a published version or run).
     #[error("{0} is frozen")]
     Frozen(String),
+    /// An uploaded file is larger than `MAX_UPLOAD_BYTES` (the gate's code for the same limit).
+    #[error("{0}")]
+    TooLarge(String),
     /// Anything unexpected; logged, never shown.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -34,8 +37,16 @@ pub enum ApiError {
 
 impl ApiError {
     /// Every code a client may see in `extensions.code`.
-    pub const CODES: [&'static str; 7] =
-        ["BAD_USER_INPUT", "NOT_FOUND", "CONFLICT", "FORBIDDEN", "UNAUTHENTICATED", "FROZEN", "INTERNAL"];
+    pub const CODES: [&'static str; 8] = [
+        "BAD_USER_INPUT",
+        "NOT_FOUND",
+        "CONFLICT",
+        "FORBIDDEN",
+        "UNAUTHENTICATED",
+        "FROZEN",
+        "UPLOAD_TOO_LARGE",
+        "INTERNAL",
+    ];
 
     pub fn code(&self) -> &'static str {
         match self {
@@ -45,6 +56,7 @@ impl ApiError {
             ApiError::Forbidden => "FORBIDDEN",
             ApiError::Unauthenticated => "UNAUTHENTICATED",
             ApiError::Frozen(_) => "FROZEN",
+            ApiError::TooLarge(_) => "UPLOAD_TOO_LARGE",
             ApiError::Internal(_) => "INTERNAL",
         }
     }
@@ -155,6 +167,7 @@ mod tests {
             ApiError::Forbidden,
             ApiError::Unauthenticated,
             ApiError::Frozen(String::new()),
+            ApiError::TooLarge(String::new()),
             ApiError::Internal(Box::new(DbErr::Custom(String::new()))),
         ];
         let codes: Vec<&str> = all.iter().map(ApiError::code).collect();

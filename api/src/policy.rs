@@ -94,11 +94,29 @@ pub fn may_submit_section(
 /// May the caller file a claim (申报) for this unit? A unit user for its own
 /// unit, or the admin.
 pub fn may_file_claim(caller: &Caller, organisation_id: i64, unit_id: i64) -> Result<(), ApiError> {
+    for_unit(caller, organisation_id, unit_id, "claims", "file")
+}
+
+/// May the caller upload evidence (上传佐证材料) for this unit? The policy's
+/// `evidence upload`: a unit user (role:unit) for its own unit only; a
+/// department head (role:scorer) for any unit of its organisation, because
+/// it records observations on every unit a run assesses and backs them with
+/// files (uploading scores nothing: attaching a file to an observation is
+/// checked by `may_score`, to a claim by `may_file_claim`; like all of a
+/// unit's evidence, the unit's own user can read it); the admin (`*`).
+/// Integrations: no.
+pub fn may_upload_evidence(caller: &Caller, organisation_id: i64, unit_id: i64) -> Result<(), ApiError> {
+    for_unit(caller, organisation_id, unit_id, "evidence", "upload")
+}
+
+/// A right on one unit's things: granted by the policy, and a unit user
+/// only ever acts for its own unit (the server checks the unit).
+fn for_unit(caller: &Caller, organisation_id: i64, unit_id: i64, obj: &str, act: &str) -> Result<(), ApiError> {
     let Some(g) = grants_in(caller, organisation_id)? else { return Ok(()) };
     if caller.role == CallerRole::Unit && g.unit_id != Some(unit_id) {
         return Err(ApiError::Forbidden);
     }
-    allow(g.policy.allows(&g.subject, &g.organisation_code, "claims", "file"))
+    allow(g.policy.allows(&g.subject, &g.organisation_code, obj, act))
 }
 
 /// May the caller create, edit and publish rubric versions (考核细则草稿) of

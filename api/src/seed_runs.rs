@@ -169,6 +169,7 @@ pub async fn seed_demo_runs(db: &DatabaseConnection) -> Result<usize, ApiError> 
                         document_date: None,
                         note: Some("示例数据".into()),
                         evidence: Vec::new(),
+                        evidence_ids: Vec::new(),
                     },
                     idempotency_key: Some(format!("{key}:{i}")),
                 },

@@ -8,7 +8,8 @@ use actix_web::{App, HttpServer, web};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::config::Settings;
-use crate::graphql::build_schema;
+use crate::evidence::EvidenceStore;
+use crate::graphql::{SchemaData, build_schema};
 use crate::rubric::load::{self, LoadError};
 use crate::{db, http, seed};
 
@@ -86,7 +87,10 @@ impl Application {
             .map_err(|source| StartupError::Bind { addr: settings.bind_addr.clone(), source })?;
         let bind_err = |source| StartupError::Bind { addr: settings.bind_addr.clone(), source };
         let port = listener.local_addr().map_err(bind_err)?.port();
-        let schema = web::Data::new(build_schema(Some(db.clone())));
+        // Evidence files live next to the default database, at most one upload's size each.
+        let evidence = EvidenceStore::new(settings.data_dir.join("evidence"), settings.limits.max_upload_bytes);
+        let schema = web::Data::new(build_schema(Some(SchemaData { db: db.clone(), evidence: evidence.clone() })));
+        let evidence = web::Data::new(evidence);
         let db_data = web::Data::new(db.clone());
         let auth_data = web::Data::from(auth);
         let mut expensive_db = db::connect_expensive(&settings, &db).await.map_err(StartupError::Database)?;
@@ -99,6 +103,7 @@ impl Application {
                 .app_data(db_data.clone())
                 .app_data(auth_data.clone())
                 .app_data(gate.clone())
+                .app_data(evidence.clone())
                 .configure(http::routes)
         })
         .listen(listener)

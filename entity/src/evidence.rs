@@ -21,6 +21,8 @@ pub struct Model {
     pub url: Option<String>,
     pub uploaded_by: Option<i64>,
     pub created_at: DateTimeUtc,
+    /// An upload's idempotency key, unique in its organisation.
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,7 @@ mod m20261123_000003_runs;
 mod m20261123_000004_audit;
 mod m20261123_000005_run_lifecycle;
 mod m20261123_000010_auth;
+mod m20261123_000020_evidence_uploads;
 mod m20261123_000030_rubric_drafts;
 pub mod schema;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_audit::Migration),
             Box::new(m20261123_000005_run_lifecycle::Migration),
             Box::new(m20261123_000010_auth::Migration),
+            Box::new(m20261123_000020_evidence_uploads::Migration),
             Box::new(m20261123_000030_rubric_drafts::Migration),
         ]
     }

@@ -11,6 +11,7 @@ mod decimal;
 mod drafts;
 mod entities;
 mod errors;
+mod evidence;
 mod gate;
 mod graphiql;
 mod health;

@@ -1,6 +1,7 @@
 //! The GraphQL schema: thin resolvers over the service modules.
 
 mod drafts;
+mod evidence;
 pub mod ids;
 pub mod loader;
 mod node;
@@ -30,25 +31,31 @@ pub use unit::Unit;
 /// The schema served at `/graphql`.
 pub type KaoheSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Writes (变更): the score-run lifecycle, rubric drafts, sign-in and policy administration.
+/// Writes (变更): the score-run lifecycle, rubric drafts, evidence uploads, sign-in and policy administration.
 #[derive(MergedObject, Default)]
-pub struct Mutation(RunMutation, RubricDraftMutation, SessionMutation, PolicyMutation);
+pub struct Mutation(RunMutation, RubricDraftMutation, evidence::EvidenceMutation, SessionMutation, PolicyMutation);
 
 /// Largest query depth accepted.
 pub const MAX_DEPTH: usize = 16;
 /// Largest query complexity accepted.
 pub const MAX_COMPLEXITY: usize = 5_000;
 
+/// What the schema serves with: the database and the evidence files.
+pub struct SchemaData {
+    pub db: DatabaseConnection,
+    pub evidence: crate::evidence::EvidenceStore,
+}
+
 /// Builds the schema once; the caller is added per request.
-pub fn build_schema(db: Option<DatabaseConnection>) -> KaoheSchema {
+pub fn build_schema(data: Option<SchemaData>) -> KaoheSchema {
     let mut b = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(32)
         .disable_suggestions()
         .data(rubric::TreeCache::default());
-    if let Some(db) = db {
-        b = b.data(db);
+    if let Some(SchemaData { db, evidence }) = data {
+        b = b.data(db).data(evidence);
     }
     b.finish()
 }

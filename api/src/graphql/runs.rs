@@ -4,9 +4,12 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{audit_log, claim, evidence, observation, score_run, section_submission};
+use entity::{audit_log, claim, observation, score_run, section_submission};
 use rust_decimal::Decimal;
 
+// `Evidence` is re-exported here for `node.rs`, which names it from this module.
+pub use super::evidence::Evidence;
+use super::evidence::{EvidenceReferenceInput, evidence_ids, refs};
 use super::{Kind, Organisation, RubricVersion, Unit, env, parse_id, to_id};
 use crate::claims;
 use crate::error::{ApiError, GqlResult};
@@ -252,24 +255,6 @@ impl From<FactsInput> for kaohe_engine::Facts {
     }
 }
 
-/// A document reference as evidence (佐证材料): number, date, link.
-#[derive(InputObject, Clone)]
-pub struct EvidenceReferenceInput {
-    /// Document number (文件编号), e.g. 许教组〔2023〕8号.
-    pub doc_number: Option<String>,
-    /// Issue date (发文日期).
-    pub doc_date: Option<NaiveDate>,
-    /// Link (链接), http(s).
-    pub url: Option<String>,
-}
-
-fn refs(list: Option<Vec<EvidenceReferenceInput>>) -> Vec<EvidenceReference> {
-    list.unwrap_or_default()
-        .into_iter()
-        .map(|r| EvidenceReference { doc_number: r.doc_number, doc_date: r.doc_date, url: r.url })
-        .collect()
-}
-
 /// Opening a score run (开启考核批次).
 #[derive(InputObject)]
 pub struct OpenScoreRunInput {
@@ -306,6 +291,8 @@ pub struct RecordObservationInput {
     pub note: Option<String>,
     /// Evidence references (佐证材料).
     pub evidence: Option<Vec<EvidenceReferenceInput>>,
+    /// Uploaded evidence (佐证材料附件, from `uploadEvidence`) of the same unit, at most 20.
+    pub evidence_ids: Option<Vec<ID>>,
     /// The same key twice in a run records one observation.
     pub idempotency_key: Option<String>,
 }
@@ -329,6 +316,8 @@ pub struct CorrectObservationInput {
     pub note: Option<String>,
     /// Additional evidence references (佐证材料); the old evidence is kept.
     pub evidence: Option<Vec<EvidenceReferenceInput>>,
+    /// Additional uploaded evidence (佐证材料附件) of the observation's unit, at most 20.
+    pub evidence_ids: Option<Vec<ID>>,
     /// Why it is corrected (更正原因); required.
     pub reason: String,
 }
@@ -352,8 +341,12 @@ pub struct FileClaimInput {
     pub document_date: Option<NaiveDate>,
     /// Note (说明).
     pub note: Option<String>,
-    /// Evidence references (佐证材料); at least one.
+    /// Evidence references (佐证材料); this or `evidenceIds` gives at least one evidence.
+    #[graphql(default)]
     pub evidence: Vec<EvidenceReferenceInput>,
+    /// Uploaded evidence (佐证材料附件, from `uploadEvidence`) of the claiming unit, at most 20.
+    #[graphql(default)]
+    pub evidence_ids: Vec<ID>,
     /// The same key twice in a run files one claim.
     pub idempotency_key: Option<String>,
 }
@@ -658,38 +651,6 @@ impl Observation {
         let (db, _) = env(ctx)?;
         let list = crate::evidence::linked(db, Some(self.0.id), None).await.gql()?;
         Ok(list.into_iter().map(Evidence).collect())
-    }
-}
-
-/// Evidence (佐证材料): a document reference.
-pub struct Evidence(pub evidence::Model);
-
-/// Evidence (佐证材料): a document reference.
-#[Object]
-impl Evidence {
-    /// Identifier.
-    pub(crate) async fn id(&self) -> ID {
-        to_id(Kind::Evidence, self.0.id)
-    }
-
-    /// `reference` (文件引用) or `file` (附件).
-    async fn kind(&self) -> &str {
-        &self.0.kind
-    }
-
-    /// Document number (文件编号), e.g. 许教组〔2023〕8号.
-    async fn doc_number(&self) -> Option<&str> {
-        self.0.doc_number.as_deref()
-    }
-
-    /// Issue date (发文日期).
-    async fn doc_date(&self) -> Option<NaiveDate> {
-        self.0.doc_date
-    }
-
-    /// Link (链接).
-    async fn url(&self) -> Option<&str> {
-        self.0.url.as_deref()
     }
 }
 
@@ -1157,8 +1118,9 @@ fn draft(
     document_date: Option<NaiveDate>,
     note: Option<String>,
     evidence: Vec<EvidenceReference>,
+    evidence_ids: Vec<i64>,
 ) -> ObservationDraft {
-    ObservationDraft { facts: facts.into(), work_key, halve, document_date, note, evidence }
+    ObservationDraft { facts: facts.into(), work_key, halve, document_date, note, evidence, evidence_ids }
 }
 
 /// Writes (变更): the score-run lifecycle, observations and claims.
@@ -1209,6 +1171,7 @@ impl RunMutation {
                     input.document_date,
                     input.note,
                     refs(input.evidence),
+                    evidence_ids(input.evidence_ids)?,
                 ),
                 idempotency_key: input.idempotency_key,
             },
@@ -1226,7 +1189,9 @@ impl RunMutation {
     ) -> async_graphql::Result<Observation> {
         let (db, caller) = env(ctx)?;
         let id = parse_id(&input.id, Kind::Observation)?;
-        let d = draft(input.facts, input.work_key, input.halve, input.document_date, input.note, refs(input.evidence));
+        let ids = evidence_ids(input.evidence_ids)?;
+        let refs = refs(input.evidence);
+        let d = draft(input.facts, input.work_key, input.halve, input.document_date, input.note, refs, ids);
         let row = runs::observations::correct(db, caller, id, input.expected_version, d, &input.reason).await.gql()?;
         Ok(Observation(row))
     }
@@ -1300,6 +1265,7 @@ impl RunMutation {
     ) -> async_graphql::Result<Claim> {
         let (db, caller) = env(ctx)?;
         let evidence = refs(Some(input.evidence));
+        let ids = evidence_ids(Some(input.evidence_ids))?;
         let document_date = input.document_date.or_else(|| evidence.iter().find_map(|e| e.doc_date));
         let row = claims::file(
             db,
@@ -1308,7 +1274,7 @@ impl RunMutation {
                 run_id: parse_id(&input.run_id, Kind::ScoreRun)?,
                 unit_id: parse_id(&input.unit_id, Kind::Unit)?,
                 rule_code: input.rule_code,
-                draft: draft(input.facts, input.work_key, input.halve, document_date, input.note, evidence),
+                draft: draft(input.facts, input.work_key, input.halve, document_date, input.note, evidence, ids),
                 idempotency_key: input.idempotency_key,
             },
         )

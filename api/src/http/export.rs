@@ -7,7 +7,6 @@ use sea_orm::DatabaseConnection;
 
 use super::refusal;
 use crate::auth::AuthState;
-use crate::error::ApiError;
 use crate::graphql::Kind;
 use crate::runs::export::{self, Format};
 
@@ -21,9 +20,9 @@ pub async fn run_export(
     let Some(format) = Format::parse(&ext) else {
         return refusal(StatusCode::NOT_FOUND, "NOT_FOUND", "export as export.csv or export.xlsx");
     };
-    let id = async_graphql::ID(id);
-    let Some(id) = crate::graphql::ids::decode(&id).filter(|(k, _)| *k == Kind::ScoreRun).map(|(_, n)| n) else {
-        return refusal(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", "not a score run id");
+    let id = match super::path_id(id, Kind::ScoreRun) {
+        Ok(id) => id,
+        Err(e) => return super::api_refusal(e),
     };
     let caller = match super::graphql::caller_of(&req, &db, &auth).await {
         Ok(c) => c,
@@ -36,23 +35,6 @@ pub async fn run_export(
             .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .body(bytes),
-        Err(e) => {
-            let status = match &e {
-                ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-                ApiError::Forbidden => StatusCode::FORBIDDEN,
-                ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
-                ApiError::BadUserInput(_) | ApiError::InvalidObservation { .. } => StatusCode::BAD_REQUEST,
-                ApiError::Conflict(_) | ApiError::Frozen(_) => StatusCode::CONFLICT,
-                ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            };
-            let gql = e.into_gql();
-            let code = gql
-                .extensions
-                .as_ref()
-                .and_then(|x| x.get("code"))
-                .map(|v| v.to_string().trim_matches('"').to_string())
-                .unwrap_or_else(|| "INTERNAL".into());
-            refusal(status, &code, &gql.message)
-        }
+        Err(e) => super::api_refusal(e),
     }
 }

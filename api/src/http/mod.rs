@@ -1,5 +1,6 @@
 //! HTTP: the one place that lists every route, and the handlers.
 
+mod evidence;
 mod export;
 pub mod gate;
 mod graphiql;
@@ -16,6 +17,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/graphql").route(web::post().to(graphql::post)).route(web::get().to(graphql::get)))
         .route("/graphiql/{file}", web::get().to(graphiql::asset))
         .route("/runs/{id}/export.{format}", web::get().to(export::run_export))
+        .route("/evidence/{id}/file", web::get().to(evidence::download))
         .route("/healthz", web::get().to(health::healthz));
 }
 
@@ -24,6 +26,33 @@ pub(crate) fn refusal(status: actix_web::http::StatusCode, code: &str, message: 
     actix_web::HttpResponse::build(status).json(serde_json::json!({
         "errors": [{ "message": message, "extensions": { "code": code } }]
     }))
+}
+
+/// The row id of a global id in a URL path, if it is of `kind` (else BAD_USER_INPUT).
+pub(crate) fn path_id(raw: String, kind: crate::graphql::Kind) -> Result<i64, crate::error::ApiError> {
+    match crate::graphql::ids::decode(&async_graphql::ID(raw)) {
+        Some((k, n)) if k == kind => Ok(n),
+        _ => Err(crate::error::ApiError::BadUserInput(format!("not a {} id", kind.name()))),
+    }
+}
+
+/// A service error outside GraphQL (downloads, exports): its HTTP status and
+/// the same `extensions.code` and message GraphQL would give (internal causes
+/// are logged, never sent).
+pub(crate) fn api_refusal(e: crate::error::ApiError) -> actix_web::HttpResponse {
+    use crate::error::ApiError;
+    use actix_web::http::StatusCode;
+    let status = match &e {
+        ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+        ApiError::Forbidden => StatusCode::FORBIDDEN,
+        ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ApiError::BadUserInput(_) | ApiError::InvalidObservation { .. } => StatusCode::BAD_REQUEST,
+        ApiError::Conflict(_) | ApiError::Frozen(_) => StatusCode::CONFLICT,
+        ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let code = e.code();
+    refusal(status, code, &e.into_gql().message)
 }
 
 /// Logs each request's method, path, status and duration (never its body).

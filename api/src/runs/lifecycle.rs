@@ -310,7 +310,7 @@ pub async fn amend(
         }
         .insert(&txn)
         .await?;
-        crate::evidence::copy_links(&txn, o.id, copy.id).await?;
+        crate::evidence::copy_links(&txn, crate::evidence::Linked::Observation(o.id), copy.id).await?;
     }
     audit::record_scoped(
         &txn,

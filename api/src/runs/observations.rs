@@ -14,7 +14,7 @@ use super::{
 use crate::audit::{self, Entry, Scope};
 use crate::caller::Caller;
 use crate::error::ApiError;
-use crate::evidence::{self, EvidenceReference};
+use crate::evidence::{self, EvidenceReference, Holder, Linked};
 use crate::{db, policy};
 
 /// The facts and context of one observation.
@@ -24,7 +24,10 @@ pub struct ObservationDraft {
     pub halve: Option<String>,
     pub document_date: Option<NaiveDate>,
     pub note: Option<String>,
+    /// New document references (佐证材料).
     pub evidence: Vec<EvidenceReference>,
+    /// Evidence already stored (uploaded files), by row id.
+    pub evidence_ids: Vec<i64>,
 }
 
 /// What recording needs.
@@ -103,16 +106,8 @@ pub async fn insert<C: ConnectionTrait>(
     }
     .insert(conn)
     .await?;
-    evidence::attach_references(
-        conn,
-        run.organisation_id,
-        unit_id,
-        &draft.evidence,
-        Some(row.id),
-        None,
-        caller.user_id(),
-    )
-    .await?;
+    let to = Holder { organisation_id: run.organisation_id, unit_id, observation_id: Some(row.id), claim_id: None };
+    evidence::attach(conn, caller, to, &draft.evidence, &draft.evidence_ids).await?;
     Ok(row)
 }
 
@@ -258,7 +253,7 @@ pub async fn correct(
     ensure_section_open(&txn, &run, &section).await?;
     retire(&txn, id, expected_version, "superseded").await?;
     let new = insert(&txn, caller, &run, old.unit_id, old.rule_id, facts, &draft, Some(id), None).await?;
-    evidence::copy_links(&txn, id, new.id).await?;
+    evidence::copy_links(&txn, Linked::Observation(id), new.id).await?;
     audit::record_scoped(
         &txn,
         caller,
