@@ -391,3 +391,31 @@ async fn a_database_seeded_before_uploads_gets_the_department_heads_right() {
     assert_eq!(domains, ["chengkou", "xuchang"]);
     assert_eq!(version().await, before + 1, "every instance reloads the policy");
 }
+
+#[tokio::test]
+async fn what_staff_attach_to_an_open_run_reaches_the_unit_only_once_published() {
+    let (app, run, weidu, _) = xuchang_run().await;
+    // The admin uploads a 通报 about 魏都区 and records a deduction with it.
+    let up = upload(&app, &weidu, "通报.pdf", pdf("通报"), json!({ "docNumber": "许教督〔2026〕3号" })).await;
+    let id = up.evidence()["id"].clone();
+    let record = "mutation($i: RecordObservationInput!) { recordObservation(input: $i) { id } }";
+    let rec = json!({ "i": { "runId": run, "unitId": weidu, "ruleCode": "1.1-1", "facts": { "count": 1 }, "evidenceIds": [id] } });
+    app.query_with(record, rec).await;
+    let node = "query($id: ID!) { node(id: $id) { ... on Evidence { filename } } }";
+
+    app.sign_in("xc-weidu").await;
+    let hidden = app.post(node, json!({ "id": id })).await;
+    assert_eq!(hidden["errors"][0]["extensions"]["code"], "NOT_FOUND", "{hidden}");
+    let url = format!("/evidence/{}/file", id.as_str().unwrap());
+    assert_eq!(download(&app, &url).await.status(), 404);
+
+    app.sign_in("xc-admin").await;
+    let v = app.query_with("query($r: ID!) { scoreRun(id: $r) { version } }", json!({ "r": run })).await;
+    let publish = "mutation($r: ID!, $v: Int!) { publishRun(runId: $r, expectedVersion: $v) { status } }";
+    app.query_with(publish, json!({ "r": run, "v": v["scoreRun"]["version"] })).await;
+
+    app.sign_in("xc-weidu").await;
+    let shown = app.query_with(node, json!({ "id": id })).await;
+    assert_eq!(shown["node"]["filename"], "通报.pdf");
+    assert_eq!(download(&app, &url).await.status(), 200);
+}

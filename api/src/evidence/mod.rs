@@ -209,13 +209,61 @@ pub async fn linked<C: ConnectionTrait>(
         .await?)
 }
 
-/// One evidence item, as the caller may see it: staff of its organisation,
-/// or the user of the unit it belongs to; otherwise NOT_FOUND.
+/// One evidence item, as the caller may see it: staff of its organisation;
+/// a unit user only its own unit's items that it uploaded, that back its
+/// claims, or that back its observations in a published run (what staff
+/// attach to an open run is not the unit's to see yet); otherwise NOT_FOUND.
 pub async fn by_id(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result<evidence::Model, ApiError> {
-    let e =
-        evidence::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found(format!("evidence {id}")))?;
+    let missing = || ApiError::not_found(format!("evidence {id}"));
+    let e = evidence::Entity::find_by_id(id).one(db).await?.ok_or_else(missing)?;
     visible(caller, &e)?;
+    if let RunReader::Unit(u) = policy::run_reader(caller, e.organisation_id)?
+        && !(e.uploaded_by.is_some() && e.uploaded_by == caller.user_id())
+        && !backs_own_record(db, e.id, u).await?
+    {
+        return Err(missing());
+    }
     Ok(e)
+}
+
+/// Does this item back one of the unit's claims, or one of its observations
+/// in a published run?
+async fn backs_own_record(db: &DatabaseConnection, evidence_id: i64, unit: i64) -> Result<bool, ApiError> {
+    use entity::{claim, observation, score_run};
+    let links = evidence_link::Entity::find().filter(evidence_link::Column::EvidenceId.eq(evidence_id)).all(db).await?;
+    let claims: Vec<i64> = links.iter().filter_map(|l| l.claim_id).collect();
+    if !claims.is_empty()
+        && claim::Entity::find()
+            .filter(claim::Column::Id.is_in(claims))
+            .filter(claim::Column::UnitId.eq(unit))
+            .one(db)
+            .await?
+            .is_some()
+    {
+        return Ok(true);
+    }
+    let observations: Vec<i64> = links.iter().filter_map(|l| l.observation_id).collect();
+    if observations.is_empty() {
+        return Ok(false);
+    }
+    let runs: Vec<i64> = observation::Entity::find()
+        .filter(observation::Column::Id.is_in(observations))
+        .filter(observation::Column::UnitId.eq(unit))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| o.score_run_id)
+        .collect();
+    if runs.is_empty() {
+        return Ok(false);
+    }
+    let published = score_run::Entity::find()
+        .filter(score_run::Column::Id.is_in(runs))
+        .all(db)
+        .await?
+        .into_iter()
+        .any(|r| policy::is_published(&r.status));
+    Ok(published)
 }
 
 /// NOT_FOUND unless the caller may see this item (see `by_id`).

@@ -387,7 +387,11 @@ struct OutcomeSummary {
     sections: Vec<SectionOutcome>,
 }
 
-pub async fn stored_as<C: ConnectionTrait>(conn: &C, run_id: i64, detail: Detail) -> Result<Vec<UnitOutcome>, ApiError> {
+pub async fn stored_as<C: ConnectionTrait>(
+    conn: &C,
+    run_id: i64,
+    detail: Detail,
+) -> Result<Vec<UnitOutcome>, ApiError> {
     let rows = result::Entity::find()
         .filter(result::Column::ScoreRunId.eq(run_id))
         .order_by_asc(result::Column::Rank)
