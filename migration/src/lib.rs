@@ -15,6 +15,7 @@ mod m20261123_000004_audit;
 mod m20261123_000005_run_lifecycle;
 mod m20261123_000010_auth;
 mod m20261123_000030_rubric_drafts;
+mod m20261123_000040_unit_history;
 pub mod schema;
 
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_run_lifecycle::Migration),
             Box::new(m20261123_000010_auth::Migration),
             Box::new(m20261123_000030_rubric_drafts::Migration),
+            Box::new(m20261123_000040_unit_history::Migration),
         ]
     }
 }

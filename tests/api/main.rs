@@ -23,3 +23,4 @@ mod rubrics;
 mod runs;
 mod schema;
 mod scopes;
+mod units;
