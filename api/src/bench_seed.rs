@@ -11,6 +11,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::graphql::{Kind, to_id};
+use crate::paging::Page;
 use crate::runs::lifecycle::{self, OpenRun};
 use crate::runs::observations::{self, ObservationDraft, RecordObservation};
 
@@ -57,10 +58,11 @@ pub async fn seed(db: &DatabaseConnection, units: usize) -> Result<BenchIds, Api
         .into_iter()
         .map(|u| u.id)
         .collect();
-    let version = crate::rubric::query::list(db, &caller, org.id).await?;
-    let rubric = version.first().ok_or_else(|| ApiError::not_found("许昌 rubric"))?;
-    let versions = crate::rubric::query::versions(db, &caller, rubric.id).await?;
-    let version = versions.last().ok_or_else(|| ApiError::not_found("许昌 rubric version"))?;
+    let rubrics = crate::rubric::query::list(db, &caller, org.id, Page { first: 1, offset: 0 }).await?;
+    let rubric = rubrics.rows.first().ok_or_else(|| ApiError::not_found("许昌 rubric"))?;
+    let version = crate::rubric::query::current_version(db, &caller, rubric.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("许昌 published rubric version"))?;
     let run = lifecycle::open(
         db,
         &caller,

@@ -14,6 +14,7 @@ pub mod evidence;
 pub mod graphql;
 pub mod http;
 pub mod organisation;
+pub mod paging;
 pub mod policy;
 pub mod rubric;
 pub mod runs;

@@ -5,11 +5,17 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 
 use crate::caller::Caller;
 use crate::error::ApiError;
+use crate::paging::{self, Page, Paged};
 use crate::policy;
 
-pub async fn list(db: &DatabaseConnection, caller: &Caller) -> Result<Vec<organisation::Model>, ApiError> {
+/// Every organisation, in creation order.
+pub async fn list(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    page: Page,
+) -> Result<Paged<organisation::Model>, ApiError> {
     policy::may_read(caller)?;
-    Ok(organisation::Entity::find().order_by_asc(organisation::Column::Id).all(db).await?)
+    paging::fetch(db, organisation::Entity::find().order_by_asc(organisation::Column::Id), page).await
 }
 
 pub async fn by_code(db: &DatabaseConnection, caller: &Caller, code: &str) -> Result<organisation::Model, ApiError> {
@@ -41,13 +47,13 @@ pub async fn departments(
     db: &DatabaseConnection,
     caller: &Caller,
     organisation_id: i64,
-) -> Result<Vec<department::Model>, ApiError> {
+    page: Page,
+) -> Result<Paged<department::Model>, ApiError> {
     policy::may_read(caller)?;
-    Ok(department::Entity::find()
+    let q = department::Entity::find()
         .filter(department::Column::OrganisationId.eq(organisation_id))
-        .order_by_asc(department::Column::Id)
-        .all(db)
-        .await?)
+        .order_by_asc(department::Column::Id);
+    paging::fetch(db, q, page).await
 }
 
 pub async fn department_by_id(

@@ -64,6 +64,14 @@ pub fn may_administer_runs(caller: &Caller, organisation_id: i64) -> Result<(), 
     allow(g.policy.allows(&g.subject, &g.organisation_code, "runs", "publish"))
 }
 
+/// May the caller administer this organisation's assessed units (被考核单位管理:
+/// create, rename, move, deactivate, reactivate)? The admin, as the policy
+/// grants it (`units admin`; `role:admin` holds `*`).
+pub fn may_administer_units(caller: &Caller, organisation_id: i64) -> Result<(), ApiError> {
+    let Some(g) = grants_in(caller, organisation_id)? else { return Ok(()) };
+    allow(g.policy.allows(&g.subject, &g.organisation_code, "units", "admin"))
+}
+
 /// May the caller `act` (record, correct, approve_claim) on a rule of this
 /// rubric? Granted on the rule's indicator or any ancestor (秘书科 → 党建,
 /// 办公室 → 数字重庆 …).

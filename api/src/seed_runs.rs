@@ -9,6 +9,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::caller::Caller;
 use crate::error::ApiError;
+use crate::paging::Page;
 use crate::runs::lifecycle::{self, OpenRun};
 use crate::runs::observations::{self, ObservationDraft, RecordObservation};
 
@@ -109,9 +110,10 @@ pub async fn seed_demo_runs(db: &DatabaseConnection) -> Result<usize, ApiError> 
     ] {
         let organisation = crate::organisation::by_code(db, &caller, org).await?;
         let mut version = None;
-        for r in crate::rubric::query::list(db, &caller, organisation.id).await? {
-            let vs = crate::rubric::query::versions(db, &caller, r.id).await?;
-            if let Some(v) = vs.into_iter().rev().find(|v| v.status == "published") {
+        // The demo organisations have one rubric each.
+        let rubrics = crate::rubric::query::list(db, &caller, organisation.id, Page { first: 100, offset: 0 }).await?;
+        for r in rubrics.rows {
+            if let Some(v) = crate::rubric::query::current_version(db, &caller, r.id).await? {
                 version = Some(v);
             }
         }
@@ -119,7 +121,8 @@ pub async fn seed_demo_runs(db: &DatabaseConnection) -> Result<usize, ApiError> 
             tracing::info!(org, "no published rubric: demo run not seeded");
             continue;
         };
-        let units = crate::unit::list(db, &caller, organisation.id, None).await?;
+        let codes: Vec<&str> = obs.iter().map(|s| s.unit).collect();
+        let units = crate::unit::by_codes(db, &caller, organisation.id, &codes).await?;
         let id_of = |code: &str| units.iter().find(|u| u.code == code).map(|u| u.id);
         let mut unit_ids: Vec<i64> = Vec::new();
         for s in &obs {
@@ -133,7 +136,7 @@ pub async fn seed_demo_runs(db: &DatabaseConnection) -> Result<usize, ApiError> 
             db,
             &caller,
             crate::runs::query::RunFilter { organisation_code: Some(org.into()), ..Default::default() },
-            crate::runs::query::Page { first: 100, offset: 0 },
+            Page { first: 100, offset: 0 },
         )
         .await?;
         if existing.rows.iter().any(|r| r.idempotency_key.as_deref() == Some(key) || r.period == period) {

@@ -31,3 +31,4 @@ pub mod score_run_unit;
 pub mod section_submission;
 pub mod service_credential;
 pub mod unit;
+pub mod unit_history;

@@ -16,6 +16,7 @@ mod m20261123_000005_run_lifecycle;
 mod m20261123_000010_auth;
 mod m20261123_000020_evidence_uploads;
 mod m20261123_000030_rubric_drafts;
+mod m20261123_000040_unit_history;
 pub mod schema;
 
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000010_auth::Migration),
             Box::new(m20261123_000020_evidence_uploads::Migration),
             Box::new(m20261123_000030_rubric_drafts::Migration),
+            Box::new(m20261123_000040_unit_history::Migration),
         ]
     }
 }

@@ -36,6 +36,10 @@ pub fn boolean(name: &'static str, default: bool) -> ColumnDef {
     ColumnDef::new(name).boolean().not_null().default(default).to_owned()
 }
 
+pub fn boolean_null(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).boolean().null().to_owned()
+}
+
 pub fn ts(name: &'static str) -> ColumnDef {
     ColumnDef::new(name).timestamp_with_time_zone().not_null().to_owned()
 }

@@ -7,7 +7,7 @@ local function fan_out(levels)
   for i = 0, levels - 1 do
     q = q .. string.format("fragment F%d on Query { ...F%d ...F%d } ", i, i + 1, i + 1)
   end
-  return q .. string.format("fragment F%d on Query { organisations { code } }", levels)
+  return q .. string.format("fragment F%d on Query { organisations(first: 1) { totalCount } }", levels)
 end
 
 local function aliases(n)
@@ -17,8 +17,10 @@ local function aliases(n)
 end
 
 local function expensive()
-  local one = "organisations { rubrics { versions { indicators { code title maxPoints " ..
-    "clauses { no text cap rules { code kind label params cap halving } } } } } }"
+  -- Small pages keep 30 aliases under the complexity limit; the depth limit (12)
+  -- leaves room for the clauses, not their rules.
+  local one = "organisations(first: 2) { edges { node { rubrics(first: 2) { edges { node { " ..
+    "versions(first: 3) { edges { node { indicators { code title maxPoints clauses { no text cap } } } } } } } } } } }"
   local parts = {}
   for i = 0, 29 do parts[#parts + 1] = string.format("v%d: %s", i, one) end
   return "{ " .. table.concat(parts, " ") .. " }"
@@ -35,7 +37,7 @@ local bodies = {
   { "application/json", "[" .. string.rep(json(expensive()) .. ",", 4) .. json(expensive()) .. "]" },
   { "application/json", json('mutation { a: login(user: "x", password: "1") { token } b: login(user: "x", password: "2") { token } }') },
   { "application/json", '{"query":"{ __typename }","pad":"' .. string.rep("x", 300 * 1024) .. '"}' },
-  { "text/plain", json("{ organisations { code } }") },
+  { "text/plain", json("{ organisations(first: 1) { totalCount } }") },
 }
 
 request = function()

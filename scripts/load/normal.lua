@@ -1,7 +1,7 @@
 -- Normal traffic: a department head's typical query, from many client IPs
 -- (the server runs with TRUSTED_PROXIES=127.0.0.1, so X-Forwarded-For picks
 -- the budget key).
-local body = '{"query":"{ organisations { code name rubrics { code currentVersion { label regime baseMaxTotal } } } }"}'
+local body = '{"query":"{ organisations(first: 5) { edges { node { code name rubrics(first: 3) { edges { node { code currentVersion { label regime baseMaxTotal } } } } } } } }"}'
 
 request = function()
   local ip = string.format("10.1.%d.%d", math.random(0, 255), math.random(1, 254))

@@ -41,9 +41,9 @@ async fn login_use_refresh_and_logout() {
     let access = s["accessToken"].as_str().unwrap().to_string();
     let refresh = s["refreshToken"].as_str().unwrap().to_string();
     assert_eq!(s["expiresIn"], 900);
-    let (status, v) = with_token(&app, &access, "{ organisations { code } }").await;
+    let (status, v) = with_token(&app, &access, "{ organisations(first: 10) { edges { node { code } } } }").await;
     assert_eq!(status, 200, "{v}");
-    assert!(v["data"]["organisations"].is_array());
+    assert_eq!(v["data"]["organisations"]["edges"][0]["node"]["code"], "chengkou", "{v}");
 
     let rot = "mutation($t: String!) { refreshSession(refreshToken: $t) { refreshToken } }";
     let v = app.post(rot, json!({ "t": refresh })).await;

@@ -5,24 +5,14 @@
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers::{TestApp, expect_code, nodes, spawn_app_with};
 
 async fn spawn() -> TestApp {
     spawn_app_with(|s| s.limits.rate_budget = 10_000_000).await
 }
 
-fn code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("")
-}
-
 fn message(body: &Value) -> &str {
     body["errors"][0]["message"].as_str().unwrap_or("")
-}
-
-async fn expect_code(app: &TestApp, q: &str, vars: Value, expected: &str) -> Value {
-    let body = app.post(q, vars).await;
-    assert_eq!(code(&body), expected, "{body:#}");
-    body
 }
 
 fn d(v: &Value) -> rust_decimal::Decimal {
@@ -52,15 +42,14 @@ const RECORD: &str = "mutation($i: RecordObservationInput!) { recordObservation(
 async fn rubric(app: &TestApp, org: &str) -> (String, Vec<(String, String, String)>) {
     let data = app
         .query_with(
-            "query($c: String!) { organisation(code: $c) { rubrics { id versions { id label status } } } }",
+            "query($c: String!) { organisation(code: $c) { rubrics(first: 1) { edges { node {
+               id versions(first: 100) { edges { node { id label status } } } } } } } }",
             json!({ "c": org }),
         )
         .await;
-    let r = &data["organisation"]["rubrics"][0];
-    let versions = r["versions"]
-        .as_array()
-        .unwrap()
-        .iter()
+    let r = nodes(&data["organisation"]["rubrics"])[0];
+    let versions = nodes(&r["versions"])
+        .into_iter()
         .map(|v| {
             let s = |k: &str| v[k].as_str().unwrap().to_string();
             (s("id"), s("label"), s("status"))
@@ -93,9 +82,12 @@ async fn edit(app: &TestApp, q: &str, input: Value) -> (String, i64) {
 
 async fn unit_id(app: &TestApp, org: &str, unit: &str) -> String {
     let data = app
-        .query_with("query($c: String!) { organisation(code: $c) { units { id code } } }", json!({ "c": org }))
+        .query_with(
+            "query($c: String!) { organisation(code: $c) { units(first: 100) { edges { node { id code } } } } }",
+            json!({ "c": org }),
+        )
         .await;
-    let units = data["organisation"]["units"].as_array().unwrap();
+    let units = nodes(&data["organisation"]["units"]);
     units.iter().find(|u| u["code"] == unit).unwrap()["id"].as_str().unwrap().to_string()
 }
 

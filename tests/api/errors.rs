@@ -31,7 +31,7 @@ async fn database_failures_answer_internal_without_details() {
     let app = spawn_app().await;
     // Closing the pool makes every query fail inside the service layer.
     app.db.clone().close().await.unwrap();
-    let body = app.post("{ organisations { code } }", json!({})).await;
+    let body = app.post("{ organisations(first: 10) { edges { node { code } } } }", json!({})).await;
     assert_eq!(code(&body), "INTERNAL", "{body}");
     assert_eq!(body["errors"][0]["message"], "internal error");
 }

@@ -63,7 +63,7 @@ fn fan_out(levels: usize) -> String {
     for i in 0..levels {
         q.push_str(&format!("fragment F{i} on Query {{ ...F{n} ...F{n} }}\n", n = i + 1));
     }
-    q.push_str(&format!("fragment F{levels} on Query {{ organisations {{ code }} }}\n"));
+    q.push_str(&format!("fragment F{levels} on Query {{ organisations(first: 1) {{ totalCount }} }}\n"));
     q
 }
 
@@ -105,14 +105,14 @@ async fn only_json_and_multipart_posts_are_accepted() {
 #[tokio::test]
 async fn batches_are_capped_and_each_operation_is_charged() {
     let app = spawn_app().await;
-    let one = json!({ "query": "{ organisations { code } }" });
+    let one = json!({ "query": r#"{ organisation(code: "chengkou") { code } }"# });
     let five = Value::Array(vec![one.clone(); 5]).to_string();
     let ok = send(&app, five, "application/json").await;
     assert_eq!(ok.status, 200, "{}", ok.body);
     let list = ok.body.as_array().unwrap();
     assert_eq!(list.len(), 5);
     for r in list {
-        assert_eq!(r["data"]["organisations"][0]["code"], "chengkou");
+        assert_eq!(r["data"]["organisation"]["code"], "chengkou");
         assert_eq!(r["extensions"]["cost"]["requested"], 2);
     }
     // Five operations of 2 points each: 10 points charged.
@@ -182,8 +182,8 @@ async fn directives_fields_depth_nesting_and_cost_are_capped() {
     let app = spawn_app().await;
     let cases = [
         (format!("{{ __typename {} }}", "@include(if: true) ".repeat(40)), "directives"),
-        (format!("{{ organisations {{ {} }} }}", "code ".repeat(1001)), "fields"),
-        (format!("{{ organisations {}code{} }}", "{ units ".repeat(13), " }".repeat(13)), "levels deep"),
+        (format!("{{ organisations(first: 1) {{ edges {{ node {{ {} }} }} }} }}", "code ".repeat(1001)), "fields"),
+        (format!("{{ unit(id: \"x\") {}code{} }}", "{ parent ".repeat(13), " }".repeat(13)), "levels deep"),
         (format!("{}{}", "{ a ".repeat(40), "}".repeat(40)), "brackets"),
         ("{ a(first: 100) { b(first: 100) { c d e } } }".to_string(), "points"),
         ("query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }".to_string(), "spreads itself"),
@@ -203,7 +203,7 @@ async fn the_cost_budget_is_charged_reported_and_refused_with_429() {
         s.limits.rate_refill_per_hour = 1;
     })
     .await;
-    let q = "{ organisations { code } }"; // 2 points
+    let q = r#"{ organisation(code: "chengkou") { code } }"#; // 2 points
     for i in 1..=5u64 {
         let a = post(&app, q).await;
         assert_eq!(a.status, 200, "{}", a.body);
@@ -238,7 +238,7 @@ async fn forwarded_for_is_believed_only_from_trusted_proxies() {
         app.client
             .post(format!("{}/graphql", app.address))
             .header("x-forwarded-for", format!("{ip}, 127.0.0.1"))
-            .json(&json!({ "query": "{ organisations { code } }" }))
+            .json(&json!({ "query": r#"{ organisation(code: "chengkou") { code } }"# }))
             .send()
     };
     assert_eq!(ask("198.51.100.1").await.unwrap().status(), 200);
@@ -275,7 +275,8 @@ fn expensive(version: &str) -> String {
 #[tokio::test]
 async fn a_request_over_its_time_answers_timeout() {
     let app = spawn_app_with(|s| s.limits.request_timeout = Duration::from_millis(1)).await;
-    let whole = "{ organisations { rubrics { versions { indicators { clauses { text rules { params } } } } } } }";
+    let whole = "{ organisations(first: 2) { edges { node { rubrics(first: 10) { edges { node {
+        versions(first: 10) { edges { node { indicators { clauses { text } } } } } } } } } } } }";
     post(&app, whole).await.refused(504, "TIMEOUT");
 }
 
@@ -312,9 +313,11 @@ async fn cheap_queries_do_not_queue_behind_16_expensive_ones() {
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
     let mut cheap = Vec::new();
-    for q in
-        ["{ __typename }", "{ organisations { code name rubrics { code currentVersion { label baseMaxTotal } } } }"]
-    {
+    for q in [
+        "{ __typename }",
+        "{ organisations(first: 2) { edges { node { code name rubrics(first: 2) { edges { node {
+           code currentVersion { label baseMaxTotal } } } } } } } }",
+    ] {
         for _ in 0..3 {
             let t = Instant::now();
             let a = post(&app, q).await;

@@ -124,6 +124,14 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// A scenario of many requests from one address: a budget that fits (the
+/// gate's budget has its own tests), signed in as `user`.
+pub async fn spawn_app_as(user: &str) -> TestApp {
+    let app = spawn_app_with(|s| s.limits.rate_budget = 10_000_000).await;
+    app.sign_in(user).await;
+    app
+}
+
 /// Starts the app after `adjust` changed its settings (e.g. its rubrics folder).
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
@@ -193,11 +201,13 @@ impl TestApp {
     pub async fn version_id(&self, org: &str) -> Option<String> {
         let data = self
             .query_with(
-                "query($c: String!) { organisation(code: $c) { rubrics { versions { id } } } }",
+                "query($c: String!) { organisation(code: $c) { rubrics(first: 1) { edges { node {
+                   versions(first: 100) { edges { node { id } } } } } } } }",
                 json!({ "c": org }),
             )
             .await;
-        data["organisation"]["rubrics"][0]["versions"].as_array()?.last()?.get("id")?.as_str().map(str::to_string)
+        let versions = &data["organisation"]["rubrics"]["edges"][0]["node"]["versions"]["edges"];
+        versions.as_array()?.last()?["node"]["id"].as_str().map(str::to_string)
     }
 
     /// Gives a demo login a known password, directly in the database.
@@ -242,4 +252,21 @@ pub fn db_id(id: &str) -> i64 {
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(id).expect("a global id");
     let text = String::from_utf8(raw).expect("utf-8");
     text.split_once(':').expect("Kind:n").1.parse().expect("a number")
+}
+
+/// The `extensions.code` of a response's first error ("" if none).
+pub fn code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("")
+}
+
+/// POSTs a query that must fail with `expected`; returns the whole response.
+pub async fn expect_code(app: &TestApp, q: &str, vars: Value, expected: &str) -> Value {
+    let body = app.post(q, vars).await;
+    assert_eq!(code(&body), expected, "{body:#}");
+    body
+}
+
+/// The nodes of a connection (`edges { node }`).
+pub fn nodes(conn: &Value) -> Vec<&Value> {
+    conn["edges"].as_array().map(|edges| edges.iter().map(|e| &e["node"]).collect()).unwrap_or_default()
 }

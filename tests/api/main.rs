@@ -24,3 +24,4 @@ mod rubrics;
 mod runs;
 mod schema;
 mod scopes;
+mod units;

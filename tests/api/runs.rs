@@ -5,35 +5,20 @@
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, db_id, gid, spawn_app_with};
-
-/// A whole run's scenario is many requests from one address: give it a budget
-/// that fits (the gate's budget has its own tests), signed in as `user`.
-async fn spawn_app_as(user: &str) -> TestApp {
-    let app = spawn_app_with(|s| s.limits.rate_budget = 10_000_000).await;
-    app.sign_in(user).await;
-    app
-}
-
-fn code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("")
-}
-
-async fn expect_code(app: &TestApp, q: &str, vars: Value, expected: &str) -> Value {
-    let body = app.post(q, vars).await;
-    assert_eq!(code(&body), expected, "{body:#}");
-    body
-}
+use crate::helpers::{TestApp, code, db_id, expect_code, gid, spawn_app_as};
 
 async fn unit_ids(app: &TestApp, org: &str) -> Vec<(String, String)> {
     let data = app
-        .query_with("query($c: String!) { organisation(code: $c) { units { id code } } }", json!({ "c": org }))
+        .query_with(
+            "query($c: String!) { organisation(code: $c) { units(first: 100) { edges { node { id code } } } } }",
+            json!({ "c": org }),
+        )
         .await;
-    data["organisation"]["units"]
+    data["organisation"]["units"]["edges"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|u| (u["code"].as_str().unwrap().to_string(), u["id"].as_str().unwrap().to_string()))
+        .map(|e| (e["node"]["code"].as_str().unwrap().to_string(), e["node"]["id"].as_str().unwrap().to_string()))
         .collect()
 }
 

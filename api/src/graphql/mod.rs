@@ -1,5 +1,6 @@
 //! The GraphQL schema: thin resolvers over the service modules.
 
+mod connection;
 mod drafts;
 mod evidence;
 pub mod ids;
@@ -22,18 +23,25 @@ pub(crate) use ids::{Kind, parse_id, to_id};
 
 pub use drafts::RubricDraftMutation;
 pub use node::Node;
-pub use organisation::{Department, Organisation};
+pub use organisation::{Department, Organisation, OrganisationConnection};
 pub use rubric::{Clause, Indicator, Rubric, RubricVersion, Rule};
 pub use runs::{RunMutation, RunQuery, ScoreRun};
 pub use session::{ClientIp, PolicyMutation, SessionMutation};
-pub use unit::Unit;
+pub use unit::{Unit, UnitMutation};
 
 /// The schema served at `/graphql`.
 pub type KaoheSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Writes (变更): the score-run lifecycle, rubric drafts, evidence uploads, sign-in and policy administration.
+/// Writes (变更): the score-run lifecycle, rubric drafts, evidence uploads, unit administration, sign-in and policy administration.
 #[derive(MergedObject, Default)]
-pub struct Mutation(RunMutation, RubricDraftMutation, evidence::EvidenceMutation, SessionMutation, PolicyMutation);
+pub struct Mutation(
+    RunMutation,
+    RubricDraftMutation,
+    evidence::EvidenceMutation,
+    UnitMutation,
+    SessionMutation,
+    PolicyMutation,
+);
 
 /// Largest query depth accepted.
 pub const MAX_DEPTH: usize = 16;
@@ -81,11 +89,18 @@ pub struct ReferenceQuery;
 /// Reference data: organisations, units, rubrics (基础数据).
 #[Object]
 impl ReferenceQuery {
-    /// Every assessing organisation (考核组织), e.g. 城口县教委, 许昌市委教育工作领导小组.
-    async fn organisations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Organisation>> {
+    /// The assessing organisations (考核组织), e.g. 城口县教委, 许昌市委教育工作领导小组, in creation order.
+    #[graphql(complexity = "connection::cost(first, child_complexity)")]
+    async fn organisations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1 to 100.")] first: i32,
+        #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+    ) -> async_graphql::Result<OrganisationConnection> {
+        let p = connection::page(first, after)?;
         let (db, caller) = env(ctx)?;
-        let list = crate::organisation::list(db, caller).await.gql()?;
-        Ok(list.into_iter().map(Organisation).collect())
+        let paged = crate::organisation::list(db, caller, p).await.gql()?;
+        Ok(OrganisationConnection::build(paged, Organisation))
     }
 
     /// One organisation (考核组织) by its code (`chengkou`, `xuchang`); NOT_FOUND if none.

@@ -1,9 +1,13 @@
 use async_graphql::{Context, ID, Object};
 use entity::{department, organisation};
 
-use super::{Kind, to_id};
+use super::connection::{connection, cost, page};
+use super::rubric::RubricConnection;
+use super::unit::UnitConnection;
+use super::{Kind, parse_id, to_id};
 use super::{Rubric, Unit, env};
 use crate::error::GqlResult;
+use crate::unit::UnitFilter;
 
 /// An assessing organisation (考核组织): the tenant that owns departments, units and rubrics.
 pub struct Organisation(pub organisation::Model);
@@ -26,31 +30,59 @@ impl Organisation {
         &self.0.name
     }
 
-    /// Its departments (科室); names are unique inside the organisation only.
-    async fn departments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Department>> {
+    /// Its departments (科室), in creation order; names are unique inside the organisation only.
+    #[graphql(complexity = "cost(first, child_complexity)")]
+    async fn departments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1 to 100.")] first: i32,
+        #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+    ) -> async_graphql::Result<DepartmentConnection> {
+        let p = page(first, after)?;
         let (db, caller) = env(ctx)?;
-        let list = crate::organisation::departments(db, caller, self.0.id).await.gql()?;
-        Ok(list.into_iter().map(Department).collect())
+        let paged = crate::organisation::departments(db, caller, self.0.id, p).await.gql()?;
+        Ok(DepartmentConnection::build(paged, Department))
     }
 
-    /// Its assessed units (被考核单位), optionally only of one kind.
+    /// Its assessed units (被考核单位), in creation order, filtered by kind,
+    /// state, parent or a text in the name or code.
+    #[graphql(complexity = "cost(first, child_complexity)")]
     async fn units(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only units of this kind (类型), e.g. `county`.")] kind: Option<String>,
-    ) -> async_graphql::Result<Vec<Unit>> {
+        #[graphql(desc = "Only active (在用, true) or deactivated (已停用, false) units.")] active: Option<bool>,
+        #[graphql(desc = "Only the units directly under this one (下级单位).")] parent_id: Option<ID>,
+        #[graphql(desc = "Only units whose name or code contains this text (模糊查询); `%` and `_` match themselves.")]
+        search: Option<String>,
+        #[graphql(desc = "Page size, 1 to 100.")] first: i32,
+        #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+    ) -> async_graphql::Result<UnitConnection> {
+        let p = page(first, after)?;
         let (db, caller) = env(ctx)?;
-        let list = crate::unit::list(db, caller, self.0.id, kind.as_deref()).await.gql()?;
-        Ok(list.into_iter().map(Unit).collect())
+        let parent_id = parent_id.map(|i| parse_id(&i, Kind::Unit)).transpose()?;
+        let filter = UnitFilter { kind, active, parent_id, search };
+        let paged = crate::unit::list(db, caller, self.0.id, filter, p).await.gql()?;
+        Ok(UnitConnection::build(paged, Unit))
     }
 
     /// Its rubrics (考核细则), by code.
-    async fn rubrics(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Rubric>> {
+    #[graphql(complexity = "cost(first, child_complexity)")]
+    async fn rubrics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1 to 100.")] first: i32,
+        #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+    ) -> async_graphql::Result<RubricConnection> {
+        let p = page(first, after)?;
         let (db, caller) = env(ctx)?;
-        let list = crate::rubric::query::list(db, caller, self.0.id).await.gql()?;
-        Ok(list.into_iter().map(Rubric).collect())
+        let paged = crate::rubric::query::list(db, caller, self.0.id, p).await.gql()?;
+        Ok(RubricConnection::build(paged, Rubric))
     }
 }
+
+connection!(OrganisationConnection, OrganisationEdge, Organisation, "organisations (考核组织)");
+connection!(DepartmentConnection, DepartmentEdge, Department, "departments (科室)");
 
 /// A department (科室) of an organisation, e.g. 秘书科; it owns indicators and scores them.
 pub struct Department(pub department::Model);

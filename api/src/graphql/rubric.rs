@@ -7,6 +7,7 @@ use entity::{clause, indicator_group, rubric, rubric_version, rule};
 use rust_decimal::Decimal;
 use tokio::sync::OnceCell;
 
+use super::connection::{connection, cost, page};
 use super::env;
 use super::{Kind, to_id};
 use crate::error::GqlResult;
@@ -33,20 +34,29 @@ impl Rubric {
         &self.0.title
     }
 
-    /// All versions (版本), oldest first.
-    async fn versions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<RubricVersion>> {
+    /// Its versions (版本), oldest first.
+    #[graphql(complexity = "cost(first, child_complexity)")]
+    async fn versions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1 to 100.")] first: i32,
+        #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+    ) -> async_graphql::Result<RubricVersionConnection> {
+        let p = page(first, after)?;
         let (db, caller) = env(ctx)?;
-        let list = query::versions(db, caller, self.0.id).await.gql()?;
-        Ok(list.into_iter().map(RubricVersion::new).collect())
+        let paged = query::versions(db, caller, self.0.id, p).await.gql()?;
+        Ok(RubricVersionConnection::build(paged, RubricVersion::new))
     }
 
     /// The newest published version (现行版本), if any.
     async fn current_version(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<RubricVersion>> {
         let (db, caller) = env(ctx)?;
-        let list = query::versions(db, caller, self.0.id).await.gql()?;
-        Ok(list.into_iter().rev().find(|v| v.status == "published").map(RubricVersion::new))
+        Ok(query::current_version(db, caller, self.0.id).await.gql()?.map(RubricVersion::new))
     }
 }
+
+connection!(RubricConnection, RubricEdge, Rubric, "rubrics (考核细则)");
+connection!(RubricVersionConnection, RubricVersionEdge, RubricVersion, "rubric versions (考核细则版本)");
 
 /// Lifecycle of a rubric version (版本状态).
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]

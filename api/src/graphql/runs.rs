@@ -8,105 +8,27 @@ use entity::{audit_log, claim, observation, score_run, section_submission};
 use rust_decimal::Decimal;
 
 // `Evidence` is re-exported here for `node.rs`, which names it from this module.
+use super::connection::{connection, cost, page, slice};
 pub use super::evidence::Evidence;
 use super::evidence::{EvidenceReferenceInput, evidence_ids, refs};
+use super::unit::UnitConnection;
 use super::{Kind, Organisation, RubricVersion, Unit, env, parse_id, to_id};
 use crate::claims;
 use crate::error::{ApiError, GqlResult};
 use crate::evidence::EvidenceReference;
+use crate::paging::Page;
 use crate::runs::observations::{ObservationDraft, RecordObservation};
-use crate::runs::query::{AuditFilter, ObservationFilter, Page, Paged, RunFilter};
+use crate::runs::query::{AuditFilter, ObservationFilter, RunFilter};
 use crate::runs::results::{self, UnitOutcome, WhatIfChange};
 use crate::runs::{self, lifecycle, sections};
 
-// ---------------------------------------------------------------- paging
-
-/// Where a page starts: after the cursor given (an opaque string from `endCursor`).
-fn page(first: i32, after: Option<String>) -> async_graphql::Result<Page> {
-    let offset = match after {
-        None => 0,
-        Some(c) => c
-            .strip_prefix("o:")
-            .and_then(|n| n.parse::<u64>().ok())
-            .map(|n| n + 1)
-            .ok_or_else(|| ApiError::BadUserInput(format!("`{c}` is not a cursor of this list")))
-            .gql()?,
-    };
-    Page::new(first, offset).gql()
-}
-
-fn cursor(offset: u64) -> String {
-    format!("o:{offset}")
-}
-
-/// Paging information of a list (分页信息).
-#[derive(SimpleObject)]
-pub struct PageInfo {
-    /// Whether more items follow this page.
-    pub has_next_page: bool,
-    /// Whether items come before this page.
-    pub has_previous_page: bool,
-    /// Cursor of the first item of the page.
-    pub start_cursor: Option<String>,
-    /// Cursor of the last item of the page; pass it as `after` for the next page.
-    pub end_cursor: Option<String>,
-}
-
-macro_rules! connection {
-    ($conn:ident, $edge:ident, $node:ty, $what:literal) => {
-        #[doc = concat!("One page of ", $what, " (Relay connection).")]
-        #[derive(SimpleObject)]
-        pub struct $conn {
-            #[doc = concat!("The ", $what, " of this page, each with its cursor.")]
-            pub edges: Vec<$edge>,
-            /// Paging information.
-            pub page_info: PageInfo,
-            /// How many items match the filters, on all pages (总数).
-            pub total_count: i64,
-        }
-
-        #[doc = concat!("One of ", $what, " and its cursor.")]
-        #[derive(SimpleObject)]
-        pub struct $edge {
-            /// Opaque cursor of this item.
-            pub cursor: String,
-            /// The item.
-            pub node: $node,
-        }
-
-        impl $conn {
-            fn build<T>(p: Paged<T>, wrap: impl Fn(T) -> $node + Copy) -> $conn {
-                let n = p.rows.len() as u64;
-                let edges: Vec<$edge> = p
-                    .rows
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, r)| $edge { cursor: cursor(p.offset + i as u64), node: wrap(r) })
-                    .collect();
-                let page_info = PageInfo {
-                    has_next_page: p.offset + n < p.total,
-                    has_previous_page: p.offset > 0,
-                    start_cursor: (n > 0).then(|| cursor(p.offset)),
-                    end_cursor: (n > 0).then(|| cursor(p.offset + n - 1)),
-                };
-                $conn { edges, page_info, total_count: i64::try_from(p.total).unwrap_or(i64::MAX) }
-            }
-        }
-    };
-}
+// ---------------------------------------------------------------- connections
 
 connection!(ScoreRunConnection, ScoreRunEdge, ScoreRun, "score runs (考核批次)");
 connection!(ObservationConnection, ObservationEdge, Observation, "observations (扣分/加分记录)");
 connection!(UnitResultConnection, UnitResultEdge, UnitResult, "unit results (考核结果)");
-connection!(UnitConnection, UnitEdge, Unit, "assessed units (被考核单位)");
 connection!(ClaimConnection, ClaimEdge, Claim, "bonus claims (申报)");
 connection!(AuditEntryConnection, AuditEntryEdge, AuditEntry, "audit entries (操作日志)");
-
-fn slice<T>(all: Vec<T>, p: Page) -> Paged<T> {
-    let total = all.len() as u64;
-    let rows = all.into_iter().skip(usize::try_from(p.offset).unwrap_or(usize::MAX)).take(p.first as usize).collect();
-    Paged { rows, total, offset: p.offset }
-}
 
 // ---------------------------------------------------------------- enums and inputs
 
@@ -442,7 +364,7 @@ impl ScoreRun {
     }
 
     /// The units assessed (被考核单位), in the order they were added.
-    #[graphql(complexity = "usize::try_from(first).unwrap_or(0).max(1) * child_complexity")]
+    #[graphql(complexity = "cost(first, child_complexity)")]
     async fn units(
         &self,
         ctx: &Context<'_>,
@@ -458,7 +380,7 @@ impl ScoreRun {
     }
 
     /// Observations of the run (扣分/加分记录), oldest first.
-    #[graphql(complexity = "usize::try_from(first).unwrap_or(0).max(1) * child_complexity")]
+    #[graphql(complexity = "cost(first, child_complexity)")]
     async fn observations(
         &self,
         ctx: &Context<'_>,
@@ -481,7 +403,7 @@ impl ScoreRun {
     }
 
     /// Results per unit (考核结果), best first: stored once published, computed live while open.
-    #[graphql(complexity = "usize::try_from(first).unwrap_or(0).max(1) * child_complexity")]
+    #[graphql(complexity = "cost(first, child_complexity)")]
     async fn results(
         &self,
         ctx: &Context<'_>,
@@ -543,7 +465,7 @@ impl ScoreRun {
     }
 
     /// Bonus claims (申报) filed in this run, oldest first: staff see all, a unit user its own.
-    #[graphql(complexity = "usize::try_from(first).unwrap_or(0).max(1) * child_complexity")]
+    #[graphql(complexity = "cost(first, child_complexity)")]
     async fn claims(
         &self,
         ctx: &Context<'_>,
@@ -760,6 +682,11 @@ impl UnitResult {
     /// The unit (被考核单位).
     async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Unit> {
         Ok(Unit(super::loader::unit(ctx, self.0.unit_id).await?))
+    }
+
+    /// The unit's name (单位名称) as scored: a published result keeps it after a rename.
+    async fn unit_name(&self) -> &str {
+        &self.0.unit_name
     }
 
     /// Rank among the run's units (排名); ties share a rank.
@@ -1004,7 +931,7 @@ pub struct RunQuery;
 #[Object]
 impl RunQuery {
     /// Score runs (考核批次), newest first.
-    #[graphql(complexity = "usize::try_from(first).unwrap_or(0).max(1) * child_complexity")]
+    #[graphql(complexity = "cost(first, child_complexity)")]
     async fn score_runs(
         &self,
         ctx: &Context<'_>,
@@ -1074,7 +1001,7 @@ impl RunQuery {
     }
 
     /// The audit log (操作日志), oldest first, filtered by run, unit or user.
-    #[graphql(complexity = "usize::try_from(first).unwrap_or(0).max(1) * child_complexity")]
+    #[graphql(complexity = "cost(first, child_complexity)")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,

@@ -1,9 +1,15 @@
-use async_graphql::{Context, ID, Json, Object};
-use entity::unit;
+//! Assessed units over GraphQL: the `Unit` type, its history, and the
+//! mutations that administer units (被考核单位管理).
 
-use super::{Kind, to_id};
+use async_graphql::{Context, Enum, ID, InputObject, Json, MaybeUndefined, Object};
+use chrono::{DateTime, Utc};
+use entity::{unit, unit_history};
+
+use super::connection::{connection, cost, page};
+use super::{Kind, parse_id, to_id};
 use super::{Organisation, env};
-use crate::error::GqlResult;
+use crate::error::{ApiError, GqlResult};
+use crate::unit::admin::{self, Change, NewUnit, OrganisationRef};
 
 /// An assessed unit (被考核单位): a school, a county, a city department.
 pub struct Unit(pub unit::Model);
@@ -21,7 +27,7 @@ impl Unit {
         &self.0.code
     }
 
-    /// Name (单位名称).
+    /// Name (单位名称), as it is now; published results keep the name they were scored under.
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -36,9 +42,19 @@ impl Unit {
         Json(serde_json::from_str(&self.0.attributes).unwrap_or(serde_json::Value::Null))
     }
 
-    /// Whether the unit is still assessed (在用).
+    /// Whether the unit is still assessed (在用); a deactivated one (已停用) cannot join new runs.
     async fn active(&self) -> bool {
         self.0.active
+    }
+
+    /// Version for optimistic concurrency (乐观锁版本); pass it to the unit mutations.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    /// When it was last changed (更新时间).
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
     }
 
     /// The organisation (考核组织) that assesses it.
@@ -54,10 +70,253 @@ impl Unit {
         Ok(Some(Unit(super::loader::unit(ctx, pid).await?)))
     }
 
-    /// Units under this one (下级单位).
-    async fn children(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Unit>> {
+    /// Units directly under this one (下级单位), in creation order.
+    #[graphql(complexity = "cost(first, child_complexity)")]
+    async fn children(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1 to 100.")] first: i32,
+        #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+    ) -> async_graphql::Result<UnitConnection> {
+        let p = page(first, after)?;
         let (db, caller) = env(ctx)?;
-        let list = crate::unit::children(db, caller, self.0.id).await.gql()?;
-        Ok(list.into_iter().map(Unit).collect())
+        let paged = crate::unit::children(db, caller, &self.0, p).await.gql()?;
+        Ok(UnitConnection::build(paged, Unit))
+    }
+
+    /// Its changes (变更记录), oldest first: created, renamed, moved,
+    /// deactivated, reactivated. For staff of its organisation.
+    #[graphql(complexity = "cost(first, child_complexity)")]
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1 to 100.")] first: i32,
+        #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+    ) -> async_graphql::Result<UnitChangeConnection> {
+        let p = page(first, after)?;
+        let (db, caller) = env(ctx)?;
+        let paged = crate::unit::history(db, caller, &self.0, p).await.gql()?;
+        Ok(UnitChangeConnection::build(paged, UnitChange))
+    }
+}
+
+connection!(UnitConnection, UnitEdge, Unit, "assessed units (被考核单位)");
+connection!(UnitChangeConnection, UnitChangeEdge, UnitChange, "unit changes (单位变更记录)");
+
+/// What a unit change did (变更类型).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum UnitChangeKind {
+    /// Created (新增).
+    Created,
+    /// Renamed (更名).
+    Renamed,
+    /// Moved under another parent or to the top level (调整隶属关系).
+    Moved,
+    /// Deactivated (停用).
+    Deactivated,
+    /// Reactivated (启用).
+    Reactivated,
+}
+
+impl From<Change> for UnitChangeKind {
+    fn from(c: Change) -> Self {
+        match c {
+            Change::Created => UnitChangeKind::Created,
+            Change::Renamed => UnitChangeKind::Renamed,
+            Change::Moved => UnitChangeKind::Moved,
+            Change::Deactivated => UnitChangeKind::Deactivated,
+            Change::Reactivated => UnitChangeKind::Reactivated,
+        }
+    }
+}
+
+/// One change of a unit (单位变更记录): the values before and after, who, when, why.
+pub struct UnitChange(pub unit_history::Model);
+
+/// One change of a unit (单位变更记录): the values before and after, who, when, why.
+#[Object]
+impl UnitChange {
+    /// What changed (变更类型).
+    async fn change(&self) -> async_graphql::Result<UnitChangeKind> {
+        Change::of(&self.0.change)
+            .map(UnitChangeKind::from)
+            .ok_or_else(|| ApiError::Internal(format!("unit change {}", self.0.id).into()))
+            .gql()
+    }
+
+    /// Name before (原名称); absent for a creation.
+    async fn name_before(&self) -> Option<&str> {
+        self.0.name_before.as_deref()
+    }
+
+    /// Name after (新名称).
+    async fn name_after(&self) -> &str {
+        &self.0.name_after
+    }
+
+    /// Parent unit before (原上级单位), if any.
+    async fn parent_before_id(&self) -> Option<ID> {
+        self.0.parent_before.map(|i| to_id(Kind::Unit, i))
+    }
+
+    /// Parent unit after (新上级单位), if any.
+    async fn parent_after_id(&self) -> Option<ID> {
+        self.0.parent_after.map(|i| to_id(Kind::Unit, i))
+    }
+
+    /// Whether it was active before (原状态); absent for a creation.
+    async fn active_before(&self) -> Option<bool> {
+        self.0.active_before
+    }
+
+    /// Whether it is active after (新状态).
+    async fn active_after(&self) -> bool {
+        self.0.active_after
+    }
+
+    /// The unit's version after the change (版本).
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    /// Why (原因), for a deactivation.
+    async fn reason(&self) -> Option<&str> {
+        self.0.reason.as_deref()
+    }
+
+    /// Who (操作人).
+    async fn actor(&self) -> &str {
+        &self.0.actor_label
+    }
+
+    /// The user id of the actor, if a user.
+    async fn actor_id(&self) -> Option<ID> {
+        self.0.actor_id.map(|i| to_id(Kind::User, i))
+    }
+
+    /// When (时间).
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+}
+
+/// Creating an assessed unit (新增被考核单位). Give the organisation by code or by id.
+#[derive(InputObject)]
+pub struct CreateUnitInput {
+    /// The organisation's code (组织代码), e.g. `xuchang`; or give `organisationId`.
+    pub organisation_code: Option<String>,
+    /// The organisation's id; or give `organisationCode`.
+    pub organisation_id: Option<ID>,
+    /// Code (单位代码), unique in the organisation: letters, digits, `-`, `_`, `.`.
+    pub code: String,
+    /// Name (单位名称).
+    pub name: String,
+    /// Kind (单位类型), e.g. `county`, `school`.
+    pub kind: String,
+    /// The parent unit (上级单位), an active unit of the same organisation.
+    pub parent_id: Option<ID>,
+    /// Attributes (单位属性), a JSON object, e.g. `{"subordinate_to_education_authority": true}`.
+    pub attributes: Option<Json<serde_json::Value>>,
+    /// The same key twice creates one unit.
+    pub idempotency_key: Option<String>,
+}
+
+/// Administering assessed units (被考核单位管理); the organisation's admin only.
+#[derive(Default)]
+pub struct UnitMutation;
+
+/// Administering assessed units (被考核单位管理); the organisation's admin only.
+#[Object]
+impl UnitMutation {
+    /// Creates an assessed unit (新增被考核单位); a code already used in the organisation is a CONFLICT.
+    async fn create_unit(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The unit.")] input: CreateUnitInput,
+    ) -> async_graphql::Result<Unit> {
+        let (db, caller) = env(ctx)?;
+        let organisation = match (input.organisation_code, input.organisation_id) {
+            (Some(code), None) => OrganisationRef::Code(code),
+            (None, Some(id)) => OrganisationRef::Id(parse_id(&id, Kind::Organisation)?),
+            _ => {
+                return Err(ApiError::BadUserInput(
+                    "give the organisation by `organisationCode` or by `organisationId` (one of them)".into(),
+                ))
+                .gql();
+            }
+        };
+        let input = NewUnit {
+            organisation,
+            code: input.code,
+            name: input.name,
+            kind: input.kind,
+            parent_id: input.parent_id.map(|p| parse_id(&p, Kind::Unit)).transpose()?,
+            attributes: input.attributes.map(|a| a.0),
+            idempotency_key: input.idempotency_key,
+        };
+        Ok(Unit(admin::create(db, caller, input).await.gql()?))
+    }
+
+    /// Renames a unit (更名); results already published keep the old name.
+    async fn rename_unit(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The unit.")] id: ID,
+        #[graphql(desc = "The new name (新名称).")] name: String,
+        #[graphql(desc = "Its version as last read (乐观锁).")] expected_version: i32,
+    ) -> async_graphql::Result<Unit> {
+        let (db, caller) = env(ctx)?;
+        let id = parse_id(&id, Kind::Unit)?;
+        Ok(Unit(admin::rename(db, caller, id, &name, expected_version).await.gql()?))
+    }
+
+    /// Moves a unit (调整隶属关系) under another unit of its organisation, or to
+    /// the top level; a move under itself or its own descendant is refused.
+    async fn move_unit(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The unit.")] id: ID,
+        #[graphql(
+            desc = "The new parent unit (上级单位), or null for the top level; must be given (omitted: BAD_USER_INPUT)."
+        )]
+        parent_id: MaybeUndefined<ID>,
+        #[graphql(desc = "Its version as last read (乐观锁).")] expected_version: i32,
+    ) -> async_graphql::Result<Unit> {
+        let (db, caller) = env(ctx)?;
+        let id = parse_id(&id, Kind::Unit)?;
+        let parent_id = match parent_id {
+            MaybeUndefined::Value(p) => Some(parse_id(&p, Kind::Unit)?),
+            MaybeUndefined::Null => None,
+            MaybeUndefined::Undefined => {
+                return Err(ApiError::BadUserInput("give `parentId`: a unit, or null for the top level".into())).gql();
+            }
+        };
+        Ok(Unit(admin::move_to(db, caller, id, parent_id, expected_version).await.gql()?))
+    }
+
+    /// Deactivates a unit (停用), with a reason: it stays in existing runs and
+    /// results, but no new run takes it.
+    async fn deactivate_unit(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The unit.")] id: ID,
+        #[graphql(desc = "Why (停用原因); required.")] reason: String,
+        #[graphql(desc = "Its version as last read (乐观锁).")] expected_version: i32,
+    ) -> async_graphql::Result<Unit> {
+        let (db, caller) = env(ctx)?;
+        let id = parse_id(&id, Kind::Unit)?;
+        Ok(Unit(admin::deactivate(db, caller, id, &reason, expected_version).await.gql()?))
+    }
+
+    /// Reactivates a deactivated unit (启用).
+    async fn reactivate_unit(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The unit.")] id: ID,
+        #[graphql(desc = "Its version as last read (乐观锁).")] expected_version: i32,
+    ) -> async_graphql::Result<Unit> {
+        let (db, caller) = env(ctx)?;
+        let id = parse_id(&id, Kind::Unit)?;
+        Ok(Unit(admin::reactivate(db, caller, id, expected_version).await.gql()?))
     }
 }

@@ -23,7 +23,7 @@ const START_JS: &str = r#"(function () {
   root.render(React.createElement(GraphiQL, {
     fetcher: fetcher,
     defaultEditorToolsVisibility: true,
-    defaultQuery: '# kaohe (督导考核) — try:\n{\n  organisations {\n    code\n    name\n    rubrics { code currentVersion { label regime scale baseMaxTotal } }\n  }\n}\n'
+    defaultQuery: '# kaohe (督导考核) — try:\n{\n  organisations(first: 5) {\n    totalCount\n    edges { node {\n      code\n      name\n      rubrics(first: 3) { edges { node { code currentVersion { label regime scale baseMaxTotal } } } }\n    } }\n  }\n}\n'
   }));
 })();
 "#;

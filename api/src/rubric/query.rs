@@ -8,6 +8,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 
 use crate::caller::Caller;
 use crate::error::ApiError;
+use crate::paging::{self, Page, Paged};
 use crate::policy;
 
 /// Rubrics of an organisation, by code.
@@ -15,13 +16,13 @@ pub async fn list(
     db: &DatabaseConnection,
     caller: &Caller,
     organisation_id: i64,
-) -> Result<Vec<rubric::Model>, ApiError> {
+    page: Page,
+) -> Result<Paged<rubric::Model>, ApiError> {
     policy::may_read(caller)?;
-    Ok(rubric::Entity::find()
+    let q = rubric::Entity::find()
         .filter(rubric::Column::OrganisationId.eq(organisation_id))
-        .order_by_asc(rubric::Column::Code)
-        .all(db)
-        .await?)
+        .order_by_asc(rubric::Column::Code);
+    paging::fetch(db, q, page).await
 }
 
 pub async fn by_id(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result<rubric::Model, ApiError> {
@@ -38,14 +39,30 @@ pub async fn versions(
     db: &DatabaseConnection,
     caller: &Caller,
     rubric_id: i64,
-) -> Result<Vec<rubric_version::Model>, ApiError> {
+    page: Page,
+) -> Result<Paged<rubric_version::Model>, ApiError> {
     policy::may_read(caller)?;
     let mut q = rubric_version::Entity::find().filter(rubric_version::Column::RubricId.eq(rubric_id));
     let organisation_id = rubric::Entity::find_by_id(rubric_id).one(db).await?.map(|r| r.organisation_id);
     if !organisation_id.is_some_and(|org| policy::may_see_rubric_drafts(caller, org)) {
         q = q.filter(rubric_version::Column::Status.ne(DRAFT));
     }
-    Ok(q.order_by_asc(rubric_version::Column::Id).all(db).await?)
+    paging::fetch(db, q.order_by_asc(rubric_version::Column::Id), page).await
+}
+
+/// The newest published version of a rubric (现行版本), if any.
+pub async fn current_version(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    rubric_id: i64,
+) -> Result<Option<rubric_version::Model>, ApiError> {
+    policy::may_read(caller)?;
+    Ok(rubric_version::Entity::find()
+        .filter(rubric_version::Column::RubricId.eq(rubric_id))
+        .filter(rubric_version::Column::Status.eq("published"))
+        .order_by_desc(rubric_version::Column::Id)
+        .one(db)
+        .await?)
 }
 
 /// A version by id; a draft the caller may not see is NOT_FOUND.

@@ -90,6 +90,13 @@ pub async fn open(db: &DatabaseConnection, caller: &Caller, input: OpenRun) -> R
             missing.join(", ")
         )));
     }
+    // A deactivated unit (停用) stays in the runs it is part of, but no new run takes it.
+    if let Some(u) = units.iter().find(|u| !u.active) {
+        return Err(ApiError::BadUserInput(format!(
+            "unit {} ({}) is deactivated; reactivate it before assessing it in a new run",
+            u.name, u.code
+        )));
+    }
     let txn = db::begin_write(db).await?;
     let now = Utc::now();
     let run = score_run::ActiveModel {

@@ -8,32 +8,8 @@ use sea_orm::{
 use super::{run_by_id, visible_run};
 use crate::caller::Caller;
 use crate::error::ApiError;
+pub use crate::paging::{Page, Paged};
 use crate::policy::{self, RunReader};
-
-/// A page request: `first` in 1..=100, `offset` from the cursor.
-#[derive(Clone, Copy, Debug)]
-pub struct Page {
-    pub first: u64,
-    pub offset: u64,
-}
-
-pub const MAX_PAGE: i32 = 100;
-
-impl Page {
-    pub fn new(first: i32, offset: u64) -> Result<Page, ApiError> {
-        if !(1..=MAX_PAGE).contains(&first) {
-            return Err(ApiError::BadUserInput(format!("`first` must be between 1 and {MAX_PAGE} (got {first})")));
-        }
-        Ok(Page { first: u64::try_from(first).unwrap_or(1), offset })
-    }
-}
-
-/// One page of rows and the total matching.
-pub struct Paged<T> {
-    pub rows: Vec<T>,
-    pub total: u64,
-    pub offset: u64,
-}
 
 /// Filters on runs.
 #[derive(Default)]
