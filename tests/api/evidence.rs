@@ -98,10 +98,13 @@ async fn evidence_rows(app: &TestApp) -> usize {
 
 async fn unit_id(app: &TestApp, org: &str, code: &str) -> String {
     let data = app
-        .query_with("query($c: String!) { organisation(code: $c) { units { id code } } }", json!({ "c": org }))
+        .query_with(
+            "query($c: String!, $s: String!) { organisation(code: $c) { units(search: $s, first: 10) { edges { node { id code } } } } }",
+            json!({ "c": org, "s": code }),
+        )
         .await;
-    let units = data["organisation"]["units"].as_array().unwrap();
-    units.iter().find(|u| u["code"] == code).unwrap()["id"].as_str().unwrap().to_string()
+    let units = data["organisation"]["units"]["edges"].as_array().unwrap();
+    units.iter().find(|u| u["node"]["code"] == code).unwrap()["node"]["id"].as_str().unwrap().to_string()
 }
 
 /// A 许昌 app with an open September run assessing 魏都区 and 建安区.
