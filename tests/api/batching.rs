@@ -80,8 +80,9 @@ async fn a_ranking_of_1000_units_costs_a_handful_of_statements() {
     );
     assert_eq!(rows[0]["rank"], 1);
     // The caller and its organisation, the run, its results, the units (one
-    // batch), their organisation (one batch): 6 or 7, whatever the unit count.
-    assert!(spent <= 8, "the ranking of {UNITS} units took {spent} statements");
+    // batch), their organisation (one batch), and now and then the policy's
+    // version check: 7 to 9 whatever the unit count (one per unit would be 1,000+).
+    assert!(spent <= 12, "the ranking of {UNITS} units took {spent} statements");
 
     // The same through the integration's pull.
     let monthly = "{ monthlyRanking(organisationCode: \"xuchang\", period: \"2026-09\") { rank unit { name } } }";
@@ -89,5 +90,5 @@ async fn a_ranking_of_1000_units_costs_a_handful_of_statements() {
     let pulled = app.query(monthly).await;
     let spent = app.statements.get() - before;
     assert_eq!(pulled["monthlyRanking"].as_array().unwrap().len(), UNITS);
-    assert!(spent <= 8, "the monthly ranking of {UNITS} units took {spent} statements");
+    assert!(spent <= 12, "the monthly ranking of {UNITS} units took {spent} statements");
 }
