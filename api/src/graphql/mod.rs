@@ -61,7 +61,8 @@ pub fn build_schema(data: Option<SchemaData>) -> KaoheSchema {
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(32)
         .disable_suggestions()
-        .data(rubric::TreeCache::default());
+        .data(rubric::TreeCache::default())
+        .data(crate::runs::results::RankingCache::default());
     if let Some(SchemaData { db, evidence }) = data {
         b = b.data(db).data(evidence);
     }

@@ -423,11 +423,12 @@ impl ScoreRun {
     /// The ranking (排名): every unit by final score; ties share a rank (1, 2, 2, 4).
     async fn ranking(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<RankingEntry>> {
         let (db, caller) = env(ctx)?;
-        let all = results::of_loaded_run_as(db, caller, &self.0, results::Detail::Summary).await.gql()?;
+        let all = results::ranking_of(db, caller, &self.0, ctx.data_opt()).await.gql()?;
         if ctx.look_ahead().field("unit").exists() {
             super::loader::prime_units(ctx, all.iter().map(|o| o.unit_id).collect::<Vec<_>>()).await?;
         }
-        Ok(all.into_iter().map(|o| RankingEntry { outcome: o, run: self.0.clone() }).collect())
+        let run = std::sync::Arc::new(self.0.clone());
+        Ok(all.into_iter().map(|o| RankingEntry { outcome: o, run: run.clone() }).collect())
     }
 
     /// What the ranking would be with these changes (假设分析); nothing is saved.
@@ -743,7 +744,7 @@ impl UnitResult {
 /// A row of a ranking (排名): rank, unit, final score and its parts.
 pub struct RankingEntry {
     outcome: UnitOutcome,
-    run: score_run::Model,
+    run: std::sync::Arc<score_run::Model>,
 }
 
 /// A row of a ranking (排名): rank, unit, final score and its parts.
@@ -991,7 +992,8 @@ impl RunQuery {
             if updated_since.is_some_and(|since| run.published_at.is_none_or(|p| p <= since)) {
                 continue;
             }
-            let rows = results::of_loaded_run_as(db, caller, &run, results::Detail::Summary).await.gql()?;
+            let rows = results::ranking_of(db, caller, &run, ctx.data_opt()).await.gql()?;
+            let run = std::sync::Arc::new(run);
             out.extend(rows.into_iter().map(|o| RankingEntry { outcome: o, run: run.clone() }));
         }
         if ctx.look_ahead().field("unit").exists() {

@@ -467,6 +467,56 @@ pub async fn of_loaded_run_as(
     Ok(visible_rows(reader, all))
 }
 
+/// Published runs' ranking rows (figures and sections), kept for the life
+/// of the server: a published run's results never change (an amendment is
+/// a new run), and the 月讲评 pull reads all 1,000 of them every time.
+/// Bounded: past `MAX_CACHED_RUNS` it starts again empty.
+#[derive(Default)]
+pub struct RankingCache(std::sync::RwLock<HashMap<i64, std::sync::Arc<Vec<UnitOutcome>>>>);
+
+const MAX_CACHED_RUNS: usize = 256;
+
+impl RankingCache {
+    fn get(&self, run_id: i64) -> Option<std::sync::Arc<Vec<UnitOutcome>>> {
+        self.0.read().ok()?.get(&run_id).cloned()
+    }
+
+    fn put(&self, run_id: i64, rows: std::sync::Arc<Vec<UnitOutcome>>) {
+        if let Ok(mut m) = self.0.write() {
+            if m.len() >= MAX_CACHED_RUNS {
+                m.clear();
+            }
+            m.insert(run_id, rows);
+        }
+    }
+}
+
+/// A run's ranking rows as the caller may see them; a published run's come
+/// from `cache` after the first read. Visibility is checked every time.
+pub async fn ranking_of(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    run: &score_run::Model,
+    cache: Option<&RankingCache>,
+) -> Result<Vec<UnitOutcome>, ApiError> {
+    let Some(cache) = cache.filter(|_| policy::is_published(&run.status)) else {
+        return of_loaded_run_as(db, caller, run, Detail::Summary).await;
+    };
+    let reader = super::see_run(db, caller, run).await?;
+    let rows = match cache.get(run.id) {
+        Some(rows) => rows,
+        None => {
+            let rows = std::sync::Arc::new(stored_as(db, run.id, Detail::Summary).await?);
+            cache.put(run.id, rows.clone());
+            rows
+        }
+    };
+    Ok(match reader {
+        RunReader::Unit(u) => rows.iter().filter(|o| o.unit_id == u).cloned().collect(),
+        _ => rows.as_ref().clone(),
+    })
+}
+
 /// The rows of `all` the reader may see.
 pub fn visible_rows(reader: RunReader, all: Vec<UnitOutcome>) -> Vec<UnitOutcome> {
     match reader {
