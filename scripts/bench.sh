@@ -90,7 +90,7 @@ done
 run() {
   export NAME=$1 TOKEN=$2 BODY_FILE="$BODIES/$1.json"
   wrk -t1 -c4 -d2s -s scripts/load/query.lua "$URL" >/dev/null
-  wrk -t2 -c"$CLIENTS" -d"${DURATION}s" --timeout 10s -s scripts/load/query.lua "$URL" | grep '^RESULT'
+  wrk -t"$(( CLIENTS < 2 ? 1 : 2 ))" -c"$CLIENTS" -d"${DURATION}s" --timeout 10s -s scripts/load/query.lua "$URL" | grep '^RESULT'
 }
 echo "== $CLIENTS clients, ${DURATION}s each, $DB"
 CEILING=$(run ceiling "")
