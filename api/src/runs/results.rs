@@ -433,13 +433,8 @@ pub async fn stored_as<C: ConnectionTrait>(
 }
 
 /// A run's results: stored once published, computed live while open.
-/// Units and integrations see published results only (an open run: none);
-/// a unit only its own row.
-pub async fn of_run(db: &DatabaseConnection, caller: &Caller, run_id: i64) -> Result<Vec<UnitOutcome>, ApiError> {
-    let run = run_by_id(db, run_id).await?;
-    of_loaded_run(db, caller, &run).await
-}
-
+/// A run's results as the caller may see them: units and integrations see
+/// published results only (an open run: none); a unit only its own row.
 pub async fn of_loaded_run(
     db: &DatabaseConnection,
     caller: &Caller,
