@@ -69,6 +69,15 @@ impl ApiError {
         ApiError::NotFound(what.into())
     }
 
+    /// A NOT_FOUND about a container (another organisation, a hidden run)
+    /// becomes one about the object asked for, so the message reveals nothing.
+    pub fn not_found_as(self, what: impl Into<String>) -> ApiError {
+        match self {
+            ApiError::NotFound(_) => ApiError::NotFound(what.into()),
+            other => other,
+        }
+    }
+
     /// The error as a GraphQL error with `extensions.code`.
     pub fn into_gql(self) -> async_graphql::Error {
         self.extend()

@@ -130,10 +130,7 @@ fn for_unit(caller: &Caller, organisation_id: i64, unit_id: i64, obj: &str, act:
 /// May the caller create, edit and publish rubric versions (考核细则草稿) of
 /// this organisation? The admin, as the policy grants it (`rubrics edit`).
 pub fn may_edit_rubrics(caller: &Caller, organisation_id: i64) -> Result<(), ApiError> {
-    let grants = grants_in(caller, organisation_id).map_err(|e| match e {
-        ApiError::NotFound(_) => ApiError::not_found("rubric"),
-        other => other,
-    })?;
+    let grants = grants_in(caller, organisation_id).map_err(|e| e.not_found_as("rubric"))?;
     let Some(g) = grants else { return Ok(()) };
     allow(g.policy.allows(&g.subject, &g.organisation_code, "rubrics", "edit"))
 }

@@ -48,10 +48,8 @@ pub async fn upload<B: AsRef<[u8]> + Send + 'static>(
 ) -> Result<evidence::Model, ApiError> {
     let missing = || ApiError::not_found(format!("unit {}", input.unit_id));
     let u = unit::Entity::find_by_id(input.unit_id).one(db).await?.ok_or_else(missing)?;
-    policy::may_upload_evidence(caller, u.organisation_id, u.id).map_err(|e| match e {
-        ApiError::NotFound(_) => missing(),
-        other => other,
-    })?;
+    policy::may_upload_evidence(caller, u.organisation_id, u.id)
+        .map_err(|e| e.not_found_as(format!("unit {}", input.unit_id)))?;
     let doc_number = input.doc_number.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     EvidenceReference { doc_number: doc_number.clone(), doc_date: input.doc_date, url: None }.check_fields()?;
     let key = check_key(input.idempotency_key.as_deref())?;

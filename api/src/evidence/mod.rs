@@ -269,10 +269,8 @@ async fn backs_own_record(db: &DatabaseConnection, evidence_id: i64, unit: i64) 
 /// NOT_FOUND unless the caller may see this item (see `by_id`).
 fn visible(caller: &Caller, e: &evidence::Model) -> Result<(), ApiError> {
     let missing = || ApiError::not_found(format!("evidence {}", e.id));
-    let reader = policy::run_reader(caller, e.organisation_id).map_err(|err| match err {
-        ApiError::NotFound(_) => missing(),
-        other => other,
-    })?;
+    let reader =
+        policy::run_reader(caller, e.organisation_id).map_err(|err| err.not_found_as(format!("evidence {}", e.id)))?;
     match reader {
         RunReader::Staff => Ok(()),
         RunReader::Unit(u) if e.unit_id == Some(u) => Ok(()),

@@ -202,7 +202,8 @@ pub async fn observation_by_id(
 ) -> Result<observation::Model, ApiError> {
     let missing = || ApiError::not_found(format!("observation {id}"));
     let o = observation::Entity::find_by_id(id).one(db).await?.ok_or_else(missing)?;
-    let (run, reader) = visible_run(db, caller, o.score_run_id).await.map_err(|e| hide(e, missing))?;
+    let (run, reader) =
+        visible_run(db, caller, o.score_run_id).await.map_err(|e| e.not_found_as(format!("observation {id}")))?;
     match reader {
         RunReader::Staff => Ok(o),
         RunReader::Unit(u) if u == o.unit_id && policy::is_published(&run.status) => Ok(o),
@@ -218,18 +219,10 @@ pub async fn audit_entry_by_id(
 ) -> Result<audit_log::Model, ApiError> {
     let missing = || ApiError::not_found(format!("audit entry {id}"));
     let e = audit_log::Entity::find_by_id(id).one(db).await?.ok_or_else(missing)?;
-    match (staff_scope(caller).map_err(|e| hide(e, missing))?, e.organisation_id) {
+    match (staff_scope(caller).map_err(|e| e.not_found_as(format!("audit entry {id}")))?, e.organisation_id) {
         (None, _) => Ok(e),
         (Some(org), Some(of)) if org == of => Ok(e),
         _ => Err(missing()),
-    }
-}
-
-/// A NOT_FOUND about a container becomes one about the object asked for.
-fn hide(e: ApiError, missing: impl Fn() -> ApiError) -> ApiError {
-    match e {
-        ApiError::NotFound(_) => missing(),
-        other => other,
     }
 }
 

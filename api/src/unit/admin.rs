@@ -99,10 +99,7 @@ pub async fn create(db: &DatabaseConnection, caller: &Caller, input: NewUnit) ->
         }
     }
     .ok_or_else(|| ApiError::not_found("organisation"))?;
-    policy::may_administer_units(caller, org.id).map_err(|e| match e {
-        ApiError::NotFound(_) => ApiError::not_found("organisation"),
-        other => other,
-    })?;
+    policy::may_administer_units(caller, org.id).map_err(|e| e.not_found_as("organisation"))?;
     let key = check_key(input.idempotency_key.as_deref())?;
     if let Some(k) = &key
         && let Some(existing) = unit::Entity::find()
@@ -235,10 +232,7 @@ async fn administered(db: &DatabaseConnection, caller: &Caller, id: i64) -> Resu
 
 /// A NOT_FOUND about another organisation becomes one about this unit.
 pub(crate) fn hide(e: ApiError, unit_id: i64) -> ApiError {
-    match e {
-        ApiError::NotFound(_) => ApiError::not_found(format!("unit {unit_id}")),
-        other => other,
-    }
+    e.not_found_as(format!("unit {unit_id}"))
 }
 
 fn stale(id: i64) -> ApiError {
