@@ -25,22 +25,8 @@ HOST=127.0.0.1
 if ! [[ "$DURATION" =~ ^[0-9]+$ ]] || (( DURATION < 1 || DURATION > 120 )); then
   echo "DURATION must be 1..120 seconds" >&2; exit 2
 fi
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; }
-
-TARGET_DIR=${CARGO_TARGET_DIR:-target}
-BIN=${BIN:-$TARGET_DIR/release/kaohe}
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-  cargo build --release -p kaohe-api
-fi
-[[ -x "$BIN" ]] || { echo "no release binary at $BIN" >&2; exit 2; }
-
-DATA=$(mktemp -d)
-SERVER_PID=
-cleanup() {
-  if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
-  rm -rf "$DATA"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 export DATA_DIR="$DATA" LOG=warn DEMO_PASSWORD=bench-password-1 BIND_ADDR="$HOST:$PORT"
 # One token per script, many clients: lift the per-caller budget for the bench.
@@ -56,13 +42,7 @@ RUN=$(sed -n 's/.*RUN=\([^ ]*\).*/\1/p' <<<"$IDS")
 UNIT=$(sed -n 's/.*UNIT=\([^ ]*\).*/\1/p' <<<"$IDS")
 [[ -n "$RUN" && -n "$UNIT" ]] || { echo "seed-bench printed: $IDS" >&2; exit 1; }
 
-"$BIN" >"$DATA/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 100); do
-  curl -fs "http://$HOST:$PORT/healthz" >/dev/null 2>&1 && break
-  sleep 0.2
-done
-URL="http://$HOST:$PORT"
+start_server
 login() {
   curl -fs "$URL/graphql" -H 'Content-Type: application/json' \
     -d "{\"query\":\"mutation { login(username: \\\"$1\\\", password: \\\"bench-password-1\\\") { accessToken } }\"}" |

@@ -18,34 +18,12 @@ NORMAL_CLIENTS=${NORMAL_CLIENTS:-25}
 ABUSIVE_CLIENTS=${ABUSIVE_CLIENTS:-25}
 PORT=${PORT:-18080}
 HOST=127.0.0.1
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; }
-
-TARGET_DIR=${CARGO_TARGET_DIR:-target}
-BIN="$TARGET_DIR/release/kaohe"
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-  cargo build --release -p kaohe-api
-fi
-[[ -x "$BIN" ]] || { echo "no release binary at $BIN" >&2; exit 2; }
-
-DATA=$(mktemp -d)
-SERVER_PID=
-cleanup() {
-  if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
-  rm -rf "$DATA"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 # X-Forwarded-For from 127.0.0.1 is believed, so each simulated client has
 # its own budget key (wrk itself connects from 127.0.0.1).
-BIND_ADDR="$HOST:$PORT" DATA_DIR="$DATA" LOG=warn TRUSTED_PROXIES=127.0.0.1 "$BIN" &
-SERVER_PID=$!
-for _ in $(seq 1 100); do
-  curl -fs "http://$HOST:$PORT/healthz" >/dev/null 2>&1 && break
-  sleep 0.2
-done
-curl -fs "http://$HOST:$PORT/healthz" >/dev/null || { echo "the server did not start" >&2; exit 1; }
-
-URL="http://$HOST:$PORT"
+DATA_DIR="$DATA" LOG=warn TRUSTED_PROXIES=127.0.0.1 BIND_ADDR="$HOST:$PORT" start_server
 echo "== warm-up (3 s)"
 wrk -t1 -c4 -d3s -s scripts/load/normal.lua "$URL" >/dev/null
 

@@ -1,0 +1,36 @@
+# Shared by scripts/load.sh and scripts/bench.sh (sourced, not run): the
+# release binary, a temporary DATA folder removed on exit, and a server
+# started on it and waited for. Expects HOST and PORT to be set.
+
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; }
+
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+BIN=${BIN:-$TARGET_DIR/release/kaohe}
+if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
+  cargo build --release -p kaohe-api
+fi
+[[ -x "$BIN" ]] || { echo "no release binary at $BIN" >&2; exit 2; }
+
+DATA=$(mktemp -d)
+SERVER_PID=
+cleanup() {
+  if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  rm -rf "$DATA"
+}
+trap cleanup EXIT
+
+URL="http://$HOST:$PORT"
+
+# Starts "$BIN" with the environment as it is (its log in $DATA/server.log)
+# and waits until /healthz answers.
+start_server() {
+  "$BIN" >"$DATA/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do
+    curl -fs "$URL/healthz" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  echo "the server did not start; its log:" >&2
+  tail -n 20 "$DATA/server.log" >&2
+  exit 1
+}
