@@ -55,6 +55,8 @@ pub struct Grants {
     /// The unit of a unit user (被考核单位账号).
     pub unit_id: Option<i64>,
     pub policy: std::sync::Arc<kaohe_auth::policy::Policy>,
+    /// The stored policy version `policy` was loaded at.
+    pub policy_version: i64,
 }
 
 impl std::fmt::Debug for Grants {
@@ -63,6 +65,7 @@ impl std::fmt::Debug for Grants {
             .field("subject", &self.subject)
             .field("organisation_code", &self.organisation_code)
             .field("unit_id", &self.unit_id)
+            .field("policy_version", &self.policy_version)
             .finish_non_exhaustive()
     }
 }
@@ -92,5 +95,23 @@ impl Caller {
             Who::User { id, label } => format!("{label} (#{id})"),
             Who::Service { id, label } => format!("service {label} (#{id})"),
         }
+    }
+
+    /// Everything a response may depend on about the caller, as text: who,
+    /// in which organisation, with which role and unit, under which policy
+    /// version. Two requests with the same identity (and the same data) get
+    /// the same answer, so a cached response is only ever reused for it.
+    pub fn response_identity(&self) -> String {
+        let who = match &self.who {
+            Who::Anonymous => "anonymous".to_string(),
+            Who::System => "system".to_string(),
+            Who::User { id, .. } => format!("user:{id}"),
+            Who::Service { id, .. } => format!("svc:{id}"),
+        };
+        let (unit, policy) = match &self.grants {
+            Some(g) => (g.unit_id, g.policy_version),
+            None => (None, 0),
+        };
+        format!("{who}|org:{:?}|role:{:?}|unit:{unit:?}|policy:{policy}", self.organisation_id, self.role)
     }
 }

@@ -54,6 +54,11 @@ pub struct Limits {
     pub expensive_concurrency: usize,
     /// `TRUSTED_PROXIES`: comma-separated proxy IPs whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Bytes of query answers one instance keeps (0: no response cache).
+    pub response_cache_bytes: u64,
+    /// How long a cached answer may be reused at most, even if no write
+    /// came through the API (edits made by hand show after this).
+    pub response_cache_ttl: Duration,
 }
 
 impl Default for Limits {
@@ -72,6 +77,8 @@ impl Default for Limits {
             expensive_cost: 200,
             expensive_concurrency: 2,
             trusted_proxies: Vec::new(),
+            response_cache_bytes: 64 * 1024 * 1024,
+            response_cache_ttl: Duration::from_secs(300),
         }
     }
 }
@@ -119,6 +126,13 @@ impl Limits {
             expensive_cost: num(get, "EXPENSIVE_COST", d.expensive_cost)?,
             expensive_concurrency: num(get, "EXPENSIVE_CONCURRENCY", d.expensive_concurrency)?,
             trusted_proxies,
+            response_cache_bytes: num::<u64>(get, "RESPONSE_CACHE_MB", d.response_cache_bytes >> 20)?
+                .saturating_mul(1 << 20),
+            response_cache_ttl: Duration::from_secs(num(
+                get,
+                "RESPONSE_CACHE_TTL_SECS",
+                d.response_cache_ttl.as_secs(),
+            )?),
         };
         for (name, v) in [
             ("MAX_BODY_BYTES", limits.max_body_bytes as u64),

@@ -7,8 +7,8 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use crate::config::Settings;
@@ -102,9 +102,19 @@ fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
     Some(std::path::PathBuf::from(path))
 }
 
-/// Starts a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`:
-/// the write lock is taken at once (waiting up to the busy timeout), so two
-/// writers that read first cannot deadlock into `SQLITE_BUSY`.
+/// The PostgreSQL advisory lock every write transaction holds (any constant
+/// unlikely to clash with another application's: "kaohe" in ASCII).
+const WRITE_LOCK: i64 = 0x6b_61_6f_68_65;
+
+/// Starts a transaction that will write; writers take turns, on either
+/// database. On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken at once
+/// (waiting up to the busy timeout), so two writers that read first cannot
+/// deadlock into `SQLITE_BUSY`. On PostgreSQL the transaction first takes a
+/// transaction-scoped advisory lock. Every write appends to the one audit
+/// chain, so writers are serial anyway; taking turns up front means two
+/// writers never read the same chain head and fail on its unique
+/// `prev_hash`, and audit ids are committed in order: the newest id is a
+/// data generation that every instance can read (see `http::responses`).
 pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
     if db.get_database_backend() == DbBackend::Sqlite {
         db.begin_with_options(TransactionOptions {
@@ -113,7 +123,9 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
         })
         .await
     } else {
-        db.begin().await
+        let txn = db.begin().await?;
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({WRITE_LOCK})")).await?;
+        Ok(txn)
     }
 }
 

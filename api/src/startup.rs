@@ -96,6 +96,10 @@ impl Application {
         let mut expensive_db = db::connect_expensive(&settings, &db).await.map_err(StartupError::Database)?;
         db::instrument(&mut expensive_db, &statements);
         let gate = web::Data::new(http::Gate::new(settings.limits.clone(), expensive_db));
+        let responses = web::Data::new(http::Responses::new(
+            settings.limits.response_cache_bytes,
+            settings.limits.response_cache_ttl,
+        ));
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(http::log_request))
@@ -103,6 +107,7 @@ impl Application {
                 .app_data(db_data.clone())
                 .app_data(auth_data.clone())
                 .app_data(gate.clone())
+                .app_data(responses.clone())
                 .app_data(evidence.clone())
                 .configure(http::routes)
         })

@@ -9,6 +9,8 @@ local name = os.getenv("NAME") or "query"
 
 local headers = { ["Content-Type"] = "application/json" }
 if token ~= "" then headers["Authorization"] = "Bearer " .. token end
+-- NO_CACHE=1: every request runs the query (the response cache is bypassed).
+if os.getenv("NO_CACHE") == "1" then headers["Cache-Control"] = "no-cache" end
 
 request = function()
   return wrk.format("POST", "/graphql", headers, body)

@@ -4,7 +4,7 @@
 //! wrong audience, unknown key, garbage) is an error, never silently anonymous,
 //! and so is a token whose user has since been deactivated.
 
-use entity::app_user;
+use entity::{app_user, organisation, service_credential};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::{AuthError, AuthState};
@@ -21,21 +21,21 @@ pub fn role_of(role: &str) -> Option<CallerRole> {
     })
 }
 
-/// The policy standing of a subject in an organisation.
+/// The policy standing of a subject in an organisation (read with the
+/// subject's own row: one statement per request for who is calling).
 async fn grants(
     db: &DatabaseConnection,
     auth: &AuthState,
     subject: String,
-    organisation_id: i64,
+    org: Option<organisation::Model>,
     unit_id: Option<i64>,
 ) -> Result<Grants, AuthError> {
-    let org =
-        entity::organisation::Entity::find_by_id(organisation_id).one(db).await?.ok_or(AuthError::InvalidSession)?;
-    let policy = auth.policy.get(db).await.map_err(|e| {
+    let org = org.ok_or(AuthError::InvalidSession)?;
+    let (policy_version, policy) = auth.policy.get_versioned(db).await.map_err(|e| {
         tracing::error!(error = %e, "policy load failed");
         AuthError::InvalidSession
     })?;
-    Ok(Grants { subject, organisation_code: org.code, unit_id, policy })
+    Ok(Grants { subject, organisation_code: org.code, unit_id, policy, policy_version })
 }
 
 pub async fn caller(db: &DatabaseConnection, auth: &AuthState, header: Option<&str>) -> Result<Caller, AuthError> {
@@ -44,11 +44,14 @@ pub async fn caller(db: &DatabaseConnection, auth: &AuthState, header: Option<&s
     let claims = auth.keys.verify(token).map_err(|_| AuthError::InvalidSession)?;
     if let Some(id) = claims.sub.strip_prefix("svc:").and_then(|s| s.parse::<i64>().ok()) {
         // A revoked credential's tokens stop at once.
-        let cred = super::credentials::active(db, id)
+        let (cred, org) = service_credential::Entity::find_by_id(id)
+            .filter(service_credential::Column::RevokedAt.is_null())
+            .find_also_related(organisation::Entity)
+            .one(db)
             .await?
-            .filter(|c| c.organisation_id == claims.org)
+            .filter(|(c, _)| c.organisation_id == claims.org)
             .ok_or(AuthError::InvalidSession)?;
-        let grants = grants(db, auth, format!("svc:{}", cred.id), cred.organisation_id, None).await?;
+        let grants = grants(db, auth, format!("svc:{}", cred.id), org, None).await?;
         return Ok(Caller {
             who: Who::Service { id: cred.id, label: cred.name },
             organisation_id: Some(cred.organisation_id),
@@ -57,14 +60,15 @@ pub async fn caller(db: &DatabaseConnection, auth: &AuthState, header: Option<&s
         });
     }
     let id: i64 = claims.sub.strip_prefix("user:").and_then(|s| s.parse().ok()).ok_or(AuthError::InvalidSession)?;
-    let user = app_user::Entity::find_by_id(id)
+    let (user, org) = app_user::Entity::find_by_id(id)
         .filter(app_user::Column::Active.eq(true))
+        .find_also_related(organisation::Entity)
         .one(db)
         .await?
-        .filter(|u| u.organisation_id == claims.org)
+        .filter(|(u, _)| u.organisation_id == claims.org)
         .ok_or(AuthError::InvalidSession)?;
     let role = role_of(&user.role).ok_or(AuthError::InvalidSession)?;
-    let grants = grants(db, auth, format!("user:{}", user.id), user.organisation_id, user.unit_id).await?;
+    let grants = grants(db, auth, format!("user:{}", user.id), org, user.unit_id).await?;
     Ok(Caller {
         who: Who::User { id: user.id, label: user.username },
         organisation_id: Some(user.organisation_id),

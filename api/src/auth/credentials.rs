@@ -94,11 +94,6 @@ async fn touch<C: sea_orm::ConnectionTrait>(db: &C) -> Result<(), ApiError> {
     super::policy_store::touch(db, Utc::now()).await.map(|_| ()).map_err(ApiError::internal)
 }
 
-/// The active credential with this id, if any.
-pub async fn active(db: &DatabaseConnection, id: i64) -> Result<Option<service_credential::Model>, sea_orm::DbErr> {
-    service_credential::Entity::find_by_id(id).filter(service_credential::Column::RevokedAt.is_null()).one(db).await
-}
-
 /// Exchanges a secret for an access token: `(token, seconds to expiry)`.
 pub async fn exchange(
     db: &DatabaseConnection,

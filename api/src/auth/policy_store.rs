@@ -187,21 +187,27 @@ impl PolicyCache {
 
     /// The current policy; at most one version query per `recheck`.
     pub async fn get(&self, db: &DatabaseConnection) -> Result<Arc<Policy>, StoreError> {
+        Ok(self.get_versioned(db).await?.1)
+    }
+
+    /// The current policy with the stored version it was loaded at (cached
+    /// responses are only reused under the policy that produced them).
+    pub async fn get_versioned(&self, db: &DatabaseConnection) -> Result<(i64, Arc<Policy>), StoreError> {
         let mut state = self.state.lock().await;
         if let Some((v, checked, p)) = state.as_mut() {
             if checked.elapsed() < self.recheck {
-                return Ok(p.clone());
+                return Ok((*v, p.clone()));
             }
             let now_v = version(db).await?;
             if now_v == *v {
                 *checked = Instant::now();
-                return Ok(p.clone());
+                return Ok((*v, p.clone()));
             }
         }
         let v = version(db).await?;
         let policy = Arc::new(Policy::new(MODEL, &lines(db).await?).await?);
         *state = Some((v, Instant::now(), policy.clone()));
-        Ok(policy)
+        Ok((v, policy))
     }
 }
 

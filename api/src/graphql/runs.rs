@@ -398,7 +398,7 @@ impl ScoreRun {
         let unit_id = unit_id.map(|u| parse_id(&u, Kind::Unit)).transpose()?;
         let filter =
             ObservationFilter { unit_id, indicator_code, status: status.map(|s| s.text().to_string()), department };
-        let paged = runs::query::observations(db, caller, self.0.id, filter, p).await.gql()?;
+        let paged = runs::query::observations(db, caller, &self.0, filter, p).await.gql()?;
         Ok(ObservationConnection::build(paged, Observation))
     }
 
@@ -1026,6 +1026,8 @@ impl RunQuery {
 
     /// Re-checks the whole audit chain (日志校验): every hash and every link.
     async fn verify_audit_chain(&self, ctx: &Context<'_>) -> async_graphql::Result<AuditChainCheck> {
+        // Tampering happens outside the API and moves no generation: always recheck.
+        crate::http::responses::no_store(ctx);
         let (db, caller) = env(ctx)?;
         let c = runs::query::verify_chain(db, caller).await.gql()?;
         Ok(AuditChainCheck {

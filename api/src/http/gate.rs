@@ -142,6 +142,8 @@ pub struct Pass {
     pub operations: Vec<async_graphql::Request>,
     /// The cost of each operation.
     pub costs: Vec<u64>,
+    /// The kind of each operation (only queries' answers may be cached).
+    pub kinds: Vec<Kind>,
     pub remaining: u64,
     pub expensive: bool,
     pub deadline: Instant,
@@ -174,6 +176,7 @@ impl Gate {
         let limits = &self.limits.document;
         let mut operations = Vec::with_capacity(requests.len());
         let mut costs = Vec::with_capacity(requests.len());
+        let mut kinds = Vec::with_capacity(requests.len());
         let (mut total, mut logins) = (0u64, 0u64);
         for mut request in requests {
             kaohe_gate::prescan(&request.query, limits).map_err(|e| Refusal::gate(&e))?;
@@ -195,6 +198,7 @@ impl Gate {
             total = total.saturating_add(analysis.cost);
             logins = logins.saturating_add(analysis.logins);
             costs.push(analysis.cost);
+            kinds.push(analysis.kind);
             operations.push(request);
         }
         if logins > self.limits.max_logins_per_request {
@@ -235,6 +239,7 @@ impl Gate {
         Ok(Pass {
             operations,
             costs,
+            kinds,
             remaining,
             expensive: total > self.limits.expensive_cost,
             deadline: started + self.limits.request_timeout,

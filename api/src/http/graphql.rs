@@ -6,11 +6,18 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::ParseRequestError;
 use async_graphql::http::MultipartOptions;
+use async_graphql::parser::types::Selection;
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 
+use std::sync::Arc;
+
+use actix_web::web::Bytes;
+use kaohe_gate::Kind;
+
 use super::gate::{Gate, Refusal, code};
 use super::graphiql;
+use super::responses::{self, Hint, Key, Responses};
 use crate::auth::AuthState;
 use crate::caller::Caller;
 use crate::graphql::{ClientIp, KaoheSchema, loader};
@@ -42,11 +49,12 @@ pub async fn post(
     db: web::Data<DatabaseConnection>,
     gate: web::Data<Gate>,
     auth: web::Data<AuthState>,
+    responses: web::Data<Responses>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
     match read_post(&gate, &req, payload).await {
-        Ok((requests, batch)) => answer(&schema, &db, &gate, &auth, &req, requests, batch, false).await,
+        Ok((requests, batch)) => answer(&schema, &db, &gate, &auth, &responses, &req, requests, batch, false).await,
         Err(refusal) => refusal.into_response(),
     }
 }
@@ -203,6 +211,7 @@ pub async fn get(
     db: web::Data<DatabaseConnection>,
     gate: web::Data<Gate>,
     auth: web::Data<AuthState>,
+    responses: web::Data<Responses>,
     req: HttpRequest,
 ) -> HttpResponse {
     let bad = |m: &str| Refusal::new(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, m).into_response();
@@ -223,16 +232,18 @@ pub async fn get(
             Err(_) => return bad("variables are not JSON"),
         }
     }
-    answer(&schema, &db, &gate, &auth, &req, vec![request], false, true).await
+    answer(&schema, &db, &gate, &auth, &responses, &req, vec![request], false, true).await
 }
 
-/// Passes the operations through the gate, runs them, and answers.
+/// Passes the operations through the gate, answers the queries it holds
+/// fresh answers for (`responses`), runs the others, and answers.
 #[allow(clippy::too_many_arguments)]
 async fn answer(
     schema: &KaoheSchema,
     db: &DatabaseConnection,
     gate: &Gate,
     auth: &web::Data<AuthState>,
+    responses: &web::Data<Responses>,
     req: &HttpRequest,
     requests: Vec<async_graphql::Request>,
     batch: bool,
@@ -249,28 +260,190 @@ async fn answer(
         Err(refusal) => return refusal.into_response(),
     };
     let remaining = pass.remaining;
-    let operations = std::mem::take(&mut pass.operations);
-    let costs = pass.costs.clone();
+    let mut operations = std::mem::take(&mut pass.operations);
     let cost_limit = gate.limits().rate_budget;
-    let (schema, db) = (schema.clone(), gate.pool(&pass, db).clone());
-    // Execution and serialisation both happen inside the gate's deadline.
-    let work = async move {
-        let mut responses = execute_all(&schema, &db, &caller, &per_request, operations).await;
-        for (response, cost) in responses.iter_mut().zip(&costs) {
-            response.extensions.insert("cost".into(), cost_block(*cost, remaining, cost_limit));
+    let costs: Vec<async_graphql::Value> = pass.costs.iter().map(|c| cost_block(*c, remaining, cost_limit)).collect();
+    let cached = Cached::look_up(responses, db, &caller, &mut operations, &pass.kinds, req).await;
+    let status = cached.status();
+    let mut res = if let Some(parts) = cached.all_hits() {
+        // Every operation has a fresh answer: no execution, no expensive slot.
+        let parts: Result<Vec<_>, _> =
+            parts.iter().zip(&costs).map(|(d, cost)| assemble(d, &extensions(cost))).collect();
+        match parts.and_then(|parts| join(parts, batch)) {
+            Ok(bytes) => HttpResponse::Ok().content_type("application/json").body(bytes),
+            Err(e) => internal(&e),
         }
-        if batch { serde_json::to_vec(&responses) } else { serde_json::to_vec(&responses.first()) }
-    };
-    let mut res = match gate.run(&pass, work).await {
-        Ok(Ok(bytes)) => HttpResponse::Ok().content_type("application/json").body(bytes),
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "cannot serialise a response");
-            Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error").into_response()
+    } else {
+        let (schema, db) = (schema.clone(), gate.pool(&pass, db).clone());
+        let responses = responses.clone().into_inner();
+        // Execution and serialisation both happen inside the gate's deadline.
+        let work = async move {
+            let mut parts = Vec::with_capacity(operations.len());
+            for (i, request) in operations.into_iter().enumerate() {
+                let ext = extensions(&costs[i]);
+                if let Some(data) = &cached.hits[i] {
+                    parts.push(assemble(data, &ext)?);
+                    continue;
+                }
+                let hint = Arc::new(Hint::default());
+                let mut response = execute(&schema, &db, &caller, &per_request, request, hint.clone()).await;
+                response.extensions.extend(ext);
+                match (cached.keys[i], cached.generation) {
+                    (Some(key), Some(generation)) if response.errors.is_empty() && hint.storable() => {
+                        let data = Bytes::from(serde_json::to_vec(&response.data)?);
+                        responses.put(key, generation, data.clone());
+                        parts.push(assemble(&data, &response.extensions)?);
+                    }
+                    _ => parts.push(serde_json::to_vec(&response)?),
+                }
+            }
+            join(parts, batch)
+        };
+        match gate.run(&pass, work).await {
+            Ok(Ok(bytes)) => HttpResponse::Ok().content_type("application/json").body(bytes),
+            Ok(Err(e)) => internal(&e),
+            Err(refusal) => refusal.into_response(),
         }
-        Err(refusal) => refusal.into_response(),
     };
+    if let Some(status) = status {
+        res.headers_mut().insert(CACHE_STATUS.clone(), header::HeaderValue::from_static(status));
+    }
     gate.headers(&mut res, remaining);
     res
+}
+
+fn internal(e: &serde_json::Error) -> HttpResponse {
+    tracing::error!(error = %e, "cannot serialise a response");
+    Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error").into_response()
+}
+
+/// `hit` (every operation answered from the cache), `miss` (some ran and
+/// were stored), `bypass` (the client sent `Cache-Control: no-cache`); absent
+/// when nothing in the request may be cached (mutations, the cache off).
+static CACHE_STATUS: header::HeaderName = header::HeaderName::from_static("x-kaohe-cache");
+
+/// What the response cache holds for a request's operations.
+struct Cached {
+    keys: Vec<Option<Key>>,
+    /// The data generation read before anything ran (`None`: do not store).
+    generation: Option<i64>,
+    hits: Vec<Option<Bytes>>,
+    bypass: bool,
+}
+
+impl Cached {
+    async fn look_up(
+        responses: &Responses,
+        db: &DatabaseConnection,
+        caller: &Caller,
+        operations: &mut [async_graphql::Request],
+        kinds: &[Kind],
+        req: &HttpRequest,
+    ) -> Cached {
+        let keys: Vec<Option<Key>> = operations
+            .iter_mut()
+            .zip(kinds)
+            .map(|(op, kind)| {
+                let worth = responses.enabled() && *kind == Kind::Query && !meta_only(op);
+                if worth { Responses::key(caller, op) } else { None }
+            })
+            .collect();
+        let bypass = req
+            .headers()
+            .get_all(header::CACHE_CONTROL)
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.contains("no-cache") || v.contains("no-store"));
+        let generation = if keys.iter().any(Option::is_some) {
+            // Read before anything runs: an answer is never older than its generation.
+            match responses::generation(db).await {
+                Ok(g) => Some(g),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the data generation; answering uncached");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let hits = keys
+            .iter()
+            .map(|k| match (k, generation) {
+                (Some(k), Some(g)) if !bypass => responses.get(k, g),
+                _ => None,
+            })
+            .collect();
+        Cached { keys, generation, hits, bypass }
+    }
+
+    /// Every operation's cached data, if all have one.
+    fn all_hits(&self) -> Option<Vec<Bytes>> {
+        self.hits.iter().cloned().collect()
+    }
+
+    fn status(&self) -> Option<&'static str> {
+        if self.keys.iter().all(Option::is_none) || self.generation.is_none() {
+            None
+        } else if self.bypass {
+            Some("bypass")
+        } else if self.hits.iter().all(Option::is_some) {
+            Some("hit")
+        } else {
+            Some("miss")
+        }
+    }
+}
+
+/// True when every operation selects only `__typename`, `__schema` or
+/// `__type` at its root: the answer depends on no data, so it is neither
+/// looked up nor stored (and costs no generation read).
+fn meta_only(request: &mut async_graphql::Request) -> bool {
+    let Ok(doc) = request.parsed_query() else { return false };
+    doc.operations.iter().all(|(_, op)| {
+        op.node.selection_set.node.items.iter().all(|s| match &s.node {
+            Selection::Field(f) => f.node.name.node.starts_with("__"),
+            _ => false,
+        })
+    })
+}
+
+/// The `extensions` member of one operation's answer.
+fn extensions(cost: &async_graphql::Value) -> std::collections::BTreeMap<String, async_graphql::Value> {
+    std::collections::BTreeMap::from([("cost".to_string(), cost.clone())])
+}
+
+/// `{"data":…,"extensions":…}` around already serialised data: the same
+/// bytes `serde_json` writes for an `async_graphql::Response` without errors.
+fn assemble(
+    data: &[u8],
+    extensions: &std::collections::BTreeMap<String, async_graphql::Value>,
+) -> Result<Vec<u8>, serde_json::Error> {
+    let ext = serde_json::to_vec(extensions)?;
+    let mut out = Vec::with_capacity(data.len() + ext.len() + 24);
+    out.extend_from_slice(b"{\"data\":");
+    out.extend_from_slice(data);
+    if !extensions.is_empty() {
+        out.extend_from_slice(b",\"extensions\":");
+        out.extend_from_slice(&ext);
+    }
+    out.push(b'}');
+    Ok(out)
+}
+
+/// One answer, or a JSON array of them for a batch.
+fn join(parts: Vec<Vec<u8>>, batch: bool) -> Result<Vec<u8>, serde_json::Error> {
+    if !batch {
+        return Ok(parts.into_iter().next().unwrap_or_else(|| b"null".to_vec()));
+    }
+    let mut out = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum::<usize>() + 2);
+    out.push(b'[');
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(p);
+    }
+    out.push(b']');
+    Ok(out)
 }
 
 /// The `extensions.cost` block of one operation's response.
@@ -279,21 +452,18 @@ fn cost_block(requested: u64, remaining: u64, limit: u64) -> async_graphql::Valu
     async_graphql::Value::from_json(block).unwrap_or(async_graphql::Value::Null)
 }
 
-/// Runs the operations one after the other, each with the caller and its own
-/// batch loader.
-async fn execute_all(
+/// Runs one operation with the caller and its own batch loader.
+async fn execute(
     schema: &KaoheSchema,
     db: &DatabaseConnection,
     caller: &Caller,
-    (auth, ip): &(std::sync::Arc<AuthState>, ClientIp),
-    operations: Vec<async_graphql::Request>,
-) -> Vec<async_graphql::Response> {
-    let mut out = Vec::with_capacity(operations.len());
-    for request in operations {
-        let loader = loader::for_request(db.clone(), caller.clone());
-        // The parsed document travels with the request: the schema does not parse it again.
-        let request = request.data(db.clone()).data(caller.clone()).data(loader).data(auth.clone()).data(ip.clone());
-        out.push(schema.execute(request).await);
-    }
-    out
+    (auth, ip): &(Arc<AuthState>, ClientIp),
+    request: async_graphql::Request,
+    hint: Arc<Hint>,
+) -> async_graphql::Response {
+    let loader = loader::for_request(db.clone(), caller.clone());
+    // The parsed document travels with the request: the schema does not parse it again.
+    let request =
+        request.data(db.clone()).data(caller.clone()).data(loader).data(auth.clone()).data(ip.clone()).data(hint);
+    schema.execute(request).await
 }

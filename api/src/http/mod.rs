@@ -6,10 +6,12 @@ pub mod gate;
 mod graphiql;
 mod graphql;
 mod health;
+pub mod responses;
 
 use actix_web::web;
 
 pub use gate::Gate;
+pub use responses::Responses;
 
 /// Every route of the server. Request bodies are read by the GraphQL handler
 /// itself, within `MAX_BODY_BYTES` (see `gate`).

@@ -79,11 +79,14 @@ pub struct ObservationFilter {
 pub async fn observations(
     db: &DatabaseConnection,
     caller: &Caller,
-    run_id: i64,
+    run: &score_run::Model,
     filter: ObservationFilter,
     page: Page,
 ) -> Result<Paged<observation::Model>, ApiError> {
-    let (run, reader) = visible_run(db, caller, run_id).await?;
+    // The run was loaded by whoever handed it over; what the caller may see of
+    // it is decided again here.
+    let reader = super::see_run(db, caller, run).await?;
+    let run_id = run.id;
     let mut q = observation::Entity::find().filter(observation::Column::ScoreRunId.eq(run_id));
     match reader {
         RunReader::Staff => {}
@@ -133,7 +136,7 @@ pub async fn observations(
         q = q.filter(observation::Column::RuleId.is_in(rule_ids));
     }
     if let Some(dept) = &filter.department {
-        let rule_ids = rules_of_department(db, caller, &run, dept).await?;
+        let rule_ids = rules_of_department(db, caller, run, dept).await?;
         q = q.filter(observation::Column::RuleId.is_in(rule_ids));
     }
     let total = q.clone().count(db).await?;

@@ -1,0 +1,181 @@
+//! Answers to GraphQL queries, kept per caller until the data changes.
+//!
+//! Every write appends to the audit chain in its own transaction, and writers
+//! take turns (`db::begin_write`), so the newest audit id is a generation
+//! number of the whole database that every instance reads alike. A query's
+//! serialised `data` is stored under a hash of (caller identity with its
+//! policy version, operation name, query text, variables) together with the
+//! generation read *before* it ran; it is reused only while that generation
+//! is still the newest. So a cached answer is never older than the last
+//! write, on any instance, and never crosses callers: a unit user and a
+//! department head asking the same text have different keys.
+//!
+//! Not stored: mutations, answers with any error, requests with uploads, and
+//! answers a resolver marks with [`no_store`] (those that read state the audit
+//! chain does not cover, such as the chain check itself). A change made to the
+//! database outside the API (by hand, a restore) is seen after `ttl` at most.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use actix_web::web::Bytes;
+use entity::audit_log;
+use quick_cache::Weighter;
+use quick_cache::sync::Cache;
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryOrder, QuerySelect};
+use sha2::{Digest, Sha256};
+
+use crate::caller::Caller;
+
+/// The newest audit id (0 on an empty log): moves with every committed write.
+pub async fn generation<C: ConnectionTrait>(db: &C) -> Result<i64, DbErr> {
+    let newest: Option<i64> = audit_log::Entity::find()
+        .select_only()
+        .column(audit_log::Column::Id)
+        .order_by_desc(audit_log::Column::Id)
+        .limit(1)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(newest.unwrap_or(0))
+}
+
+/// The key of one operation: a SHA-256, so two different requests never share it.
+pub type Key = [u8; 32];
+
+#[derive(Clone)]
+struct Stored {
+    generation: i64,
+    at: Instant,
+    data: Bytes,
+}
+
+#[derive(Clone)]
+struct ByLength;
+
+impl Weighter<Key, Stored> for ByLength {
+    fn weight(&self, _key: &Key, v: &Stored) -> u64 {
+        // The entry's own bookkeeping counts too, so empty answers still weigh.
+        v.data.len() as u64 + 128
+    }
+}
+
+/// One instance's cache of query answers, bounded in bytes.
+pub struct Responses {
+    cache: Option<Cache<Key, Stored, ByLength>>,
+    ttl: Duration,
+}
+
+impl Responses {
+    /// `max_bytes` 0 turns the cache off.
+    pub fn new(max_bytes: u64, ttl: Duration) -> Responses {
+        let cache = (max_bytes > 0 && !ttl.is_zero()).then(|| {
+            // Items are guessed at 8 KB each; the weight is what bounds it.
+            let items = usize::try_from(max_bytes / 8192).unwrap_or(usize::MAX).clamp(16, 1 << 20);
+            Cache::with_weighter(items, max_bytes, ByLength)
+        });
+        Responses { cache, ttl }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.cache.is_some()
+    }
+
+    /// The key of `request` asked by `caller`; `None` when it must not be cached.
+    pub fn key(caller: &Caller, request: &async_graphql::Request) -> Option<Key> {
+        if !request.uploads.is_empty() {
+            return None;
+        }
+        let variables = serde_json::to_vec(&request.variables).ok()?;
+        let mut h = Sha256::new();
+        let mut put = |b: &[u8]| {
+            h.update((b.len() as u64).to_be_bytes());
+            h.update(b);
+        };
+        put(caller.response_identity().as_bytes());
+        put(request.operation_name.as_deref().unwrap_or("").as_bytes());
+        put(request.query.as_bytes());
+        put(&variables);
+        Some(h.finalize().into())
+    }
+
+    /// The stored `data` of `key`, if it was computed at `generation` and is
+    /// younger than the time to live.
+    pub fn get(&self, key: &Key, generation: i64) -> Option<Bytes> {
+        let stored = self.cache.as_ref()?.get(key)?;
+        (stored.generation == generation && stored.at.elapsed() < self.ttl).then_some(stored.data)
+    }
+
+    /// Keeps `data` (a serialised `data` member) computed at `generation`.
+    pub fn put(&self, key: Key, generation: i64, data: Bytes) {
+        if let Some(cache) = &self.cache {
+            cache.insert(key, Stored { generation, at: Instant::now(), data });
+        }
+    }
+}
+
+/// Per request: set when a resolver's answer must not be stored.
+#[derive(Default)]
+pub struct Hint(AtomicBool);
+
+impl Hint {
+    pub fn storable(&self) -> bool {
+        !self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Marks the current answer as not to be stored (it reads state a write
+/// through the API does not announce, e.g. rows edited by hand).
+pub fn no_store(ctx: &async_graphql::Context<'_>) {
+    if let Some(hint) = ctx.data_opt::<std::sync::Arc<Hint>>() {
+        hint.0.store(true, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(q: &str, vars: serde_json::Value) -> async_graphql::Request {
+        async_graphql::Request::new(q).variables(async_graphql::Variables::from_json(vars))
+    }
+
+    #[test]
+    fn keys_differ_by_caller_text_variables_and_operation() {
+        let q = "{ scoreRun(id: $r) { title } }";
+        let anon = Caller::anonymous();
+        let base = Responses::key(&anon, &request(q, serde_json::json!({"r": "1"}))).unwrap();
+        assert_eq!(base, Responses::key(&anon, &request(q, serde_json::json!({"r": "1"}))).unwrap());
+        assert_ne!(base, Responses::key(&Caller::system(), &request(q, serde_json::json!({"r": "1"}))).unwrap());
+        assert_ne!(base, Responses::key(&anon, &request(q, serde_json::json!({"r": "2"}))).unwrap());
+        assert_ne!(base, Responses::key(&anon, &request("{ x }", serde_json::json!({"r": "1"}))).unwrap());
+        let named = request(q, serde_json::json!({"r": "1"})).operation_name("A");
+        assert_ne!(base, Responses::key(&anon, &named).unwrap());
+    }
+
+    #[test]
+    fn an_answer_is_reused_only_at_its_generation_and_within_its_time() {
+        let r = Responses::new(1 << 20, Duration::from_secs(60));
+        let k = [7u8; 32];
+        r.put(k, 5, Bytes::from_static(b"{\"a\":1}"));
+        assert_eq!(r.get(&k, 5).as_deref(), Some(&b"{\"a\":1}"[..]));
+        assert!(r.get(&k, 6).is_none(), "a newer write makes it stale");
+        let expired = Responses::new(1 << 20, Duration::from_nanos(1));
+        expired.put(k, 5, Bytes::from_static(b"{}"));
+        std::thread::sleep(Duration::from_millis(2));
+        assert!(expired.get(&k, 5).is_none(), "past its time to live");
+        let off = Responses::new(0, Duration::from_secs(60));
+        off.put(k, 5, Bytes::from_static(b"{}"));
+        assert!(!off.enabled() && off.get(&k, 5).is_none());
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_bytes() {
+        let r = Responses::new(64 * 1024, Duration::from_secs(60));
+        for i in 0..100u8 {
+            r.put([i; 32], 1, Bytes::from(vec![b'x'; 4096]));
+        }
+        let kept = (0..100u8).filter(|i| r.get(&[*i; 32], 1).is_some()).count();
+        assert!(kept > 0 && kept <= 16, "{kept} answers of 4 KB kept in 64 KB");
+    }
+}

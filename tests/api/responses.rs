@@ -1,0 +1,164 @@
+//! The response cache (`http::responses`): a query's answer is reused for the
+//! same caller until any write lands, on this instance or another one sharing
+//! the database; it never crosses callers; mutations, errors and the audit
+//! chain check are never stored. Also: concurrent writers all land.
+
+use entity::audit_log;
+use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, Set};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, db_id, gid, spawn_app_as};
+
+const OPEN: &str = "mutation($i: OpenScoreRunInput!) { openScoreRun(input: $i) { id } }";
+const RECORD: &str = "mutation($i: RecordObservationInput!) { recordObservation(input: $i) { id } }";
+const PAGE: &str = "query($r: ID!) { scoreRun(id: $r) { title status
+    rubricVersion { sections { code children { code } } }
+    observations(first: 50) { totalCount edges { node { id ruleCode facts } } } } }";
+
+/// POSTs to `address` with `token`; returns the `x-kaohe-cache` header and the body.
+async fn post_at(
+    app: &TestApp,
+    address: &str,
+    token: Option<&str>,
+    query: &str,
+    vars: Value,
+    no_cache: bool,
+) -> (Option<String>, Value) {
+    let mut req = app.client.post(format!("{address}/graphql")).json(&json!({ "query": query, "variables": vars }));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if no_cache {
+        req = req.header("Cache-Control", "no-cache");
+    }
+    let res = req.send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let status = res.headers().get("x-kaohe-cache").map(|v| v.to_str().unwrap().to_string());
+    (status, res.json().await.unwrap())
+}
+
+async fn post(app: &TestApp, query: &str, vars: Value) -> (Option<String>, Value) {
+    let token = app.token.lock().unwrap().clone();
+    post_at(app, &app.address, token.as_deref(), query, vars, false).await
+}
+
+/// A run of 许昌's rubric for 魏都区, opened by the admin (signed in after).
+async fn open_run(app: &TestApp) -> (String, String) {
+    let unit = entity::unit::Entity::find().all(&app.db).await.unwrap();
+    let weidu = gid("Unit", unit.iter().find(|u| u.code == "xc-weidu").unwrap().id);
+    let version = app.version_id("xuchang").await.unwrap();
+    let input =
+        json!({ "i": { "rubricVersionId": version, "period": "2026-07", "unitIds": [weidu], "title": "缓存" } });
+    let run = app.query_with(OPEN, input).await["openScoreRun"]["id"].as_str().unwrap().to_string();
+    (run, weidu)
+}
+
+fn record(run: &str, unit: &str, count: u32) -> Value {
+    json!({ "i": { "runId": run, "unitId": unit, "ruleCode": "1.1-1", "facts": { "count": count } } })
+}
+
+#[tokio::test]
+async fn an_answer_is_reused_until_a_write_and_never_across_callers() {
+    let app = spawn_app_as("xc-admin").await;
+    let (run, weidu) = open_run(&app).await;
+    let vars = json!({ "r": run });
+
+    let (status, first) = post(&app, PAGE, vars.clone()).await;
+    assert_eq!(status.as_deref(), Some("miss"));
+    assert_eq!(first["data"]["scoreRun"]["observations"]["totalCount"], 0);
+    let before_hit = app.statements.get();
+    let (status, again) = post(&app, PAGE, vars.clone()).await;
+    let hit_cost = app.statements.get() - before_hit;
+    assert_eq!(status.as_deref(), Some("hit"));
+    assert_eq!(again["data"], first["data"]);
+    assert!(again["extensions"]["cost"]["remaining"].as_u64() < first["extensions"]["cost"]["remaining"].as_u64());
+    // The caller's sign-in check and the generation; nothing of the page itself.
+    assert!(hit_cost <= 4, "a cached answer cost {hit_cost} statements");
+    let before_miss = app.statements.get();
+    let token = app.token.lock().unwrap().clone();
+    let (status, fresh) = post_at(&app, &app.address, token.as_deref(), PAGE, vars.clone(), true).await;
+    assert_eq!(status.as_deref(), Some("bypass"));
+    assert_eq!(fresh["data"], first["data"]);
+    assert!(app.statements.get() - before_miss > hit_cost + 2, "Cache-Control: no-cache runs the query");
+
+    // A write: the next answer is computed again and shows it.
+    let (status, _) = post(&app, RECORD, record(&run, &weidu, 2)).await;
+    assert_eq!(status, None, "mutations are never cached");
+    let (status, after) = post(&app, PAGE, vars.clone()).await;
+    assert_eq!(status.as_deref(), Some("miss"));
+    assert_eq!(after["data"]["scoreRun"]["observations"]["totalCount"], 1);
+    assert_eq!(post(&app, PAGE, vars.clone()).await.0.as_deref(), Some("hit"));
+
+    // The same text from the unit's own login is its own answer: the open
+    // run's observations stay hidden from it, cached or not.
+    app.sign_in("xc-weidu").await;
+    for expected in ["miss", "hit"] {
+        let (status, unit_view) = post(&app, PAGE, vars.clone()).await;
+        assert_eq!(status.as_deref(), Some(expected));
+        assert_eq!(unit_view["data"]["scoreRun"]["observations"]["totalCount"], 0, "{unit_view:#}");
+    }
+
+    // An answer with an error is not kept.
+    let missing = json!({ "r": gid("ScoreRun", 987_654) });
+    for _ in 0..2 {
+        let (status, body) = post(&app, PAGE, missing.clone()).await;
+        assert_eq!(status.as_deref(), Some("miss"));
+        assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND");
+    }
+}
+
+#[tokio::test]
+async fn a_tampered_chain_is_found_even_after_a_clean_check() {
+    let app = spawn_app_as("xc-admin").await;
+    let check = "{ verifyAuditChain { ok firstBrokenId } }";
+    assert_eq!(app.query(check).await["verifyAuditChain"]["ok"], true);
+    assert_eq!(app.query(check).await["verifyAuditChain"]["ok"], true);
+    // Edited by hand: no write through the API, no new generation.
+    let first = audit_log::Entity::find().order_by_asc(audit_log::Column::Id).one(&app.db).await.unwrap().unwrap();
+    let mut edited: audit_log::ActiveModel = first.clone().into();
+    edited.after = Set(Some("{}".into()));
+    edited.update(&app.db).await.unwrap();
+    let found = app.query(check).await["verifyAuditChain"].clone();
+    assert_eq!(found["ok"], false);
+    assert_eq!(db_id(found["firstBrokenId"].as_str().unwrap()), first.id);
+}
+
+#[tokio::test]
+async fn a_write_through_another_instance_is_seen_at_once() {
+    let app = spawn_app_as("xc-admin").await;
+    let (run, weidu) = open_run(&app).await;
+    // A second server on the same database (and key file), as behind a load balancer.
+    let other = kaohe_api::Application::build(app.settings.clone()).await.unwrap();
+    let other_address = format!("http://127.0.0.1:{}", other.port());
+    tokio::spawn(other.run_until_stopped());
+    let token = app.token.lock().unwrap().clone();
+    let ask = || post_at(&app, &other_address, token.as_deref(), PAGE, json!({ "r": run }), false);
+
+    assert_eq!(ask().await.0.as_deref(), Some("miss"));
+    assert_eq!(ask().await.0.as_deref(), Some("hit"));
+    app.query_with(RECORD, record(&run, &weidu, 3)).await;
+    let (status, seen) = ask().await;
+    assert_eq!(status.as_deref(), Some("miss"));
+    assert_eq!(seen["data"]["scoreRun"]["observations"]["totalCount"], 1);
+}
+
+#[tokio::test]
+async fn concurrent_writers_all_land_on_one_chain() {
+    let app = spawn_app_as("xc-admin").await;
+    let (run, weidu) = open_run(&app).await;
+    let token = app.token.lock().unwrap().clone().unwrap();
+    let mut writes = tokio::task::JoinSet::new();
+    for i in 0..8u32 {
+        let mut vars = record(&run, &weidu, i + 1);
+        vars["i"]["ruleCode"] = json!(if i % 2 == 0 { "1.1-1" } else { "1.2-1" });
+        let req = app.client.post(format!("{}/graphql", app.address)).bearer_auth(&token);
+        writes.spawn(req.json(&json!({ "query": RECORD, "variables": vars })).send());
+    }
+    while let Some(sent) = writes.join_next().await {
+        let body: Value = sent.unwrap().unwrap().json().await.unwrap();
+        assert!(body.get("errors").is_none(), "a concurrent write failed: {body:#}");
+    }
+    let (_, page) = post(&app, PAGE, json!({ "r": run })).await;
+    assert_eq!(page["data"]["scoreRun"]["observations"]["totalCount"], 8);
+    assert_eq!(app.query("{ verifyAuditChain { ok } }").await["verifyAuditChain"]["ok"], true);
+}
