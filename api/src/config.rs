@@ -271,8 +271,13 @@ mod tests {
             ("REQUEST_TIMEOUT_MS", "1500"),
             ("RATE_BUDGET", "1_000"),
             ("TRUSTED_PROXIES", "10.0.0.1, ::1"),
+            ("RESPONSE_CACHE_MB", "0"),
+            ("RESPONSE_CACHE_TTL_SECS", "30"),
         ])
         .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.limits.response_cache_bytes, 0, "0 turns the response cache off");
+        assert_eq!(s.limits.response_cache_ttl, Duration::from_secs(30));
+        assert_eq!(with(&[("RESPONSE_CACHE_MB", "8")]).unwrap().limits.response_cache_bytes, 8 << 20);
         assert_eq!(s.limits.max_batch, 2);
         assert_eq!(s.limits.document.max_aliases, 7);
         assert_eq!(s.limits.request_timeout, Duration::from_millis(1500));
