@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, SubsecRound, Utc};
 use entity::audit_log;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use sha2::{Digest, Sha256};
 
 use crate::caller::Caller;
@@ -125,26 +127,91 @@ fn chain_hash(f: &ChainFields<'_>) -> String {
 /// Recomputes the chain; returns the id of the first entry whose hash or
 /// link does not match (an edited, inserted or removed row), or `None`.
 pub async fn first_broken<C: ConnectionTrait>(conn: &C) -> Result<Option<i64>, DbErr> {
-    let entries = audit_log::Entity::find().order_by_asc(audit_log::Column::Id).all(conn).await?;
-    let mut prev: Option<String> = None;
-    for e in entries {
-        let expected = chain_hash(&ChainFields {
-            prev_hash: prev.as_deref(),
-            organisation_id: e.organisation_id,
-            actor_id: e.actor_id,
-            actor_label: &e.actor_label,
-            action: &e.action,
-            entity: &e.entity,
-            entity_id: e.entity_id.as_deref(),
-            before: e.before.as_deref(),
-            after: e.after.as_deref(),
-            at: e.at,
-            scope: Scope { score_run_id: e.score_run_id, unit_id: e.unit_id },
-        });
-        if e.prev_hash != prev || e.hash != expected {
-            return Ok(Some(e.id));
+    Ok(check_chain(conn).await?.first_broken)
+}
+
+/// What a walk over the chain found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainWalk {
+    /// Entries read (all of them when nothing is broken).
+    pub entries: u64,
+    pub first_broken: Option<i64>,
+}
+
+/// Rows read at a time: the log grows with every write, so it is never
+/// loaded whole.
+const CHAIN_PAGE: u64 = 2_000;
+
+/// Walks the whole chain in id order, a page at a time, up to the first
+/// entry that does not match.
+pub async fn check_chain<C: ConnectionTrait>(conn: &C) -> Result<ChainWalk, DbErr> {
+    check_chain_by(conn, CHAIN_PAGE).await
+}
+
+async fn check_chain_by<C: ConnectionTrait>(conn: &C, page_size: u64) -> Result<ChainWalk, DbErr> {
+    let (mut prev, mut after, mut entries): (Option<String>, i64, u64) = (None, i64::MIN, 0);
+    loop {
+        let page = audit_log::Entity::find()
+            .filter(audit_log::Column::Id.gt(after))
+            .order_by_asc(audit_log::Column::Id)
+            .limit(page_size)
+            .all(conn)
+            .await?;
+        let Some(last) = page.last() else { return Ok(ChainWalk { entries, first_broken: None }) };
+        after = last.id;
+        for e in page {
+            entries += 1;
+            let expected = chain_hash(&ChainFields {
+                prev_hash: prev.as_deref(),
+                organisation_id: e.organisation_id,
+                actor_id: e.actor_id,
+                actor_label: &e.actor_label,
+                action: &e.action,
+                entity: &e.entity,
+                entity_id: e.entity_id.as_deref(),
+                before: e.before.as_deref(),
+                after: e.after.as_deref(),
+                at: e.at,
+                scope: Scope { score_run_id: e.score_run_id, unit_id: e.unit_id },
+            });
+            if e.prev_hash != prev || e.hash != expected {
+                return Ok(ChainWalk { entries, first_broken: Some(e.id) });
+            }
+            prev = Some(e.hash);
         }
-        prev = Some(e.hash);
     }
-    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use migration::MigratorTrait;
+
+    #[tokio::test]
+    async fn the_walk_crosses_pages_and_stops_at_an_edited_row() {
+        let db = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
+        migration::Migrator::up(&db, None).await.unwrap();
+        let mut ids = Vec::new();
+        for n in 0..7 {
+            let entry = Entry {
+                organisation_id: None,
+                action: "test.write",
+                entity: "thing",
+                entity_id: Some(n.to_string()),
+                before: None,
+                after: Some(serde_json::json!({ "n": n })),
+            };
+            ids.push(record(&db, &Caller::system(), entry).await.unwrap().id);
+        }
+        // Pages of 2 over 7 entries: the links between pages are checked too.
+        assert_eq!(check_chain_by(&db, 2).await.unwrap(), ChainWalk { entries: 7, first_broken: None });
+        let fifth = audit_log::Entity::find_by_id(ids[4]).one(&db).await.unwrap().unwrap();
+        let mut edited: audit_log::ActiveModel = fifth.into();
+        edited.after = Set(Some("{\"n\":40}".into()));
+        edited.update(&db).await.unwrap();
+        assert_eq!(check_chain_by(&db, 2).await.unwrap(), ChainWalk { entries: 5, first_broken: Some(ids[4]) });
+        // A removed row breaks the link of the one after it.
+        audit_log::Entity::delete_by_id(ids[2]).exec(&db).await.unwrap();
+        assert_eq!(check_chain_by(&db, 2).await.unwrap().first_broken, Some(ids[3]));
+    }
 }

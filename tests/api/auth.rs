@@ -159,7 +159,7 @@ async fn service_credentials_created_once_exchanged_and_revoked() {
 async fn my_permissions_follow_the_policy() {
     let app = spawn_app().await;
     let ck = app.version_id("chengkou").await.unwrap();
-    let q = "query($v: ID!) { rubricVersion(id: $v) { myPermissions { canOpenRuns canPublish indicators { code record submit approveClaim } } } }";
+    let q = "query($v: ID!) { rubricVersion(id: $v) { myPermissions { canOpenRuns canPublish canEditRubrics canAdministerUnits canUploadEvidence indicators { code record submit approveClaim } } } }";
     let perms = |v: &Value| v["data"]["rubricVersion"]["myPermissions"].clone();
     let may = |p: &Value, code: &str| {
         let i = p["indicators"].as_array().unwrap().iter().find(|i| i["code"] == code).unwrap().clone();
@@ -172,6 +172,9 @@ async fn my_permissions_follow_the_policy() {
     assert_eq!(may(&p, "2.1.1"), (false, false));
     assert_eq!(may(&p, "6.2.1"), (false, false));
     assert_eq!(p["canPublish"], false);
+    let admin_flags =
+        |p: &Value| [&p["canEditRubrics"], &p["canAdministerUnits"], &p["canUploadEvidence"]].map(|v| v.as_bool());
+    assert_eq!(admin_flags(&p), [Some(false), Some(false), Some(true)], "a department uploads, nothing more");
     // 办公室 scores 数字重庆 (6.2 and its children), not the rest of 行政管理.
     let t = login_as(&app, "ck-bangongshi").await;
     let p = perms(&as_user(&app, &t, q, json!({ "v": ck })).await);
@@ -182,11 +185,13 @@ async fn my_permissions_follow_the_policy() {
     let t = login_as(&app, "ck-admin").await;
     let p = perms(&as_user(&app, &t, q, json!({ "v": ck })).await);
     assert_eq!((p["canPublish"].as_bool(), p["canOpenRuns"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(admin_flags(&p), [Some(true); 3]);
     assert!(p["indicators"].as_array().unwrap().iter().all(|i| i["record"] == true));
     // … and nothing in another; anonymous callers nothing at all.
     let t = login_as(&app, "xc-admin").await;
     let p = perms(&as_user(&app, &t, q, json!({ "v": ck })).await);
     assert_eq!(p["canPublish"], false);
+    assert_eq!(admin_flags(&p), [Some(false); 3]);
     assert!(p["indicators"].as_array().unwrap().iter().all(|i| i["record"] == false));
     let p = perms(&app.post(q, json!({ "v": ck })).await);
     assert!(p["indicators"].as_array().unwrap().iter().all(|i| i["record"] == false && i["approveClaim"] == false));

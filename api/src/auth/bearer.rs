@@ -5,7 +5,10 @@
 //! and so is a token whose user has since been deactivated.
 
 use entity::{app_user, organisation, service_credential};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect, RelationTrait,
+};
 
 use super::{AuthError, AuthState};
 use crate::caller::{Caller, CallerRole, Grants, Who};
@@ -21,58 +24,93 @@ pub fn role_of(role: &str) -> Option<CallerRole> {
     })
 }
 
-/// The policy standing of a subject in an organisation (read with the
-/// subject's own row: one statement per request for who is calling).
-async fn grants(
+/// The calling subject's row with its organisation's code and the data
+/// generation, read in one statement (so in one snapshot): the only
+/// statement a request answered from the response cache costs.
+#[derive(FromQueryResult)]
+struct SubjectRow {
+    id: i64,
+    organisation_id: i64,
+    label: String,
+    role: String,
+    unit_id: Option<i64>,
+    org_code: String,
+    generation: Option<i64>,
+}
+
+/// The newest audit id as a column of another statement (see `http::responses`).
+fn generation_column() -> SimpleExpr {
+    Expr::cust("(SELECT MAX(audit_log.id) FROM audit_log)")
+}
+
+async fn user_row(db: &DatabaseConnection, id: i64) -> Result<Option<SubjectRow>, sea_orm::DbErr> {
+    app_user::Entity::find_by_id(id)
+        .filter(app_user::Column::Active.eq(true))
+        .select_only()
+        .column(app_user::Column::Id)
+        .column(app_user::Column::OrganisationId)
+        .column_as(app_user::Column::Username, "label")
+        .column(app_user::Column::Role)
+        .column(app_user::Column::UnitId)
+        .column_as(organisation::Column::Code, "org_code")
+        .expr_as(generation_column(), "generation")
+        .join(JoinType::InnerJoin, app_user::Relation::Organisation.def())
+        .into_model::<SubjectRow>()
+        .one(db)
+        .await
+}
+
+async fn credential_row(db: &DatabaseConnection, id: i64) -> Result<Option<SubjectRow>, sea_orm::DbErr> {
+    service_credential::Entity::find_by_id(id)
+        .filter(service_credential::Column::RevokedAt.is_null())
+        .select_only()
+        .column(service_credential::Column::Id)
+        .column(service_credential::Column::OrganisationId)
+        .column_as(service_credential::Column::Name, "label")
+        .expr_as(Expr::val("service"), "role")
+        .expr_as(Expr::cust("CAST(NULL AS BIGINT)"), "unit_id")
+        .column_as(organisation::Column::Code, "org_code")
+        .expr_as(generation_column(), "generation")
+        .join(JoinType::InnerJoin, service_credential::Relation::Organisation.def())
+        .into_model::<SubjectRow>()
+        .one(db)
+        .await
+}
+
+pub async fn caller(db: &DatabaseConnection, auth: &AuthState, header: Option<&str>) -> Result<Caller, AuthError> {
+    Ok(caller_at(db, auth, header).await?.0)
+}
+
+/// The caller, and the data generation read with its row (`None` for an
+/// anonymous caller: nothing was read).
+pub async fn caller_at(
     db: &DatabaseConnection,
     auth: &AuthState,
-    subject: String,
-    org: Option<organisation::Model>,
-    unit_id: Option<i64>,
-) -> Result<Grants, AuthError> {
-    let org = org.ok_or(AuthError::InvalidSession)?;
+    header: Option<&str>,
+) -> Result<(Caller, Option<i64>), AuthError> {
+    let Some(value) = header else { return Ok((Caller::anonymous(), None)) };
+    let token = value.strip_prefix("Bearer ").map(str::trim).ok_or(AuthError::InvalidSession)?;
+    let claims = auth.keys.verify(token).map_err(|_| AuthError::InvalidSession)?;
+    let (row, service) = if let Some(id) = claims.sub.strip_prefix("svc:").and_then(|s| s.parse::<i64>().ok()) {
+        // A revoked credential's tokens stop at once.
+        (credential_row(db, id).await?, true)
+    } else {
+        let id: i64 = claims.sub.strip_prefix("user:").and_then(|s| s.parse().ok()).ok_or(AuthError::InvalidSession)?;
+        // So do a deactivated user's.
+        (user_row(db, id).await?, false)
+    };
+    let row = row.filter(|r| r.organisation_id == claims.org).ok_or(AuthError::InvalidSession)?;
+    let role = role_of(&row.role).ok_or(AuthError::InvalidSession)?;
     let (policy_version, policy) = auth.policy.get_versioned(db).await.map_err(|e| {
         tracing::error!(error = %e, "policy load failed");
         AuthError::InvalidSession
     })?;
-    Ok(Grants { subject, organisation_code: org.code, unit_id, policy, policy_version })
-}
-
-pub async fn caller(db: &DatabaseConnection, auth: &AuthState, header: Option<&str>) -> Result<Caller, AuthError> {
-    let Some(value) = header else { return Ok(Caller::anonymous()) };
-    let token = value.strip_prefix("Bearer ").map(str::trim).ok_or(AuthError::InvalidSession)?;
-    let claims = auth.keys.verify(token).map_err(|_| AuthError::InvalidSession)?;
-    if let Some(id) = claims.sub.strip_prefix("svc:").and_then(|s| s.parse::<i64>().ok()) {
-        // A revoked credential's tokens stop at once.
-        let (cred, org) = service_credential::Entity::find_by_id(id)
-            .filter(service_credential::Column::RevokedAt.is_null())
-            .find_also_related(organisation::Entity)
-            .one(db)
-            .await?
-            .filter(|(c, _)| c.organisation_id == claims.org)
-            .ok_or(AuthError::InvalidSession)?;
-        let grants = grants(db, auth, format!("svc:{}", cred.id), org, None).await?;
-        return Ok(Caller {
-            who: Who::Service { id: cred.id, label: cred.name },
-            organisation_id: Some(cred.organisation_id),
-            role: CallerRole::Service,
-            grants: Some(grants),
-        });
-    }
-    let id: i64 = claims.sub.strip_prefix("user:").and_then(|s| s.parse().ok()).ok_or(AuthError::InvalidSession)?;
-    let (user, org) = app_user::Entity::find_by_id(id)
-        .filter(app_user::Column::Active.eq(true))
-        .find_also_related(organisation::Entity)
-        .one(db)
-        .await?
-        .filter(|(u, _)| u.organisation_id == claims.org)
-        .ok_or(AuthError::InvalidSession)?;
-    let role = role_of(&user.role).ok_or(AuthError::InvalidSession)?;
-    let grants = grants(db, auth, format!("user:{}", user.id), org, user.unit_id).await?;
-    Ok(Caller {
-        who: Who::User { id: user.id, label: user.username },
-        organisation_id: Some(user.organisation_id),
-        role,
-        grants: Some(grants),
-    })
+    let (subject, who) = if service {
+        (format!("svc:{}", row.id), Who::Service { id: row.id, label: row.label })
+    } else {
+        (format!("user:{}", row.id), Who::User { id: row.id, label: row.label })
+    };
+    let grants = Grants { subject, organisation_code: row.org_code, unit_id: row.unit_id, policy, policy_version };
+    let caller = Caller { who, organisation_id: Some(row.organisation_id), role, grants: Some(grants) };
+    Ok((caller, Some(row.generation.unwrap_or(0))))
 }

@@ -28,6 +28,12 @@ pub struct MyPermissions {
     pub can_open_runs: bool,
     /// May publish runs and amend published ones (发布).
     pub can_publish: bool,
+    /// May create, edit and publish rubric version drafts (编辑考核细则).
+    pub can_edit_rubrics: bool,
+    /// May create, rename, move and deactivate assessed units (管理被考核单位).
+    pub can_administer_units: bool,
+    /// May upload evidence files (上传佐证材料); a unit user for its own unit only.
+    pub can_upload_evidence: bool,
     /// Every indicator with the scoring actions the policy grants (on it or an ancestor).
     pub indicators: Vec<IndicatorPermission>,
 }
@@ -42,6 +48,9 @@ pub async fn compute(
     let none = MyPermissions {
         can_open_runs: false,
         can_publish: false,
+        can_edit_rubrics: false,
+        can_administer_units: false,
+        can_upload_evidence: false,
         indicators: tree
             .indicators
             .iter()
@@ -85,6 +94,9 @@ pub async fn compute(
     Ok(MyPermissions {
         can_open_runs: policy.allows(sub, dom, "runs", "open"),
         can_publish: policy.allows(sub, dom, "runs", "publish"),
+        can_edit_rubrics: policy.allows(sub, dom, "rubrics", "edit"),
+        can_administer_units: policy.allows(sub, dom, "units", "admin"),
+        can_upload_evidence: policy.allows(sub, dom, "evidence", "upload"),
         indicators,
     })
 }

@@ -916,7 +916,8 @@ impl AuditEntry {
 pub struct AuditChainCheck {
     /// Whether every entry links to the previous one and its hash matches (完整).
     pub ok: bool,
-    /// Entries checked (条数).
+    /// Entries in the chain (条数). There is one chain for every organisation
+    /// of the server, so a row removed or edited anywhere shows here.
     pub entries: i64,
     /// The first entry whose hash or link does not match (edited, inserted or removed rows).
     pub first_broken_id: Option<ID>,

@@ -29,8 +29,18 @@ pub(crate) async fn caller_of(
     db: &DatabaseConnection,
     auth: &AuthState,
 ) -> Result<Caller, HttpResponse> {
+    Ok(caller_and_generation(req, db, auth).await?.0)
+}
+
+/// The caller, with the data generation read in the same statement (`None`
+/// for an anonymous caller).
+async fn caller_and_generation(
+    req: &HttpRequest,
+    db: &DatabaseConnection,
+    auth: &AuthState,
+) -> Result<(Caller, Option<i64>), HttpResponse> {
     let header = req.headers().get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or("invalid"));
-    crate::auth::bearer::caller(db, auth, header)
+    crate::auth::bearer::caller_at(db, auth, header)
         .await
         .map_err(|e| Refusal::new(StatusCode::UNAUTHORIZED, e.code(), e.to_string()).into_response())
 }
@@ -249,7 +259,8 @@ async fn answer(
     batch: bool,
     queries_only: bool,
 ) -> HttpResponse {
-    let caller = match caller_of(req, db, auth).await {
+    // The generation is read with the caller, before anything of the request runs.
+    let (caller, generation) = match caller_and_generation(req, db, auth).await {
         Ok(c) => c,
         Err(refused) => return refused,
     };
@@ -263,7 +274,7 @@ async fn answer(
     let mut operations = std::mem::take(&mut pass.operations);
     let cost_limit = gate.limits().rate_budget;
     let costs: Vec<async_graphql::Value> = pass.costs.iter().map(|c| cost_block(*c, remaining, cost_limit)).collect();
-    let cached = Cached::look_up(responses, db, &caller, &mut operations, &pass.kinds, req).await;
+    let cached = Cached::look_up(responses, db, &caller, generation, &mut operations, &pass.kinds, req).await;
     let status = cached.status();
     let mut res = if let Some(parts) = cached.all_hits() {
         // Every operation has a fresh answer: no execution, no expensive slot.
@@ -336,6 +347,7 @@ impl Cached {
         responses: &Responses,
         db: &DatabaseConnection,
         caller: &Caller,
+        generation: Option<i64>,
         operations: &mut [async_graphql::Request],
         kinds: &[Kind],
         req: &HttpRequest,
@@ -353,7 +365,9 @@ impl Cached {
             .get_all(header::CACHE_CONTROL)
             .filter_map(|v| v.to_str().ok())
             .any(|v| v.contains("no-cache") || v.contains("no-store"));
-        let generation = if keys.iter().any(Option::is_some) {
+        let generation = if generation.is_some() || keys.iter().all(Option::is_none) {
+            generation
+        } else {
             // Read before anything runs: an answer is never older than its generation.
             match responses::generation(db).await {
                 Ok(g) => Some(g),
@@ -362,8 +376,6 @@ impl Cached {
                     None
                 }
             }
-        } else {
-            None
         };
         let hits = keys
             .iter()
