@@ -29,6 +29,13 @@ async fn queries_run_over_get_but_mutations_are_refused() {
         assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
         assert!(body.get("data").is_none());
     }
+    // A mutation admitted over POST is remembered by the gate; the same text
+    // over GET is still refused, not admitted from memory.
+    let logout = r#"mutation { logout(refreshToken: "not-a-token") }"#;
+    let posted = app.client.post(&url).json(&json!({ "query": logout })).send().await.unwrap();
+    assert_eq!(posted.status(), 200);
+    let res = app.client.get(&url).query(&[("query", logout)]).send().await.unwrap();
+    assert_eq!(res.status(), 405);
 }
 
 #[tokio::test]

@@ -4,7 +4,8 @@
 //! Per operation: `kaohe_gate::prescan` on the raw text, one parse (kept in
 //! the request with `set_parsed_query`, so the schema does not parse again),
 //! `kaohe_gate::analyze` (expanded fields, aliases, directives, depth, cost,
-//! `login` fields). Per request: login attempts, the caller's cost budget,
+//! `login` fields); a text admitted before with the same operation name and
+//! variables is admitted again from memory, unparsed. Per request: login attempts, the caller's cost budget,
 //! admission (expensive requests share a small semaphore; cheap ones never
 //! wait for it) and an execution timeout.
 
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse};
-use async_graphql::parser::types::{ExecutableDocument, OperationType};
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection};
 use kaohe_gate::budget::{BudgetConfig, Budgets, Charge};
 use kaohe_gate::{GateError, Kind};
 use sea_orm::DatabaseConnection;
@@ -62,6 +63,8 @@ pub struct Gate {
     runtime: Expensive,
     /// The database pool of expensive requests.
     expensive_db: DatabaseConnection,
+    /// What admission found for texts seen before (see [`first_look`]).
+    admitted: quick_cache::sync::Cache<TextKey, Admitted>,
 }
 
 /// The runtime (one thread) on which expensive requests execute.
@@ -144,9 +147,72 @@ pub struct Pass {
     pub costs: Vec<u64>,
     /// The kind of each operation (only queries' answers may be cached).
     pub kinds: Vec<Kind>,
+    /// Each operation's [`TextKey`]: its text, name and variables.
+    pub texts: Vec<TextKey>,
+    /// Whether each operation selects only `__typename`, `__schema` or
+    /// `__type` (its answer depends on no data).
+    pub meta_only: Vec<bool>,
     pub remaining: u64,
     pub expensive: bool,
     pub deadline: Instant,
+}
+
+/// A SHA-256 of an operation's text, operation name and variables: the same
+/// key is the same document, so the same admission (and, for one caller,
+/// the same answer: `responses`).
+pub type TextKey = [u8; 32];
+
+/// Distinct operation texts whose admission is remembered per instance.
+const ADMITTED_TEXTS: usize = 10_000;
+
+fn text_key(request: &async_graphql::Request, variables: Option<&serde_json::Value>) -> TextKey {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let mut put = |b: &[u8]| {
+        h.update((b.len() as u64).to_be_bytes());
+        h.update(b);
+    };
+    put(request.query.as_bytes());
+    put(request.operation_name.as_deref().unwrap_or("").as_bytes());
+    put(variables.map(|v| v.to_string()).unwrap_or_default().as_bytes());
+    h.finalize().into()
+}
+
+/// What admission learns of a document: the same text, name and variables
+/// always give the same, so a repeated request skips the parse and the
+/// analysis (the schema parses it when it runs, if it runs).
+#[derive(Clone)]
+struct Admitted {
+    analysis: kaohe_gate::Analysis,
+    only_queries: bool,
+    meta_only: bool,
+}
+
+/// The checks of a text not seen before: `prescan`, one parse (kept in the
+/// request), the GET rule, `analyze`. Refusals are not remembered.
+fn first_look(
+    request: &mut async_graphql::Request,
+    variables: Option<&serde_json::Value>,
+    limits: &kaohe_gate::Limits,
+    queries_only: bool,
+) -> Result<Admitted, Refusal> {
+    kaohe_gate::prescan(&request.query, limits).map_err(|e| Refusal::gate(&e))?;
+    let operation = request.operation_name.clone();
+    let doc: &ExecutableDocument =
+        request.parsed_query().map_err(|e| Refusal::gate(&GateError::Syntax(e.message.clone())))?;
+    let only_queries = doc.operations.iter().all(|(_, op)| op.node.ty == OperationType::Query);
+    // Over GET that is the answer, before anything else is found wrong.
+    if queries_only && !only_queries {
+        return Err(get_refused());
+    }
+    let analysis = kaohe_gate::analyze(doc, operation.as_deref(), variables, limits).map_err(|e| Refusal::gate(&e))?;
+    let meta_only = doc.operations.iter().all(|(_, op)| {
+        op.node.selection_set.node.items.iter().all(|s| match &s.node {
+            Selection::Field(f) => f.node.name.node.starts_with("__"),
+            _ => false,
+        })
+    });
+    Ok(Admitted { analysis, only_queries, meta_only })
 }
 
 impl Gate {
@@ -157,7 +223,8 @@ impl Gate {
             max_keys: limits.rate_max_keys,
         });
         let expensive = Semaphore::new(limits.expensive_concurrency);
-        Gate { limits, budgets, expensive, runtime: Expensive::new(), expensive_db }
+        let admitted = quick_cache::sync::Cache::new(ADMITTED_TEXTS);
+        Gate { limits, budgets, expensive, runtime: Expensive::new(), expensive_db, admitted }
     }
 
     pub fn limits(&self) -> &Limits {
@@ -177,28 +244,32 @@ impl Gate {
         let mut operations = Vec::with_capacity(requests.len());
         let mut costs = Vec::with_capacity(requests.len());
         let mut kinds = Vec::with_capacity(requests.len());
+        let mut texts = Vec::with_capacity(requests.len());
+        let mut meta_only = Vec::with_capacity(requests.len());
         let (mut total, mut logins) = (0u64, 0u64);
         for mut request in requests {
-            kaohe_gate::prescan(&request.query, limits).map_err(|e| Refusal::gate(&e))?;
             let variables = serde_json::to_value(&request.variables).ok();
-            let operation = request.operation_name.clone();
-            let doc: &ExecutableDocument =
-                request.parsed_query().map_err(|e| Refusal::gate(&GateError::Syntax(e.message.clone())))?;
+            let text = text_key(&request, variables.as_ref());
+            let admitted = match self.admitted.get(&text) {
+                Some(a) => a,
+                None => {
+                    let a = first_look(&mut request, variables.as_ref(), limits, queries_only)?;
+                    self.admitted.insert(text, a.clone());
+                    a
+                }
+            };
             // Over GET, a document holding any mutation or subscription is refused,
             // whichever operation it names.
-            let only_queries = doc.operations.iter().all(|(_, op)| op.node.ty == OperationType::Query);
-            if queries_only && !only_queries {
+            if queries_only && (!admitted.only_queries || admitted.analysis.kind != Kind::Query) {
                 return Err(get_refused());
             }
-            let analysis = kaohe_gate::analyze(doc, operation.as_deref(), variables.as_ref(), limits)
-                .map_err(|e| Refusal::gate(&e))?;
-            if queries_only && analysis.kind != Kind::Query {
-                return Err(get_refused());
-            }
+            let analysis = &admitted.analysis;
             total = total.saturating_add(analysis.cost);
             logins = logins.saturating_add(analysis.logins);
             costs.push(analysis.cost);
             kinds.push(analysis.kind);
+            texts.push(text);
+            meta_only.push(admitted.meta_only);
             operations.push(request);
         }
         if logins > self.limits.max_logins_per_request {
@@ -240,6 +311,8 @@ impl Gate {
             operations,
             costs,
             kinds,
+            texts,
+            meta_only,
             remaining,
             expensive: total > self.limits.expensive_cost,
             deadline: started + self.limits.request_timeout,

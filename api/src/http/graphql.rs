@@ -6,7 +6,6 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::ParseRequestError;
 use async_graphql::http::MultipartOptions;
-use async_graphql::parser::types::Selection;
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 
@@ -271,10 +270,10 @@ async fn answer(
         Err(refusal) => return refusal.into_response(),
     };
     let remaining = pass.remaining;
-    let mut operations = std::mem::take(&mut pass.operations);
+    let operations = std::mem::take(&mut pass.operations);
     let cost_limit = gate.limits().rate_budget;
     let costs: Vec<async_graphql::Value> = pass.costs.iter().map(|c| cost_block(*c, remaining, cost_limit)).collect();
-    let cached = Cached::look_up(responses, db, &caller, generation, &mut operations, &pass.kinds, req).await;
+    let cached = Cached::look_up(responses, db, &caller, generation, &operations, &pass, req).await;
     let status = cached.status();
     let mut res = if let Some(parts) = cached.all_hits() {
         // Every operation has a fresh answer: no execution, no expensive slot.
@@ -348,16 +347,17 @@ impl Cached {
         db: &DatabaseConnection,
         caller: &Caller,
         generation: Option<i64>,
-        operations: &mut [async_graphql::Request],
-        kinds: &[Kind],
+        operations: &[async_graphql::Request],
+        pass: &super::gate::Pass,
         req: &HttpRequest,
     ) -> Cached {
         let keys: Vec<Option<Key>> = operations
-            .iter_mut()
-            .zip(kinds)
-            .map(|(op, kind)| {
-                let worth = responses.enabled() && *kind == Kind::Query && !meta_only(op);
-                if worth { Responses::key(caller, op) } else { None }
+            .iter()
+            .enumerate()
+            .map(|(i, op)| {
+                // Introspection-only documents depend on no data: nothing to save.
+                let worth = responses.enabled() && pass.kinds[i] == Kind::Query && !pass.meta_only[i];
+                if worth { Responses::key(caller, &pass.texts[i], op) } else { None }
             })
             .collect();
         let bypass = req
@@ -403,19 +403,6 @@ impl Cached {
             Some("miss")
         }
     }
-}
-
-/// True when every operation selects only `__typename`, `__schema` or
-/// `__type` at its root: the answer depends on no data, so it is neither
-/// looked up nor stored (and costs no generation read).
-fn meta_only(request: &mut async_graphql::Request) -> bool {
-    let Ok(doc) = request.parsed_query() else { return false };
-    doc.operations.iter().all(|(_, op)| {
-        op.node.selection_set.node.items.iter().all(|s| match &s.node {
-            Selection::Field(f) => f.node.name.node.starts_with("__"),
-            _ => false,
-        })
-    })
 }
 
 /// The `extensions` member of one operation's answer.

@@ -25,6 +25,7 @@ use quick_cache::sync::Cache;
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryOrder, QuerySelect};
 use sha2::{Digest, Sha256};
 
+use super::gate::TextKey;
 use crate::caller::Caller;
 
 /// The newest audit id (0 on an empty log): moves with every committed write.
@@ -81,21 +82,17 @@ impl Responses {
         self.cache.is_some()
     }
 
-    /// The key of `request` asked by `caller`; `None` when it must not be cached.
-    pub fn key(caller: &Caller, request: &async_graphql::Request) -> Option<Key> {
+    /// The key of an operation (its [`TextKey`]: text, name, variables) asked
+    /// by `caller`; `None` when it must not be cached (it carries files).
+    pub fn key(caller: &Caller, text: &TextKey, request: &async_graphql::Request) -> Option<Key> {
         if !request.uploads.is_empty() {
             return None;
         }
-        let variables = serde_json::to_vec(&request.variables).ok()?;
         let mut h = Sha256::new();
-        let mut put = |b: &[u8]| {
-            h.update((b.len() as u64).to_be_bytes());
-            h.update(b);
-        };
-        put(caller.response_identity().as_bytes());
-        put(request.operation_name.as_deref().unwrap_or("").as_bytes());
-        put(request.query.as_bytes());
-        put(&variables);
+        let identity = caller.response_identity();
+        h.update((identity.len() as u64).to_be_bytes());
+        h.update(identity.as_bytes());
+        h.update(text);
         Some(h.finalize().into())
     }
 
@@ -136,21 +133,14 @@ pub fn no_store(ctx: &async_graphql::Context<'_>) {
 mod tests {
     use super::*;
 
-    fn request(q: &str, vars: serde_json::Value) -> async_graphql::Request {
-        async_graphql::Request::new(q).variables(async_graphql::Variables::from_json(vars))
-    }
-
     #[test]
-    fn keys_differ_by_caller_text_variables_and_operation() {
-        let q = "{ scoreRun(id: $r) { title } }";
+    fn keys_differ_by_caller_and_text() {
+        let request = async_graphql::Request::new("{ scoreRuns(first: 1) { totalCount } }");
         let anon = Caller::anonymous();
-        let base = Responses::key(&anon, &request(q, serde_json::json!({"r": "1"}))).unwrap();
-        assert_eq!(base, Responses::key(&anon, &request(q, serde_json::json!({"r": "1"}))).unwrap());
-        assert_ne!(base, Responses::key(&Caller::system(), &request(q, serde_json::json!({"r": "1"}))).unwrap());
-        assert_ne!(base, Responses::key(&anon, &request(q, serde_json::json!({"r": "2"}))).unwrap());
-        assert_ne!(base, Responses::key(&anon, &request("{ x }", serde_json::json!({"r": "1"}))).unwrap());
-        let named = request(q, serde_json::json!({"r": "1"})).operation_name("A");
-        assert_ne!(base, Responses::key(&anon, &named).unwrap());
+        let base = Responses::key(&anon, &[1; 32], &request).unwrap();
+        assert_eq!(base, Responses::key(&anon, &[1; 32], &request).unwrap());
+        assert_ne!(base, Responses::key(&Caller::system(), &[1; 32], &request).unwrap());
+        assert_ne!(base, Responses::key(&anon, &[2; 32], &request).unwrap());
     }
 
     #[test]
