@@ -7,7 +7,7 @@ use entity::app_user;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, code, spawn_app};
 
 const LOGIN: &str =
     "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken refreshToken expiresIn } }";
@@ -26,10 +26,6 @@ async fn with_token(app: &TestApp, token: &str, query: &str) -> (u16, Value) {
         .await
         .unwrap();
     (r.status().as_u16(), r.json().await.unwrap())
-}
-
-fn code(v: &Value) -> &str {
-    v["errors"][0]["extensions"]["code"].as_str().unwrap_or("")
 }
 
 #[tokio::test]

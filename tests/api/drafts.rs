@@ -434,3 +434,59 @@ async fn only_the_admin_edits_drafts_and_only_staff_see_them() {
     let edited = app.query_with(UPDATE_INDICATOR, edit_title).await;
     assert_eq!(edited["updateDraftIndicator"]["rubricVersion"]["version"], 2);
 }
+
+const DISCARD: &str = "mutation($id: ID!, $v: Int!) { discardRubricVersionDraft(id: $id, expectedVersion: $v) }";
+
+#[tokio::test]
+async fn a_draft_is_discarded_whole_and_a_published_version_never() {
+    let app = spawn().await;
+    app.sign_in("xc-admin").await;
+    let (rubric_id, versions) = rubric(&app, "xuchang").await;
+    let v2023 = labelled(&versions, "2023");
+    let input = json!({ "i": { "rubricId": rubric_id, "label": "2025", "title": "草稿", "copyFromVersionId": v2023 } });
+    let draft = app.query_with(CREATE, input).await["createRubricVersionDraft"].clone();
+    let id = draft["id"].as_str().unwrap().to_string();
+    let v = draft["version"].as_i64().unwrap();
+    let row_id = crate::helpers::db_id(&id);
+    let count_indicators = || async {
+        use sea_orm::PaginatorTrait;
+        entity::indicator::Entity::find()
+            .filter(entity::indicator::Column::RubricVersionId.eq(row_id))
+            .count(&app.db)
+            .await
+            .unwrap()
+    };
+    assert!(count_indicators().await > 10, "the copy holds the whole tree");
+
+    // Not the department head's to discard; a stale version is refused.
+    app.sign_in("xc-mishuke").await;
+    expect_code(&app, DISCARD, json!({ "id": id, "v": v }), "FORBIDDEN").await;
+    app.sign_in("xc-admin").await;
+    expect_code(&app, DISCARD, json!({ "id": id, "v": v + 1 }), "CONFLICT").await;
+    let gone = app.query_with(DISCARD, json!({ "id": id, "v": v })).await;
+    assert_eq!(gone["discardRubricVersionDraft"], id.as_str());
+    assert_eq!(count_indicators().await, 0);
+    let rules = {
+        use sea_orm::PaginatorTrait;
+        let q = entity::rule::Entity::find().filter(entity::rule::Column::RubricVersionId.eq(row_id));
+        q.count(&app.db).await.unwrap()
+    };
+    assert_eq!(rules, 0, "rules of the discarded draft");
+    expect_code(&app, "query($id: ID!) { rubricVersion(id: $id) { id } }", json!({ "id": id }), "NOT_FOUND").await;
+    expect_code(&app, DISCARD, json!({ "id": id, "v": v + 1 }), "NOT_FOUND").await;
+    let last = {
+        use sea_orm::QueryOrder;
+        let q = entity::audit_log::Entity::find().order_by_desc(entity::audit_log::Column::Id);
+        q.one(&app.db).await.unwrap().unwrap()
+    };
+    assert_eq!(
+        (last.action.as_str(), last.entity_id.as_deref()),
+        ("rubric_version.discard", Some(&*row_id.to_string()))
+    );
+    assert_eq!(app.query("{ verifyAuditChain { ok } }").await["verifyAuditChain"]["ok"], true);
+
+    // The published 2023 is frozen: runs and results refer to it.
+    let published = version_of(&app, &v2023).await;
+    expect_code(&app, DISCARD, json!({ "id": v2023, "v": published }), "FROZEN").await;
+    assert_eq!(rubric(&app, "xuchang").await.1.len(), versions.len());
+}

@@ -1,10 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::{gid, spawn_app};
-
-fn code(body: &serde_json::Value) -> &str {
-    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("")
-}
+use crate::helpers::{code, gid, spawn_app};
 
 #[tokio::test]
 async fn unknown_objects_answer_not_found_and_bad_ids_bad_user_input() {

@@ -262,7 +262,7 @@ pub fn code(body: &Value) -> &str {
 /// POSTs a query that must fail with `expected`; returns the whole response.
 pub async fn expect_code(app: &TestApp, q: &str, vars: Value, expected: &str) -> Value {
     let body = app.post(q, vars).await;
-    assert_eq!(code(&body), expected, "{body:#}");
+    assert_eq!(code(&body), expected, "{q}: {body:#}");
     body
 }
 

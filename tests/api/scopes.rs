@@ -7,16 +7,7 @@
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, gid, spawn_app_with};
-
-fn code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("")
-}
-
-async fn expect_code(app: &TestApp, q: &str, vars: Value, expected: &str) {
-    let body = app.post(q, vars).await;
-    assert_eq!(code(&body), expected, "{q}: {body:#}");
-}
+use crate::helpers::{TestApp, expect_code, gid, spawn_app_with};
 
 async fn unit_gid(app: &TestApp, code: &str) -> String {
     let u = entity::unit::Entity::find().filter(entity::unit::Column::Code.eq(code)).one(&app.db).await.unwrap();

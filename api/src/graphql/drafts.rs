@@ -496,6 +496,21 @@ impl RubricDraftMutation {
         Ok(change(Kind::Rule)(draft::remove_rule(db, caller, id, expected_version).await.gql()?))
     }
 
+    /// Discards a draft (删除草稿) with its indicators, clauses and rules;
+    /// answers its id. Published and retired versions are FROZEN (runs and
+    /// results refer to them); a stale `expectedVersion` is CONFLICT. Audited.
+    async fn discard_rubric_version_draft(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The draft.")] id: ID,
+        #[graphql(desc = "Its version as last read (乐观锁).")] expected_version: i32,
+    ) -> async_graphql::Result<ID> {
+        let (db, caller) = env(ctx)?;
+        let id = parse_id(&id, Kind::RubricVersion)?;
+        let gone = draft::discard(db, caller, id, expected_version).await.gql()?;
+        Ok(to_id(Kind::RubricVersion, gone.id))
+    }
+
     /// Publishes a draft (发布版本): the engine compiles it (BAD_USER_INPUT listing
     /// every problem if it does not; it stays a draft), then it is frozen and
     /// score runs may be opened on it.

@@ -15,6 +15,7 @@
 
 mod clauses;
 mod create;
+mod discard;
 mod indicators;
 mod publish;
 mod rules;
@@ -27,6 +28,7 @@ use serde_json::json;
 
 pub use clauses::{ClauseFields, add_clause, remove_clause, update_clause};
 pub use create::{HeaderChange, NewDraft, create, update_header};
+pub use discard::discard;
 pub use indicators::{IndicatorFields, add_indicator, remove_indicator, update_indicator};
 pub use publish::publish;
 pub use rules::{RuleFields, add_rule, remove_rule, update_rule};
