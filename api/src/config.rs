@@ -21,6 +21,9 @@ pub struct Settings {
     pub seed_demo: bool,
     /// The request gate's limits (README, "Limits").
     pub limits: Limits,
+    /// Browser origins (`https://host[:port]`) allowed to call the API from
+    /// another site (CORS); none: same-origin only.
+    pub cors_origins: Vec<String>,
 }
 
 /// Every limit of the request gate (README, "Limits", lists each with its
@@ -197,13 +200,34 @@ impl Settings {
             }
         };
         let limits = Limits::from_lookup(&get)?;
-        Ok(Settings { database_url, bind_addr, data_dir, rubrics_dir, log, seed_demo, limits })
+        let cors_origins = match get("CORS_ALLOWED_ORIGINS") {
+            None => Vec::new(),
+            Some(list) => {
+                list.split(',').map(str::trim).filter(|o| !o.is_empty()).map(origin).collect::<Result<_, _>>()?
+            }
+        };
+        Ok(Settings { database_url, bind_addr, data_dir, rubrics_dir, log, seed_demo, limits, cors_origins })
     }
 
     /// True when the database is a SQLite file (or memory).
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }
+}
+
+/// One CORS origin: `http(s)://host[:port]`, nothing after it (a browser's
+/// `Origin` never has a path, so anything else could never match).
+fn origin(text: &str) -> Result<String, ConfigError> {
+    let bad = |why: &str| ConfigError { name: "CORS_ALLOWED_ORIGINS", message: format!("`{text}` {why}") };
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .ok_or_else(|| bad("must start with https:// or http://"))?;
+    if rest.is_empty() || rest.contains(['/', '?', '#', '*', ' ']) {
+        return Err(bad("must be scheme://host[:port] with nothing after it"));
+    }
+    text.parse::<actix_web::http::Uri>().map_err(|_| bad("is not a valid origin"))?;
+    Ok(text.to_string())
 }
 
 /// `sqlite://<data_dir>/kaohe.db?mode=rwc`
@@ -283,5 +307,15 @@ mod tests {
         assert_eq!(s.limits.request_timeout, Duration::from_millis(1500));
         assert_eq!(s.limits.rate_budget, 1000);
         assert_eq!(s.limits.trusted_proxies.len(), 2);
+    }
+
+    #[test]
+    fn cors_origins_are_checked_at_start() {
+        assert!(with(&[]).unwrap().cors_origins.is_empty(), "same-origin only by default");
+        let s = with(&[("CORS_ALLOWED_ORIGINS", "https://kaohe.example.cn, http://localhost:5173")]).unwrap();
+        assert_eq!(s.cors_origins, ["https://kaohe.example.cn", "http://localhost:5173"]);
+        for bad in ["*", "kaohe.example.cn", "https://kaohe.example.cn/", "https://a.cn/app", "ftp://a.cn"] {
+            assert!(with(&[("CORS_ALLOWED_ORIGINS", bad)]).is_err(), "{bad} accepted");
+        }
     }
 }

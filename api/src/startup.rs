@@ -100,8 +100,10 @@ impl Application {
             settings.limits.response_cache_bytes,
             settings.limits.response_cache_ttl,
         ));
+        let cors_origins = settings.cors_origins.clone();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(http::cors(&cors_origins))
                 .wrap(actix_web::middleware::from_fn(http::log_request))
                 .app_data(schema.clone())
                 .app_data(db_data.clone())

@@ -116,6 +116,7 @@ async fn fresh_settings(dir: &Path) -> (Settings, Option<PgDatabase>) {
         log: "warn".into(),
         seed_demo: true,
         limits: Default::default(),
+        cors_origins: Vec::new(),
     };
     (settings, pg)
 }

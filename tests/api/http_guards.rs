@@ -98,3 +98,41 @@ async fn queries_nested_too_deep_are_refused() {
     let message = body["errors"][0]["message"].as_str().unwrap_or("");
     assert!(message.contains("levels deep"), "{body}");
 }
+
+#[tokio::test]
+async fn browsers_of_allowed_origins_only_get_cors_headers() {
+    let front = "https://kaohe-front.example.cn";
+    let app = crate::helpers::spawn_app_with(|s| s.cors_origins = vec![front.to_string()]).await;
+    let url = format!("{}/graphql", app.address);
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, &url)
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header("Access-Control-Request-Headers", "authorization, content-type")
+            .send()
+    };
+    let ok = preflight(front).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.headers()["access-control-allow-origin"], front);
+    assert!(ok.headers().get("access-control-allow-credentials").is_none(), "bearer tokens, no cookies");
+    let other = preflight("https://evil.example.com").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+
+    let q = json!({ "query": "{ organisations(first: 1) { totalCount } }" });
+    let res = app.client.post(&url).header("Origin", front).json(&q).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["access-control-allow-origin"], front);
+    let exposed = res.headers()["access-control-expose-headers"].to_str().unwrap().to_ascii_lowercase();
+    for h in ["x-ratelimit-remaining", "x-kaohe-cache", "retry-after"] {
+        assert!(exposed.contains(h), "{h} not exposed: {exposed}");
+    }
+
+    // Without CORS_ALLOWED_ORIGINS no CORS header is ever sent (same origin only),
+    // and a same-origin request carrying Origin is still answered.
+    let plain = spawn_app().await;
+    let res = plain.client.post(format!("{}/graphql", plain.address)).header("Origin", front).json(&q).send().await;
+    let res = res.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+}

@@ -23,6 +23,29 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(health::healthz));
 }
 
+/// Cross-origin access for the browser clients of `CORS_ALLOWED_ORIGINS`
+/// (none: the middleware is off and browsers keep to the same origin).
+/// Bearer tokens, not cookies: no credentials mode. The gate's and the
+/// cache's headers are readable by those clients.
+pub fn cors(origins: &[String]) -> actix_web::middleware::Condition<actix_cors::Cors> {
+    use actix_web::http::header;
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT, header::CACHE_CONTROL])
+        .expose_headers([
+            header::RETRY_AFTER,
+            header::CONTENT_DISPOSITION,
+            header::HeaderName::from_static("x-ratelimit-limit"),
+            header::HeaderName::from_static("x-ratelimit-remaining"),
+            header::HeaderName::from_static("x-kaohe-cache"),
+        ])
+        .max_age(3600);
+    for o in origins {
+        cors = cors.allowed_origin(o);
+    }
+    actix_web::middleware::Condition::new(!origins.is_empty(), cors)
+}
+
 /// A GraphQL-shaped error body for refusals made before the schema runs.
 pub(crate) fn refusal(status: actix_web::http::StatusCode, code: &str, message: &str) -> actix_web::HttpResponse {
     actix_web::HttpResponse::build(status).json(serde_json::json!({
