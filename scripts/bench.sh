@@ -85,3 +85,5 @@ RANKING_UNCACHED=$(run ranking-uncached "$INTEGRATION_TOKEN")
 printf '%s\n' "$CEILING" "$DEPT" "$DEPT_UNCACHED" "$RANKING" "$RANKING_UNCACHED"
 rps() { sed -n 's/.* rps=\([0-9]*\).*/\1/p' <<<"$1"; }
 echo "dept/ceiling = $(( 100 * $(rps "$DEPT") / $(rps "$CEILING") ))% (uncached $(( 100 * $(rps "$DEPT_UNCACHED") / $(rps "$CEILING") ))%)"
+# Resident memory once every run is over (the response cache is bounded by RESPONSE_CACHE_MB).
+echo "server resident memory: $(( $(ps -o rss= -p "$SERVER_PID") / 1024 )) MiB"
