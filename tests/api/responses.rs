@@ -109,6 +109,26 @@ async fn an_answer_is_reused_until_a_write_and_never_across_callers() {
 }
 
 #[tokio::test]
+async fn a_query_batched_after_a_mutation_sees_it() {
+    let app = spawn_app_as("xc-admin").await;
+    let (run, weidu) = open_run(&app).await;
+    let vars = json!({ "r": run });
+    post(&app, PAGE, vars.clone()).await;
+    assert_eq!(post(&app, PAGE, vars.clone()).await.0.as_deref(), Some("hit"), "cached with no observation");
+    let token = app.token.lock().unwrap().clone().unwrap();
+    let batch = json!([
+        { "query": RECORD, "variables": record(&run, &weidu, 1) },
+        { "query": PAGE, "variables": vars },
+    ]);
+    let res = app.client.post(format!("{}/graphql", app.address)).bearer_auth(token).json(&batch).send().await;
+    let res = res.unwrap();
+    assert!(res.headers().get("x-kaohe-cache").is_none(), "a batch that writes is not cached");
+    let answers: Value = res.json().await.unwrap();
+    assert!(answers[0].get("errors").is_none(), "{answers:#}");
+    assert_eq!(answers[1]["data"]["scoreRun"]["observations"]["totalCount"], 1, "the batch's own write");
+}
+
+#[tokio::test]
 async fn a_tampered_chain_is_found_even_after_a_clean_check() {
     let app = spawn_app_as("xc-admin").await;
     let check = "{ verifyAuditChain { ok firstBrokenId } }";

@@ -351,12 +351,15 @@ impl Cached {
         pass: &super::gate::Pass,
         req: &HttpRequest,
     ) -> Cached {
+        // A batch that writes is answered fresh throughout: a query after a
+        // mutation must see it, and a cached answer would be from before.
+        let writes = pass.kinds.iter().any(|k| *k != Kind::Query);
         let keys: Vec<Option<Key>> = operations
             .iter()
             .enumerate()
             .map(|(i, op)| {
                 // Introspection-only documents depend on no data: nothing to save.
-                let worth = responses.enabled() && pass.kinds[i] == Kind::Query && !pass.meta_only[i];
+                let worth = responses.enabled() && !writes && !pass.meta_only[i];
                 if worth { Responses::key(caller, &pass.texts[i], op) } else { None }
             })
             .collect();
