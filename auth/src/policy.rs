@@ -5,7 +5,7 @@
 //! matches exactly; casbin's regexMatch panics on a bad pattern and keyMatch
 //! slices by byte index, see SECURITY-NOTES.md).
 
-use casbin::{CoreApi, DefaultModel, Enforcer, MemoryAdapter, MgmtApi};
+use casbin::{CachedApi, CachedEnforcer, CoreApi, DefaultModel, MemoryAdapter, MgmtApi};
 
 /// One policy line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,16 +72,20 @@ fn valid_field(x: &str) -> bool {
     ok_chars && parens
 }
 
-/// The enforcer over the model and a set of lines.
+const DECISIONS_KEPT: usize = 20_000;
+
+/// The enforcer over the model and a set of lines. A `Policy` never changes
+/// once built (a changed policy is a new one), so casbin's cached enforcer
+/// may keep each decision: every check otherwise walks all the lines.
 pub struct Policy {
-    enforcer: Enforcer,
+    enforcer: CachedEnforcer,
 }
 
 impl Policy {
     pub async fn new(model: &str, lines: &[Line]) -> Result<Policy, PolicyError> {
         let m = DefaultModel::from_str(model).await.map_err(|e| PolicyError::Model(e.to_string()))?;
         let mut enforcer =
-            Enforcer::new(m, MemoryAdapter::default()).await.map_err(|e| PolicyError::Casbin(e.to_string()))?;
+            CachedEnforcer::new(m, MemoryAdapter::default()).await.map_err(|e| PolicyError::Casbin(e.to_string()))?;
         let (mut p, mut g, mut g2) = (Vec::new(), Vec::new(), Vec::new());
         for l in lines {
             match l {
@@ -100,6 +104,8 @@ impl Policy {
         if !g2.is_empty() {
             enforcer.add_named_grouping_policies("g2", g2).await.map_err(casbin)?;
         }
+        // Decisions kept: subjects × objects × actions seen (indicator checks add up).
+        enforcer.set_cache(Box::new(casbin::DefaultCache::new(DECISIONS_KEPT)));
         Ok(Policy { enforcer })
     }
 
