@@ -5,7 +5,7 @@
 //! and so is a token whose user has since been deactivated.
 
 use entity::{app_user, organisation, service_credential};
-use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect, RelationTrait,
 };
@@ -38,11 +38,6 @@ struct SubjectRow {
     generation: Option<i64>,
 }
 
-/// The newest audit id as a column of another statement (see `http::responses`).
-fn generation_column() -> SimpleExpr {
-    Expr::cust("(SELECT MAX(audit_log.id) FROM audit_log)")
-}
-
 async fn user_row(db: &DatabaseConnection, id: i64) -> Result<Option<SubjectRow>, sea_orm::DbErr> {
     app_user::Entity::find_by_id(id)
         .filter(app_user::Column::Active.eq(true))
@@ -53,7 +48,7 @@ async fn user_row(db: &DatabaseConnection, id: i64) -> Result<Option<SubjectRow>
         .column(app_user::Column::Role)
         .column(app_user::Column::UnitId)
         .column_as(organisation::Column::Code, "org_code")
-        .expr_as(generation_column(), "generation")
+        .expr_as(crate::http::responses::generation_column(), "generation")
         .join(JoinType::InnerJoin, app_user::Relation::Organisation.def())
         .into_model::<SubjectRow>()
         .one(db)
@@ -70,7 +65,7 @@ async fn credential_row(db: &DatabaseConnection, id: i64) -> Result<Option<Subje
         .expr_as(Expr::val("service"), "role")
         .expr_as(Expr::cust("CAST(NULL AS BIGINT)"), "unit_id")
         .column_as(organisation::Column::Code, "org_code")
-        .expr_as(generation_column(), "generation")
+        .expr_as(crate::http::responses::generation_column(), "generation")
         .join(JoinType::InnerJoin, service_credential::Relation::Organisation.def())
         .into_model::<SubjectRow>()
         .one(db)
