@@ -2,21 +2,19 @@
 //! GraphQL multipart) and `GET /graphql` (GraphiQL without a query; queries
 //! only with one). Every request passes the gate (`gate.rs`) first.
 
+use std::sync::Arc;
+
 use actix_web::http::{StatusCode, header};
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::ParseRequestError;
 use async_graphql::http::MultipartOptions;
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 
-use std::sync::Arc;
-
-use actix_web::web::Bytes;
-use kaohe_gate::Kind;
-
 use super::gate::{Gate, Refusal, code};
 use super::graphiql;
-use super::responses::{self, Hint, Key, Responses};
+use super::responses::{CACHE_STATUS, Cached, Hint, Responses};
 use crate::auth::AuthState;
 use crate::caller::Caller;
 use crate::graphql::{ClientIp, KaoheSchema, loader};
@@ -325,87 +323,6 @@ async fn answer(
 fn internal(e: &serde_json::Error) -> HttpResponse {
     tracing::error!(error = %e, "cannot serialise a response");
     Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error").into_response()
-}
-
-/// `hit` (every operation answered from the cache), `miss` (some ran and
-/// were stored), `bypass` (the client sent `Cache-Control: no-cache`); absent
-/// when nothing in the request may be cached (mutations, the cache off).
-static CACHE_STATUS: header::HeaderName = header::HeaderName::from_static("x-kaohe-cache");
-
-/// What the response cache holds for a request's operations.
-struct Cached {
-    keys: Vec<Option<Key>>,
-    /// The data generation read before anything ran (`None`: do not store).
-    generation: Option<i64>,
-    hits: Vec<Option<Bytes>>,
-    bypass: bool,
-}
-
-impl Cached {
-    async fn look_up(
-        responses: &Responses,
-        db: &DatabaseConnection,
-        caller: &Caller,
-        generation: Option<i64>,
-        operations: &[async_graphql::Request],
-        pass: &super::gate::Pass,
-        req: &HttpRequest,
-    ) -> Cached {
-        // A batch that writes is answered fresh throughout: a query after a
-        // mutation must see it, and a cached answer would be from before.
-        let writes = pass.kinds.iter().any(|k| *k != Kind::Query);
-        let keys: Vec<Option<Key>> = operations
-            .iter()
-            .enumerate()
-            .map(|(i, op)| {
-                // Introspection-only documents depend on no data: nothing to save.
-                let worth = responses.enabled() && !writes && !pass.meta_only[i];
-                if worth { Responses::key(caller, &pass.texts[i], op) } else { None }
-            })
-            .collect();
-        let bypass = req
-            .headers()
-            .get_all(header::CACHE_CONTROL)
-            .filter_map(|v| v.to_str().ok())
-            .any(|v| v.contains("no-cache") || v.contains("no-store"));
-        let generation = if generation.is_some() || keys.iter().all(Option::is_none) {
-            generation
-        } else {
-            // Read before anything runs: an answer is never older than its generation.
-            match responses::generation(db).await {
-                Ok(g) => Some(g),
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot read the data generation; answering uncached");
-                    None
-                }
-            }
-        };
-        let hits = keys
-            .iter()
-            .map(|k| match (k, generation) {
-                (Some(k), Some(g)) if !bypass => responses.get(k, g),
-                _ => None,
-            })
-            .collect();
-        Cached { keys, generation, hits, bypass }
-    }
-
-    /// Every operation's cached data, if all have one.
-    fn all_hits(&self) -> Option<Vec<Bytes>> {
-        self.hits.iter().cloned().collect()
-    }
-
-    fn status(&self) -> Option<&'static str> {
-        if self.keys.iter().all(Option::is_none) || self.generation.is_none() {
-            None
-        } else if self.bypass {
-            Some("bypass")
-        } else if self.hits.iter().all(Option::is_some) {
-            Some("hit")
-        } else {
-            Some("miss")
-        }
-    }
 }
 
 /// The `extensions` member of one operation's answer.

@@ -25,7 +25,11 @@ use quick_cache::sync::Cache;
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryOrder, QuerySelect};
 use sha2::{Digest, Sha256};
 
-use super::gate::TextKey;
+use actix_web::HttpRequest;
+use actix_web::http::header;
+use kaohe_gate::Kind;
+
+use super::gate::{Pass, TextKey};
 use crate::caller::Caller;
 
 /// The newest audit id as a column of another statement: the caller's row is
@@ -36,7 +40,7 @@ pub fn generation_column() -> sea_orm::sea_query::SimpleExpr {
 
 /// The same value read alone (0 on an empty log), for anonymous callers:
 /// moves with every committed write.
-pub async fn generation<C: ConnectionTrait>(db: &C) -> Result<i64, DbErr> {
+pub async fn generation_of<C: ConnectionTrait>(db: &C) -> Result<i64, DbErr> {
     let newest: Option<i64> = audit_log::Entity::find()
         .select_only()
         .column(audit_log::Column::Id)
@@ -133,6 +137,89 @@ impl Hint {
 pub fn no_store(ctx: &async_graphql::Context<'_>) {
     if let Some(hint) = ctx.data_opt::<std::sync::Arc<Hint>>() {
         hint.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// `hit` (every operation answered from the cache), `miss` (some ran and
+/// were stored), `bypass` (the client sent `Cache-Control: no-cache`); absent
+/// when nothing in the request may be cached (mutations, the cache off).
+pub static CACHE_STATUS: header::HeaderName = header::HeaderName::from_static("x-kaohe-cache");
+
+/// What the response cache holds for a request's operations.
+pub struct Cached {
+    pub keys: Vec<Option<Key>>,
+    /// The data generation read before anything ran (`None`: do not store).
+    pub generation: Option<i64>,
+    pub hits: Vec<Option<Bytes>>,
+    bypass: bool,
+}
+
+impl Cached {
+    /// Keys, the generation (the caller's, or read now for an anonymous
+    /// one) and the fresh answers held, before anything of the request runs.
+    pub async fn look_up(
+        responses: &Responses,
+        db: &sea_orm::DatabaseConnection,
+        caller: &Caller,
+        generation: Option<i64>,
+        operations: &[async_graphql::Request],
+        pass: &Pass,
+        req: &HttpRequest,
+    ) -> Cached {
+        // A batch that writes is answered fresh throughout: a query after a
+        // mutation must see it, and a cached answer would be from before.
+        let writes = pass.kinds.iter().any(|k| *k != Kind::Query);
+        let keys: Vec<Option<Key>> = operations
+            .iter()
+            .enumerate()
+            .map(|(i, op)| {
+                // Introspection-only documents depend on no data: nothing to save.
+                let worth = responses.enabled() && !writes && !pass.meta_only[i];
+                if worth { Responses::key(caller, &pass.texts[i], op) } else { None }
+            })
+            .collect();
+        let bypass = req
+            .headers()
+            .get_all(header::CACHE_CONTROL)
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.contains("no-cache") || v.contains("no-store"));
+        let generation = if generation.is_some() || keys.iter().all(Option::is_none) {
+            generation
+        } else {
+            // Read before anything runs: an answer is never older than its generation.
+            match generation_of(db).await {
+                Ok(g) => Some(g),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the data generation; answering uncached");
+                    None
+                }
+            }
+        };
+        let hits = keys
+            .iter()
+            .map(|k| match (k, generation) {
+                (Some(k), Some(g)) if !bypass => responses.get(k, g),
+                _ => None,
+            })
+            .collect();
+        Cached { keys, generation, hits, bypass }
+    }
+
+    /// Every operation's cached data, if all have one.
+    pub fn all_hits(&self) -> Option<Vec<Bytes>> {
+        self.hits.iter().cloned().collect()
+    }
+
+    pub fn status(&self) -> Option<&'static str> {
+        if self.keys.iter().all(Option::is_none) || self.generation.is_none() {
+            None
+        } else if self.bypass {
+            Some("bypass")
+        } else if self.hits.iter().all(Option::is_some) {
+            Some("hit")
+        } else {
+            Some("miss")
+        }
     }
 }
 
