@@ -129,6 +129,44 @@ async fn a_query_batched_after_a_mutation_sees_it() {
 }
 
 #[tokio::test]
+async fn get_answers_carry_an_etag_that_revalidates_until_a_write() {
+    let app = spawn_app_as("xc-admin").await;
+    let (run, weidu) = open_run(&app).await;
+    let token = app.token.lock().unwrap().clone().unwrap();
+    let vars = json!({ "r": run }).to_string();
+    let get = |etag: Option<String>| {
+        let mut req = app.client.get(format!("{}/graphql", app.address)).bearer_auth(&token);
+        req = req.query(&[("query", PAGE), ("variables", vars.as_str())]);
+        if let Some(t) = etag {
+            req = req.header("If-None-Match", t);
+        }
+        req.send()
+    };
+    let first = get(None).await.unwrap();
+    assert_eq!(first.status(), 200);
+    let etag = first.headers()["etag"].to_str().unwrap().to_string();
+    assert!(etag.starts_with("W/\""), "{etag}");
+    assert_eq!(first.headers()["cache-control"], "private, no-cache");
+    let same = get(Some(etag.clone())).await.unwrap();
+    assert_eq!(same.status(), 304);
+    assert_eq!(same.headers()["etag"], etag.as_str());
+    assert!(same.bytes().await.unwrap().is_empty());
+    // Another tag, or any write since: the answer again, with a new tag.
+    assert_eq!(get(Some("W/\"0-0\"".into())).await.unwrap().status(), 200);
+    app.query_with(RECORD, record(&run, &weidu, 1)).await;
+    let changed = get(Some(etag.clone())).await.unwrap();
+    assert_eq!(changed.status(), 200);
+    assert_ne!(changed.headers()["etag"], etag.as_str());
+    let body: Value = changed.json().await.unwrap();
+    assert_eq!(body["data"]["scoreRun"]["observations"]["totalCount"], 1);
+    // An answer that is never stored has no tag to revalidate.
+    let check = app.client.get(format!("{}/graphql", app.address)).bearer_auth(&token);
+    let check = check.query(&[("query", "{ verifyAuditChain { ok } }")]).send().await.unwrap();
+    assert_eq!(check.status(), 200);
+    assert!(check.headers().get("etag").is_none());
+}
+
+#[tokio::test]
 async fn a_tampered_chain_is_found_even_after_a_clean_check() {
     let app = spawn_app_as("xc-admin").await;
     let check = "{ verifyAuditChain { ok firstBrokenId } }";

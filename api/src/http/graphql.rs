@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::gate::{Gate, Refusal, code};
 use super::graphiql;
-use super::responses::{CACHE_STATUS, Cached, Hint, Responses};
+use super::responses::{self, CACHE_STATUS, Cached, Hint, Responses};
 use crate::auth::AuthState;
 use crate::caller::Caller;
 use crate::graphql::{ClientIp, KaoheSchema, loader};
@@ -273,13 +273,22 @@ async fn answer(
     let costs: Vec<async_graphql::Value> = pass.costs.iter().map(|c| cost_block(*c, remaining, cost_limit)).collect();
     let cached = Cached::look_up(responses, db, &caller, generation, &operations, &pass, req).await;
     let status = cached.status();
-    let mut res = if let Some(parts) = cached.all_hits() {
+    // One operation: its (key, generation) fixes the answer, so it can be an ETag.
+    let etag = if batch { None } else { cached.etag(0) };
+    if queries_only && etag.as_deref().is_some_and(|tag| responses::none_match(req, tag)) {
+        // GET revalidation: the client holds this very answer.
+        let mut res = HttpResponse::NotModified().finish();
+        set_etag(&mut res, etag.as_deref());
+        gate.headers(&mut res, remaining);
+        return res;
+    }
+    let (mut res, stored) = if let Some(parts) = cached.all_hits() {
         // Every operation has a fresh answer: no execution, no expensive slot.
         let parts: Result<Vec<_>, _> =
             parts.iter().zip(&costs).map(|(d, cost)| assemble(d, &extensions(cost))).collect();
         match parts.and_then(|parts| join(parts, batch)) {
-            Ok(bytes) => HttpResponse::Ok().content_type("application/json").body(bytes),
-            Err(e) => internal(&e),
+            Ok(bytes) => (HttpResponse::Ok().content_type("application/json").body(bytes), true),
+            Err(e) => (internal(&e), false),
         }
     } else {
         let (schema, db) = (schema.clone(), gate.pool(&pass, db).clone());
@@ -287,6 +296,7 @@ async fn answer(
         // Execution and serialisation both happen inside the gate's deadline.
         let work = async move {
             let mut parts = Vec::with_capacity(operations.len());
+            let mut stored = true;
             for (i, request) in operations.into_iter().enumerate() {
                 let ext = extensions(&costs[i]);
                 if let Some(data) = &cached.hits[i] {
@@ -302,22 +312,37 @@ async fn answer(
                         responses.put(key, generation, data.clone());
                         parts.push(assemble(&data, &response.extensions)?);
                     }
-                    _ => parts.push(serde_json::to_vec(&response)?),
+                    _ => {
+                        stored = false;
+                        parts.push(serde_json::to_vec(&response)?);
+                    }
                 }
             }
-            join(parts, batch)
+            Ok::<_, serde_json::Error>((join(parts, batch)?, stored))
         };
         match gate.run(&pass, work).await {
-            Ok(Ok(bytes)) => HttpResponse::Ok().content_type("application/json").body(bytes),
-            Ok(Err(e)) => internal(&e),
-            Err(refusal) => refusal.into_response(),
+            Ok(Ok((bytes, stored))) => (HttpResponse::Ok().content_type("application/json").body(bytes), stored),
+            Ok(Err(e)) => (internal(&e), false),
+            Err(refusal) => (refusal.into_response(), false),
         }
     };
+    if stored {
+        set_etag(&mut res, etag.as_deref());
+    }
     if let Some(status) = status {
         res.headers_mut().insert(CACHE_STATUS.clone(), header::HeaderValue::from_static(status));
     }
     gate.headers(&mut res, remaining);
     res
+}
+
+/// `ETag` of an answer that may be revalidated, with `Cache-Control: private,
+/// no-cache` (a client may keep it, and asks again with `If-None-Match`).
+fn set_etag(res: &mut HttpResponse, etag: Option<&str>) {
+    if let Some(v) = etag.and_then(|t| header::HeaderValue::from_str(t).ok()) {
+        res.headers_mut().insert(header::ETAG, v);
+        res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("private, no-cache"));
+    }
 }
 
 fn internal(e: &serde_json::Error) -> HttpResponse {

@@ -31,10 +31,17 @@ pub fn cors(origins: &[String]) -> actix_web::middleware::Condition<actix_cors::
     use actix_web::http::header;
     let mut cors = actix_cors::Cors::default()
         .allowed_methods(["GET", "POST"])
-        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT, header::CACHE_CONTROL])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::CACHE_CONTROL,
+            header::IF_NONE_MATCH,
+        ])
         .expose_headers([
             header::RETRY_AFTER,
             header::CONTENT_DISPOSITION,
+            header::ETAG,
             header::HeaderName::from_static("x-ratelimit-limit"),
             header::HeaderName::from_static("x-ratelimit-remaining"),
             header::HeaderName::from_static("x-kaohe-cache"),

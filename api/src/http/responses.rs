@@ -122,6 +122,17 @@ impl Responses {
     }
 }
 
+/// Whether the request's `If-None-Match` names `etag` (weak comparison).
+pub fn none_match(req: &HttpRequest, etag: &str) -> bool {
+    let opaque = |t: &str| t.trim().trim_start_matches("W/").to_string();
+    let want = opaque(etag);
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| opaque(t) == want)
+}
+
 /// Per request: set when a resolver's answer must not be stored.
 #[derive(Default)]
 pub struct Hint(AtomicBool);
@@ -203,6 +214,14 @@ impl Cached {
             })
             .collect();
         Cached { keys, generation, hits, bypass }
+    }
+
+    /// The entity tag of operation `i`'s answer: its key and the generation
+    /// fix it (whether or not it is held here), so a client holding the
+    /// answer of this tag holds the current one.
+    pub fn etag(&self, i: usize) -> Option<String> {
+        let (key, generation) = (self.keys.get(i).copied().flatten()?, self.generation?);
+        Some(format!("W/\"{generation}-{}\"", hex::encode(&key[..12])))
     }
 
     /// Every operation's cached data, if all have one.
