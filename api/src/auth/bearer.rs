@@ -72,13 +72,9 @@ async fn credential_row(db: &DatabaseConnection, id: i64) -> Result<Option<Subje
         .await
 }
 
-pub async fn caller(db: &DatabaseConnection, auth: &AuthState, header: Option<&str>) -> Result<Caller, AuthError> {
-    Ok(caller_at(db, auth, header).await?.0)
-}
-
 /// The caller, and the data generation read with its row (`None` for an
 /// anonymous caller: nothing was read).
-pub async fn caller_at(
+pub async fn caller(
     db: &DatabaseConnection,
     auth: &AuthState,
     header: Option<&str>,
@@ -96,7 +92,7 @@ pub async fn caller_at(
     };
     let row = row.filter(|r| r.organisation_id == claims.org).ok_or(AuthError::InvalidSession)?;
     let role = role_of(&row.role).ok_or(AuthError::InvalidSession)?;
-    let (policy_version, policy) = auth.policy.get_versioned(db).await.map_err(|e| {
+    let (policy_version, policy) = auth.policy.get(db).await.map_err(|e| {
         tracing::error!(error = %e, "policy load failed");
         AuthError::InvalidSession
     })?;

@@ -185,14 +185,10 @@ impl PolicyCache {
         *self.state.lock().await = None;
     }
 
-    /// The current policy; at most one version query per `recheck`.
-    pub async fn get(&self, db: &DatabaseConnection) -> Result<Arc<Policy>, StoreError> {
-        Ok(self.get_versioned(db).await?.1)
-    }
-
     /// The current policy with the stored version it was loaded at (cached
-    /// responses are only reused under the policy that produced them).
-    pub async fn get_versioned(&self, db: &DatabaseConnection) -> Result<(i64, Arc<Policy>), StoreError> {
+    /// responses are only reused under the policy that produced them); at
+    /// most one version query per `recheck`.
+    pub async fn get(&self, db: &DatabaseConnection) -> Result<(i64, Arc<Policy>), StoreError> {
         let mut state = self.state.lock().await;
         if let Some((v, checked, p)) = state.as_mut() {
             if checked.elapsed() < self.recheck {
@@ -231,14 +227,14 @@ mod tests {
         assert!(!seed(&db, now).await.unwrap(), "seeding twice adds nothing");
         let a = PolicyCache::new(Duration::from_millis(0));
         let b = PolicyCache::new(Duration::from_millis(0));
-        let pa = a.get(&db).await.unwrap();
+        let (_, pa) = a.get(&db).await.unwrap();
         assert!(!pa.allows_on_indicator("dept:秘书科", "chengkou", "chengkou-jxx", &["2.1.1", "2.1", "2"], "record"));
         // An admin assigns 研训一体化 to 秘书科 on instance A …
         add(&db, "p, dept:秘书科, chengkou, chengkou-jxx/2, score", now).await.unwrap();
         // … and instance B enforces it at its next check.
-        let pb = b.get(&db).await.unwrap();
+        let (_, pb) = b.get(&db).await.unwrap();
         assert!(pb.allows_on_indicator("dept:秘书科", "chengkou", "chengkou-jxx", &["2.1.1", "2.1", "2"], "record"));
-        assert!(a.get(&db).await.unwrap().allows("dept:秘书科", "chengkou", "chengkou-jxx/2", "submit"));
+        assert!(a.get(&db).await.unwrap().1.allows("dept:秘书科", "chengkou", "chengkou-jxx/2", "submit"));
         // Pattern syntax is refused before it reaches casbin.
         assert!(add(&db, "p, dept:秘书科, chengkou, regexMatch(.*), score", now).await.is_err());
     }

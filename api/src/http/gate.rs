@@ -136,8 +136,8 @@ impl Refusal {
     }
 }
 
-static REMAINING: header::HeaderName = header::HeaderName::from_static("x-ratelimit-remaining");
-static LIMIT: header::HeaderName = header::HeaderName::from_static("x-ratelimit-limit");
+pub(crate) static REMAINING: header::HeaderName = header::HeaderName::from_static("x-ratelimit-remaining");
+pub(crate) static LIMIT: header::HeaderName = header::HeaderName::from_static("x-ratelimit-limit");
 
 /// A request that passed every check: run it within `deadline`.
 pub struct Pass {

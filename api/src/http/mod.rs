@@ -42,9 +42,9 @@ pub fn cors(origins: &[String]) -> actix_web::middleware::Condition<actix_cors::
             header::RETRY_AFTER,
             header::CONTENT_DISPOSITION,
             header::ETAG,
-            header::HeaderName::from_static("x-ratelimit-limit"),
-            header::HeaderName::from_static("x-ratelimit-remaining"),
-            header::HeaderName::from_static("x-kaohe-cache"),
+            gate::LIMIT.clone(),
+            gate::REMAINING.clone(),
+            responses::CACHE_STATUS.clone(),
         ])
         .max_age(3600);
     for o in origins {
