@@ -10,7 +10,8 @@
 //! Order of checks: byte length, raw bracket nesting (before parsing, so the
 //! parser's own recursion is bounded), syntax, then per operation and per
 //! fragment: fragment cycles, expanded fields, aliases, directives, depth and
-//! cost (a field with `first`/`last` multiplies the cost of its selection).
+//! cost (a field with `first`/`last` multiplies the cost of its selection, and
+//! one taking `ids` by their number).
 
 pub mod budget;
 
@@ -515,21 +516,30 @@ impl<'d> Walker<'d> {
         Ok(total)
     }
 
-    /// The page size a connection field asks for, or 1 for other fields.
+    /// How many times a field's selection may be answered: its page size
+    /// (`first`/`last`) for a connection, the number of ids for a field taking
+    /// a list of `ids` (`nodes`), or 1 for other fields.
     fn page(&self, args: &[(Positioned<Name>, Positioned<Value>)]) -> u64 {
         let mut page = None;
+        let variable = |v: &Name| self.variables.and_then(|vars| vars.get(v.as_str()));
         for (name, value) in args {
-            if matches!(name.node.as_str(), "first" | "last") {
-                let n = match &value.node {
+            let n = match name.node.as_str() {
+                "first" | "last" => match &value.node {
                     Value::Number(n) => n.as_u64(),
-                    Value::Variable(v) => {
-                        self.variables.and_then(|vars| vars.get(v.as_str())).and_then(serde_json::Value::as_u64)
-                    }
+                    Value::Variable(v) => variable(v).and_then(serde_json::Value::as_u64),
                     _ => None,
-                };
-                let n = n.unwrap_or(self.limits.default_page).max(1);
-                page = Some(page.map_or(n, |p: u64| p.max(n)));
-            }
+                },
+                // Each id is a lookup answered with the whole selection.
+                "ids" => match &value.node {
+                    Value::List(items) => Some(items.len() as u64),
+                    Value::Variable(v) => variable(v).and_then(serde_json::Value::as_array).map(|a| a.len() as u64),
+                    // One id given as a single value (list input coercion).
+                    _ => Some(1),
+                },
+                _ => continue,
+            };
+            let n = n.unwrap_or(self.limits.default_page).max(1);
+            page = Some(page.map_or(n, |p: u64| p.max(n)));
         }
         page.unwrap_or(1)
     }

@@ -38,6 +38,23 @@ fn page_sizes_from_variables_multiply_the_cost() {
 }
 
 #[test]
+fn a_list_of_ids_multiplies_the_cost_by_its_length() {
+    let one = check("{ nodes(ids: [\"a\"]) { id } }", None, None, &Limits::default()).unwrap();
+    assert_eq!(one.cost, 1 + 1);
+    let ids: Vec<String> = (0..100).map(|i| format!("\"{i}\"")).collect();
+    let doc = format!(
+        "{{ nodes(ids: [{}]) {{ ... on ScoreRun {{ results(first: 10) {{ edges {{ node {{ rank }} }} }} }} }} }}",
+        ids.join(",")
+    );
+    let many = check(&doc, None, None, &Limits::default()).unwrap();
+    // 100 × (results 1 + 10 × 3) + nodes 1
+    assert_eq!(many.cost, 100 * 31 + 1);
+    let vars = serde_json::json!({ "ids": ["a", "b", "c"] });
+    let doc = "query Q($ids: [ID!]!) { nodes(ids: $ids) { id } }";
+    assert_eq!(check(doc, None, Some(&vars), &Limits::default()).unwrap().cost, 1 + 3);
+}
+
+#[test]
 fn fragment_fan_out_is_refused_at_every_depth() {
     for levels in [20, 24, 30, 60] {
         let e = refuse(&fan_out(levels));

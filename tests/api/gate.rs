@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, gid, spawn_app, spawn_app_with};
 
 struct Answer {
     status: StatusCode,
@@ -387,4 +387,17 @@ async fn multipart_file_size_and_count_are_capped() {
     send(&app, body, &ct).await.refused(413, "TOO_MANY_UPLOADS");
 
     send(&app, "--nope--", "multipart/form-data; boundary=zzz").await.refused(400, "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn nodes_is_charged_per_id() {
+    let app = spawn_app().await;
+    let q = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }";
+    let cost = |n: usize| {
+        let ids: Vec<String> = (1..=n as i64).map(|i| gid("Organisation", i)).collect();
+        let app = &app;
+        async move { app.post(q, json!({ "ids": ids })).await["extensions"]["cost"]["requested"].as_u64() }
+    };
+    assert_eq!(cost(1).await, Some(2));
+    assert_eq!(cost(100).await, Some(101));
 }
