@@ -10,6 +10,10 @@ use crate::error::ApiError;
 /// The largest page a client may ask for.
 pub const MAX_PAGE: i32 = 100;
 
+/// The largest offset a page may start at: far beyond any list, and small
+/// enough that `OFFSET` and `offset + first` never overflow anywhere.
+pub const MAX_OFFSET: u64 = 1 << 40;
+
 /// A page request: `first` in 1..=100, `offset` from the cursor.
 #[derive(Clone, Copy, Debug)]
 pub struct Page {
@@ -21,6 +25,9 @@ impl Page {
     pub fn new(first: i32, offset: u64) -> Result<Page, ApiError> {
         if !(1..=MAX_PAGE).contains(&first) {
             return Err(ApiError::BadUserInput(format!("`first` must be between 1 and {MAX_PAGE} (got {first})")));
+        }
+        if offset > MAX_OFFSET {
+            return Err(ApiError::BadUserInput("the page starts past the end of any list".into()));
         }
         Ok(Page { first: u64::try_from(first).unwrap_or(1), offset })
     }

@@ -103,6 +103,7 @@ impl Application {
         let cors_origins = settings.cors_origins.clone();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(http::catch_panic))
                 .wrap(http::cors(&cors_origins))
                 .wrap(actix_web::middleware::from_fn(http::log_request))
                 .app_data(schema.clone())

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, expect_code, nodes, spawn_app_as};
+use crate::helpers::{TestApp, expect_code, nodes, spawn_app, spawn_app_as};
 
 const UNIT: &str = "id code name kind active version attributes parent { code } organisation { code }";
 const CREATE: &str = "mutation($i: CreateUnitInput!) { createUnit(input: $i) { id code name kind active version attributes parent { code } organisation { code } } }";
@@ -374,4 +374,27 @@ async fn units_filter_by_kind_state_parent_and_text() {
     let children = &ch["unit"]["children"];
     assert_eq!((children["totalCount"].clone(), children["pageInfo"]["hasNextPage"].clone()), (json!(2), json!(true)));
     assert_eq!(children["edges"][0]["node"]["parent"]["code"], "xc-weidu");
+}
+
+#[tokio::test]
+async fn cursors_that_this_api_did_not_make_are_refused_without_a_panic() {
+    let app = spawn_app().await;
+    let q = "query($a: String) { organisations(first: 1, after: $a) { totalCount edges { node { code } } } }";
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    // Offsets that do not fit (once panicked inside sea-query, or wrapped to page 1).
+    for after in [
+        "o:9223372036854775807".to_string(),
+        "o:18446744073709551615".to_string(),
+        b64("c1:9223372036854775807"),
+        b64("c1:18446744073709551615"),
+        b64("c1:-1"),
+        "o:0".to_string(),
+        "garbage".to_string(),
+    ] {
+        expect_code(&app, q, json!({ "a": after }), "BAD_USER_INPUT").await;
+    }
+    // The cursors the API hands out still page.
+    let p1 = app.query_with(q, json!({ "a": null })).await;
+    assert_eq!(p1["organisations"]["totalCount"], 2);
 }

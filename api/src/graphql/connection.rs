@@ -1,29 +1,45 @@
 //! Relay cursor connections (分页列表): every list of the API is one, with a
 //! required `first` (1..=100), an `after` cursor and `totalCount`. A cursor
-//! is the item's offset in the list (`o:<n>`); services read the page with
-//! `LIMIT/OFFSET` and `COUNT` (`crate::paging`).
+//! is opaque to clients (base64url of a versioned offset); services read the
+//! page with `LIMIT/OFFSET` and `COUNT` (`crate::paging`). A cursor that is
+//! not one this API made, or points past any list, is BAD_USER_INPUT.
 
 use async_graphql::SimpleObject;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::error::{ApiError, GqlResult};
-use crate::paging::{Page, Paged};
+use crate::paging::{MAX_OFFSET, Page, Paged};
+
+/// What a cursor encodes before base64url: a version tag and the offset.
+const CURSOR_TAG: &str = "c1:";
 
 /// Where a page starts: after the cursor given (an opaque string from `endCursor`).
 pub(crate) fn page(first: i32, after: Option<String>) -> async_graphql::Result<Page> {
     let offset = match after {
         None => 0,
-        Some(c) => c
-            .strip_prefix("o:")
-            .and_then(|n| n.parse::<u64>().ok())
-            .map(|n| n + 1)
-            .ok_or_else(|| ApiError::BadUserInput(format!("`{c}` is not a cursor of this list")))
+        Some(c) => offset_of(&c)
+            .and_then(|n| n.checked_add(1))
+            .filter(|n| *n <= MAX_OFFSET)
+            .ok_or_else(|| ApiError::BadUserInput("`after` is not a cursor of this list".into()))
             .gql()?,
     };
     Page::new(first, offset).gql()
 }
 
+/// The offset inside a cursor made by [`cursor`].
+fn offset_of(cursor: &str) -> Option<u64> {
+    let raw = URL_SAFE_NO_PAD.decode(cursor.as_bytes()).ok()?;
+    let digits = std::str::from_utf8(&raw).ok()?.strip_prefix(CURSOR_TAG)?;
+    // Digits only: no sign, no spaces, no leading `+`.
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse::<u64>().ok()
+}
+
 pub(crate) fn cursor(offset: u64) -> String {
-    format!("o:{offset}")
+    URL_SAFE_NO_PAD.encode(format!("{CURSOR_TAG}{offset}"))
 }
 
 /// What a connection field costs towards the complexity limit: `first` × its
@@ -107,3 +123,22 @@ macro_rules! connection {
 }
 
 pub(crate) use connection;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_what_this_api_did_not_make() {
+        let p = page(10, Some(cursor(41))).unwrap();
+        assert_eq!((p.first, p.offset), (10, 42));
+        for bad in ["o:0", "", "c1:5", "YzE6", "YzE6LTE", "YzE6KzE"] {
+            assert!(page(10, Some(bad.into())).is_err(), "{bad}");
+        }
+        // Offsets that do not fit a database OFFSET are refused, not wrapped.
+        for huge in [u64::MAX, i64::MAX as u64, MAX_OFFSET] {
+            assert!(page(1, Some(cursor(huge))).is_err(), "{huge}");
+        }
+        assert!(page(1, Some(cursor(MAX_OFFSET - 1))).is_ok());
+    }
+}

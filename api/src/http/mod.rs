@@ -6,11 +6,13 @@ pub mod gate;
 mod graphiql;
 mod graphql;
 mod health;
+mod panics;
 pub mod responses;
 
 use actix_web::web;
 
 pub use gate::Gate;
+pub use panics::catch_panic;
 pub use responses::Responses;
 
 /// Every route of the server. Request bodies are read by the GraphQL handler
