@@ -18,8 +18,8 @@ use crate::evidence::{self, Holder, Linked};
 use crate::policy::RunReader;
 use crate::runs::observations::{self, ObservationDraft};
 use crate::runs::query::{Page, Paged};
-use crate::runs::{Rules, check_key, ensure_open, ensure_section_open, require_reason, run_by_id, section_of_rule};
-use crate::{db, policy};
+use crate::runs::{Rules, ensure_open, ensure_section_open, require_reason, run_by_id, section_of_rule, visible_run};
+use crate::{db, idempotency, policy};
 
 pub const PENDING: &str = "pending";
 pub const APPROVED: &str = "approved";
@@ -49,14 +49,16 @@ pub fn facts_json(c: &claim::Model) -> serde_json::Value {
     serde_json::from_str::<serde_json::Value>(&c.facts).map(|v| v["facts"].clone()).unwrap_or_default()
 }
 
+/// A claim the caller may see: staff every claim; a unit its own; an
+/// integration none. Hidden or missing: the same NOT_FOUND.
 pub async fn by_id(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result<claim::Model, ApiError> {
-    let c = claim::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found(format!("claim {id}")))?;
-    let run = run_by_id(db, c.score_run_id).await?;
-    // Staff see every claim; a unit its own; an integration none.
-    match crate::runs::see_run(db, caller, &run).await? {
+    policy::signed_in(caller)?;
+    let c = claim::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("claim"))?;
+    let (_, reader) = visible_run(db, caller, c.score_run_id).await.map_err(|e| e.hidden_as("claim"))?;
+    match reader {
         RunReader::Staff => Ok(c),
         RunReader::Unit(u) if u == c.unit_id => Ok(c),
-        _ => Err(ApiError::not_found(format!("claim {id}"))),
+        _ => Err(ApiError::not_found("claim")),
     }
 }
 
@@ -70,9 +72,9 @@ pub async fn of_run(
     unit_id: Option<i64>,
     page: Page,
 ) -> Result<Paged<claim::Model>, ApiError> {
-    let run = run_by_id(db, run_id).await?;
+    let (run, reader) = visible_run(db, caller, run_id).await?;
     let mut q = claim::Entity::find().filter(claim::Column::ScoreRunId.eq(run.id));
-    match crate::runs::see_run(db, caller, &run).await? {
+    match reader {
         RunReader::Staff => {}
         RunReader::Unit(u) => q = q.filter(claim::Column::UnitId.eq(u)),
         RunReader::Integration => return Err(ApiError::Forbidden),
@@ -92,17 +94,16 @@ pub async fn of_run(
 /// that could never score is refused at once. At least one evidence: a
 /// reference or an uploaded file of the unit (by id).
 pub async fn file(db: &DatabaseConnection, caller: &Caller, mut input: FileClaim) -> Result<claim::Model, ApiError> {
-    let run = run_by_id(db, input.run_id).await?;
-    policy::may_file_claim(caller, run.organisation_id, input.unit_id)?;
-    let key = check_key(input.idempotency_key.as_deref())?;
-    if let Some(k) = &key
-        && let Some(existing) = claim::Entity::find()
-            .filter(claim::Column::ScoreRunId.eq(run.id))
-            .filter(claim::Column::IdempotencyKey.eq(k.as_str()))
+    let (run, _) = visible_run(db, caller, input.run_id).await?;
+    let authorized = policy::may_file_claim(caller, run.organisation_id, input.unit_id)?;
+    let params =
+        json!({ "run": run.id, "unit": input.unit_id, "rule": input.rule_code, "draft": input.draft.fingerprint() });
+    let key = idempotency::key(&authorized, "fileClaim", input.idempotency_key.as_deref(), &params)?;
+    if let Some(id) = idempotency::replayed(db, key.as_ref()).await? {
+        return claim::Entity::find_by_id(id)
             .one(db)
             .await?
-    {
-        return Ok(existing);
+            .ok_or_else(|| ApiError::Internal(format!("claim {id} of an idempotency key").into()));
     }
     ensure_open(&run)?;
     if input.draft.evidence.is_empty() && input.draft.evidence_ids.is_empty() {
@@ -144,11 +145,12 @@ pub async fn file(db: &DatabaseConnection, caller: &Caller, mut input: FileClaim
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
-        idempotency_key: Set(key),
+        idempotency_key: Set(None),
         ..Default::default()
     }
     .insert(&txn)
     .await?;
+    idempotency::remember(&txn, key.as_ref(), row.id).await?;
     let to = Holder {
         organisation_id: run.organisation_id,
         unit_id: input.unit_id,
@@ -186,17 +188,17 @@ pub async fn decide(
     expected_version: Option<i32>,
 ) -> Result<claim::Model, ApiError> {
     let reason = require_reason(reason)?;
-    let c = claim::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found(format!("claim {id}")))?;
+    let c = by_id(db, caller, id).await?;
     let run = run_by_id(db, c.score_run_id).await?;
-    ensure_open(&run)?;
     let rules = Rules::of_version(db, run.rubric_version_id).await?;
     let code = rules.code_of(c.rule_id)?.to_string();
     let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
     let section = section_of_rule(&rubric, &code)?;
     policy::may_score(caller, run.organisation_id, &rubric, &code, "approve_claim")?;
+    ensure_open(&run)?;
     let version = expected_version.unwrap_or(c.version);
     if c.status != PENDING || c.version != version {
-        return Err(ApiError::Conflict(format!("claim {id} was already decided or changed; reload it")));
+        return Err(ApiError::Conflict("the claim was already decided or changed; reload it".into()));
     }
     let stored: Stored =
         serde_json::from_str(&c.facts).map_err(|e| ApiError::Internal(format!("stored claim {id}: {e}").into()))?;
@@ -216,7 +218,7 @@ pub async fn decide(
     let mut observation_id = None;
     if let Some(facts) = facts {
         ensure_section_open(&txn, &run, &section).await?;
-        let o = observations::insert(&txn, caller, &run, c.unit_id, c.rule_id, facts, &draft, None, None).await?;
+        let o = observations::insert(&txn, caller, &run, c.unit_id, c.rule_id, facts, &draft, None).await?;
         // The claim's evidence backs the observation.
         evidence::copy_links(&txn, Linked::Claim(id), o.id).await?;
         observation_id = Some(o.id);
@@ -235,7 +237,7 @@ pub async fn decide(
         .exec(&txn)
         .await?;
     if res.rows_affected != 1 {
-        return Err(ApiError::Conflict(format!("claim {id} was decided by someone else; reload it")));
+        return Err(ApiError::Conflict("the claim was decided by someone else; reload it".into()));
     }
     let after = claim::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| ApiError::not_found("claim"))?;
     audit::record_scoped(

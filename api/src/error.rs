@@ -12,9 +12,11 @@ pub enum ApiError {
     /// The scoring engine refuses an observation's facts; names the rule.
     #[error("rule {rule}: {message}")]
     InvalidObservation { rule: String, message: String },
-    /// The object does not exist (or belongs to another organisation).
+    /// The object does not exist, or the caller may not see it: the same
+    /// answer either way, naming only the kind of thing (never its id), so an
+    /// id reveals nothing about another organisation.
     #[error("{0} not found")]
-    NotFound(String),
+    NotFound(&'static str),
     /// A uniqueness or version conflict (someone changed it first).
     #[error("{0}")]
     Conflict(String),
@@ -65,15 +67,25 @@ impl ApiError {
         ApiError::Internal(Box::new(e))
     }
 
-    pub fn not_found(what: impl Into<String>) -> ApiError {
-        ApiError::NotFound(what.into())
+    pub fn not_found(what: &'static str) -> ApiError {
+        ApiError::NotFound(what)
     }
 
     /// A NOT_FOUND about a container (another organisation, a hidden run)
     /// becomes one about the object asked for, so the message reveals nothing.
-    pub fn not_found_as(self, what: impl Into<String>) -> ApiError {
+    pub fn not_found_as(self, what: &'static str) -> ApiError {
         match self {
-            ApiError::NotFound(_) => ApiError::NotFound(what.into()),
+            ApiError::NotFound(_) => ApiError::NotFound(what),
+            other => other,
+        }
+    }
+
+    /// For an object asked for by id: whatever says the caller may not see it
+    /// (FORBIDDEN to read, or the NOT_FOUND of its container, e.g. another
+    /// organisation or a hidden run) becomes the NOT_FOUND of a missing one.
+    pub fn hidden_as(self, what: &'static str) -> ApiError {
+        match self {
+            ApiError::NotFound(_) | ApiError::Forbidden => ApiError::NotFound(what),
             other => other,
         }
     }
@@ -171,7 +183,7 @@ mod tests {
         }
         let all = [
             ApiError::BadUserInput(String::new()),
-            ApiError::NotFound(String::new()),
+            ApiError::NotFound("thing"),
             ApiError::Conflict(String::new()),
             ApiError::Forbidden,
             ApiError::Unauthenticated,

@@ -13,6 +13,7 @@ pub mod error;
 pub mod evidence;
 pub mod graphql;
 pub mod http;
+pub mod idempotency;
 pub mod organisation;
 pub mod paging;
 pub mod policy;

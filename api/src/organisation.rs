@@ -24,12 +24,12 @@ pub async fn by_code(db: &DatabaseConnection, caller: &Caller, code: &str) -> Re
         .filter(organisation::Column::Code.eq(code))
         .one(db)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("organisation `{code}`")))
+        .ok_or_else(|| ApiError::not_found("organisation"))
 }
 
 pub async fn by_id(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result<organisation::Model, ApiError> {
     policy::may_read(caller)?;
-    organisation::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found(format!("organisation {id}")))
+    organisation::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("organisation"))
 }
 
 /// Organisations by id (for batch loading); unknown ids are left out.
@@ -62,5 +62,5 @@ pub async fn department_by_id(
     id: i64,
 ) -> Result<department::Model, ApiError> {
     policy::may_read(caller)?;
-    department::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found(format!("department {id}")))
+    department::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("department"))
 }

@@ -17,12 +17,19 @@
 
 use kaohe_engine::Rubric;
 
-use crate::caller::{Caller, CallerRole, Grants};
+use crate::caller::{Caller, CallerRole, Grants, Who};
 use crate::error::ApiError;
 
 /// May the caller read reference data (organisations, units, rubrics)?
 pub fn may_read(_caller: &Caller) -> Result<(), ApiError> {
     Ok(())
+}
+
+/// Everything but published reference data needs a signed-in caller. Asked
+/// before anything is looked up, so an anonymous caller learns nothing of
+/// which ids exist.
+pub fn signed_in(caller: &Caller) -> Result<(), ApiError> {
+    if caller.role == CallerRole::Anonymous { Err(ApiError::Unauthenticated) } else { Ok(()) }
 }
 
 /// The caller's grants in this organisation; `None` for the server itself.
@@ -33,14 +40,45 @@ fn grants_in(caller: &Caller, organisation_id: i64) -> Result<Option<&Grants>, A
         _ => {}
     }
     if caller.organisation_id != Some(organisation_id) {
-        // Another tenant's object does not exist for this caller.
-        return Err(ApiError::not_found("score run"));
+        // Another tenant's object does not exist for this caller; the entry
+        // point names the object asked for (`ApiError::not_found_as`).
+        return Err(ApiError::not_found("object"));
     }
     caller.grants.as_ref().map(Some).ok_or(ApiError::Forbidden)
 }
 
 fn allow(granted: bool) -> Result<(), ApiError> {
     if granted { Ok(()) } else { Err(ApiError::Forbidden) }
+}
+
+/// Proof that a caller passed the authorization of a write in an
+/// organisation. Only this module makes one, so what needs it (an
+/// idempotency key, `crate::idempotency`) cannot be used before the check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Authorized {
+    scope: String,
+}
+
+impl Authorized {
+    fn of(caller: &Caller, organisation_id: i64) -> Authorized {
+        let who = match &caller.who {
+            Who::User { id, .. } => format!("user:{id}"),
+            Who::Service { id, .. } => format!("svc:{id}"),
+            Who::System => "system".into(),
+            Who::Anonymous => "anonymous".into(),
+        };
+        Authorized { scope: format!("org:{organisation_id}/{who}") }
+    }
+
+    /// The organisation and the caller the check was for (what keys are scoped to).
+    pub fn scope(&self) -> &str {
+        &self.scope
+    }
+}
+
+/// `allow`, answering the proof for this caller and organisation.
+fn grant(caller: &Caller, organisation_id: i64, granted: bool) -> Result<Authorized, ApiError> {
+    allow(granted).map(|()| Authorized::of(caller, organisation_id))
 }
 
 /// The codes of a rule's indicator and its ancestors, nearest first.
@@ -59,17 +97,17 @@ fn indicator_path(rubric: &Rubric, rule_code: &str) -> Result<Vec<String>, ApiEr
 
 /// May the caller administer runs of this organisation (open, publish,
 /// amend, reopen a section)? The admin (督导室/考核办).
-pub fn may_administer_runs(caller: &Caller, organisation_id: i64) -> Result<(), ApiError> {
-    let Some(g) = grants_in(caller, organisation_id)? else { return Ok(()) };
-    allow(g.policy.allows(&g.subject, &g.organisation_code, "runs", "publish"))
+pub fn may_administer_runs(caller: &Caller, organisation_id: i64) -> Result<Authorized, ApiError> {
+    let Some(g) = grants_in(caller, organisation_id)? else { return grant(caller, organisation_id, true) };
+    grant(caller, organisation_id, g.policy.allows(&g.subject, &g.organisation_code, "runs", "publish"))
 }
 
 /// May the caller administer this organisation's assessed units (被考核单位管理:
 /// create, rename, move, deactivate, reactivate)? The admin, as the policy
 /// grants it (`units admin`; `role:admin` holds `*`).
-pub fn may_administer_units(caller: &Caller, organisation_id: i64) -> Result<(), ApiError> {
-    let Some(g) = grants_in(caller, organisation_id)? else { return Ok(()) };
-    allow(g.policy.allows(&g.subject, &g.organisation_code, "units", "admin"))
+pub fn may_administer_units(caller: &Caller, organisation_id: i64) -> Result<Authorized, ApiError> {
+    let Some(g) = grants_in(caller, organisation_id)? else { return grant(caller, organisation_id, true) };
+    grant(caller, organisation_id, g.policy.allows(&g.subject, &g.organisation_code, "units", "admin"))
 }
 
 /// May the caller `act` (record, correct, approve_claim) on a rule of this
@@ -81,11 +119,15 @@ pub fn may_score(
     rubric: &Rubric,
     rule_code: &str,
     act: &str,
-) -> Result<(), ApiError> {
-    let Some(g) = grants_in(caller, organisation_id)? else { return Ok(()) };
+) -> Result<Authorized, ApiError> {
+    let Some(g) = grants_in(caller, organisation_id)? else { return grant(caller, organisation_id, true) };
     let path = indicator_path(rubric, rule_code)?;
     let path: Vec<&str> = path.iter().map(String::as_str).collect();
-    allow(g.policy.allows_on_indicator(&g.subject, &g.organisation_code, &rubric.code, &path, act))
+    grant(
+        caller,
+        organisation_id,
+        g.policy.allows_on_indicator(&g.subject, &g.organisation_code, &rubric.code, &path, act),
+    )
 }
 
 /// May the caller submit this section (提交)? Its owner, granted on the section itself.
@@ -101,7 +143,7 @@ pub fn may_submit_section(
 
 /// May the caller file a claim (申报) for this unit? A unit user for its own
 /// unit, or the admin.
-pub fn may_file_claim(caller: &Caller, organisation_id: i64, unit_id: i64) -> Result<(), ApiError> {
+pub fn may_file_claim(caller: &Caller, organisation_id: i64, unit_id: i64) -> Result<Authorized, ApiError> {
     for_unit(caller, organisation_id, unit_id, "claims", "file")
 }
 
@@ -113,26 +155,25 @@ pub fn may_file_claim(caller: &Caller, organisation_id: i64, unit_id: i64) -> Re
 /// checked by `may_score`, to a claim by `may_file_claim`; like all of a
 /// unit's evidence, the unit's own user can read it); the admin (`*`).
 /// Integrations: no.
-pub fn may_upload_evidence(caller: &Caller, organisation_id: i64, unit_id: i64) -> Result<(), ApiError> {
+pub fn may_upload_evidence(caller: &Caller, organisation_id: i64, unit_id: i64) -> Result<Authorized, ApiError> {
     for_unit(caller, organisation_id, unit_id, "evidence", "upload")
 }
 
 /// A right on one unit's things: granted by the policy, and a unit user
 /// only ever acts for its own unit (the server checks the unit).
-fn for_unit(caller: &Caller, organisation_id: i64, unit_id: i64, obj: &str, act: &str) -> Result<(), ApiError> {
-    let Some(g) = grants_in(caller, organisation_id)? else { return Ok(()) };
+fn for_unit(caller: &Caller, organisation_id: i64, unit_id: i64, obj: &str, act: &str) -> Result<Authorized, ApiError> {
+    let Some(g) = grants_in(caller, organisation_id)? else { return grant(caller, organisation_id, true) };
     if caller.role == CallerRole::Unit && g.unit_id != Some(unit_id) {
         return Err(ApiError::Forbidden);
     }
-    allow(g.policy.allows(&g.subject, &g.organisation_code, obj, act))
+    grant(caller, organisation_id, g.policy.allows(&g.subject, &g.organisation_code, obj, act))
 }
 
 /// May the caller create, edit and publish rubric versions (考核细则草稿) of
 /// this organisation? The admin, as the policy grants it (`rubrics edit`).
-pub fn may_edit_rubrics(caller: &Caller, organisation_id: i64) -> Result<(), ApiError> {
-    let grants = grants_in(caller, organisation_id).map_err(|e| e.not_found_as("rubric"))?;
-    let Some(g) = grants else { return Ok(()) };
-    allow(g.policy.allows(&g.subject, &g.organisation_code, "rubrics", "edit"))
+pub fn may_edit_rubrics(caller: &Caller, organisation_id: i64) -> Result<Authorized, ApiError> {
+    let Some(g) = grants_in(caller, organisation_id)? else { return grant(caller, organisation_id, true) };
+    grant(caller, organisation_id, g.policy.allows(&g.subject, &g.organisation_code, "rubrics", "edit"))
 }
 
 /// May the caller see this organisation's draft rubric versions? Staff (the

@@ -14,6 +14,7 @@ pub mod clause;
 pub mod department;
 pub mod evidence;
 pub mod evidence_link;
+pub mod idempotency_key;
 pub mod indicator;
 pub mod indicator_group;
 pub mod login_failure;

@@ -405,7 +405,7 @@ async fn only_the_admin_edits_drafts_and_only_staff_see_them() {
     for user in ["xc-weidu", "xc-yuejiangping"] {
         app.sign_in(user).await;
         expect_code(&app, CREATE, create("2025"), "FORBIDDEN").await;
-        expect_code(&app, UPDATE_INDICATOR, edit_title.clone(), "FORBIDDEN").await;
+        expect_code(&app, UPDATE_INDICATOR, edit_title.clone(), "NOT_FOUND").await;
         expect_code(&app, by_id, json!({ "id": id }), "NOT_FOUND").await;
         expect_code(&app, node, json!({ "id": id }), "NOT_FOUND").await;
         let listed = rubric(&app, "xuchang").await.1;

@@ -16,6 +16,8 @@ mod gate;
 mod graphiql;
 mod health;
 mod http_guards;
+mod idempotency;
+mod isolation;
 mod matrix;
 mod migrations;
 mod organisations;

@@ -154,6 +154,14 @@ fn may_submit(role: Role, section: &str) -> bool {
 /// integration may not see are NOT_FOUND, below).
 const REFUSED: &str = "FORBIDDEN";
 
+/// How a refused action answers: FORBIDDEN where the caller may see the
+/// object, NOT_FOUND where it may not (an integration sees no open run; a
+/// unit user no observation of an open run): a hidden object is never told
+/// apart from a missing one.
+fn refusal(sees: bool) -> &'static str {
+    if sees { REFUSED } else { "NOT_FOUND" }
+}
+
 struct Client<'a> {
     app: &'a TestApp,
     tokens: HashMap<&'static str, String>,
@@ -275,7 +283,9 @@ async fn check_org(app: &TestApp, org: &Org) {
             c.expect(who, read_ok, "NOT_FOUND", "read", READ, json!({ "r": scoring, "c": area.code })).await;
 
             // record (then withdraw, so single-use rules can be recorded again)
-            let d = c.expect(who, allowed, REFUSED, &format!("record: {what}"), RECORD, json!({ "i": draft })).await;
+            let sees_run = role != Role::Integration;
+            let refused = refusal(sees_run);
+            let d = c.expect(who, allowed, refused, &format!("record: {what}"), RECORD, json!({ "i": draft })).await;
             if allowed {
                 let o = &d["recordObservation"];
                 c.ok(admin, WITHDRAW, json!({ "id": o["id"], "v": o["version"] })).await;
@@ -283,7 +293,8 @@ async fn check_org(app: &TestApp, org: &Org) {
 
             // correct the admin's observation
             let fix = json!({ "i": { "id": obs, "expectedVersion": obs_version, "facts": area.facts, "reason": "复核更正" } });
-            let d = c.expect(who, allowed, REFUSED, &format!("correct: {what}"), CORRECT, fix).await;
+            let sees_observation = sees_run && role != Role::Unit;
+            let d = c.expect(who, allowed, refusal(sees_observation), &format!("correct: {what}"), CORRECT, fix).await;
             if allowed {
                 obs = d["correctObservation"]["id"].as_str().unwrap().to_string();
                 obs_version = d["correctObservation"]["version"].clone();
@@ -297,7 +308,7 @@ async fn check_org(app: &TestApp, org: &Org) {
                 .expect(
                     who,
                     allowed,
-                    REFUSED,
+                    refused,
                     &format!("approve a claim: {what}"),
                     DECIDE,
                     json!({ "id": filed["id"], "v": filed["version"] }),
@@ -315,7 +326,8 @@ async fn check_org(app: &TestApp, org: &Org) {
         for &(who, role) in &org.logins {
             let allowed = may_submit(role, &area.code);
             let vars = json!({ "r": lifecycle, "s": area.code });
-            c.expect(who, allowed, REFUSED, &format!("submit section {}", area.code), SUBMIT, vars.clone()).await;
+            let refused = refusal(role != Role::Integration);
+            c.expect(who, allowed, refused, &format!("submit section {}", area.code), SUBMIT, vars.clone()).await;
             if allowed {
                 c.ok(admin, REOPEN, vars).await;
             }
@@ -326,7 +338,8 @@ async fn check_org(app: &TestApp, org: &Org) {
     for &(who, role) in org.logins.iter().rev() {
         let v = c.ok(admin, VERSION, json!({ "r": lifecycle })).await["scoreRun"]["version"].clone();
         let allowed = role == Role::Admin;
-        c.expect(who, allowed, REFUSED, "publish", PUBLISH, json!({ "r": lifecycle, "v": v })).await;
+        let refused = refusal(role != Role::Integration);
+        c.expect(who, allowed, refused, "publish", PUBLISH, json!({ "r": lifecycle, "v": v })).await;
     }
 }
 

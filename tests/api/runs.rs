@@ -571,9 +571,9 @@ async fn units_file_claims_for_themselves_only() {
     let v = app.post(FILE, claim(&weidu)).await;
     assert_eq!(v["data"]["fileClaim"]["status"], "PENDING", "{v}");
     expect_code(&app, FILE, claim(&jianan), "FORBIDDEN").await;
-    // The 月讲评 integration reads; it files and scores nothing.
+    // The 月讲评 integration reads published results; an open run does not exist for it.
     app.sign_in("xc-yuejiangping").await;
-    expect_code(&app, FILE, claim(&weidu), "FORBIDDEN").await;
+    expect_code(&app, FILE, claim(&weidu), "NOT_FOUND").await;
     let rec = json!({ "i": { "runId": run, "unitId": weidu, "ruleCode": "1.1-1", "facts": { "count": 1 } } });
-    expect_code(&app, RECORD, rec, "FORBIDDEN").await;
+    expect_code(&app, RECORD, rec, "NOT_FOUND").await;
 }

@@ -68,7 +68,7 @@ pub async fn revoke(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result
         .filter(service_credential::Column::OrganisationId.eq(org))
         .one(&txn)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("service credential {id}")))?;
+        .ok_or_else(|| ApiError::not_found("service credential"))?;
     service_credential::Entity::update_many()
         .col_expr(service_credential::Column::RevokedAt, Expr::value(Utc::now()))
         .filter(service_credential::Column::Id.eq(found.id))

@@ -21,7 +21,7 @@ pub async fn assign(
     grant: bool,
 ) -> Result<String, ApiError> {
     let org = crate::policy::administered_organisation(caller)?;
-    let not_found = || ApiError::not_found(format!("rubric version {version_id}"));
+    let not_found = || ApiError::not_found("rubric version");
     let version = rubric_version::Entity::find_by_id(version_id).one(db).await?.ok_or_else(not_found)?;
     // The domain comes from the stored object, never from the client.
     let rubric = rubric::Entity::find_by_id(version.rubric_id)
@@ -35,7 +35,7 @@ pub async fn assign(
         .filter(indicator::Column::Code.eq(indicator_code))
         .one(db)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("indicator {indicator_code}")))?;
+        .ok_or_else(|| ApiError::not_found("indicator"))?;
     department::Entity::find()
         .filter(department::Column::OrganisationId.eq(org))
         .filter(department::Column::Name.eq(department_name))

@@ -7,9 +7,9 @@
 //!
 //! Reuse: uploading bytes that the same unit already has as evidence, with
 //! the same document number and date, returns that evidence item (its first
-//! file name and uploader kept) instead of a second row. The same
-//! idempotency key in the organisation returns the item it made the first
-//! time; reused for other bytes or another unit, it is a CONFLICT.
+//! file name and uploader kept) instead of a second row. A retry with the
+//! same idempotency key answers the item of the first call; the key reused
+//! for other bytes, unit or document, it is a CONFLICT (`crate::idempotency`).
 
 use chrono::{NaiveDate, Utc};
 use entity::{evidence, unit};
@@ -21,8 +21,7 @@ use super::store::{EvidenceStore, Stored, clean_filename};
 use crate::audit::{self, Entry, Scope};
 use crate::caller::Caller;
 use crate::error::ApiError;
-use crate::runs::check_key;
-use crate::{db, policy};
+use crate::{db, idempotency, policy};
 
 /// `kind` of an evidence row holding an uploaded file.
 pub const FILE: &str = "file";
@@ -46,13 +45,13 @@ pub async fn upload<B: AsRef<[u8]> + Send + 'static>(
     store: &EvidenceStore,
     input: NewUpload<B>,
 ) -> Result<evidence::Model, ApiError> {
-    let missing = || ApiError::not_found(format!("unit {}", input.unit_id));
+    policy::signed_in(caller)?;
+    let missing = || ApiError::not_found("unit");
     let u = unit::Entity::find_by_id(input.unit_id).one(db).await?.ok_or_else(missing)?;
-    policy::may_upload_evidence(caller, u.organisation_id, u.id)
-        .map_err(|e| e.not_found_as(format!("unit {}", input.unit_id)))?;
+    let authorized =
+        policy::may_upload_evidence(caller, u.organisation_id, u.id).map_err(|e| e.not_found_as("unit"))?;
     let doc_number = input.doc_number.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     EvidenceReference { doc_number: doc_number.clone(), doc_date: input.doc_date, url: None }.check_fields()?;
-    let key = check_key(input.idempotency_key.as_deref())?;
     let (stored, filename) = {
         let store = store.clone();
         let content = input.content;
@@ -65,19 +64,16 @@ pub async fn upload<B: AsRef<[u8]> + Send + 'static>(
         .await
         .map_err(ApiError::internal)??
     };
-    let txn = db::begin_write(db).await?;
-    if let Some(k) = &key
-        && let Some(existing) = evidence::Entity::find()
-            .filter(evidence::Column::OrganisationId.eq(u.organisation_id))
-            .filter(evidence::Column::IdempotencyKey.eq(k.as_str()))
-            .one(&txn)
+    // The bytes are part of what a retry must send again: known once stored.
+    let params = json!({ "unit": u.id, "sha256": stored.sha256, "doc_number": doc_number, "doc_date": input.doc_date });
+    let key = idempotency::key(&authorized, "uploadEvidence", input.idempotency_key.as_deref(), &params)?;
+    if let Some(id) = idempotency::replayed(db, key.as_ref()).await? {
+        return evidence::Entity::find_by_id(id)
+            .one(db)
             .await?
-    {
-        if existing.unit_id == Some(u.id) && existing.sha256.as_deref() == Some(stored.sha256.as_str()) {
-            return Ok(existing);
-        }
-        return Err(ApiError::Conflict("this idempotency key was used for another upload".into()));
+            .ok_or_else(|| ApiError::Internal(format!("evidence {id} of an idempotency key").into()));
     }
+    let txn = db::begin_write(db).await?;
     if let Some(same) = evidence::Entity::find()
         .filter(evidence::Column::OrganisationId.eq(u.organisation_id))
         .filter(evidence::Column::UnitId.eq(u.id))
@@ -89,9 +85,12 @@ pub async fn upload<B: AsRef<[u8]> + Send + 'static>(
         .into_iter()
         .find(|e| e.doc_number == doc_number && e.doc_date == input.doc_date)
     {
+        idempotency::remember(&txn, key.as_ref(), same.id).await?;
+        txn.commit().await?;
         return Ok(same);
     }
-    let row = insert(&txn, caller, u.organisation_id, u.id, &stored, filename, doc_number, input.doc_date, key).await?;
+    let row = insert(&txn, caller, u.organisation_id, u.id, &stored, filename, doc_number, input.doc_date).await?;
+    idempotency::remember(&txn, key.as_ref(), row.id).await?;
     txn.commit().await?;
     Ok(row)
 }
@@ -107,7 +106,6 @@ async fn insert(
     filename: String,
     doc_number: Option<String>,
     doc_date: Option<NaiveDate>,
-    key: Option<String>,
 ) -> Result<evidence::Model, ApiError> {
     let row = evidence::ActiveModel {
         organisation_id: Set(organisation_id),
@@ -122,7 +120,7 @@ async fn insert(
         url: Set(None),
         uploaded_by: Set(caller.user_id()),
         created_at: Set(Utc::now()),
-        idempotency_key: Set(key),
+        idempotency_key: Set(None),
         ..Default::default()
     }
     .insert(txn)
@@ -157,7 +155,7 @@ pub async fn download(
 ) -> Result<(evidence::Model, Vec<u8>), ApiError> {
     let row = super::by_id(db, caller, id).await?;
     let Some(sha256) = row.sha256.clone().filter(|_| row.kind == FILE) else {
-        return Err(ApiError::not_found(format!("file of evidence {id}")));
+        return Err(ApiError::not_found("file of evidence"));
     };
     let store = store.clone();
     let bytes = tokio::task::spawn_blocking(move || store.read(&sha256)).await.map_err(ApiError::internal)??;

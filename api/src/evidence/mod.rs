@@ -21,7 +21,7 @@ pub use store::EvidenceStore;
 pub const MAX_IDS: usize = 20;
 
 /// A document reference (文件编号, 日期, 链接) given as evidence.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct EvidenceReference {
     pub doc_number: Option<String>,
     pub doc_date: Option<chrono::NaiveDate>,
@@ -117,7 +117,7 @@ async fn stored_for<C: ConnectionTrait>(
     }
     let rows = evidence::Entity::find().filter(evidence::Column::Id.is_in(wanted.clone())).all(conn).await?;
     for id in &wanted {
-        let missing = || ApiError::not_found(format!("evidence {id}"));
+        let missing = || ApiError::not_found("evidence");
         let e = rows.iter().find(|e| e.id == *id && e.organisation_id == to.organisation_id).ok_or_else(missing)?;
         visible(caller, e)?;
         if e.unit_id != Some(to.unit_id) {
@@ -214,7 +214,8 @@ pub async fn linked<C: ConnectionTrait>(
 /// claims, or that back its observations in a published run (what staff
 /// attach to an open run is not the unit's to see yet); otherwise NOT_FOUND.
 pub async fn by_id(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result<evidence::Model, ApiError> {
-    let missing = || ApiError::not_found(format!("evidence {id}"));
+    policy::signed_in(caller)?;
+    let missing = || ApiError::not_found("evidence");
     let e = evidence::Entity::find_by_id(id).one(db).await?.ok_or_else(missing)?;
     visible(caller, &e)?;
     if let RunReader::Unit(u) = policy::run_reader(caller, e.organisation_id)?
@@ -268,9 +269,8 @@ async fn backs_own_record(db: &DatabaseConnection, evidence_id: i64, unit: i64) 
 
 /// NOT_FOUND unless the caller may see this item (see `by_id`).
 fn visible(caller: &Caller, e: &evidence::Model) -> Result<(), ApiError> {
-    let missing = || ApiError::not_found(format!("evidence {}", e.id));
-    let reader =
-        policy::run_reader(caller, e.organisation_id).map_err(|err| err.not_found_as(format!("evidence {}", e.id)))?;
+    let missing = || ApiError::not_found("evidence");
+    let reader = policy::run_reader(caller, e.organisation_id).map_err(|err| err.hidden_as("evidence"))?;
     match reader {
         RunReader::Staff => Ok(()),
         RunReader::Unit(u) if e.unit_id == Some(u) => Ok(()),

@@ -86,7 +86,7 @@ pub async fn organisation(ctx: &Context<'_>, id: i64) -> async_graphql::Result<o
             .load_one(OrganisationKey(id))
             .await
             .map_err(gql)?
-            .ok_or_else(|| ApiError::not_found(format!("organisation {id}")).into_gql());
+            .ok_or_else(|| ApiError::not_found("organisation").into_gql());
     }
     let (db, caller) = env(ctx)?;
     crate::organisation::by_id(db, caller, id).await.gql()
@@ -95,11 +95,7 @@ pub async fn organisation(ctx: &Context<'_>, id: i64) -> async_graphql::Result<o
 /// A unit by id, batched when the request has a loader.
 pub async fn unit(ctx: &Context<'_>, id: i64) -> async_graphql::Result<unit::Model> {
     if let Ok(loader) = ctx.data::<RequestLoader>() {
-        return loader
-            .load_one(UnitKey(id))
-            .await
-            .map_err(gql)?
-            .ok_or_else(|| ApiError::not_found(format!("unit {id}")).into_gql());
+        return loader.load_one(UnitKey(id)).await.map_err(gql)?.ok_or_else(|| ApiError::not_found("unit").into_gql());
     }
     let (db, caller) = env(ctx)?;
     crate::unit::by_id(db, caller, id).await.gql()
@@ -123,5 +119,5 @@ pub async fn rule(ctx: &Context<'_>, id: i64) -> async_graphql::Result<rule::Mod
         let (db, caller) = env(ctx)?;
         crate::rubric::query::rules_by_ids(db, caller, &[id]).await.gql()?.pop()
     };
-    found.ok_or_else(|| ApiError::not_found(format!("rule {id}")).into_gql())
+    found.ok_or_else(|| ApiError::not_found("rule").into_gql())
 }

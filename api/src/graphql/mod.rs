@@ -11,6 +11,7 @@ pub mod permissions;
 mod rubric;
 mod runs;
 mod session;
+mod signin;
 mod unit;
 
 use async_graphql::{Context, EmptySubscription, ID, MergedObject, Object, Schema};
@@ -61,6 +62,7 @@ pub fn build_schema(data: Option<SchemaData>) -> KaoheSchema {
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(32)
         .disable_suggestions()
+        .extension(signin::SignInForWrites)
         .data(rubric::TreeCache::default())
         .data(crate::runs::results::RankingCache::default());
     if let Some(SchemaData { db, evidence }) = data {

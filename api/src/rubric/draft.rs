@@ -33,7 +33,7 @@ pub use indicators::{IndicatorFields, add_indicator, remove_indicator, update_in
 pub use publish::publish;
 pub use rules::{RuleFields, add_rule, remove_rule, update_rule};
 
-use super::query::DRAFT;
+use super::query::{self, DRAFT};
 use crate::audit::{self, Entry};
 use crate::caller::Caller;
 use crate::error::ApiError;
@@ -55,21 +55,23 @@ fn stale(id: i64) -> ApiError {
 }
 
 /// The organisation of a version, the caller's right to edit it, and FROZEN
-/// unless it is still a draft at `expected` (CONFLICT otherwise).
+/// unless it is still a draft at `expected` (CONFLICT otherwise), in that
+/// order. `asked` is what the client named by id (the version, or one of its
+/// indicators, clauses or rules): a draft the caller may not see, or another
+/// organisation's version, answers as that object missing.
 async fn check_draft(
     db: &DatabaseConnection,
     caller: &Caller,
     version_id: i64,
     expected: i32,
+    asked: &'static str,
 ) -> Result<(rubric_version::Model, i64), ApiError> {
-    let row = rubric_version::Entity::find_by_id(version_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("rubric version {version_id}")))?;
+    policy::signed_in(caller)?;
+    let row = query::version_by_id(db, caller, version_id).await.map_err(|e| e.hidden_as(asked))?;
     let organisation_id = crate::runs::organisation_of_version(db, &row).await?;
-    policy::may_edit_rubrics(caller, organisation_id)?;
+    policy::may_edit_rubrics(caller, organisation_id).map_err(|e| e.not_found_as(asked))?;
     if row.status != DRAFT {
-        return Err(ApiError::Frozen(format!("rubric version {version_id} ({})", row.status)));
+        return Err(ApiError::Frozen(format!("the rubric version ({})", row.status)));
     }
     if row.version != expected {
         return Err(stale(version_id));
@@ -98,8 +100,14 @@ struct Editing {
 }
 
 impl Editing {
-    async fn begin(db: &DatabaseConnection, caller: &Caller, version_id: i64, expected: i32) -> Result<Self, ApiError> {
-        let (_, organisation_id) = check_draft(db, caller, version_id, expected).await?;
+    async fn begin(
+        db: &DatabaseConnection,
+        caller: &Caller,
+        version_id: i64,
+        expected: i32,
+        asked: &'static str,
+    ) -> Result<Self, ApiError> {
+        let (_, organisation_id) = check_draft(db, caller, version_id, expected, asked).await?;
         let txn = db::begin_write(db).await?;
         bump(&txn, version_id, expected).await?;
         let draft = rubric_version::Entity::find_by_id(version_id).one(&txn).await?.ok_or_else(|| stale(version_id))?;

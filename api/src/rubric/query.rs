@@ -27,7 +27,7 @@ pub async fn list(
 
 pub async fn by_id(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result<rubric::Model, ApiError> {
     policy::may_read(caller)?;
-    rubric::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found(format!("rubric {id}")))
+    rubric::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("rubric"))
 }
 
 /// Status of a version being edited (草稿); see `rubric::draft`.
@@ -72,7 +72,7 @@ pub async fn version_by_id(
     id: i64,
 ) -> Result<rubric_version::Model, ApiError> {
     policy::may_read(caller)?;
-    let missing = || ApiError::not_found(format!("rubric version {id}"));
+    let missing = || ApiError::not_found("rubric version");
     let v = rubric_version::Entity::find_by_id(id).one(db).await?.ok_or_else(missing)?;
     if v.status == DRAFT {
         let r = rubric::Entity::find_by_id(v.rubric_id).one(db).await?.ok_or_else(missing)?;

@@ -4,7 +4,6 @@
 use sea_orm::DatabaseConnection;
 
 use super::results::{self, UnitOutcome};
-use super::run_by_id;
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::policy::RunReader;
@@ -48,9 +47,9 @@ fn figure(s: &results::SectionOutcome) -> rust_decimal::Decimal {
 
 /// Builds the report of a run (stored results once published, live while open).
 pub async fn report(db: &DatabaseConnection, caller: &Caller, run_id: i64) -> Result<kaohe_report::Report, ApiError> {
-    let run = run_by_id(db, run_id).await?;
+    let (run, reader) = super::visible_run(db, caller, run_id).await?;
     // The report lists every unit: staff and integrations (published runs), not units.
-    if let RunReader::Unit(_) = super::see_run(db, caller, &run).await? {
+    if let RunReader::Unit(_) = reader {
         return Err(ApiError::Forbidden);
     }
     let outcomes: Vec<UnitOutcome> = results::of_loaded_run(db, caller, &run).await?;

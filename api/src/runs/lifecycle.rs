@@ -6,11 +6,11 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
 
-use super::{OPEN, PUBLISHED, SUPERSEDED, check_key, ensure_open, require_reason, results, run_by_id};
+use super::{OPEN, PUBLISHED, SUPERSEDED, ensure_open, require_reason, results, run_by_id, visible_run};
 use crate::audit::{self, Entry, Scope};
 use crate::caller::Caller;
 use crate::error::ApiError;
-use crate::{db, policy};
+use crate::{db, idempotency, policy};
 
 /// What opening a run needs.
 pub struct OpenRun {
@@ -32,23 +32,24 @@ fn snapshot(run: &score_run::Model) -> serde_json::Value {
 /// units of the version's organisation. The same idempotency key returns the
 /// run it opened the first time.
 pub async fn open(db: &DatabaseConnection, caller: &Caller, input: OpenRun) -> Result<score_run::Model, ApiError> {
+    policy::signed_in(caller)?;
     let version = crate::rubric::query::version_by_id(db, caller, input.rubric_version_id).await?;
     let organisation_id = super::organisation_of_version(db, &version).await?;
-    policy::may_administer_runs(caller, organisation_id)?;
-    let key = check_key(input.idempotency_key.as_deref())?;
-    if let Some(k) = &key
-        && let Some(existing) = score_run::Entity::find()
-            .filter(score_run::Column::OrganisationId.eq(organisation_id))
-            .filter(score_run::Column::IdempotencyKey.eq(k.as_str()))
-            .one(db)
-            .await?
-    {
-        return Ok(existing);
+    let authorized =
+        policy::may_administer_runs(caller, organisation_id).map_err(|e| e.not_found_as("rubric version"))?;
+    let mut unit_ids = input.unit_ids.clone();
+    unit_ids.sort_unstable();
+    unit_ids.dedup();
+    let params =
+        json!({ "version": version.id, "period": input.period.trim(), "units": unit_ids, "title": input.title.trim() });
+    let key = idempotency::key(&authorized, "openScoreRun", input.idempotency_key.as_deref(), &params)?;
+    if let Some(id) = idempotency::replayed(db, key.as_ref()).await? {
+        return run_by_id(db, id).await;
     }
     if version.status != "published" {
         return Err(ApiError::BadUserInput(format!(
-            "rubric version {} is {}; runs are opened only on a published version",
-            version.id, version.status
+            "the rubric version is {}; runs are opened only on a published version",
+            version.status
         )));
     }
     let period =
@@ -68,9 +69,6 @@ pub async fn open(db: &DatabaseConnection, caller: &Caller, input: OpenRun) -> R
     if title.is_empty() || title.chars().count() > 200 {
         return Err(ApiError::BadUserInput("the title must have 1 to 200 characters".into()));
     }
-    let mut unit_ids = input.unit_ids.clone();
-    unit_ids.sort_unstable();
-    unit_ids.dedup();
     if unit_ids.is_empty() {
         return Err(ApiError::BadUserInput("a run needs at least one unit".into()));
     }
@@ -112,18 +110,18 @@ pub async fn open(db: &DatabaseConnection, caller: &Caller, input: OpenRun) -> R
         created_at: Set(now),
         published_at: Set(None),
         version: Set(1),
-        idempotency_key: Set(key),
+        idempotency_key: Set(None),
         ..Default::default()
     }
     .insert(&txn)
     .await
     .map_err(|e| match ApiError::from(e) {
         ApiError::Conflict(_) => ApiError::Conflict(format!(
-            "a run for rubric version {} and period {period} already exists (amend it instead), or the idempotency key was used at the same time",
-            version.id
+            "a run of this rubric version for period {period} already exists (amend it instead)"
         )),
         other => other,
     })?;
+    idempotency::remember(&txn, key.as_ref(), run.id).await?;
     for u in &unit_ids {
         score_run_unit::ActiveModel { score_run_id: Set(run.id), unit_id: Set(*u), ..Default::default() }
             .insert(&txn)
@@ -156,11 +154,11 @@ pub async fn publish(
     run_id: i64,
     expected_version: i32,
 ) -> Result<score_run::Model, ApiError> {
-    let run = run_by_id(db, run_id).await?;
+    let (run, _) = visible_run(db, caller, run_id).await?;
     policy::may_administer_runs(caller, run.organisation_id)?;
     ensure_open(&run)?;
     if run.version != expected_version {
-        return Err(stale(run_id));
+        return Err(stale());
     }
     let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
     let txn = db::begin_write(db).await?;
@@ -177,7 +175,7 @@ pub async fn publish(
         .exec(&txn)
         .await?;
     if updated.rows_affected != 1 {
-        return Err(stale(run_id));
+        return Err(stale());
     }
     let sections = results::section_rows(&txn, run.rubric_version_id).await?;
     for o in &outcomes {
@@ -251,21 +249,18 @@ pub async fn amend(
     reason: &str,
 ) -> Result<score_run::Model, ApiError> {
     let reason = require_reason(reason)?;
-    let run = run_by_id(db, run_id).await?;
+    let (run, _) = visible_run(db, caller, run_id).await?;
     policy::may_administer_runs(caller, run.organisation_id)?;
     if run.status != PUBLISHED {
         return Err(ApiError::Conflict(format!(
-            "score run {run_id} is {}; only the published revision can be amended",
+            "the score run is {}; only the published revision can be amended",
             run.status
         )));
     }
     let txn = db::begin_write(db).await?;
     let pending = score_run::Entity::find().filter(score_run::Column::ReplacesRunId.eq(run_id)).one(&txn).await?;
     if let Some(p) = pending {
-        return Err(ApiError::Conflict(format!(
-            "score run {run_id} already has a revision in progress (run {})",
-            p.id
-        )));
+        return Err(ApiError::Conflict(format!("the score run already has a revision in progress ({})", p.title)));
     }
     let now = Utc::now();
     let new = score_run::ActiveModel {
@@ -337,6 +332,6 @@ pub async fn amend(
     Ok(new)
 }
 
-pub(crate) fn stale(run_id: i64) -> ApiError {
-    ApiError::Conflict(format!("score run {run_id} was changed by someone else; reload it and retry"))
+pub(crate) fn stale() -> ApiError {
+    ApiError::Conflict("the score run was changed by someone else; reload it and retry".into())
 }

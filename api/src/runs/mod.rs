@@ -37,7 +37,7 @@ pub const WITHDRAWN: &str = "withdrawn";
 
 /// A run by id, or NOT_FOUND.
 pub async fn run_by_id<C: ConnectionTrait>(conn: &C, id: i64) -> Result<score_run::Model, ApiError> {
-    score_run::Entity::find_by_id(id).one(conn).await?.ok_or_else(|| ApiError::not_found(format!("score run {id}")))
+    score_run::Entity::find_by_id(id).one(conn).await?.ok_or_else(|| ApiError::not_found("score run"))
 }
 
 /// Does the run assess this unit?
@@ -63,20 +63,23 @@ pub async fn see_run<C: ConnectionTrait>(
     policy::may_see_run(caller, run, assesses_own)
 }
 
-/// A run by id, as the caller may see it.
+/// A run by id, as the caller may see it: the way every request (read or
+/// write) reaches a run by id. An anonymous caller is refused before anything
+/// is read; a run the caller may not see answers as a missing one.
 pub async fn visible_run<C: ConnectionTrait>(
     conn: &C,
     caller: &Caller,
     id: i64,
 ) -> Result<(score_run::Model, RunReader), ApiError> {
+    policy::signed_in(caller)?;
     let run = run_by_id(conn, id).await?;
-    let reader = see_run(conn, caller, &run).await?;
+    let reader = see_run(conn, caller, &run).await.map_err(|e| e.hidden_as("score run"))?;
     Ok((run, reader))
 }
 
 /// FROZEN unless the run still takes writes.
 pub fn ensure_open(run: &score_run::Model) -> Result<(), ApiError> {
-    if run.status == OPEN { Ok(()) } else { Err(ApiError::Frozen(format!("score run {} ({})", run.id, run.status))) }
+    if run.status == OPEN { Ok(()) } else { Err(ApiError::Frozen(format!("the score run ({})", run.status))) }
 }
 
 /// The period of a run, as the engine reads it.
@@ -161,7 +164,7 @@ pub async fn ensure_section_open<C: ConnectionTrait>(
         .await?;
     match sub {
         Some(s) if s.status == sections::SUBMITTED => {
-            Err(ApiError::Frozen(format!("section {section_code} of score run {} (submitted)", run.id)))
+            Err(ApiError::Frozen(format!("section {section_code} (submitted)")))
         }
         _ => Ok(()),
     }
@@ -237,15 +240,4 @@ pub fn require_reason(reason: &str) -> Result<String, ApiError> {
         return Err(ApiError::BadUserInput("the reason is longer than 2000 characters".into()));
     }
     Ok(r.to_string())
-}
-
-/// Checks an idempotency key (a client-chosen string, ≤ 200 characters).
-pub fn check_key(key: Option<&str>) -> Result<Option<String>, ApiError> {
-    match key.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(k) if k.chars().count() > 200 => {
-            Err(ApiError::BadUserInput("the idempotency key is longer than 200 characters".into()))
-        }
-        Some(k) => Ok(Some(k.to_string())),
-    }
 }

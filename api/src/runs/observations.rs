@@ -9,12 +9,13 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection
 use serde_json::json;
 
 use super::{
-    ACTIVE, Rules, WITHDRAWN, check_key, ensure_open, ensure_section_open, require_reason, run_by_id, section_of_rule,
+    ACTIVE, Rules, WITHDRAWN, ensure_open, ensure_section_open, require_reason, run_by_id, section_of_rule, visible_run,
 };
 use crate::audit::{self, Entry, Scope};
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::evidence::{self, EvidenceReference, Holder, Linked};
+use crate::idempotency;
 use crate::{db, policy};
 
 /// The facts and context of one observation.
@@ -28,6 +29,18 @@ pub struct ObservationDraft {
     pub evidence: Vec<EvidenceReference>,
     /// Evidence already stored (uploaded files), by row id.
     pub evidence_ids: Vec<i64>,
+}
+
+impl ObservationDraft {
+    /// Everything recording depends on besides the run, unit and rule: what a
+    /// retry with the same idempotency key must send again.
+    pub fn fingerprint(&self) -> serde_json::Value {
+        json!({
+            "facts": self.facts, "work_key": self.work_key, "halve": self.halve,
+            "document_date": self.document_date, "note": self.note,
+            "evidence": self.evidence, "evidence_ids": self.evidence_ids,
+        })
+    }
 }
 
 /// What recording needs.
@@ -75,7 +88,6 @@ pub async fn ensure_unit_in_run<C: ConnectionTrait>(conn: &C, run_id: i64, unit_
 }
 
 /// Inserts a checked observation and its evidence (inside the caller's transaction).
-#[allow(clippy::too_many_arguments)]
 pub async fn insert<C: ConnectionTrait>(
     conn: &C,
     caller: &Caller,
@@ -85,7 +97,6 @@ pub async fn insert<C: ConnectionTrait>(
     facts: String,
     draft: &ObservationDraft,
     supersedes: Option<i64>,
-    key: Option<String>,
 ) -> Result<observation::Model, ApiError> {
     let row = observation::ActiveModel {
         score_run_id: Set(run.id),
@@ -99,7 +110,7 @@ pub async fn insert<C: ConnectionTrait>(
         document_date: Set(draft.document_date),
         entered_by: Set(caller.user_id()),
         entered_at: Set(Utc::now()),
-        idempotency_key: Set(key),
+        idempotency_key: Set(None),
         version: Set(1),
         halve: Set(draft.halve.clone()),
         ..Default::default()
@@ -111,27 +122,16 @@ pub async fn insert<C: ConnectionTrait>(
     Ok(row)
 }
 
-/// Records an observation. The same idempotency key in the run returns the
-/// observation recorded the first time.
+/// Records an observation. A retry with the same idempotency key (and the
+/// same parameters) answers the observation recorded the first time.
 pub async fn record(
     db: &DatabaseConnection,
     caller: &Caller,
     input: RecordObservation,
 ) -> Result<observation::Model, ApiError> {
-    let run = run_by_id(db, input.run_id).await?;
-    let key = check_key(input.idempotency_key.as_deref())?;
-    if let Some(k) = &key
-        && let Some(existing) = observation::Entity::find()
-            .filter(observation::Column::ScoreRunId.eq(run.id))
-            .filter(observation::Column::IdempotencyKey.eq(k.as_str()))
-            .one(db)
-            .await?
-    {
-        return Ok(existing);
-    }
-    ensure_open(&run)?;
+    let (run, _) = visible_run(db, caller, input.run_id).await?;
     let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
-    record_with(db, caller, &rubric, run, input, key).await
+    record_with(db, caller, &rubric, run, input).await
 }
 
 /// Records with the run's rubric already compiled (for bulk entry such as the seed).
@@ -141,10 +141,8 @@ pub async fn record_with_rubric(
     rubric: &Rubric,
     input: RecordObservation,
 ) -> Result<observation::Model, ApiError> {
-    let run = run_by_id(db, input.run_id).await?;
-    let key = check_key(input.idempotency_key.as_deref())?;
-    ensure_open(&run)?;
-    record_with(db, caller, rubric, run, input, key).await
+    let (run, _) = visible_run(db, caller, input.run_id).await?;
+    record_with(db, caller, rubric, run, input).await
 }
 
 async fn record_with(
@@ -153,13 +151,22 @@ async fn record_with(
     rubric: &Rubric,
     run: score_run::Model,
     input: RecordObservation,
-    key: Option<String>,
 ) -> Result<observation::Model, ApiError> {
     let section = section_of_rule(rubric, &input.rule_code).map_err(|_| ApiError::InvalidObservation {
         rule: input.rule_code.clone(),
         message: "no rule with this code exists in the run's rubric version".into(),
     })?;
-    policy::may_score(caller, run.organisation_id, rubric, &input.rule_code, "record")?;
+    let authorized = policy::may_score(caller, run.organisation_id, rubric, &input.rule_code, "record")?;
+    let params =
+        json!({ "run": run.id, "unit": input.unit_id, "rule": input.rule_code, "draft": input.draft.fingerprint() });
+    let key = idempotency::key(&authorized, "recordObservation", input.idempotency_key.as_deref(), &params)?;
+    if let Some(id) = idempotency::replayed(db, key.as_ref()).await? {
+        return observation::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .ok_or_else(|| ApiError::Internal(format!("observation {id} of an idempotency key").into()));
+    }
+    ensure_open(&run)?;
     let facts = check(rubric, &input.rule_code, &input.draft)?;
     let txn = db::begin_write(db).await?;
     // Re-read inside the transaction: the run or the section may have closed.
@@ -169,7 +176,8 @@ async fn record_with(
     ensure_unit_in_run(&txn, run.id, input.unit_id).await?;
     let rules = Rules::of_version(&txn, run.rubric_version_id).await?;
     let rule = rules.by_code(&input.rule_code)?;
-    let row = insert(&txn, caller, &run, input.unit_id, rule.id, facts, &input.draft, None, key).await?;
+    let row = insert(&txn, caller, &run, input.unit_id, rule.id, facts, &input.draft, None).await?;
+    idempotency::remember(&txn, key.as_ref(), row.id).await?;
     audit::record_scoped(
         &txn,
         caller,
@@ -188,30 +196,29 @@ async fn record_with(
     Ok(row)
 }
 
-/// Loads an observation with its run and rule code, checking it can be written.
+/// An observation the caller may see, with its run, rule code and section,
+/// checked that the caller may change it and that it can still be changed
+/// (in that order: a hidden one is NOT_FOUND, whatever its run's state).
 async fn writable(
     db: &DatabaseConnection,
     caller: &Caller,
     id: i64,
 ) -> Result<(observation::Model, score_run::Model, String, String), ApiError> {
-    let old = observation::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("observation {id}")))?;
+    let old = super::query::observation_by_id(db, caller, id).await?;
     let run = run_by_id(db, old.score_run_id).await?;
-    ensure_open(&run)?;
     let rules = Rules::of_version(db, run.rubric_version_id).await?;
     let code = rules.code_of(old.rule_id)?.to_string();
     let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
     let section = section_of_rule(&rubric, &code)?;
     policy::may_score(caller, run.organisation_id, &rubric, &code, "correct")?;
+    ensure_open(&run)?;
     Ok((old, run, code, section))
 }
 
-fn stale(id: i64) -> ApiError {
-    ApiError::Conflict(format!(
-        "observation {id} was changed by someone else (or is no longer active); reload it and retry"
-    ))
+fn stale() -> ApiError {
+    ApiError::Conflict(
+        "the observation was changed by someone else (or is no longer active); reload it and retry".into(),
+    )
 }
 
 /// Marks the old row superseded (versioned) inside the transaction.
@@ -224,7 +231,7 @@ async fn retire<C: ConnectionTrait>(conn: &C, id: i64, expected_version: i32, st
         .filter(observation::Column::Status.eq(ACTIVE))
         .exec(conn)
         .await?;
-    if res.rows_affected == 1 { Ok(()) } else { Err(stale(id)) }
+    if res.rows_affected == 1 { Ok(()) } else { Err(stale()) }
 }
 
 /// Corrects an observation: the old row is kept (superseded) and a new row
@@ -240,7 +247,7 @@ pub async fn correct(
     let reason = require_reason(reason)?;
     let (old, run, code, section) = writable(db, caller, id).await?;
     if old.version != expected_version || old.status != ACTIVE {
-        return Err(stale(id));
+        return Err(stale());
     }
     let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
     if draft.note.is_none() {
@@ -252,7 +259,7 @@ pub async fn correct(
     ensure_open(&run)?;
     ensure_section_open(&txn, &run, &section).await?;
     retire(&txn, id, expected_version, "superseded").await?;
-    let new = insert(&txn, caller, &run, old.unit_id, old.rule_id, facts, &draft, Some(id), None).await?;
+    let new = insert(&txn, caller, &run, old.unit_id, old.rule_id, facts, &draft, Some(id)).await?;
     evidence::copy_links(&txn, Linked::Observation(id), new.id).await?;
     audit::record_scoped(
         &txn,
@@ -283,14 +290,14 @@ pub async fn withdraw(
     let reason = require_reason(reason)?;
     let (old, run, code, section) = writable(db, caller, id).await?;
     if old.version != expected_version || old.status != ACTIVE {
-        return Err(stale(id));
+        return Err(stale());
     }
     let txn = db::begin_write(db).await?;
     let run = run_by_id(&txn, run.id).await?;
     ensure_open(&run)?;
     ensure_section_open(&txn, &run, &section).await?;
     retire(&txn, id, expected_version, WITHDRAWN).await?;
-    let after = observation::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| stale(id))?;
+    let after = observation::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| stale())?;
     audit::record_scoped(
         &txn,
         caller,

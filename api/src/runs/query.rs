@@ -5,7 +5,7 @@ use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 
-use super::{run_by_id, visible_run};
+use super::visible_run;
 use crate::caller::Caller;
 use crate::error::ApiError;
 pub use crate::paging::{Page, Paged};
@@ -50,7 +50,7 @@ pub async fn runs(
             .filter(organisation::Column::Code.eq(code.as_str()))
             .one(db)
             .await?
-            .ok_or_else(|| ApiError::not_found(format!("organisation {code}")))?;
+            .ok_or_else(|| ApiError::not_found("organisation"))?;
         policy::run_reader(caller, org.id)?;
         q = q.filter(score_run::Column::OrganisationId.eq(org.id));
     }
@@ -203,10 +203,10 @@ pub async fn observation_by_id(
     caller: &Caller,
     id: i64,
 ) -> Result<observation::Model, ApiError> {
-    let missing = || ApiError::not_found(format!("observation {id}"));
+    policy::signed_in(caller)?;
+    let missing = || ApiError::not_found("observation");
     let o = observation::Entity::find_by_id(id).one(db).await?.ok_or_else(missing)?;
-    let (run, reader) =
-        visible_run(db, caller, o.score_run_id).await.map_err(|e| e.not_found_as(format!("observation {id}")))?;
+    let (run, reader) = visible_run(db, caller, o.score_run_id).await.map_err(|e| e.hidden_as("observation"))?;
     match reader {
         RunReader::Staff => Ok(o),
         RunReader::Unit(u) if u == o.unit_id && policy::is_published(&run.status) => Ok(o),
@@ -220,9 +220,10 @@ pub async fn audit_entry_by_id(
     caller: &Caller,
     id: i64,
 ) -> Result<audit_log::Model, ApiError> {
-    let missing = || ApiError::not_found(format!("audit entry {id}"));
+    policy::signed_in(caller)?;
+    let missing = || ApiError::not_found("audit entry");
     let e = audit_log::Entity::find_by_id(id).one(db).await?.ok_or_else(missing)?;
-    match (staff_scope(caller).map_err(|e| e.not_found_as(format!("audit entry {id}")))?, e.organisation_id) {
+    match (staff_scope(caller).map_err(|e| e.hidden_as("audit entry"))?, e.organisation_id) {
         (None, _) => Ok(e),
         (Some(org), Some(of)) if org == of => Ok(e),
         _ => Err(missing()),
@@ -249,7 +250,7 @@ pub async fn audit(
         q = q.filter(audit_log::Column::OrganisationId.eq(org));
     }
     if let Some(r) = filter.run_id {
-        let run = run_by_id(db, r).await?;
+        let (run, _) = visible_run(db, caller, r).await?;
         policy::may_read_as_staff(caller, run.organisation_id)?;
         q = q.filter(audit_log::Column::ScoreRunId.eq(r));
     }

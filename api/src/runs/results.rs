@@ -11,9 +11,7 @@ use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 
-use super::{
-    PUBLISHED, Rules, SUPERSEDED, active_observations, engine_observation, evidence_of_observations, run_by_id,
-};
+use super::{PUBLISHED, Rules, SUPERSEDED, active_observations, engine_observation, evidence_of_observations};
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::policy::{self, RunReader};
@@ -543,7 +541,7 @@ pub async fn what_if(
     changes: Vec<WhatIfChange>,
 ) -> Result<Vec<WhatIfRow>, ApiError> {
     use kaohe_engine::whatif::Change;
-    let run = run_by_id(db, run_id).await?;
+    let (run, _) = super::visible_run(db, caller, run_id).await?;
     policy::may_read_as_staff(caller, run.organisation_id)?;
     let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
     let period = super::period_of(&run)?;

@@ -23,7 +23,7 @@ async fn set_status(
     section_code: &str,
     to: &str,
 ) -> Result<section_submission::Model, ApiError> {
-    let run = run_by_id(db, run_id).await?;
+    let (run, _) = super::visible_run(db, caller, run_id).await?;
     if to == SUBMITTED {
         let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
         policy::may_submit_section(caller, run.organisation_id, &rubric.code, section_code)?;

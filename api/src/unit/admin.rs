@@ -20,8 +20,8 @@ use serde_json::json;
 use crate::audit::{self, Entry, Scope};
 use crate::caller::Caller;
 use crate::error::ApiError;
-use crate::runs::{check_key, require_reason};
-use crate::{db, policy};
+use crate::runs::require_reason;
+use crate::{db, idempotency, policy};
 
 /// The organisation a new unit belongs to, by id or by code.
 pub enum OrganisationRef {
@@ -92,6 +92,7 @@ const MAX_DEPTH: usize = 1000;
 /// parent, if any, is an active unit of the same organisation. The same
 /// idempotency key returns the unit it created the first time.
 pub async fn create(db: &DatabaseConnection, caller: &Caller, input: NewUnit) -> Result<unit::Model, ApiError> {
+    policy::signed_in(caller)?;
     let org = match &input.organisation {
         OrganisationRef::Id(id) => organisation::Entity::find_by_id(*id).one(db).await?,
         OrganisationRef::Code(c) => {
@@ -99,16 +100,17 @@ pub async fn create(db: &DatabaseConnection, caller: &Caller, input: NewUnit) ->
         }
     }
     .ok_or_else(|| ApiError::not_found("organisation"))?;
-    policy::may_administer_units(caller, org.id).map_err(|e| e.not_found_as("organisation"))?;
-    let key = check_key(input.idempotency_key.as_deref())?;
-    if let Some(k) = &key
-        && let Some(existing) = unit::Entity::find()
-            .filter(unit::Column::OrganisationId.eq(org.id))
-            .filter(unit::Column::IdempotencyKey.eq(k.as_str()))
+    let authorized = policy::may_administer_units(caller, org.id).map_err(|e| e.not_found_as("organisation"))?;
+    let params = json!({
+        "organisation": org.id, "code": input.code.trim(), "name": input.name.trim(), "kind": input.kind.trim(),
+        "parent": input.parent_id, "attributes": input.attributes,
+    });
+    let key = idempotency::key(&authorized, "createUnit", input.idempotency_key.as_deref(), &params)?;
+    if let Some(id) = idempotency::replayed(db, key.as_ref()).await? {
+        return unit::Entity::find_by_id(id)
             .one(db)
             .await?
-    {
-        return Ok(existing);
+            .ok_or_else(|| ApiError::Internal(format!("unit {id} of an idempotency key").into()));
     }
     let code = check_code(&input.code)?;
     let name = check_name(&input.name)?;
@@ -139,18 +141,17 @@ pub async fn create(db: &DatabaseConnection, caller: &Caller, input: NewUnit) ->
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
-        idempotency_key: Set(key),
+        idempotency_key: Set(None),
         ..Default::default()
     }
     .insert(&txn)
     .await
     .map_err(|e| match ApiError::from(e) {
-        // The same code or key committed by a concurrent request.
-        ApiError::Conflict(_) => ApiError::Conflict(format!(
-            "a unit with code `{code}` already exists in this organisation, or the idempotency key was used at the same time"
-        )),
+        // The same code committed by a concurrent request.
+        ApiError::Conflict(_) => taken(),
         other => other,
     })?;
+    idempotency::remember(&txn, key.as_ref(), row.id).await?;
     record(&txn, caller, Change::Created, None, &row, None).await?;
     txn.commit().await?;
     Ok(row)
@@ -225,14 +226,10 @@ pub async fn reactivate(
 
 /// A unit the caller administers; another organisation's is NOT_FOUND.
 async fn administered(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result<unit::Model, ApiError> {
-    let unit = unit::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found(format!("unit {id}")))?;
-    policy::may_administer_units(caller, unit.organisation_id).map_err(|e| hide(e, id))?;
+    policy::signed_in(caller)?;
+    let unit = unit::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("unit"))?;
+    policy::may_administer_units(caller, unit.organisation_id).map_err(|e| e.not_found_as("unit"))?;
     Ok(unit)
-}
-
-/// A NOT_FOUND about another organisation becomes one about this unit.
-pub(crate) fn hide(e: ApiError, unit_id: i64) -> ApiError {
-    e.not_found_as(format!("unit {unit_id}"))
 }
 
 fn stale(id: i64) -> ApiError {

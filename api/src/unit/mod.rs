@@ -73,7 +73,7 @@ pub async fn children(
 
 pub async fn by_id(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result<unit::Model, ApiError> {
     policy::may_read(caller)?;
-    unit::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found(format!("unit {id}")))
+    unit::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("unit"))
 }
 
 /// Units by id (for batch loading); unknown ids are left out.
@@ -105,7 +105,7 @@ pub async fn history(
     unit: &unit::Model,
     page: Page,
 ) -> Result<Paged<unit_history::Model>, ApiError> {
-    policy::may_read_as_staff(caller, unit.organisation_id).map_err(|e| admin::hide(e, unit.id))?;
+    policy::may_read_as_staff(caller, unit.organisation_id).map_err(|e| e.not_found_as("unit"))?;
     let q = unit_history::Entity::find()
         .filter(unit_history::Column::UnitId.eq(unit.id))
         .order_by_asc(unit_history::Column::Id);

@@ -34,7 +34,7 @@ fn snapshot(c: &clause::Model) -> serde_json::Value {
 }
 
 pub(super) async fn by_id<C: ConnectionTrait>(conn: &C, id: i64) -> Result<clause::Model, ApiError> {
-    clause::Entity::find_by_id(id).one(conn).await?.ok_or_else(|| ApiError::not_found(format!("clause {id}")))
+    clause::Entity::find_by_id(id).one(conn).await?.ok_or_else(|| ApiError::not_found("clause"))
 }
 
 /// Checks the fields against the indicator's other clauses and groups.
@@ -110,7 +110,7 @@ pub async fn add_clause(
     fields: ClauseFields,
 ) -> Result<Edited, ApiError> {
     let ind = indicators::by_id(db, indicator_id).await?;
-    let e = Editing::begin(db, caller, ind.rubric_version_id, expected).await?;
+    let e = Editing::begin(db, caller, ind.rubric_version_id, expected, "indicator").await?;
     let children = indicator::Entity::find().filter(indicator::Column::ParentId.eq(ind.id)).count(&e.txn).await?;
     if children > 0 {
         return Err(bad(
@@ -132,7 +132,7 @@ pub async fn update_clause(
 ) -> Result<Edited, ApiError> {
     let current = by_id(db, clause_id).await?;
     let ind = indicators::by_id(db, current.indicator_id).await?;
-    let e = Editing::begin(db, caller, ind.rubric_version_id, expected).await?;
+    let e = Editing::begin(db, caller, ind.rubric_version_id, expected, "clause").await?;
     let current = by_id(&e.txn, clause_id).await?;
     let row = apply(&e, &ind, Some(&current), fields).await?.update(&e.txn).await?;
     if row.no != current.no {
@@ -153,7 +153,7 @@ pub async fn remove_clause(
 ) -> Result<Edited, ApiError> {
     let current = by_id(db, clause_id).await?;
     let ind = indicators::by_id(db, current.indicator_id).await?;
-    let e = Editing::begin(db, caller, ind.rubric_version_id, expected).await?;
+    let e = Editing::begin(db, caller, ind.rubric_version_id, expected, "clause").await?;
     let n = rule::Entity::find().filter(rule::Column::ClauseId.eq(clause_id)).count(&e.txn).await?;
     if n > 0 && !cascade {
         return Err(bad(

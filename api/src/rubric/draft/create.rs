@@ -19,7 +19,7 @@ use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::rubric::enum_text;
 use crate::rubric::query::{self, DRAFT};
-use crate::{db, policy};
+use crate::{db, idempotency, policy};
 
 /// What creating a draft needs. Header fields left out are taken from the
 /// copied version; an empty draft needs its regime (scale defaults to 100).
@@ -87,9 +87,22 @@ pub async fn create(
     caller: &Caller,
     input: NewDraft,
 ) -> Result<rubric_version::Model, ApiError> {
+    policy::signed_in(caller)?;
     let rubric_row = query::by_id(db, caller, input.rubric_id).await?;
-    policy::may_edit_rubrics(caller, rubric_row.organisation_id)?;
-    let key = crate::runs::check_key(input.idempotency_key.as_deref())?;
+    let authorized =
+        policy::may_edit_rubrics(caller, rubric_row.organisation_id).map_err(|e| e.not_found_as("rubric"))?;
+    let params = json!({
+        "rubric": rubric_row.id, "label": input.label.trim(), "title": input.title.trim(),
+        "copy_from": input.copy_from_version_id, "regime": input.regime.as_ref().map(enum_text),
+        "scale": input.scale, "bonus_cap": input.bonus_cap, "source": input.source,
+    });
+    let key = idempotency::key(&authorized, "createRubricVersionDraft", input.idempotency_key.as_deref(), &params)?;
+    if let Some(id) = idempotency::replayed(db, key.as_ref()).await? {
+        return rubric_version::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .ok_or_else(|| ApiError::Internal(format!("rubric version {id} of an idempotency key").into()));
+    }
     let label = required("label", &input.label, 50)?;
     let title = required("title", &input.title, 200)?;
     let from = match input.copy_from_version_id {
@@ -119,16 +132,6 @@ pub async fn create(
 
     let txn = db::begin_write(db).await?;
     lock_rubric(&txn, rubric_row.id).await?;
-    if let Some(k) = &key
-        && let Some(existing) = rubric_version::Entity::find()
-            .filter(rubric_version::Column::RubricId.eq(rubric_row.id))
-            .filter(rubric_version::Column::IdempotencyKey.eq(k.as_str()))
-            .one(&txn)
-            .await?
-    {
-        txn.rollback().await?;
-        return Ok(existing);
-    }
     ensure_label_free(&txn, rubric_row.id, &label, None).await?;
     let now = Utc::now();
     let draft = rubric_version::ActiveModel {
@@ -145,11 +148,12 @@ pub async fn create(
         version: Set(1),
         published_at: Set(None),
         created_at: Set(now),
-        idempotency_key: Set(key),
+        idempotency_key: Set(None),
         ..Default::default()
     }
     .insert(&txn)
     .await?;
+    idempotency::remember(&txn, key.as_ref(), draft.id).await?;
     let copied = match &from {
         Some(v) => Some(copy_tree(&txn, v.id, draft.id).await?),
         None => None,
@@ -251,7 +255,7 @@ pub async fn update_header(
     expected: i32,
     change: HeaderChange,
 ) -> Result<Edited, ApiError> {
-    let mut e = Editing::begin(db, caller, version_id, expected).await?;
+    let mut e = Editing::begin(db, caller, version_id, expected, "rubric version").await?;
     let before = snapshot(&e.draft);
     let mut am: rubric_version::ActiveModel = e.draft.clone().into();
     if let Some(l) = &change.label {

@@ -16,7 +16,7 @@ pub async fn discard(
     version_id: i64,
     expected: i32,
 ) -> Result<Edited, ApiError> {
-    let e = Editing::begin(db, caller, version_id, expected).await?;
+    let e = Editing::begin(db, caller, version_id, expected, "rubric version").await?;
     let indicators: Vec<(i64, i32)> = indicator::Entity::find()
         .filter(indicator::Column::RubricVersionId.eq(version_id))
         .select_only()

@@ -56,7 +56,7 @@ async fn all_of<C: ConnectionTrait>(conn: &C, version_id: i64) -> Result<Vec<ind
 
 /// An indicator by id, or NOT_FOUND.
 pub(super) async fn by_id<C: ConnectionTrait>(conn: &C, id: i64) -> Result<indicator::Model, ApiError> {
-    indicator::Entity::find_by_id(id).one(conn).await?.ok_or_else(|| ApiError::not_found(format!("indicator {id}")))
+    indicator::Entity::find_by_id(id).one(conn).await?.ok_or_else(|| ApiError::not_found("indicator"))
 }
 
 /// Checks the fields against the draft's other indicators and returns the row to write.
@@ -180,7 +180,7 @@ pub async fn add_indicator(
     expected: i32,
     fields: IndicatorFields,
 ) -> Result<Edited, ApiError> {
-    let e = Editing::begin(db, caller, version_id, expected).await?;
+    let e = Editing::begin(db, caller, version_id, expected, "rubric version").await?;
     let all = all_of(&e.txn, version_id).await?;
     let row = apply(&e, &all, None, fields).await?.insert(&e.txn).await?;
     refresh_tree(&e.txn, version_id).await?;
@@ -197,7 +197,7 @@ pub async fn update_indicator(
     fields: IndicatorFields,
 ) -> Result<Edited, ApiError> {
     let current = by_id(db, indicator_id).await?;
-    let e = Editing::begin(db, caller, current.rubric_version_id, expected).await?;
+    let e = Editing::begin(db, caller, current.rubric_version_id, expected, "indicator").await?;
     let all = all_of(&e.txn, current.rubric_version_id).await?;
     let current = all.iter().find(|i| i.id == indicator_id).ok_or_else(|| ApiError::not_found("indicator"))?;
     let row = apply(&e, &all, Some(current), fields).await?.update(&e.txn).await?;
@@ -223,7 +223,7 @@ pub async fn remove_indicator(
     cascade: bool,
 ) -> Result<Edited, ApiError> {
     let current = by_id(db, indicator_id).await?;
-    let e = Editing::begin(db, caller, current.rubric_version_id, expected).await?;
+    let e = Editing::begin(db, caller, current.rubric_version_id, expected, "indicator").await?;
     let all = all_of(&e.txn, current.rubric_version_id).await?;
     let mut subtree: Vec<&indicator::Model> = all.iter().filter(|i| i.id == indicator_id).collect();
     let mut seen: HashSet<i64> = HashSet::from([indicator_id]);

@@ -28,7 +28,7 @@ pub async fn publish(
     version_id: i64,
     expected: i32,
 ) -> Result<rubric_version::Model, ApiError> {
-    let (_, organisation_id) = check_draft(db, caller, version_id, expected).await?;
+    let (_, organisation_id) = check_draft(db, caller, version_id, expected, "rubric version").await?;
     let (name, file, tree) = rebuild::file_of_version(db, caller, version_id).await?;
     let rubric = Rubric::from_file(&name, file).map_err(|e| {
         ApiError::BadUserInput(format!(

@@ -60,7 +60,7 @@ fn snapshot(r: &rule::Model) -> Value {
 }
 
 async fn by_id<C: ConnectionTrait>(conn: &C, id: i64) -> Result<rule::Model, ApiError> {
-    rule::Entity::find_by_id(id).one(conn).await?.ok_or_else(|| ApiError::not_found(format!("rule {id}")))
+    rule::Entity::find_by_id(id).one(conn).await?.ok_or_else(|| ApiError::not_found("rule"))
 }
 
 /// Renames the codes of a clause's rules after its indicator's code or its
@@ -203,7 +203,7 @@ pub async fn add_rule(
 ) -> Result<Edited, ApiError> {
     let cl = clauses::by_id(db, clause_id).await?;
     let ind = indicators::by_id(db, cl.indicator_id).await?;
-    let e = Editing::begin(db, caller, ind.rubric_version_id, expected).await?;
+    let e = Editing::begin(db, caller, ind.rubric_version_id, expected, "clause").await?;
     let cl = clauses::by_id(&e.txn, clause_id).await?;
     if cl.informational {
         return Err(bad("clauseId", format!("clause {} is informational (scores nothing); it takes no rules", cl.no)));
@@ -221,7 +221,7 @@ pub async fn update_rule(
     fields: RuleFields,
 ) -> Result<Edited, ApiError> {
     let current = by_id(db, rule_id).await?;
-    let e = Editing::begin(db, caller, current.rubric_version_id, expected).await?;
+    let e = Editing::begin(db, caller, current.rubric_version_id, expected, "rule").await?;
     let current = by_id(&e.txn, rule_id).await?;
     let cl = clauses::by_id(&e.txn, current.clause_id).await?;
     let ind = indicators::by_id(&e.txn, current.indicator_id).await?;
@@ -238,7 +238,7 @@ pub async fn remove_rule(
     expected: i32,
 ) -> Result<Edited, ApiError> {
     let current = by_id(db, rule_id).await?;
-    let e = Editing::begin(db, caller, current.rubric_version_id, expected).await?;
+    let e = Editing::begin(db, caller, current.rubric_version_id, expected, "rule").await?;
     rule::Entity::delete_by_id(rule_id).exec(&e.txn).await?;
     e.finish(caller, "rule.remove", ("rule", rule_id), Some(snapshot(&current)), None).await
 }

@@ -1,0 +1,47 @@
+//! Every write but signing in needs a signed-in caller, and an anonymous one
+//! is refused before its resolver runs: nothing is looked up, so the answer
+//! is the same whatever ids it names (one rule for every mutation, present
+//! and future, instead of a check each service must remember to make first).
+
+use std::sync::Arc;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo};
+use async_graphql::{PathSegment, ServerError, ServerResult, Value};
+
+use crate::caller::{Caller, CallerRole};
+use crate::error::ApiError;
+
+/// The mutations an anonymous caller may send: the ways to sign in and out.
+const OPEN_TO_ANONYMOUS: [&str; 4] = ["login", "refreshSession", "logout", "serviceToken"];
+
+pub struct SignInForWrites;
+
+impl ExtensionFactory for SignInForWrites {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(SignInForWritesExtension)
+    }
+}
+
+struct SignInForWritesExtension;
+
+#[async_trait::async_trait]
+impl Extension for SignInForWritesExtension {
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        if info.parent_type == "Mutation"
+            && !OPEN_TO_ANONYMOUS.contains(&info.name)
+            && ctx.data::<Caller>().map_or(true, |c| c.role == CallerRole::Anonymous)
+        {
+            let e = ApiError::Unauthenticated.into_gql();
+            let mut refused = ServerError::new(e.message, None);
+            refused.extensions = e.extensions;
+            refused.path = vec![PathSegment::Field(info.alias.unwrap_or(info.name).to_string())];
+            return Err(refused);
+        }
+        next.run(ctx, info).await
+    }
+}
