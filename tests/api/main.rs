@@ -12,6 +12,7 @@ mod drafts;
 mod entities;
 mod errors;
 mod evidence;
+mod fuzz;
 mod gate;
 mod graphiql;
 mod health;

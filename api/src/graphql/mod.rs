@@ -1,5 +1,6 @@
 //! The GraphQL schema: thin resolvers over the service modules.
 
+mod codes;
 mod connection;
 mod drafts;
 mod evidence;
@@ -63,6 +64,7 @@ pub fn build_schema(data: Option<SchemaData>) -> KaoheSchema {
         .limit_recursive_depth(32)
         .disable_suggestions()
         .extension(signin::SignInForWrites)
+        .extension(codes::ErrorCodes)
         .data(rubric::TreeCache::default())
         .data(crate::runs::results::RankingCache::default());
     if let Some(SchemaData { db, evidence }) = data {
