@@ -2,8 +2,8 @@
 //! files through `score_unit`, each expected figure worked out by hand from
 //! the clause's Chinese text (quoted in the comment next to it).
 //!
-//! Seeds: `../shared/seeds/000_2cb7dc887d1183fb.txt` (城口 教师进修校 2026,
-//! `rubrics/chengkou-jxx-2026.toml`) and `../shared/seeds/004_51e0645b2183daf2.txt`
+//! Seeds: `rubrics/sources/000_2cb7dc887d1183fb.txt` (城口 教师进修校 2026,
+//! `rubrics/chengkou-jxx-2026.toml`) and `rubrics/sources/004_51e0645b2183daf2.txt`
 //! (许昌 建设教育强市 monthly, `rubrics/xuchang-jyqs-2023.toml`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -1,6 +1,6 @@
 //! The seed rubrics in `rubrics/` load, and every clause is the seed's own text.
 //!
-//! Seeds: `../shared/seeds/000_2cb7dc887d1183fb.txt` (城口 教师进修校 2026,
+//! Seeds: `rubrics/sources/000_2cb7dc887d1183fb.txt` (城口 教师进修校 2026,
 //! rubric `chengkou-jxx-2026.toml`) and `004_51e0645b2183daf2.txt` (许昌
 //! 教育强市 monthly, rubric `xuchang-jyqs-2023.toml`).
 
@@ -25,7 +25,7 @@ fn load(name: &str) -> Rubric {
 }
 
 fn seed(name: &str) -> String {
-    let path = format!("{}/../../shared/seeds/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/../rubrics/sources/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     assert!(!text.contains(CUT), "{path} contains the cut mark {CUT}");
     text

@@ -47,7 +47,17 @@ const TYPES: &str = "{ __schema { types { name kind enumValues { name } fields {
     type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }";
 
 fn id_strategy() -> BoxedStrategy<Value> {
-    let kinds = prop::sample::select(vec!["ScoreRun", "Observation", "Claim", "Unit", "Organisation", "Evidence", "AuditEntry", "RubricVersion", "Nope"]);
+    let kinds = prop::sample::select(vec![
+        "ScoreRun",
+        "Observation",
+        "Claim",
+        "Unit",
+        "Organisation",
+        "Evidence",
+        "AuditEntry",
+        "RubricVersion",
+        "Nope",
+    ]);
     prop_oneof![
         (kinds.clone(), any::<i64>()).prop_map(|(k, n)| json!(gid(k, n))),
         (kinds, prop::sample::select(vec![0i64, 1, 2, 3, i64::MAX, i64::MIN, -1])).prop_map(|(k, n)| json!(gid(k, n))),
@@ -91,18 +101,35 @@ fn value_strategy(type_name: &str, arg: &str, enums: &[String]) -> BoxedStrategy
         "Boolean" => any::<bool>().prop_map(|b| json!(b)).boxed(),
         "Decimal" => prop_oneof![
             text,
-            prop::sample::select(vec!["1e999", "NaN", "-0", "0.000000000000000000000000000001", "79228162514264337593543950336", "1,5", ""])
-                .prop_map(|s| json!(s)),
+            prop::sample::select(vec![
+                "1e999",
+                "NaN",
+                "-0",
+                "0.000000000000000000000000000001",
+                "79228162514264337593543950336",
+                "1,5",
+                ""
+            ])
+            .prop_map(|s| json!(s)),
             any::<f64>().prop_map(|f| json!(f.to_string())),
         ]
         .boxed(),
         "DateTime" | "NaiveDate" | "Date" => prop_oneof![
             text,
-            prop::sample::select(vec!["2026-02-30", "2026-13-01", "0000-01-01", "9999-12-31T23:59:59Z", "2026-03-01T00:00:00+25:00", "+275760-09-13T00:00:00Z"])
-                .prop_map(|s| json!(s)),
+            prop::sample::select(vec![
+                "2026-02-30",
+                "2026-13-01",
+                "0000-01-01",
+                "9999-12-31T23:59:59Z",
+                "2026-03-01T00:00:00+25:00",
+                "+275760-09-13T00:00:00Z"
+            ])
+            .prop_map(|s| json!(s)),
         ]
         .boxed(),
-        _ if !enums.is_empty() => prop_oneof![prop::sample::select(enums.to_vec()).prop_map(Value::String), text].boxed(),
+        _ if !enums.is_empty() => {
+            prop_oneof![prop::sample::select(enums.to_vec()).prop_map(Value::String), text].boxed()
+        }
         _ => text,
     }
 }
@@ -150,11 +177,19 @@ async fn arbitrary_arguments_to_every_list_and_lookup_get_a_coded_answer() {
                 continue;
             }
             let selection = match kind {
-                "OBJECT" | "INTERFACE" | "UNION" if ret.ends_with("Connection") => "{ totalCount pageInfo { endCursor } }",
+                "OBJECT" | "INTERFACE" | "UNION" if ret.ends_with("Connection") => {
+                    "{ totalCount pageInfo { endCursor } }"
+                }
                 "OBJECT" | "INTERFACE" | "UNION" => "{ __typename }",
                 _ => "",
             };
-            targets.push(Target { open: open.clone(), close, name: f["name"].as_str().unwrap().to_string(), args, selection });
+            targets.push(Target {
+                open: open.clone(),
+                close,
+                name: f["name"].as_str().unwrap().to_string(),
+                args,
+                selection,
+            });
         }
     }
     assert!(targets.len() >= 15, "fields with arguments found: {}", targets.len());
@@ -165,7 +200,15 @@ async fn arbitrary_arguments_to_every_list_and_lookup_get_a_coded_answer() {
     for t in &targets {
         let defs: Vec<String> = t.args.iter().map(|(n, ty)| format!("${n}: {ty}")).collect();
         let uses: Vec<String> = t.args.iter().map(|(n, _)| format!("{n}: ${n}")).collect();
-        let doc = format!("query({}) {{ {} {}({}) {} {} }}", defs.join(", "), t.open, t.name, uses.join(", "), t.selection, t.close);
+        let doc = format!(
+            "query({}) {{ {} {}({}) {} {} }}",
+            defs.join(", "),
+            t.open,
+            t.name,
+            uses.join(", "),
+            t.selection,
+            t.close
+        );
         let strategies: Vec<(String, BoxedStrategy<Value>)> = t
             .args
             .iter()
@@ -176,7 +219,11 @@ async fn arbitrary_arguments_to_every_list_and_lookup_get_a_coded_answer() {
                     .map(|v| v.iter().filter_map(|e| e["name"].as_str().map(str::to_string)).collect())
                     .unwrap_or_default();
                 let one = value_strategy(base, n, &enums);
-                let s = if ty.starts_with('[') { prop::collection::vec(one, 0..4).prop_map(Value::Array).boxed() } else { one };
+                let s = if ty.starts_with('[') {
+                    prop::collection::vec(one, 0..4).prop_map(Value::Array).boxed()
+                } else {
+                    one
+                };
                 (n.clone(), s)
             })
             .collect();
@@ -189,7 +236,9 @@ async fn arbitrary_arguments_to_every_list_and_lookup_get_a_coded_answer() {
             match send(&app, &doc, &vars).await {
                 Err(e) => failures.push(format!("{doc} {vars}: {e}")),
                 Ok((status, body)) => {
-                    let uncoded = body["errors"].as_array().is_some_and(|errs| errs.iter().any(|e| e["extensions"]["code"].as_str().is_none()));
+                    let uncoded = body["errors"]
+                        .as_array()
+                        .is_some_and(|errs| errs.iter().any(|e| e["extensions"]["code"].as_str().is_none()));
                     let shaped = body.get("data").is_some() || body.get("errors").is_some();
                     if status >= 500 || uncoded || !shaped {
                         failures.push(format!("{doc} {vars}: {status} {body}"));

@@ -26,10 +26,9 @@ pub fn workspace_rubrics() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../rubrics")
 }
 
-/// The rubric files the tests load: every valid `*.toml` of `rubrics/`. A file
-/// being written (missing or invalid) is left out so other tests still run;
-/// `rubrics::chengkou_loads_when_present` reports on it.
-fn copy_valid_rubrics(to: &Path) {
+/// The rubric files the tests load: every `*.toml` of `rubrics/`, each of
+/// which must validate (a broken one fails the test that starts the server).
+fn copy_rubrics(to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(workspace_rubrics()).unwrap() {
         let path = entry.unwrap().path();
@@ -38,11 +37,10 @@ fn copy_valid_rubrics(to: &Path) {
         }
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let text = std::fs::read_to_string(&path).unwrap();
-        if kaohe_engine::Rubric::from_toml(&name, &text).is_ok() {
-            std::fs::write(to.join(&name), text).unwrap();
-        } else {
-            eprintln!("note: {name} does not validate; tests run without it");
+        if let Err(e) = kaohe_engine::Rubric::from_toml(&name, &text) {
+            panic!("rubrics/{name} does not validate: {e}");
         }
+        std::fs::write(to.join(&name), text).unwrap();
     }
 }
 
@@ -94,10 +92,10 @@ fn with_database(url: &str, name: &str) -> String {
 }
 
 /// Settings for a fresh database and a free port; the rubrics folder holds
-/// the valid workspace rubrics.
+/// the workspace rubrics.
 async fn fresh_settings(dir: &Path) -> (Settings, Option<PgDatabase>) {
     let rubrics = dir.join("rubrics");
-    copy_valid_rubrics(&rubrics);
+    copy_rubrics(&rubrics);
     let (database_url, pg) = match std::env::var("KAOHE_TEST_PG").ok().filter(|s| !s.is_empty()) {
         Some(admin_url) => {
             let name = format!("kaohe_t_{}", unique_suffix());
