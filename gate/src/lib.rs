@@ -74,6 +74,8 @@ pub enum GateError {
     TooManyAliases { aliases: u64, limit: u64 },
     #[error("the query uses {directives} directives; the limit is {limit}")]
     TooManyDirectives { directives: u64, limit: u64 },
+    #[error("the introspection query nests {lists} levels of schema lists; the limit is {limit}")]
+    IntrospectionTooDeep { lists: u64, limit: u64 },
     #[error("fragment `{0}` spreads itself")]
     FragmentCycle(String),
     #[error("unknown fragment `{0}`")]
@@ -97,6 +99,7 @@ impl GateError {
             | GateError::TooCostly { .. }
             | GateError::TooManyAliases { .. }
             | GateError::TooManyDirectives { .. }
+            | GateError::IntrospectionTooDeep { .. }
             | GateError::FragmentCycle(_) => "QUERY_TOO_COMPLEX",
             GateError::UnknownFragment(_)
             | GateError::UnknownOperation(_)
@@ -126,7 +129,29 @@ pub struct Analysis {
     pub cost: u64,
     /// `login` fields selected (each counts as one login attempt).
     pub logins: u64,
+    /// The document only reads the schema (`__schema`, `__type`, `__typename`).
+    pub introspection: bool,
 }
+
+/// Introspection is bounded by its own shape, not by the data limits: the
+/// schema is finite, and the standard queries of graphql-js 16, Apollo's
+/// tools and Python `gql` go deeper than a data query may (a type reference's
+/// `ofType` chain: 13 levels) but walk the schema only once. What could blow
+/// an answer up is re-entering the schema's lists through a type reference
+/// (`types { fields { type { fields { type { fields … } } } } }`): the lists
+/// (`types`, `fields`, `args`, …) nested along any path are counted, a list
+/// below a type reference (`type`, `ofType`, `interfaces`, `possibleTypes`)
+/// counting twice, and at most [`INTROSPECTION_MAX_LISTS`] are admitted.
+/// Fields, aliases, directives and cost keep their usual limits.
+pub const INTROSPECTION_MAX_DEPTH: u64 = 16;
+/// See [`INTROSPECTION_MAX_DEPTH`]: `types → fields → args` is 3.
+pub const INTROSPECTION_MAX_LISTS: u64 = 3;
+
+/// Introspection fields that answer lists of schema elements.
+const SCHEMA_LISTS: [&str; 8] =
+    ["types", "fields", "args", "inputFields", "enumValues", "directives", "interfaces", "possibleTypes"];
+/// Introspection fields that lead to another type.
+const TYPE_REFERENCES: [&str; 4] = ["type", "ofType", "interfaces", "possibleTypes"];
 
 /// Checks a document against the limits; `variables` resolves `first: $n`.
 /// Equivalent to [`prescan`], parsing, then [`analyze`].
@@ -308,6 +333,14 @@ pub fn analyze(
     variables: Option<&serde_json::Value>,
     limits: &Limits,
 ) -> Result<Analysis, GateError> {
+    let introspection = reads_only_the_schema(doc);
+    let deeper;
+    let limits = if introspection {
+        deeper = Limits { max_depth: limits.max_depth.max(INTROSPECTION_MAX_DEPTH), ..limits.clone() };
+        &deeper
+    } else {
+        limits
+    };
     let mut walker = Walker { doc, variables, limits, memo: HashMap::new() };
     // Every fragment is bounded, used or not: validation visits them all.
     for name in doc.fragments.keys() {
@@ -336,6 +369,9 @@ pub fn analyze(
         (None, Some(name)) => return Err(GateError::UnknownOperation(name.to_string())),
         (None, None) => return Err(GateError::Syntax("the document has no operation".into())),
     };
+    if introspection && s.lists > INTROSPECTION_MAX_LISTS {
+        return Err(GateError::IntrospectionTooDeep { lists: s.lists, limit: INTROSPECTION_MAX_LISTS });
+    }
     let kind = match ty {
         OperationType::Query => Kind::Query,
         OperationType::Mutation => Kind::Mutation,
@@ -349,7 +385,31 @@ pub fn analyze(
         depth: s.depth,
         cost: s.cost,
         logins: s.logins,
+        introspection,
     })
+}
+
+/// Does every operation select only `__schema`, `__type` and `__typename`
+/// at its root (through fragments too)?
+fn reads_only_the_schema(doc: &ExecutableDocument) -> bool {
+    use async_graphql_parser::types::Selection;
+    fn meta<'d>(doc: &'d ExecutableDocument, set: &'d SelectionSet, seen: &mut Vec<&'d str>) -> bool {
+        set.items.iter().all(|item| match &item.node {
+            Selection::Field(f) => f.node.name.node.starts_with("__"),
+            Selection::InlineFragment(i) => meta(doc, &i.node.selection_set.node, seen),
+            Selection::FragmentSpread(s) => {
+                let name = s.node.fragment_name.node.as_str();
+                if seen.contains(&name) {
+                    return true; // a cycle: refused by the walk
+                }
+                seen.push(name);
+                doc.fragments
+                    .get(&s.node.fragment_name.node)
+                    .is_some_and(|f| meta(doc, &f.node.selection_set.node, seen))
+            }
+        })
+    }
+    doc.operations.iter().all(|(_, op)| meta(doc, &op.node.selection_set.node, &mut Vec::new()))
 }
 
 /// What the raw text shows before parsing.
@@ -419,10 +479,13 @@ struct Summary {
     depth: u64,
     cost: u64,
     logins: u64,
+    /// Schema lists nested along the deepest path (see [`INTROSPECTION_MAX_DEPTH`]).
+    lists: u64,
 }
 
 impl Summary {
     fn add(&mut self, o: &Summary) {
+        self.lists = self.lists.max(o.lists);
         self.fields = self.fields.saturating_add(o.fields);
         self.aliases = self.aliases.saturating_add(o.aliases);
         self.directives = self.directives.saturating_add(o.directives);
@@ -442,6 +505,13 @@ struct Walker<'d> {
     variables: Option<&'d serde_json::Value>,
     limits: &'d Limits,
     memo: HashMap<&'d str, Memo>,
+}
+
+/// The schema lists nested through a field whose selection nests `below`.
+fn lists_through(name: &str, below: u64) -> u64 {
+    let own = u64::from(SCHEMA_LISTS.contains(&name));
+    let reentry = u64::from(below > 0 && TYPE_REFERENCES.contains(&name));
+    below.saturating_add(own).saturating_add(reentry)
 }
 
 impl<'d> Walker<'d> {
@@ -496,6 +566,7 @@ impl<'d> Walker<'d> {
                         depth: child.depth.saturating_add(1),
                         cost: child.cost.saturating_mul(page).saturating_add(1),
                         logins: child.logins.saturating_add(u64::from(f.name.node.as_str() == "login")),
+                        lists: lists_through(f.name.node.as_str(), child.lists),
                     };
                     total.add(&own);
                 }

@@ -136,3 +136,41 @@ fn fan_out_is_refused_before_parsing() {
     let cycle = "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }";
     assert!(matches!(kaohe_gate::prescan(cycle, &Limits::default()), Err(GateError::FragmentCycle(_))));
 }
+
+const INTROSPECTION: [(&str, &str); 3] = [
+    ("graphql-js 16", include_str!("introspection/graphql-js-16-default.graphql")),
+    ("graphql-js 16, all options", include_str!("introspection/graphql-js-16-all-options.graphql")),
+    ("python gql 3.5", include_str!("introspection/python-gql-3.5-default.graphql")),
+];
+
+#[test]
+fn the_standard_introspection_queries_are_admitted_by_their_own_shape() {
+    for (who, doc) in INTROSPECTION {
+        let a = check(doc, None, None, &Limits::default()).unwrap_or_else(|e| panic!("{who}: {e}"));
+        assert!(a.introspection, "{who}");
+        assert!(a.depth > Limits::default().max_depth, "{who} is deeper than a data query may be");
+        assert!(a.cost < 1_000, "{who} costs {}", a.cost);
+    }
+    // A data query as deep is still refused.
+    let deep = "{ a { b { c { d { e { f { g { h { i { j { k { l { m } } } } } } } } } } } } }";
+    assert!(matches!(refuse(deep), GateError::TooDeep { .. }));
+    // Mixing data into an introspection document gives it the data limits.
+    let schema = "__schema { types { fields { args { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }";
+    assert!(check(&format!("{{ {schema} }}"), None, None, &Limits::default()).is_ok());
+    let mixed = format!("{{ units(first: 1) {{ edges {{ node {{ id }} }} }} {schema} }}");
+    assert!(matches!(refuse(&mixed), GateError::TooDeep { .. }));
+}
+
+#[test]
+fn re_entering_the_schema_through_type_references_is_refused() {
+    let ok = "{ __type(name: \"Query\") { fields { name type { name fields { name } } } } }";
+    assert!(check(ok, None, None, &Limits::default()).is_ok());
+    for doc in [
+        "{ __schema { types { fields { type { fields { name } } } } } }",
+        "{ __type(name: \"Query\") { fields { type { fields { type { fields { name } } } } } } }",
+        "{ __schema { types { possibleTypes { fields { args { name } } } } } }",
+        "query { ...S } fragment S on Query { __schema { types { fields { type { ofType { fields { name } } } } } } }",
+    ] {
+        assert!(matches!(refuse(doc), GateError::IntrospectionTooDeep { .. }), "{doc}");
+    }
+}

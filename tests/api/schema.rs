@@ -60,3 +60,27 @@ async fn every_type_field_argument_and_enum_value_is_described() {
     }
     assert!(missing.is_empty(), "without description: {missing:?}");
 }
+
+/// The introspection queries of the usual tools, verbatim (`gate/tests/introspection/`).
+const INTROSPECTION: [(&str, &str); 3] = [
+    ("graphql-js 16", include_str!("../../gate/tests/introspection/graphql-js-16-default.graphql")),
+    ("graphql-js 16, all options", include_str!("../../gate/tests/introspection/graphql-js-16-all-options.graphql")),
+    ("python gql 3.5", include_str!("../../gate/tests/introspection/python-gql-3.5-default.graphql")),
+];
+
+#[tokio::test]
+async fn the_usual_tools_read_the_schema_from_the_live_endpoint() {
+    let app = crate::helpers::spawn_app().await;
+    for (who, doc) in INTROSPECTION {
+        // POST, as codegen, gql and GraphiQL send it …
+        let body = app.post(doc, serde_json::json!({})).await;
+        assert!(body.get("errors").is_none(), "{who}: {body:#}");
+        let types = body["data"]["__schema"]["types"].as_array().unwrap_or_else(|| panic!("{who}: {body}"));
+        assert!(types.iter().any(|t| t["name"] == "ScoreRun"), "{who}");
+        // … and GET, as a browser may.
+        let res = app.client.get(format!("{}/graphql", app.address)).query(&[("query", doc)]).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{who} over GET");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert!(body["data"]["__schema"]["queryType"]["name"] == "Query", "{who} over GET: {body}");
+    }
+}
