@@ -99,10 +99,10 @@ def main() -> int:
         again = api.execute(RANKING, variable_values={"org": opts.organisation, "period": period, "since": newest})
         assert again["monthlyRanking"] == [], again
 
-        # Errors carry a code: a bad period is BAD_USER_INPUT or an empty list, never a crash.
+        # Errors carry a code: a page size out of 1..100 is BAD_USER_INPUT.
         try:
-            api.execute(RUNS, variable_values={"org": opts.organisation, "first": 1000})
-            print("first: 1000 was accepted", file=sys.stderr)
+            api.execute(RUNS, variable_values={"org": opts.organisation, "first": 0})
+            print("first: 0 was accepted", file=sys.stderr)
             return 1
         except TransportQueryError as e:
             code = (e.errors or [{}])[0].get("extensions", {}).get("code")
