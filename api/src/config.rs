@@ -100,6 +100,7 @@ impl Limits {
             max_depth: num(get, "QUERY_MAX_DEPTH", dl.max_depth)?,
             max_cost: num(get, "QUERY_MAX_COST", dl.max_cost)?,
             default_page: num(get, "QUERY_DEFAULT_PAGE", dl.default_page)?,
+            field_costs: dl.field_costs.clone(),
         };
         let trusted_proxies = match get("TRUSTED_PROXIES") {
             None => Vec::new(),
