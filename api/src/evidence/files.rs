@@ -18,7 +18,7 @@ use serde_json::json;
 
 use super::EvidenceReference;
 use super::store::{EvidenceStore, Stored, clean_filename};
-use crate::audit::{self, Entry, Scope};
+use crate::audit::{self, ChainKey, Entry, Scope};
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::runs::check_key;
@@ -42,6 +42,7 @@ pub struct NewUpload<B> {
 /// for who may, and when an existing item is returned).
 pub async fn upload<B: AsRef<[u8]> + Send + 'static>(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     store: &EvidenceStore,
     input: NewUpload<B>,
@@ -91,7 +92,9 @@ pub async fn upload<B: AsRef<[u8]> + Send + 'static>(
     {
         return Ok(same);
     }
-    let row = insert(&txn, caller, u.organisation_id, u.id, &stored, filename, doc_number, input.doc_date, key).await?;
+    let row =
+        insert(&txn, chain_key, caller, u.organisation_id, u.id, &stored, filename, doc_number, input.doc_date, key)
+            .await?;
     txn.commit().await?;
     Ok(row)
 }
@@ -100,6 +103,7 @@ pub async fn upload<B: AsRef<[u8]> + Send + 'static>(
 #[allow(clippy::too_many_arguments)]
 async fn insert(
     txn: &sea_orm::DatabaseTransaction,
+    chain_key: &ChainKey,
     caller: &Caller,
     organisation_id: i64,
     unit_id: i64,
@@ -129,6 +133,7 @@ async fn insert(
     .await?;
     audit::record_scoped(
         txn,
+        chain_key,
         caller,
         Entry {
             organisation_id: Some(organisation_id),

@@ -34,7 +34,7 @@ pub use publish::publish;
 pub use rules::{RuleFields, add_rule, remove_rule, update_rule};
 
 use super::query::DRAFT;
-use crate::audit::{self, Entry};
+use crate::audit::{self, ChainKey, Entry};
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::{db, policy};
@@ -93,17 +93,24 @@ async fn bump(txn: &DatabaseTransaction, version_id: i64, expected: i32) -> Resu
 /// bumped), the draft as it now is and its organisation.
 struct Editing {
     txn: DatabaseTransaction,
+    chain_key: ChainKey,
     draft: rubric_version::Model,
     organisation_id: i64,
 }
 
 impl Editing {
-    async fn begin(db: &DatabaseConnection, caller: &Caller, version_id: i64, expected: i32) -> Result<Self, ApiError> {
+    async fn begin(
+        db: &DatabaseConnection,
+        chain_key: &ChainKey,
+        caller: &Caller,
+        version_id: i64,
+        expected: i32,
+    ) -> Result<Self, ApiError> {
         let (_, organisation_id) = check_draft(db, caller, version_id, expected).await?;
         let txn = db::begin_write(db).await?;
         bump(&txn, version_id, expected).await?;
         let draft = rubric_version::Entity::find_by_id(version_id).one(&txn).await?.ok_or_else(|| stale(version_id))?;
-        Ok(Editing { txn, draft, organisation_id })
+        Ok(Editing { txn, chain_key: chain_key.clone(), draft, organisation_id })
     }
 
     /// Records the change in the audit log and commits.
@@ -118,6 +125,7 @@ impl Editing {
         let draft = json!({ "id": self.draft.id, "label": self.draft.label, "version": self.draft.version });
         audit::record(
             &self.txn,
+            &self.chain_key,
             caller,
             Entry {
                 organisation_id: Some(self.organisation_id),

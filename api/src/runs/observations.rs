@@ -11,7 +11,7 @@ use serde_json::json;
 use super::{
     ACTIVE, Rules, WITHDRAWN, check_key, ensure_open, ensure_section_open, require_reason, run_by_id, section_of_rule,
 };
-use crate::audit::{self, Entry, Scope};
+use crate::audit::{self, ChainKey, Entry, Scope};
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::evidence::{self, EvidenceReference, Holder, Linked};
@@ -115,6 +115,7 @@ pub async fn insert<C: ConnectionTrait>(
 /// observation recorded the first time.
 pub async fn record(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     input: RecordObservation,
 ) -> Result<observation::Model, ApiError> {
@@ -131,12 +132,13 @@ pub async fn record(
     }
     ensure_open(&run)?;
     let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
-    record_with(db, caller, &rubric, run, input, key).await
+    record_with(db, chain_key, caller, &rubric, run, input, key).await
 }
 
 /// Records with the run's rubric already compiled (for bulk entry such as the seed).
 pub async fn record_with_rubric(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     rubric: &Rubric,
     input: RecordObservation,
@@ -144,11 +146,12 @@ pub async fn record_with_rubric(
     let run = run_by_id(db, input.run_id).await?;
     let key = check_key(input.idempotency_key.as_deref())?;
     ensure_open(&run)?;
-    record_with(db, caller, rubric, run, input, key).await
+    record_with(db, chain_key, caller, rubric, run, input, key).await
 }
 
 async fn record_with(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     rubric: &Rubric,
     run: score_run::Model,
@@ -172,6 +175,7 @@ async fn record_with(
     let row = insert(&txn, caller, &run, input.unit_id, rule.id, facts, &input.draft, None, key).await?;
     audit::record_scoped(
         &txn,
+        chain_key,
         caller,
         Entry {
             organisation_id: Some(run.organisation_id),
@@ -231,6 +235,7 @@ async fn retire<C: ConnectionTrait>(conn: &C, id: i64, expected_version: i32, st
 /// supersedes it. A reason is required.
 pub async fn correct(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     id: i64,
     expected_version: i32,
@@ -256,6 +261,7 @@ pub async fn correct(
     evidence::copy_links(&txn, Linked::Observation(id), new.id).await?;
     audit::record_scoped(
         &txn,
+        chain_key,
         caller,
         Entry {
             organisation_id: Some(run.organisation_id),
@@ -275,6 +281,7 @@ pub async fn correct(
 /// Withdraws an observation (it stops counting; the row is kept). A reason is required.
 pub async fn withdraw(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     id: i64,
     expected_version: i32,
@@ -293,6 +300,7 @@ pub async fn withdraw(
     let after = observation::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| stale(id))?;
     audit::record_scoped(
         &txn,
+        chain_key,
         caller,
         Entry {
             organisation_id: Some(run.organisation_id),
