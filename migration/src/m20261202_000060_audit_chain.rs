@@ -20,6 +20,7 @@
 //! adds each only if missing.
 
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::{ConnectionTrait, Statement};
 
 use crate::schema::*;
 
@@ -31,6 +32,12 @@ const OLD_PREV_INDEX: &str = "ux_audit_log_prev_hash";
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// All or nothing on SQLite too (its DDL is transactional): a half-done
+    /// step would leave the log without its unique index.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         if !m.has_column("audit_log", "chain_version").await? {
             m.alter_table(Table::alter().table("audit_log").add_column(int_default("chain_version", 1)).to_owned())
@@ -64,10 +71,24 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // A keyed entry linking to an old entry that another old entry links
+        // to as well: the code before would read that as a fork.
+        let db = m.get_connection();
+        let shared = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT prev_hash FROM audit_log WHERE prev_hash IS NOT NULL GROUP BY prev_hash HAVING COUNT(*) > 1",
+            ))
+            .await?;
+        if shared.is_some() {
+            return Err(DbErr::Migration(
+                "audit entries of several organisations link to the same old entry: the unique prev_hash of the \
+                 schema before cannot hold them"
+                    .into(),
+            ));
+        }
         m.drop_index(Index::drop().name("ix_audit_log_organisation_id_id").table("audit_log").to_owned()).await?;
         m.drop_index(Index::drop().name(CHAIN_PREV_INDEX).table("audit_log").to_owned()).await?;
-        // Fails, rightly, once a keyed entry links to an old entry that
-        // another old entry links to as well: the code before would see a fork.
         m.create_index(index("audit_log", &["prev_hash"], true)).await
     }
 }
