@@ -25,7 +25,12 @@ fn load(name: &str) -> Rubric {
 }
 
 fn seed(name: &str) -> String {
-    let path = format!("{}/../../shared/seeds/{name}", env!("CARGO_MANIFEST_DIR"));
+    // `shared/` sits beside the checkout; a worktree may sit deeper than
+    // the main checkout, so look upwards for it.
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = here.ancestors().map(|a| a.join("shared/seeds")).find(|d| d.is_dir());
+    let path = dir.unwrap_or_else(|| panic!("no shared/seeds above {}", here.display())).join(name);
+    let path = path.display().to_string();
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     assert!(!text.contains(CUT), "{path} contains the cut mark {CUT}");
     text
