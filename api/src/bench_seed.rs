@@ -8,6 +8,7 @@ use entity::{score_run, unit};
 use kaohe_engine::Facts;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
+use crate::audit::ChainKey;
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::graphql::{Kind, to_id};
@@ -23,7 +24,7 @@ pub struct BenchIds {
     pub unit: String,
 }
 
-pub async fn seed(db: &DatabaseConnection, units: usize) -> Result<BenchIds, ApiError> {
+pub async fn seed(db: &DatabaseConnection, chain_key: &ChainKey, units: usize) -> Result<BenchIds, ApiError> {
     let caller = Caller::system();
     let org = crate::organisation::by_code(db, &caller, "xuchang").await?;
     if let Some(run) = score_run::Entity::find().filter(score_run::Column::IdempotencyKey.eq(KEY)).one(db).await? {
@@ -65,6 +66,7 @@ pub async fn seed(db: &DatabaseConnection, units: usize) -> Result<BenchIds, Api
         .ok_or_else(|| ApiError::not_found("许昌 published rubric version"))?;
     let run = lifecycle::open(
         db,
+        chain_key,
         &caller,
         OpenRun {
             rubric_version_id: version.id,
@@ -93,10 +95,10 @@ pub async fn seed(db: &DatabaseConnection, units: usize) -> Result<BenchIds, Api
             };
             let record =
                 RecordObservation { run_id: run.id, unit_id, rule_code: rule.into(), draft, idempotency_key: None };
-            observations::record_with_rubric(db, &caller, &engine_rubric, record).await?;
+            observations::record_with_rubric(db, chain_key, &caller, &engine_rubric, record).await?;
         }
     }
-    let run = lifecycle::publish(db, &caller, run.id, run.version).await?;
+    let run = lifecycle::publish(db, chain_key, &caller, run.id, run.version).await?;
     let unit = ids.first().copied().unwrap_or_default();
     Ok(BenchIds { run: to_id(Kind::ScoreRun, run.id).0, unit: to_id(Kind::Unit, unit).0 })
 }

@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use crate::audit::{self, Entry, Scope};
+use crate::audit::{self, ChainKey, Entry, Scope};
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::evidence::{self, Holder, Linked};
@@ -93,7 +93,12 @@ pub async fn of_run(
 /// Files a claim (pending). Facts are checked by the engine now, so a claim
 /// that could never score is refused at once. At least one evidence: a
 /// reference or an uploaded file of the unit (by id).
-pub async fn file(db: &DatabaseConnection, caller: &Caller, mut input: FileClaim) -> Result<claim::Model, ApiError> {
+pub async fn file(
+    db: &DatabaseConnection,
+    chain_key: &ChainKey,
+    caller: &Caller,
+    mut input: FileClaim,
+) -> Result<claim::Model, ApiError> {
     let (run, _) = visible_run(db, caller, input.run_id).await?;
     let authorized = policy::may_file_claim(caller, run.organisation_id, input.unit_id)?;
     let params =
@@ -160,6 +165,7 @@ pub async fn file(db: &DatabaseConnection, caller: &Caller, mut input: FileClaim
     let ev = evidence::attach(&txn, caller, to, &d.evidence, &d.evidence_ids).await?;
     audit::record_scoped(
         &txn,
+        chain_key,
         caller,
         Entry {
             organisation_id: Some(run.organisation_id),
@@ -181,6 +187,7 @@ pub async fn file(db: &DatabaseConnection, caller: &Caller, mut input: FileClaim
 /// Approves (the claim becomes an observation) or rejects a pending claim.
 pub async fn decide(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     id: i64,
     approve: bool,
@@ -240,8 +247,7 @@ pub async fn decide(
         return Err(ApiError::Conflict("the claim was decided by someone else; reload it".into()));
     }
     let after = claim::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| ApiError::not_found("claim"))?;
-    audit::record_scoped(
-        &txn,
+    audit::record_scoped(&txn, chain_key,
         caller,
         Entry {
             organisation_id: Some(run.organisation_id),

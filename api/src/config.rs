@@ -24,6 +24,9 @@ pub struct Settings {
     /// Browser origins (`https://host[:port]`) allowed to call the API from
     /// another site (CORS); none: same-origin only.
     pub cors_origins: Vec<String>,
+    /// `AUDIT_KEY`: the key sealing the audit chain (at least 32 bytes);
+    /// none: the one generated in `$DATA_DIR/audit-key`. Never printed.
+    pub audit_key: Option<crate::audit::ChainKey>,
 }
 
 /// Every limit of the request gate (README, "Limits", lists each with its
@@ -71,7 +74,11 @@ impl Default for Limits {
             max_batch: 5,
             max_upload_bytes: 10 * 1024 * 1024,
             max_upload_files: 5,
-            document: kaohe_gate::Limits::default(),
+            document: kaohe_gate::Limits {
+                // Fields whose work does not show in their selection.
+                field_costs: vec![("verifyAuditChain".into(), crate::audit::VERIFY_COST)],
+                ..kaohe_gate::Limits::default()
+            },
             rate_budget: 10_000,
             rate_refill_per_hour: 50_000,
             rate_max_keys: 100_000,
@@ -100,6 +107,7 @@ impl Limits {
             max_depth: num(get, "QUERY_MAX_DEPTH", dl.max_depth)?,
             max_cost: num(get, "QUERY_MAX_COST", dl.max_cost)?,
             default_page: num(get, "QUERY_DEFAULT_PAGE", dl.default_page)?,
+            field_costs: dl.field_costs.clone(),
         };
         let trusted_proxies = match get("TRUSTED_PROXIES") {
             None => Vec::new(),
@@ -206,7 +214,11 @@ impl Settings {
                 list.split(',').map(str::trim).filter(|o| !o.is_empty()).map(origin).collect::<Result<_, _>>()?
             }
         };
-        Ok(Settings { database_url, bind_addr, data_dir, rubrics_dir, log, seed_demo, limits, cors_origins })
+        let audit_key = get("AUDIT_KEY")
+            .map(|k| crate::audit::ChainKey::new(k.as_bytes()))
+            .transpose()
+            .map_err(|e| ConfigError { name: "AUDIT_KEY", message: e.to_string() })?;
+        Ok(Settings { database_url, bind_addr, data_dir, rubrics_dir, log, seed_demo, limits, cors_origins, audit_key })
     }
 
     /// True when the database is a SQLite file (or memory).
@@ -274,6 +286,18 @@ mod tests {
         assert!(!s.seed_demo);
         let pg = with(&[("DATABASE_URL", "postgres://u@h/db")]).unwrap_or_else(|e| panic!("{e}"));
         assert!(!pg.is_sqlite());
+    }
+
+    #[test]
+    fn the_audit_key_comes_from_the_environment_and_never_prints() {
+        assert!(with(&[]).unwrap().audit_key.is_none(), "generated in DATA_DIR by default");
+        let key = "k".repeat(crate::audit::MIN_KEY_BYTES) + "-secret";
+        let s = with(&[("AUDIT_KEY", &key)]).unwrap();
+        assert!(s.audit_key.is_some());
+        assert!(!format!("{s:?}").contains("-secret"));
+        let short = with(&[("AUDIT_KEY", "short")]).err().unwrap();
+        assert_eq!(short.name, "AUDIT_KEY");
+        assert!(!short.to_string().contains("short"), "the refused value is not echoed: {short}");
     }
 
     #[test]

@@ -110,11 +110,11 @@ const WRITE_LOCK: i64 = 0x6b_61_6f_68_65;
 /// database. On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken at once
 /// (waiting up to the busy timeout), so two writers that read first cannot
 /// deadlock into `SQLITE_BUSY`. On PostgreSQL the transaction first takes a
-/// transaction-scoped advisory lock. Every write appends to the one audit
-/// chain, so writers are serial anyway; taking turns up front means two
-/// writers never read the same chain head and fail on its unique
-/// `prev_hash`, and audit ids are committed in order: the newest id is a
-/// data generation that every instance can read (see `http::responses`).
+/// transaction-scoped advisory lock. Every write appends to its
+/// organisation's audit chain; taking turns over the whole database, not per
+/// chain, means two writers never read the same chain head and fail on its
+/// unique `prev_hash`, and audit ids are committed in order: the newest id is
+/// a data generation that every instance can read (see `http::responses`).
 pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
     if db.get_database_backend() == DbBackend::Sqlite {
         db.begin_with_options(TransactionOptions {

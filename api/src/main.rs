@@ -1,6 +1,7 @@
 //! `kaohe`: starts the server (`kaohe`), prints the GraphQL schema
-//! (`kaohe schema`), manages migrations (`kaohe migrate up|down|status`), or
-//! prepares the load script's data (`kaohe seed-bench [units]`).
+//! (`kaohe schema`), manages migrations (`kaohe migrate up|down|status`),
+//! checks every audit chain (`kaohe audit verify`), or prepares the load
+//! script's data (`kaohe seed-bench [units]`).
 
 use std::process::ExitCode;
 
@@ -24,6 +25,9 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt().with_env_filter(filter).init();
     if std::env::args().nth(1).as_deref() == Some("migrate") {
         return migrate(&settings, std::env::args().nth(2).as_deref()).await;
+    }
+    if std::env::args().nth(1).as_deref() == Some("audit") {
+        return audit(&settings, std::env::args().nth(2).as_deref()).await;
     }
     if std::env::args().nth(1).as_deref() == Some("seed-bench") {
         return seed_bench(settings, std::env::args().nth(2).as_deref()).await;
@@ -63,13 +67,49 @@ async fn seed_bench(mut settings: Settings, units: Option<&str>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match kaohe_api::bench_seed::seed(app.db(), units).await {
+    match kaohe_api::bench_seed::seed(app.db(), app.chain_key(), units).await {
         Ok(ids) => {
             println!("RUN={} UNIT={}", ids.run, ids.unit);
             ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("kaohe seed-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `kaohe audit verify`: checks every audit chain of `DATABASE_URL` (the
+/// platform's and each organisation's) with the audit key, which it never
+/// generates; prints one line per chain and fails if any is not whole.
+async fn audit(settings: &Settings, action: Option<&str>) -> ExitCode {
+    if action != Some("verify") {
+        eprintln!("kaohe audit: unknown action `{}` (verify)", action.unwrap_or(""));
+        return ExitCode::FAILURE;
+    }
+    let key = match kaohe_api::audit::ChainKey::existing(settings.audit_key.as_ref(), &settings.data_dir) {
+        Ok(key) => key,
+        Err(e) => {
+            eprintln!("kaohe audit: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let db = match kaohe_api::db::connect(settings).await {
+        Ok(db) => db,
+        Err(e) => {
+            eprintln!("kaohe: database: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match kaohe_api::audit::check_all(&db, &key).await {
+        Ok(reports) => {
+            for r in &reports {
+                println!("{r}");
+            }
+            if reports.iter().all(|r| r.ok()) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+        }
+        Err(e) => {
+            eprintln!("kaohe audit: {e}");
             ExitCode::FAILURE
         }
     }

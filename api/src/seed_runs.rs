@@ -7,6 +7,7 @@ use kaohe_engine::Facts;
 use rust_decimal::Decimal;
 use sea_orm::DatabaseConnection;
 
+use crate::audit::ChainKey;
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::paging::Page;
@@ -101,7 +102,7 @@ fn xuchang() -> Vec<Seeded> {
 }
 
 /// Opens, fills and publishes the demo runs that are missing.
-pub async fn seed_demo_runs(db: &DatabaseConnection) -> Result<usize, ApiError> {
+pub async fn seed_demo_runs(db: &DatabaseConnection, chain_key: &ChainKey) -> Result<usize, ApiError> {
     let caller = Caller::system();
     let mut added = 0;
     for (org, period, title, key, obs) in [
@@ -144,6 +145,7 @@ pub async fn seed_demo_runs(db: &DatabaseConnection) -> Result<usize, ApiError> 
         }
         let run = lifecycle::open(
             db,
+            chain_key,
             &caller,
             OpenRun {
                 rubric_version_id: version.id,
@@ -159,6 +161,7 @@ pub async fn seed_demo_runs(db: &DatabaseConnection) -> Result<usize, ApiError> 
             let Some(unit_id) = id_of(s.unit) else { continue };
             observations::record_with_rubric(
                 db,
+                chain_key,
                 &caller,
                 &rubric,
                 RecordObservation {
@@ -179,7 +182,7 @@ pub async fn seed_demo_runs(db: &DatabaseConnection) -> Result<usize, ApiError> 
             )
             .await?;
         }
-        lifecycle::publish(db, &caller, run.id, run.version).await?;
+        lifecycle::publish(db, chain_key, &caller, run.id, run.version).await?;
         added += 1;
     }
     Ok(added)

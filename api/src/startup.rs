@@ -7,6 +7,7 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use sea_orm::{DatabaseConnection, DbErr};
 
+use crate::audit::{self, ChainKey};
 use crate::config::Settings;
 use crate::evidence::EvidenceStore;
 use crate::graphql::{SchemaData, build_schema};
@@ -26,6 +27,10 @@ pub enum StartupError {
     Rubrics(#[from] LoadError),
     #[error("{0}")]
     Auth(String),
+    #[error("audit key: {0}")]
+    AuditKey(#[from] crate::audit::KeyError),
+    #[error("audit log: {0}")]
+    Audit(#[from] crate::audit::UpgradeError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -40,6 +45,7 @@ pub struct Application {
     server: Server,
     db: DatabaseConnection,
     statements: db::StatementCounter,
+    chain_key: ChainKey,
 }
 
 impl Application {
@@ -48,6 +54,10 @@ impl Application {
         let statements = db::StatementCounter::default();
         db::instrument(&mut db, &statements);
         db::migrate(&db).await.map_err(StartupError::Migration)?;
+        // Before anything is written: a key that does not fit the log stops
+        // the start, and chains of old entries are sealed first.
+        let chain_key = ChainKey::load(settings.audit_key.as_ref(), &settings.data_dir)?;
+        audit::prepare(&db, &chain_key).await?;
         if settings.seed_demo {
             let added = seed::seed_demo(&db).await.map_err(StartupError::Seed)?;
             if added != seed::SeedReport::default() {
@@ -68,7 +78,7 @@ impl Application {
                 }
             }
         }
-        let report = load::load_dir(&db, &settings.rubrics_dir).await?;
+        let report = load::load_dir(&db, &chain_key, &settings.rubrics_dir).await?;
         tracing::info!(
             dir = %settings.rubrics_dir.display(),
             stored = ?report.stored,
@@ -77,7 +87,7 @@ impl Application {
         );
         if settings.seed_demo {
             // After the rubrics: the demo runs score against their versions.
-            match crate::seed_runs::seed_demo_runs(&db).await {
+            match crate::seed_runs::seed_demo_runs(&db, &chain_key).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(runs = n, "demo score runs seeded and published"),
                 Err(e) => tracing::warn!(error = %e, "demo score runs not seeded"),
@@ -89,7 +99,11 @@ impl Application {
         let port = listener.local_addr().map_err(bind_err)?.port();
         // Evidence files live next to the default database, at most one upload's size each.
         let evidence = EvidenceStore::new(settings.data_dir.join("evidence"), settings.limits.max_upload_bytes);
-        let schema = web::Data::new(build_schema(Some(SchemaData { db: db.clone(), evidence: evidence.clone() })));
+        let schema = web::Data::new(build_schema(Some(SchemaData {
+            db: db.clone(),
+            evidence: evidence.clone(),
+            chain_key: chain_key.clone(),
+        })));
         let evidence = web::Data::new(evidence);
         let db_data = web::Data::new(db.clone());
         let auth_data = web::Data::from(auth);
@@ -117,7 +131,7 @@ impl Application {
         .listen(listener)
         .map_err(bind_err)?
         .run();
-        Ok(Application { port, server, db, statements })
+        Ok(Application { port, server, db, statements, chain_key })
     }
 
     /// The port the server listens on (the real one when 0 was asked).
@@ -128,6 +142,11 @@ impl Application {
     /// The database pool the server uses.
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// The key this server seals the audit chain with.
+    pub fn chain_key(&self) -> &ChainKey {
+        &self.chain_key
     }
 
     /// Counts the statements this server sends to its database.

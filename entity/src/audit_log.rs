@@ -1,4 +1,5 @@
-//! Append-only audit log; each entry chains the previous one's hash.
+//! Append-only audit log; each entry chains the previous one's hash
+//! (see `kaohe_api::audit` for the two ways an entry is sealed).
 #[allow(unused_imports)]
 use crate::Exact;
 use sea_orm::entity::prelude::*;
@@ -23,6 +24,9 @@ pub struct Model {
     pub score_run_id: Option<i64>,
     /// The unit the entry concerns, if any.
     pub unit_id: Option<i64>,
+    /// 1: plain SHA-256, one chain over the whole log (entries written
+    /// before the keyed chain); 2: HMAC-SHA256, one chain per organisation.
+    pub chain_version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

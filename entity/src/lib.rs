@@ -7,6 +7,7 @@ pub mod exact;
 pub use exact::Exact;
 
 pub mod app_user;
+pub mod audit_anchor;
 pub mod audit_log;
 pub mod casbin_rule;
 pub mod claim;

@@ -40,6 +40,10 @@ pub struct Limits {
     pub max_cost: u64,
     /// Page size assumed when `first`/`last` is not a usable number.
     pub default_page: u64,
+    /// Fields (by name, wherever they appear) whose own work is far more
+    /// than their selection shows, with the cost charged for each instead
+    /// of 1 (their selection is added as usual).
+    pub field_costs: Vec<(String, u64)>,
 }
 
 impl Default for Limits {
@@ -53,6 +57,7 @@ impl Default for Limits {
             max_depth: 12,
             max_cost: 25_000,
             default_page: 100,
+            field_costs: Vec::new(),
         }
     }
 }
@@ -564,7 +569,7 @@ impl<'d> Walker<'d> {
                         aliases: child.aliases.saturating_add(u64::from(f.alias.is_some())),
                         directives: child.directives.saturating_add(f.directives.len() as u64),
                         depth: child.depth.saturating_add(1),
-                        cost: child.cost.saturating_mul(page).saturating_add(1),
+                        cost: child.cost.saturating_mul(page).saturating_add(self.own_cost(&f.name.node)),
                         logins: child.logins.saturating_add(u64::from(f.name.node.as_str() == "login")),
                         lists: lists_through(f.name.node.as_str(), child.lists),
                     };
@@ -587,6 +592,12 @@ impl<'d> Walker<'d> {
         Ok(total)
     }
 
+    /// A field's own cost: 1, or its entry in `field_costs`.
+    fn own_cost(&self, name: &Name) -> u64 {
+        self.limits.field_costs.iter().find(|(n, _)| n == name.as_str()).map_or(1, |(_, c)| *c)
+    }
+
+    /// The page size a connection field asks for, or 1 for other fields.
     /// How many times a field's selection may be answered: its page size
     /// (`first`/`last`) for a connection, the number of ids for a field taking
     /// a list of `ids` (`nodes`), or 1 for other fields.

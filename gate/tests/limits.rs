@@ -55,6 +55,21 @@ fn a_list_of_ids_multiplies_the_cost_by_its_length() {
 }
 
 #[test]
+fn named_fields_cost_their_own_price_through_aliases_and_fragments() {
+    let limits = Limits { field_costs: vec![("verify".into(), 1_000)], ..Limits::default() };
+    let cost = |doc: &str| check(doc, None, None, &limits).unwrap().cost;
+    assert_eq!(cost("{ verify { ok } }"), 1_000 + 1);
+    assert_eq!(cost("{ a: verify { ok } b: verify { ok } }"), 2 * 1_001);
+    assert_eq!(cost("{ ...F } fragment F on Query { verify { ok } }"), 1_001);
+    // Under a connection it is multiplied like any field.
+    assert_eq!(cost("{ items(first: 3) { verify { ok } } }"), 1 + 3 * 1_001);
+    assert_eq!(check("{ verify { ok } }", None, None, &Limits::default()).unwrap().cost, 2);
+    let over = Limits { max_cost: 5_000, ..limits };
+    let many = "{ a: verify { ok } b: verify { ok } c: verify { ok } d: verify { ok } e: verify { ok } }";
+    assert!(matches!(check(many, None, None, &over), Err(GateError::TooCostly { cost: 5_005, .. })));
+}
+
+#[test]
 fn fragment_fan_out_is_refused_at_every_depth() {
     for levels in [20, 24, 30, 60] {
         let e = refuse(&fan_out(levels));

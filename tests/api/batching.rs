@@ -12,7 +12,7 @@ const UNITS: usize = 1_000;
 async fn a_ranking_of_1000_units_costs_a_handful_of_statements() {
     let app = spawn_app_with(|s| s.limits.rate_budget = 100_000_000).await;
     // The load script's data: 1,000 许昌 units in a published 2026-10 run.
-    let ids = kaohe_api::bench_seed::seed(&app.db, UNITS).await.unwrap();
+    let ids = kaohe_api::bench_seed::seed(&app.db, &app.chain_key, UNITS).await.unwrap();
     let run = ids.run;
     app.sign_in("xc-admin").await;
     // The first signed-in request loads the policy; measure after it.

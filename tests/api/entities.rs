@@ -225,18 +225,26 @@ async fn relations_navigate_between_entities() {
 }
 
 #[tokio::test]
-async fn the_audit_log_chains_hashes() {
+async fn each_organisation_has_its_own_keyed_audit_chain() {
+    use kaohe_api::audit::{Chain, KEYED, check_chain};
     let app = spawn_app().await;
     let entries = audit_log::Entity::find().order_by_asc(audit_log::Column::Id).all(&app.db).await.unwrap();
     assert!(entries.len() >= 2, "rubric publications are audited");
-    assert!(entries[0].prev_hash.is_none());
-    for pair in entries.windows(2) {
-        assert_eq!(pair[1].prev_hash.as_deref(), Some(pair[0].hash.as_str()));
+    // Each entry links to the previous entry of its own organisation.
+    let mut heads = std::collections::HashMap::new();
+    for e in &entries {
+        assert_eq!(e.prev_hash.as_ref(), heads.get(&e.organisation_id), "entry {}", e.id);
+        assert_eq!(e.chain_version, KEYED);
+        heads.insert(e.organisation_id, e.hash.clone());
     }
+    assert_eq!(heads.len(), 2, "both demo organisations write entries");
     // Rubric publications, then the demo seed's runs: all by the system.
     assert!(entries.iter().all(|e| e.actor_label == "system"));
     assert!(entries.iter().any(|e| e.action == "rubric_version.publish"));
-    assert_eq!(kaohe_api::audit::first_broken(&app.db).await.unwrap(), None);
+    let check = |org: Option<i64>| check_chain(&app.db, &app.chain_key, Chain::of(org));
+    for org in heads.keys() {
+        assert!(check(*org).await.unwrap().ok());
+    }
 
     // A second entry after the same predecessor (a fork) is refused.
     let last = entries.last().unwrap().clone();
@@ -244,10 +252,13 @@ async fn the_audit_log_chains_hashes() {
     let err = fork.insert(&app.db).await.expect_err("a forked chain was accepted");
     assert_eq!(kaohe_api::ApiError::from(err).code(), "CONFLICT");
 
-    // Editing an entry breaks the chain at that entry.
+    // Editing an entry breaks its organisation's chain at that entry, and no other chain.
     let first = entries[0].clone();
     let mut edited: audit_log::ActiveModel = first.clone().into();
     edited.after = Set(Some("{}".into()));
     edited.update(&app.db).await.unwrap();
-    assert_eq!(kaohe_api::audit::first_broken(&app.db).await.unwrap(), Some(first.id));
+    assert_eq!(check(first.organisation_id).await.unwrap().first_broken, Some(first.id));
+    for org in heads.keys().filter(|o| **o != first.organisation_id) {
+        assert!(check(*org).await.unwrap().ok());
+    }
 }

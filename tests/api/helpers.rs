@@ -17,6 +17,8 @@ pub struct TestApp {
     pub token: std::sync::Mutex<Option<String>>,
     /// Statements the server (and `db` above) sent to the database.
     pub statements: kaohe_api::db::StatementCounter,
+    /// The key the server seals the audit chain with (generated in its `DATA_DIR`).
+    pub chain_key: kaohe_api::audit::ChainKey,
     _dir: tempfile::TempDir,
     _pg: Option<PgDatabase>,
 }
@@ -115,6 +117,7 @@ async fn fresh_settings(dir: &Path) -> (Settings, Option<PgDatabase>) {
         seed_demo: true,
         limits: Default::default(),
         cors_origins: Vec::new(),
+        audit_key: None,
     };
     (settings, pg)
 }
@@ -140,6 +143,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
     let statements = app.statements();
+    let chain_key = app.chain_key().clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
@@ -148,6 +152,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         client: reqwest::Client::new(),
         token: Default::default(),
         statements,
+        chain_key,
         _dir: dir,
         _pg: pg,
     }

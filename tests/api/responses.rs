@@ -4,7 +4,7 @@
 //! chain check are never stored. Also: concurrent writers all land.
 
 use entity::audit_log;
-use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, db_id, gid, spawn_app_as};
@@ -173,7 +173,19 @@ async fn a_tampered_chain_is_found_even_after_a_clean_check() {
     assert_eq!(app.query(check).await["verifyAuditChain"]["ok"], true);
     assert_eq!(app.query(check).await["verifyAuditChain"]["ok"], true);
     // Edited by hand: no write through the API, no new generation.
-    let first = audit_log::Entity::find().order_by_asc(audit_log::Column::Id).one(&app.db).await.unwrap().unwrap();
+    let xuchang = entity::organisation::Entity::find()
+        .filter(entity::organisation::Column::Code.eq("xuchang"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let first = audit_log::Entity::find()
+        .filter(audit_log::Column::OrganisationId.eq(xuchang.id))
+        .order_by_asc(audit_log::Column::Id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
     let mut edited: audit_log::ActiveModel = first.clone().into();
     edited.after = Set(Some("{}".into()));
     edited.update(&app.db).await.unwrap();

@@ -9,7 +9,7 @@ use kaohe_auth::token::KeySet;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
-use crate::audit::{self, Entry};
+use crate::audit::{self, ChainKey, Entry};
 use crate::caller::Caller;
 use crate::error::ApiError;
 
@@ -19,6 +19,7 @@ pub const SCOPES: [&str; 1] = ["results:read_published"];
 /// Creates a credential in the admin's organisation; returns it and its secret (shown once).
 pub async fn create(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     name: &str,
     scope: &str,
@@ -54,14 +55,14 @@ pub async fn create(
         before: None,
         after: Some(after),
     };
-    audit::record(&txn, caller, entry).await?;
+    audit::record(&txn, chain_key, caller, entry).await?;
     touch(&txn).await?;
     txn.commit().await?;
     Ok((model, secret))
 }
 
 /// Revokes a credential of the admin's organisation (another's: NOT_FOUND).
-pub async fn revoke(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result<(), ApiError> {
+pub async fn revoke(db: &DatabaseConnection, chain_key: &ChainKey, caller: &Caller, id: i64) -> Result<(), ApiError> {
     let org = crate::policy::administered_organisation(caller)?;
     let txn = crate::db::begin_write(db).await?;
     let found = service_credential::Entity::find_by_id(id)
@@ -83,7 +84,7 @@ pub async fn revoke(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result
         before: Some(serde_json::json!({ "name": found.name })),
         after: None,
     };
-    audit::record(&txn, caller, entry).await?;
+    audit::record(&txn, chain_key, caller, entry).await?;
     touch(&txn).await?;
     txn.commit().await?;
     Ok(())

@@ -6,7 +6,7 @@
 use entity::{department, indicator, rubric, rubric_version};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
-use crate::audit::{self, Entry};
+use crate::audit::{self, ChainKey, Entry};
 use crate::caller::Caller;
 use crate::error::ApiError;
 
@@ -14,6 +14,7 @@ use crate::error::ApiError;
 /// indicator of a version's rubric to a department of the same organisation.
 pub async fn assign(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     version_id: i64,
     indicator_code: &str,
@@ -63,7 +64,7 @@ pub async fn assign(
         before: (!grant).then(|| change.clone()),
         after: grant.then_some(change),
     };
-    audit::record(&txn, caller, entry).await?;
+    audit::record(&txn, chain_key, caller, entry).await?;
     txn.commit().await?;
     Ok(line)
 }

@@ -18,7 +18,7 @@ use serde_json::json;
 
 use super::EvidenceReference;
 use super::store::{EvidenceStore, Stored, clean_filename};
-use crate::audit::{self, Entry, Scope};
+use crate::audit::{self, ChainKey, Entry, Scope};
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::{db, idempotency, policy};
@@ -41,6 +41,7 @@ pub struct NewUpload<B> {
 /// for who may, and when an existing item is returned).
 pub async fn upload<B: AsRef<[u8]> + Send + 'static>(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     store: &EvidenceStore,
     input: NewUpload<B>,
@@ -89,7 +90,8 @@ pub async fn upload<B: AsRef<[u8]> + Send + 'static>(
         txn.commit().await?;
         return Ok(same);
     }
-    let row = insert(&txn, caller, u.organisation_id, u.id, &stored, filename, doc_number, input.doc_date).await?;
+    let row =
+        insert(&txn, chain_key, caller, u.organisation_id, u.id, &stored, filename, doc_number, input.doc_date).await?;
     idempotency::remember(&txn, key.as_ref(), row.id).await?;
     txn.commit().await?;
     Ok(row)
@@ -99,6 +101,7 @@ pub async fn upload<B: AsRef<[u8]> + Send + 'static>(
 #[allow(clippy::too_many_arguments)]
 async fn insert(
     txn: &sea_orm::DatabaseTransaction,
+    chain_key: &ChainKey,
     caller: &Caller,
     organisation_id: i64,
     unit_id: i64,
@@ -127,6 +130,7 @@ async fn insert(
     .await?;
     audit::record_scoped(
         txn,
+        chain_key,
         caller,
         Entry {
             organisation_id: Some(organisation_id),

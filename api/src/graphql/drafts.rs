@@ -5,7 +5,7 @@
 use async_graphql::{Context, ID, InputObject, Json, MaybeUndefined, Object};
 
 use super::rubric::{IndicatorRole, Regime, RubricVersion, RuleEffect};
-use super::{Kind, env, parse_id, to_id};
+use super::{Kind, parse_id, to_id, write_env};
 use crate::error::GqlResult;
 use crate::rubric::draft::{self, ClauseFields, Edited, HeaderChange, IndicatorFields, NewDraft, Patch, RuleFields};
 
@@ -286,7 +286,7 @@ impl RubricDraftMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The draft to create.")] input: CreateRubricVersionDraftInput,
     ) -> async_graphql::Result<RubricVersion> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let new = NewDraft {
             rubric_id: parse_id(&input.rubric_id, Kind::Rubric)?,
             label: input.label,
@@ -298,7 +298,7 @@ impl RubricDraftMutation {
             source: input.source,
             idempotency_key: input.idempotency_key,
         };
-        Ok(RubricVersion::new(draft::create(db, caller, new).await.gql()?))
+        Ok(RubricVersion::new(draft::create(db, chain_key, caller, new).await.gql()?))
     }
 
     /// Changes a draft's header (修改草稿): label, title, regime, scale, bonus cap, source.
@@ -307,7 +307,7 @@ impl RubricDraftMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The change.")] input: UpdateRubricVersionDraftInput,
     ) -> async_graphql::Result<RubricVersion> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let id = parse_id(&input.id, Kind::RubricVersion)?;
         let change = HeaderChange {
             label: input.label,
@@ -317,7 +317,7 @@ impl RubricDraftMutation {
             bonus_cap: patch(input.bonus_cap),
             source: patch(input.source),
         };
-        let edited = draft::update_header(db, caller, id, input.expected_version, change).await.gql()?;
+        let edited = draft::update_header(db, chain_key, caller, id, input.expected_version, change).await.gql()?;
         Ok(RubricVersion::new(edited.draft))
     }
 
@@ -327,7 +327,7 @@ impl RubricDraftMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The indicator.")] input: AddDraftIndicatorInput,
     ) -> async_graphql::Result<RubricDraftChange> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let version_id = parse_id(&input.rubric_version_id, Kind::RubricVersion)?;
         let fields = IndicatorFields {
             code: Some(input.code),
@@ -340,7 +340,8 @@ impl RubricDraftMutation {
             note: Some(input.note),
             position: input.position,
         };
-        let edited = draft::add_indicator(db, caller, version_id, input.expected_version, fields).await.gql()?;
+        let edited =
+            draft::add_indicator(db, chain_key, caller, version_id, input.expected_version, fields).await.gql()?;
         Ok(change(Kind::Indicator)(edited))
     }
 
@@ -350,7 +351,7 @@ impl RubricDraftMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The change.")] input: UpdateDraftIndicatorInput,
     ) -> async_graphql::Result<RubricDraftChange> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let id = parse_id(&input.id, Kind::Indicator)?;
         let fields = IndicatorFields {
             code: input.code,
@@ -363,7 +364,7 @@ impl RubricDraftMutation {
             note: patch(input.note),
             position: input.position,
         };
-        let edited = draft::update_indicator(db, caller, id, input.expected_version, fields).await.gql()?;
+        let edited = draft::update_indicator(db, chain_key, caller, id, input.expected_version, fields).await.gql()?;
         Ok(change(Kind::Indicator)(edited))
     }
 
@@ -376,9 +377,9 @@ impl RubricDraftMutation {
         #[graphql(desc = "The draft's version as last read (乐观锁).")] expected_version: i32,
         #[graphql(desc = "Also remove the indicators below it and all their rules (级联删除).", default)] cascade: bool,
     ) -> async_graphql::Result<RubricDraftChange> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let id = parse_id(&id, Kind::Indicator)?;
-        let edited = draft::remove_indicator(db, caller, id, expected_version, cascade).await.gql()?;
+        let edited = draft::remove_indicator(db, chain_key, caller, id, expected_version, cascade).await.gql()?;
         Ok(change(Kind::Indicator)(edited))
     }
 
@@ -388,7 +389,7 @@ impl RubricDraftMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The clause.")] input: AddDraftClauseInput,
     ) -> async_graphql::Result<RubricDraftChange> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let indicator_id = parse_id(&input.indicator_id, Kind::Indicator)?;
         let fields = ClauseFields {
             no: Some(input.no),
@@ -398,7 +399,8 @@ impl RubricDraftMutation {
             informational: Some(input.informational),
             position: input.position,
         };
-        let edited = draft::add_clause(db, caller, indicator_id, input.expected_version, fields).await.gql()?;
+        let edited =
+            draft::add_clause(db, chain_key, caller, indicator_id, input.expected_version, fields).await.gql()?;
         Ok(change(Kind::Clause)(edited))
     }
 
@@ -408,7 +410,7 @@ impl RubricDraftMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The change.")] input: UpdateDraftClauseInput,
     ) -> async_graphql::Result<RubricDraftChange> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let id = parse_id(&input.id, Kind::Clause)?;
         let fields = ClauseFields {
             no: input.no,
@@ -418,7 +420,7 @@ impl RubricDraftMutation {
             informational: input.informational,
             position: input.position,
         };
-        let edited = draft::update_clause(db, caller, id, input.expected_version, fields).await.gql()?;
+        let edited = draft::update_clause(db, chain_key, caller, id, input.expected_version, fields).await.gql()?;
         Ok(change(Kind::Clause)(edited))
     }
 
@@ -430,9 +432,9 @@ impl RubricDraftMutation {
         #[graphql(desc = "The draft's version as last read (乐观锁).")] expected_version: i32,
         #[graphql(desc = "Also remove its rules (级联删除).", default)] cascade: bool,
     ) -> async_graphql::Result<RubricDraftChange> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let id = parse_id(&id, Kind::Clause)?;
-        let edited = draft::remove_clause(db, caller, id, expected_version, cascade).await.gql()?;
+        let edited = draft::remove_clause(db, chain_key, caller, id, expected_version, cascade).await.gql()?;
         Ok(change(Kind::Clause)(edited))
     }
 
@@ -442,7 +444,7 @@ impl RubricDraftMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The rule.")] input: AddDraftRuleInput,
     ) -> async_graphql::Result<RubricDraftChange> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let clause_id = parse_id(&input.clause_id, Kind::Clause)?;
         let fields = RuleFields {
             key: Some(input.key),
@@ -456,7 +458,7 @@ impl RubricDraftMutation {
             defer_late: Some(input.defer_late),
             position: input.position,
         };
-        let edited = draft::add_rule(db, caller, clause_id, input.expected_version, fields).await.gql()?;
+        let edited = draft::add_rule(db, chain_key, caller, clause_id, input.expected_version, fields).await.gql()?;
         Ok(change(Kind::Rule)(edited))
     }
 
@@ -466,7 +468,7 @@ impl RubricDraftMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The change.")] input: UpdateDraftRuleInput,
     ) -> async_graphql::Result<RubricDraftChange> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let id = parse_id(&input.id, Kind::Rule)?;
         let fields = RuleFields {
             key: patch(input.key),
@@ -480,7 +482,7 @@ impl RubricDraftMutation {
             defer_late: input.defer_late,
             position: input.position,
         };
-        let edited = draft::update_rule(db, caller, id, input.expected_version, fields).await.gql()?;
+        let edited = draft::update_rule(db, chain_key, caller, id, input.expected_version, fields).await.gql()?;
         Ok(change(Kind::Rule)(edited))
     }
 
@@ -491,9 +493,9 @@ impl RubricDraftMutation {
         #[graphql(desc = "The rule.")] id: ID,
         #[graphql(desc = "The draft's version as last read (乐观锁).")] expected_version: i32,
     ) -> async_graphql::Result<RubricDraftChange> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let id = parse_id(&id, Kind::Rule)?;
-        Ok(change(Kind::Rule)(draft::remove_rule(db, caller, id, expected_version).await.gql()?))
+        Ok(change(Kind::Rule)(draft::remove_rule(db, chain_key, caller, id, expected_version).await.gql()?))
     }
 
     /// Discards a draft (删除草稿) with its indicators, clauses and rules;
@@ -505,9 +507,9 @@ impl RubricDraftMutation {
         #[graphql(desc = "The draft.")] id: ID,
         #[graphql(desc = "Its version as last read (乐观锁).")] expected_version: i32,
     ) -> async_graphql::Result<ID> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let id = parse_id(&id, Kind::RubricVersion)?;
-        let gone = draft::discard(db, caller, id, expected_version).await.gql()?;
+        let gone = draft::discard(db, chain_key, caller, id, expected_version).await.gql()?;
         Ok(to_id(Kind::RubricVersion, gone.id))
     }
 
@@ -520,8 +522,8 @@ impl RubricDraftMutation {
         #[graphql(desc = "The draft.")] id: ID,
         #[graphql(desc = "Its version as last read (乐观锁).")] expected_version: i32,
     ) -> async_graphql::Result<RubricVersion> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let id = parse_id(&id, Kind::RubricVersion)?;
-        Ok(RubricVersion::new(draft::publish(db, caller, id, expected_version).await.gql()?))
+        Ok(RubricVersion::new(draft::publish(db, chain_key, caller, id, expected_version).await.gql()?))
     }
 }

@@ -6,7 +6,7 @@ use async_graphql::{Context, ID, InputObject, Object, Upload};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::evidence;
 
-use super::{Kind, env, parse_id, to_id};
+use super::{Kind, parse_id, to_id, write_env};
 use crate::error::{ApiError, GqlResult};
 use crate::evidence::files::{self, NewUpload};
 use crate::evidence::{EvidenceReference, EvidenceStore, MAX_IDS};
@@ -133,7 +133,7 @@ impl EvidenceMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The file and what it is evidence for.")] input: UploadEvidenceInput,
     ) -> async_graphql::Result<Evidence> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let store = ctx.data::<EvidenceStore>()?;
         let unit_id = parse_id(&input.unit_id, Kind::Unit)?;
         let file = input
@@ -148,6 +148,6 @@ impl EvidenceMutation {
             doc_date: input.doc_date,
             idempotency_key: input.idempotency_key,
         };
-        Ok(Evidence(files::upload(db, caller, store, upload).await.gql()?))
+        Ok(Evidence(files::upload(db, chain_key, caller, store, upload).await.gql()?))
     }
 }

@@ -18,6 +18,7 @@ mod unit;
 use async_graphql::{Context, EmptySubscription, ID, MergedObject, Object, Schema};
 use sea_orm::DatabaseConnection;
 
+use crate::audit::ChainKey;
 use crate::caller::Caller;
 use crate::error::GqlResult;
 
@@ -50,10 +51,12 @@ pub const MAX_DEPTH: usize = 16;
 /// Largest query complexity accepted.
 pub const MAX_COMPLEXITY: usize = 5_000;
 
-/// What the schema serves with: the database and the evidence files.
+/// What the schema serves with: the database, the evidence files and the
+/// key that seals the audit chain.
 pub struct SchemaData {
     pub db: DatabaseConnection,
     pub evidence: crate::evidence::EvidenceStore,
+    pub chain_key: ChainKey,
 }
 
 /// Builds the schema once; the caller is added per request.
@@ -67,8 +70,8 @@ pub fn build_schema(data: Option<SchemaData>) -> KaoheSchema {
         .extension(codes::ErrorCodes)
         .data(rubric::TreeCache::default())
         .data(crate::runs::results::RankingCache::default());
-    if let Some(SchemaData { db, evidence }) = data {
-        b = b.data(db).data(evidence);
+    if let Some(SchemaData { db, evidence, chain_key }) = data {
+        b = b.data(db).data(evidence).data(chain_key);
     }
     b.finish()
 }
@@ -81,6 +84,14 @@ pub fn sdl() -> String {
 /// The database and the caller of the current request.
 pub(crate) fn env<'a>(ctx: &Context<'a>) -> async_graphql::Result<(&'a DatabaseConnection, &'a Caller)> {
     Ok((ctx.data::<DatabaseConnection>()?, ctx.data::<Caller>()?))
+}
+
+/// The database, the audit key and the caller, for resolvers that write
+/// (every write appends to the audit chain) or check the chain.
+pub(crate) fn write_env<'a>(
+    ctx: &Context<'a>,
+) -> async_graphql::Result<(&'a DatabaseConnection, &'a ChainKey, &'a Caller)> {
+    Ok((ctx.data::<DatabaseConnection>()?, ctx.data::<ChainKey>()?, ctx.data::<Caller>()?))
 }
 
 /// Read-only entry points (查询).

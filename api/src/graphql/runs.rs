@@ -12,7 +12,7 @@ use super::connection::{connection, cost, page, slice};
 pub use super::evidence::Evidence;
 use super::evidence::{EvidenceReferenceInput, evidence_ids, refs};
 use super::unit::UnitConnection;
-use super::{Kind, Organisation, RubricVersion, Unit, env, parse_id, to_id};
+use super::{Kind, Organisation, RubricVersion, Unit, env, parse_id, to_id, write_env};
 use crate::claims;
 use crate::error::{ApiError, GqlResult};
 use crate::evidence::EvidenceReference;
@@ -900,12 +900,14 @@ impl AuditEntry {
         self.0.at
     }
 
-    /// Hash of the previous entry (上一条哈希).
+    /// Hash of the previous entry of the same organisation's chain (上一条哈希).
     async fn prev_hash(&self) -> Option<&str> {
         self.0.prev_hash.as_deref()
     }
 
-    /// This entry's hash (哈希), over its fields and the previous hash.
+    /// This entry's hash (哈希) over its fields and the previous hash: an
+    /// HMAC-SHA256 under the server's audit key (a plain SHA-256 for entries
+    /// written before the key existed).
     async fn hash(&self) -> &str {
         &self.0.hash
     }
@@ -914,13 +916,54 @@ impl AuditEntry {
 /// The result of checking the audit chain (日志校验).
 #[derive(SimpleObject)]
 pub struct AuditChainCheck {
-    /// Whether every entry links to the previous one and its hash matches (完整).
+    /// Whether the chain is whole (完整): every hash and link matches, no
+    /// anchored entry is missing from its end and every anchor's seal holds.
     pub ok: bool,
-    /// Entries in the chain (条数). There is one chain for every organisation
-    /// of the server, so a row removed or edited anywhere shows here.
+    /// Entries in the chain checked (条数): the caller's organisation's (each
+    /// organisation's entries form a chain of their own); every chain when
+    /// the server itself checks.
     pub entries: i64,
     /// The first entry whose hash or link does not match (edited, inserted or removed rows).
     pub first_broken_id: Option<ID>,
+    /// Whether entries were cut from the end of the chain (日志截断): its
+    /// newest entry is older than the head a publication anchored.
+    pub tail_missing: bool,
+    /// The newest chain head a publication anchored (发布锚点), written in the
+    /// publishing transaction; null if nothing was published since the audit
+    /// key exists, or when several chains are checked.
+    pub anchored_head: Option<AuditChainHead>,
+    /// The chain's newest entry now (链头): keep its hash outside the system
+    /// (e.g. in the minutes of a publication) to notice a later cut; null for
+    /// an empty chain or when several chains are checked.
+    pub head: Option<AuditChainHead>,
+    /// Anchors whose seal does not verify under the audit key: made or
+    /// changed by someone without it (each makes `ok` false).
+    pub invalid_anchors: i64,
+}
+
+/// One entry at the head of an audit chain (链头).
+#[derive(SimpleObject)]
+pub struct AuditChainHead {
+    /// The entry (it may no longer exist when the tail was cut).
+    pub entry_id: ID,
+    /// Its hash.
+    pub hash: String,
+    /// For an anchor, the publication that anchored it; for the current
+    /// head, the score run the entry concerns, if any.
+    pub run_id: Option<ID>,
+    /// When the anchor was taken, or the entry written.
+    pub at: DateTime<Utc>,
+}
+
+impl From<crate::audit::Head> for AuditChainHead {
+    fn from(h: crate::audit::Head) -> Self {
+        AuditChainHead {
+            entry_id: to_id(Kind::AuditEntry, h.entry_id),
+            hash: h.hash,
+            run_id: h.score_run_id.map(|i| to_id(Kind::ScoreRun, i)),
+            at: h.at,
+        }
+    }
 }
 
 // ---------------------------------------------------------------- roots
@@ -1025,16 +1068,24 @@ impl RunQuery {
         Ok(AuditEntryConnection::build(paged, AuditEntry))
     }
 
-    /// Re-checks the whole audit chain (日志校验): every hash and every link.
+    /// Re-checks the caller's organisation's audit chain (日志校验): every
+    /// hash, every link and the heads publications anchored. Staff of the
+    /// organisation only. It reads the whole chain, so the request gate
+    /// charges it 1,000 points.
+    #[graphql(complexity = "crate::audit::VERIFY_COST as usize + child_complexity")]
     async fn verify_audit_chain(&self, ctx: &Context<'_>) -> async_graphql::Result<AuditChainCheck> {
         // Tampering happens outside the API and moves no generation: always recheck.
         crate::http::responses::no_store(ctx);
-        let (db, caller) = env(ctx)?;
-        let c = runs::query::verify_chain(db, caller).await.gql()?;
+        let (db, chain_key, caller) = write_env(ctx)?;
+        let c = runs::query::verify_chain(db, chain_key, caller).await.gql()?;
         Ok(AuditChainCheck {
-            ok: c.first_broken.is_none(),
+            ok: c.ok(),
             entries: i64::try_from(c.entries).unwrap_or(i64::MAX),
             first_broken_id: c.first_broken.map(|i| to_id(Kind::AuditEntry, i)),
+            tail_missing: c.tail_missing,
+            anchored_head: c.anchored.map(AuditChainHead::from),
+            head: c.head.map(AuditChainHead::from),
+            invalid_anchors: i64::try_from(c.invalid_anchors).unwrap_or(i64::MAX),
         })
     }
 }
@@ -1064,10 +1115,11 @@ impl RunMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to open.")] input: OpenScoreRunInput,
     ) -> async_graphql::Result<ScoreRun> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let unit_ids = input.unit_ids.iter().map(|u| parse_id(u, Kind::Unit)).collect::<Result<Vec<_>, _>>()?;
         let run = lifecycle::open(
             db,
+            chain_key,
             caller,
             lifecycle::OpenRun {
                 rubric_version_id: parse_id(&input.rubric_version_id, Kind::RubricVersion)?,
@@ -1088,9 +1140,10 @@ impl RunMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The observation.")] input: RecordObservationInput,
     ) -> async_graphql::Result<Observation> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let row = runs::observations::record(
             db,
+            chain_key,
             caller,
             RecordObservation {
                 run_id: parse_id(&input.run_id, Kind::ScoreRun)?,
@@ -1119,12 +1172,14 @@ impl RunMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The correction.")] input: CorrectObservationInput,
     ) -> async_graphql::Result<Observation> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let id = parse_id(&input.id, Kind::Observation)?;
         let ids = evidence_ids(input.evidence_ids)?;
         let refs = refs(input.evidence);
         let d = draft(input.facts, input.work_key, input.halve, input.document_date, input.note, refs, ids);
-        let row = runs::observations::correct(db, caller, id, input.expected_version, d, &input.reason).await.gql()?;
+        let row = runs::observations::correct(db, chain_key, caller, id, input.expected_version, d, &input.reason)
+            .await
+            .gql()?;
         Ok(Observation(row))
     }
 
@@ -1136,9 +1191,9 @@ impl RunMutation {
         #[graphql(desc = "Its version as last read (乐观锁).")] expected_version: i32,
         #[graphql(desc = "Why (撤回原因).")] reason: String,
     ) -> async_graphql::Result<Observation> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let id = parse_id(&id, Kind::Observation)?;
-        Ok(Observation(runs::observations::withdraw(db, caller, id, expected_version, &reason).await.gql()?))
+        Ok(Observation(runs::observations::withdraw(db, chain_key, caller, id, expected_version, &reason).await.gql()?))
     }
 
     /// Submits a section (科室提交): further writes to it are FROZEN until reopened.
@@ -1148,9 +1203,9 @@ impl RunMutation {
         #[graphql(desc = "The score run.")] run_id: ID,
         #[graphql(desc = "Section code (板块代码), e.g. `2`.")] section_code: String,
     ) -> async_graphql::Result<SectionSubmission> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let run_id = parse_id(&run_id, Kind::ScoreRun)?;
-        Ok(SectionSubmission(sections::submit(db, caller, run_id, &section_code).await.gql()?))
+        Ok(SectionSubmission(sections::submit(db, chain_key, caller, run_id, &section_code).await.gql()?))
     }
 
     /// Reopens a submitted section (退回); for the assessment office.
@@ -1160,9 +1215,9 @@ impl RunMutation {
         #[graphql(desc = "The score run.")] run_id: ID,
         #[graphql(desc = "Section code (板块代码).")] section_code: String,
     ) -> async_graphql::Result<SectionSubmission> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let run_id = parse_id(&run_id, Kind::ScoreRun)?;
-        Ok(SectionSubmission(sections::reopen(db, caller, run_id, &section_code).await.gql()?))
+        Ok(SectionSubmission(sections::reopen(db, chain_key, caller, run_id, &section_code).await.gql()?))
     }
 
     /// Publishes a run (发布): the engine scores every unit, results are stored, the run is frozen.
@@ -1172,9 +1227,9 @@ impl RunMutation {
         #[graphql(desc = "The score run.")] run_id: ID,
         #[graphql(desc = "Its version as last read (乐观锁).")] expected_version: i32,
     ) -> async_graphql::Result<ScoreRun> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let run_id = parse_id(&run_id, Kind::ScoreRun)?;
-        Ok(ScoreRun(lifecycle::publish(db, caller, run_id, expected_version).await.gql()?))
+        Ok(ScoreRun(lifecycle::publish(db, chain_key, caller, run_id, expected_version).await.gql()?))
     }
 
     /// Amends a published run (修订): opens a new revision linked to it, observations copied.
@@ -1184,9 +1239,9 @@ impl RunMutation {
         #[graphql(desc = "The published score run.")] run_id: ID,
         #[graphql(desc = "Why (修订原因).")] reason: String,
     ) -> async_graphql::Result<ScoreRun> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let run_id = parse_id(&run_id, Kind::ScoreRun)?;
-        Ok(ScoreRun(lifecycle::amend(db, caller, run_id, &reason).await.gql()?))
+        Ok(ScoreRun(lifecycle::amend(db, chain_key, caller, run_id, &reason).await.gql()?))
     }
 
     /// Files a bonus claim (申报) with evidence; it counts only once approved.
@@ -1195,12 +1250,13 @@ impl RunMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The claim.")] input: FileClaimInput,
     ) -> async_graphql::Result<Claim> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let evidence = refs(Some(input.evidence));
         let ids = evidence_ids(Some(input.evidence_ids))?;
         let document_date = input.document_date.or_else(|| evidence.iter().find_map(|e| e.doc_date));
         let row = claims::file(
             db,
+            chain_key,
             caller,
             claims::FileClaim {
                 run_id: parse_id(&input.run_id, Kind::ScoreRun)?,
@@ -1224,8 +1280,8 @@ impl RunMutation {
         #[graphql(desc = "Why (审核意见).")] reason: String,
         #[graphql(desc = "Its version as last read (乐观锁); optional.")] expected_version: Option<i32>,
     ) -> async_graphql::Result<Claim> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let id = parse_id(&id, Kind::Claim)?;
-        Ok(Claim(claims::decide(db, caller, id, approve, &reason, expected_version).await.gql()?))
+        Ok(Claim(claims::decide(db, chain_key, caller, id, approve, &reason, expected_version).await.gql()?))
     }
 }

@@ -2,7 +2,6 @@
 
 use async_graphql::{Context, ErrorExtensions, ID, Object, SimpleObject};
 
-use crate::caller::Caller;
 use crate::error::GqlResult;
 use kaohe_auth::token::KeySet;
 use sea_orm::DatabaseConnection;
@@ -130,8 +129,8 @@ impl SessionMutation {
         #[graphql(desc = "Name of the integration (e.g. 月讲评系统).")] name: String,
         #[graphql(desc = "Scope: `results:read_published`.")] scope: String,
     ) -> async_graphql::Result<NewServiceCredential> {
-        let (db, caller) = (ctx.data::<DatabaseConnection>()?, ctx.data::<Caller>()?);
-        let (m, secret) = crate::auth::credentials::create(db, caller, &name, &scope).await.gql()?;
+        let (db, chain_key, caller) = super::write_env(ctx)?;
+        let (m, secret) = crate::auth::credentials::create(db, chain_key, caller, &name, &scope).await.gql()?;
         policy_changed(ctx).await?;
         let credential = ServiceCredential { id: to_id(Kind::ServiceCredential, m.id), name: m.name, scope: m.scope };
         Ok(NewServiceCredential { credential, secret })
@@ -143,9 +142,9 @@ impl SessionMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "Credential id.")] id: ID,
     ) -> async_graphql::Result<bool> {
-        let (db, caller) = (ctx.data::<DatabaseConnection>()?, ctx.data::<Caller>()?);
+        let (db, chain_key, caller) = super::write_env(ctx)?;
         let id = parse_id(&id, Kind::ServiceCredential)?;
-        crate::auth::credentials::revoke(db, caller, id).await.gql()?;
+        crate::auth::credentials::revoke(db, chain_key, caller, id).await.gql()?;
         policy_changed(ctx).await?;
         Ok(true)
     }
@@ -185,9 +184,11 @@ impl PolicyMutation {
         #[graphql(desc = "Indicator code, e.g. `2` or `6.2`.")] indicator_code: String,
         #[graphql(desc = "Department name (科室), e.g. 秘书科.")] department: String,
     ) -> async_graphql::Result<String> {
-        let (db, caller) = (ctx.data::<DatabaseConnection>()?, ctx.data::<Caller>()?);
+        let (db, chain_key, caller) = super::write_env(ctx)?;
         let v = parse_id(&rubric_version_id, Kind::RubricVersion)?;
-        let line = crate::auth::policy_admin::assign(db, caller, v, &indicator_code, &department, true).await.gql()?;
+        let line = crate::auth::policy_admin::assign(db, chain_key, caller, v, &indicator_code, &department, true)
+            .await
+            .gql()?;
         policy_changed(ctx).await?;
         Ok(line)
     }
@@ -200,9 +201,11 @@ impl PolicyMutation {
         #[graphql(desc = "Indicator code.")] indicator_code: String,
         #[graphql(desc = "Department name (科室).")] department: String,
     ) -> async_graphql::Result<String> {
-        let (db, caller) = (ctx.data::<DatabaseConnection>()?, ctx.data::<Caller>()?);
+        let (db, chain_key, caller) = super::write_env(ctx)?;
         let v = parse_id(&rubric_version_id, Kind::RubricVersion)?;
-        let line = crate::auth::policy_admin::assign(db, caller, v, &indicator_code, &department, false).await.gql()?;
+        let line = crate::auth::policy_admin::assign(db, chain_key, caller, v, &indicator_code, &department, false)
+            .await
+            .gql()?;
         policy_changed(ctx).await?;
         Ok(line)
     }

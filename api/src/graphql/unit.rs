@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use entity::{unit, unit_history};
 
 use super::connection::{connection, cost, page};
-use super::{Kind, parse_id, to_id};
+use super::{Kind, parse_id, to_id, write_env};
 use super::{Organisation, env};
 use crate::error::{ApiError, GqlResult};
 use crate::unit::admin::{self, Change, NewUnit, OrganisationRef};
@@ -234,7 +234,7 @@ impl UnitMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The unit.")] input: CreateUnitInput,
     ) -> async_graphql::Result<Unit> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let organisation = match (input.organisation_code, input.organisation_id) {
             (Some(code), None) => OrganisationRef::Code(code),
             (None, Some(id)) => OrganisationRef::Id(parse_id(&id, Kind::Organisation)?),
@@ -254,7 +254,7 @@ impl UnitMutation {
             attributes: input.attributes.map(|a| a.0),
             idempotency_key: input.idempotency_key,
         };
-        Ok(Unit(admin::create(db, caller, input).await.gql()?))
+        Ok(Unit(admin::create(db, chain_key, caller, input).await.gql()?))
     }
 
     /// Renames a unit (更名); results already published keep the old name.
@@ -265,9 +265,9 @@ impl UnitMutation {
         #[graphql(desc = "The new name (新名称).")] name: String,
         #[graphql(desc = "Its version as last read (乐观锁).")] expected_version: i32,
     ) -> async_graphql::Result<Unit> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let id = parse_id(&id, Kind::Unit)?;
-        Ok(Unit(admin::rename(db, caller, id, &name, expected_version).await.gql()?))
+        Ok(Unit(admin::rename(db, chain_key, caller, id, &name, expected_version).await.gql()?))
     }
 
     /// Moves a unit (调整隶属关系) under another unit of its organisation, or to
@@ -282,7 +282,7 @@ impl UnitMutation {
         parent_id: MaybeUndefined<ID>,
         #[graphql(desc = "Its version as last read (乐观锁).")] expected_version: i32,
     ) -> async_graphql::Result<Unit> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let id = parse_id(&id, Kind::Unit)?;
         let parent_id = match parent_id {
             MaybeUndefined::Value(p) => Some(parse_id(&p, Kind::Unit)?),
@@ -291,7 +291,7 @@ impl UnitMutation {
                 return Err(ApiError::BadUserInput("give `parentId`: a unit, or null for the top level".into())).gql();
             }
         };
-        Ok(Unit(admin::move_to(db, caller, id, parent_id, expected_version).await.gql()?))
+        Ok(Unit(admin::move_to(db, chain_key, caller, id, parent_id, expected_version).await.gql()?))
     }
 
     /// Deactivates a unit (停用), with a reason: it stays in existing runs and
@@ -303,9 +303,9 @@ impl UnitMutation {
         #[graphql(desc = "Why (停用原因); required.")] reason: String,
         #[graphql(desc = "Its version as last read (乐观锁).")] expected_version: i32,
     ) -> async_graphql::Result<Unit> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let id = parse_id(&id, Kind::Unit)?;
-        Ok(Unit(admin::deactivate(db, caller, id, &reason, expected_version).await.gql()?))
+        Ok(Unit(admin::deactivate(db, chain_key, caller, id, &reason, expected_version).await.gql()?))
     }
 
     /// Reactivates a deactivated unit (启用).
@@ -315,8 +315,8 @@ impl UnitMutation {
         #[graphql(desc = "The unit.")] id: ID,
         #[graphql(desc = "Its version as last read (乐观锁).")] expected_version: i32,
     ) -> async_graphql::Result<Unit> {
-        let (db, caller) = env(ctx)?;
+        let (db, chain_key, caller) = write_env(ctx)?;
         let id = parse_id(&id, Kind::Unit)?;
-        Ok(Unit(admin::reactivate(db, caller, id, expected_version).await.gql()?))
+        Ok(Unit(admin::reactivate(db, chain_key, caller, id, expected_version).await.gql()?))
     }
 }

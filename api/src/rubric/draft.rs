@@ -34,7 +34,7 @@ pub use publish::publish;
 pub use rules::{RuleFields, add_rule, remove_rule, update_rule};
 
 use super::query::{self, DRAFT};
-use crate::audit::{self, Entry};
+use crate::audit::{self, ChainKey, Entry};
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::{db, policy};
@@ -95,6 +95,7 @@ async fn bump(txn: &DatabaseTransaction, version_id: i64, expected: i32) -> Resu
 /// bumped), the draft as it now is and its organisation.
 struct Editing {
     txn: DatabaseTransaction,
+    chain_key: ChainKey,
     draft: rubric_version::Model,
     organisation_id: i64,
 }
@@ -102,6 +103,7 @@ struct Editing {
 impl Editing {
     async fn begin(
         db: &DatabaseConnection,
+        chain_key: &ChainKey,
         caller: &Caller,
         version_id: i64,
         expected: i32,
@@ -111,7 +113,7 @@ impl Editing {
         let txn = db::begin_write(db).await?;
         bump(&txn, version_id, expected).await?;
         let draft = rubric_version::Entity::find_by_id(version_id).one(&txn).await?.ok_or_else(|| stale(version_id))?;
-        Ok(Editing { txn, draft, organisation_id })
+        Ok(Editing { txn, chain_key: chain_key.clone(), draft, organisation_id })
     }
 
     /// Records the change in the audit log and commits.
@@ -126,6 +128,7 @@ impl Editing {
         let draft = json!({ "id": self.draft.id, "label": self.draft.label, "version": self.draft.version });
         audit::record(
             &self.txn,
+            &self.chain_key,
             caller,
             Entry {
                 organisation_id: Some(self.organisation_id),

@@ -15,7 +15,7 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 
 use super::enum_text;
-use crate::audit;
+use crate::audit::{self, ChainKey};
 use crate::caller::Caller;
 
 /// Why the rubrics could not be loaded.
@@ -81,11 +81,11 @@ pub fn read_dir(dir: &Path) -> Result<Vec<RubricSource>, LoadError> {
 }
 
 /// Reads, validates and stores every rubric of `dir`.
-pub async fn load_dir(db: &DatabaseConnection, dir: &Path) -> Result<LoadReport, LoadError> {
+pub async fn load_dir(db: &DatabaseConnection, chain_key: &ChainKey, dir: &Path) -> Result<LoadReport, LoadError> {
     let sources = read_dir(dir)?;
     let mut report = LoadReport::default();
     for src in &sources {
-        let stored = store(db, src).await?;
+        let stored = store(db, chain_key, src).await?;
         if stored {
             tracing::info!(file = %src.file_name, code = %src.rubric.code, version = %src.rubric.version, "rubric version stored");
             report.stored.push(src.file_name.clone());
@@ -98,7 +98,7 @@ pub async fn load_dir(db: &DatabaseConnection, dir: &Path) -> Result<LoadReport,
 
 /// Stores one rubric as a published version in one transaction. Returns
 /// false when a version with the same text is already stored.
-pub async fn store(db: &DatabaseConnection, src: &RubricSource) -> Result<bool, LoadError> {
+pub async fn store(db: &DatabaseConnection, chain_key: &ChainKey, src: &RubricSource) -> Result<bool, LoadError> {
     let dberr = |source| LoadError::Db { file: src.file_name.clone(), source };
     let r = &src.rubric;
     let txn = crate::db::begin_write(db).await.map_err(dberr)?;
@@ -157,6 +157,7 @@ pub async fn store(db: &DatabaseConnection, src: &RubricSource) -> Result<bool, 
         am.update(&txn).await.map_err(dberr)?;
         audit::record(
             &txn,
+            chain_key,
             &Caller::system(),
             audit::Entry {
                 organisation_id: Some(org.id),
@@ -192,6 +193,7 @@ pub async fn store(db: &DatabaseConnection, src: &RubricSource) -> Result<bool, 
     insert_tree(&txn, version.id, r).await.map_err(dberr)?;
     audit::record(
         &txn,
+        chain_key,
         &Caller::system(),
         audit::Entry {
             organisation_id: Some(org.id),

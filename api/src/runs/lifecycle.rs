@@ -7,7 +7,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Qu
 use serde_json::json;
 
 use super::{OPEN, PUBLISHED, SUPERSEDED, ensure_open, require_reason, results, run_by_id, visible_run};
-use crate::audit::{self, Entry, Scope};
+use crate::audit::{self, ChainKey, Entry, Scope};
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::{db, idempotency, policy};
@@ -31,7 +31,12 @@ fn snapshot(run: &score_run::Model) -> serde_json::Value {
 /// Opens a run for a published version, a period matching its regime and
 /// units of the version's organisation. The same idempotency key returns the
 /// run it opened the first time.
-pub async fn open(db: &DatabaseConnection, caller: &Caller, input: OpenRun) -> Result<score_run::Model, ApiError> {
+pub async fn open(
+    db: &DatabaseConnection,
+    chain_key: &ChainKey,
+    caller: &Caller,
+    input: OpenRun,
+) -> Result<score_run::Model, ApiError> {
     policy::signed_in(caller)?;
     let version = crate::rubric::query::version_by_id(db, caller, input.rubric_version_id).await?;
     let organisation_id = super::organisation_of_version(db, &version).await?;
@@ -129,6 +134,7 @@ pub async fn open(db: &DatabaseConnection, caller: &Caller, input: OpenRun) -> R
     }
     audit::record_scoped(
         &txn,
+        chain_key,
         caller,
         Entry {
             organisation_id: Some(organisation_id),
@@ -150,6 +156,7 @@ pub async fn open(db: &DatabaseConnection, caller: &Caller, input: OpenRun) -> R
 /// run supersedes it.
 pub async fn publish(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     run_id: i64,
     expected_version: i32,
@@ -221,8 +228,9 @@ pub async fn publish(
         .iter()
         .map(|o| json!({ "unit_id": o.unit_id, "final": o.final_score.to_string(), "rank": o.rank }))
         .collect();
-    audit::record_scoped(
+    let entry = audit::record_scoped(
         &txn,
+        chain_key,
         caller,
         Entry {
             organisation_id: Some(run.organisation_id),
@@ -235,6 +243,9 @@ pub async fn publish(
         Scope { score_run_id: Some(run_id), unit_id: None },
     )
     .await?;
+    // The publication's own entry is the chain's head now: anchored, a cut
+    // of the chain's end back past it shows in every later check.
+    audit::anchor(&txn, chain_key, &entry, Some(run_id)).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -244,6 +255,7 @@ pub async fn publish(
 /// (and readable) until the revision is published.
 pub async fn amend(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     run_id: i64,
     reason: &str,
@@ -316,6 +328,7 @@ pub async fn amend(
     }
     audit::record_scoped(
         &txn,
+        chain_key,
         caller,
         Entry {
             organisation_id: Some(run.organisation_id),

@@ -11,7 +11,7 @@ use serde_json::json;
 use super::{
     ACTIVE, Rules, WITHDRAWN, ensure_open, ensure_section_open, require_reason, run_by_id, section_of_rule, visible_run,
 };
-use crate::audit::{self, Entry, Scope};
+use crate::audit::{self, ChainKey, Entry, Scope};
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::evidence::{self, EvidenceReference, Holder, Linked};
@@ -126,27 +126,30 @@ pub async fn insert<C: ConnectionTrait>(
 /// same parameters) answers the observation recorded the first time.
 pub async fn record(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     input: RecordObservation,
 ) -> Result<observation::Model, ApiError> {
     let (run, _) = visible_run(db, caller, input.run_id).await?;
     let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
-    record_with(db, caller, &rubric, run, input).await
+    record_with(db, chain_key, caller, &rubric, run, input).await
 }
 
 /// Records with the run's rubric already compiled (for bulk entry such as the seed).
 pub async fn record_with_rubric(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     rubric: &Rubric,
     input: RecordObservation,
 ) -> Result<observation::Model, ApiError> {
     let (run, _) = visible_run(db, caller, input.run_id).await?;
-    record_with(db, caller, rubric, run, input).await
+    record_with(db, chain_key, caller, rubric, run, input).await
 }
 
 async fn record_with(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     rubric: &Rubric,
     run: score_run::Model,
@@ -180,6 +183,7 @@ async fn record_with(
     idempotency::remember(&txn, key.as_ref(), row.id).await?;
     audit::record_scoped(
         &txn,
+        chain_key,
         caller,
         Entry {
             organisation_id: Some(run.organisation_id),
@@ -238,6 +242,7 @@ async fn retire<C: ConnectionTrait>(conn: &C, id: i64, expected_version: i32, st
 /// supersedes it. A reason is required.
 pub async fn correct(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     id: i64,
     expected_version: i32,
@@ -263,6 +268,7 @@ pub async fn correct(
     evidence::copy_links(&txn, Linked::Observation(id), new.id).await?;
     audit::record_scoped(
         &txn,
+        chain_key,
         caller,
         Entry {
             organisation_id: Some(run.organisation_id),
@@ -282,6 +288,7 @@ pub async fn correct(
 /// Withdraws an observation (it stops counting; the row is kept). A reason is required.
 pub async fn withdraw(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     id: i64,
     expected_version: i32,
@@ -300,6 +307,7 @@ pub async fn withdraw(
     let after = observation::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| stale())?;
     audit::record_scoped(
         &txn,
+        chain_key,
         caller,
         Entry {
             organisation_id: Some(run.organisation_id),

@@ -6,6 +6,7 @@ use sea_orm::{
 };
 
 use super::visible_run;
+use crate::audit;
 use crate::caller::Caller;
 use crate::error::ApiError;
 pub use crate::paging::{Page, Paged};
@@ -273,16 +274,50 @@ fn staff_scope(caller: &Caller) -> Result<Option<i64>, ApiError> {
     }
 }
 
-/// The outcome of checking the audit chain.
+/// The outcome of checking audit chains: the caller's organisation's, or
+/// every chain for the server itself.
+#[derive(Debug)]
 pub struct ChainCheck {
     pub entries: u64,
     pub first_broken: Option<i64>,
+    pub tail_missing: bool,
+    pub invalid_anchors: u64,
+    /// With one chain checked: its newest entry and its newest anchor.
+    pub head: Option<audit::Head>,
+    pub anchored: Option<audit::Head>,
 }
 
-pub async fn verify_chain(db: &DatabaseConnection, caller: &Caller) -> Result<ChainCheck, ApiError> {
-    staff_scope(caller)?;
-    // One walk, no separate count: a count taken apart could disagree with it.
-    let walk = crate::audit::check_chain(db).await?;
-    let entries = if walk.first_broken.is_none() { walk.entries } else { audit_log::Entity::find().count(db).await? };
-    Ok(ChainCheck { entries, first_broken: walk.first_broken })
+impl ChainCheck {
+    pub fn ok(&self) -> bool {
+        self.first_broken.is_none() && !self.tail_missing && self.invalid_anchors == 0
+    }
+
+    fn of(mut reports: Vec<audit::ChainReport>) -> ChainCheck {
+        let mut check = ChainCheck {
+            entries: reports.iter().map(|r| r.entries).sum(),
+            first_broken: reports.iter().filter_map(|r| r.first_broken).min(),
+            tail_missing: reports.iter().any(|r| r.tail_missing),
+            invalid_anchors: reports.iter().map(|r| r.invalid_anchors).sum(),
+            head: None,
+            anchored: None,
+        };
+        if let [one] = reports.as_mut_slice() {
+            (check.head, check.anchored) = (one.head.take(), one.anchored.take());
+        }
+        check
+    }
+}
+
+/// Checks the caller's organisation's chain (its staff only); the server
+/// itself checks every chain.
+pub async fn verify_chain(
+    db: &DatabaseConnection,
+    chain_key: &audit::ChainKey,
+    caller: &Caller,
+) -> Result<ChainCheck, ApiError> {
+    let reports = match staff_scope(caller)? {
+        Some(org) => vec![audit::check_chain(db, chain_key, audit::Chain::Organisation(org)).await?],
+        None => audit::check_all(db, chain_key).await?,
+    };
+    Ok(ChainCheck::of(reports))
 }

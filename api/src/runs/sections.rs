@@ -8,7 +8,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Qu
 use serde_json::json;
 
 use super::{ensure_open, run_by_id, section_row};
-use crate::audit::{self, Entry, Scope};
+use crate::audit::{self, ChainKey, Entry, Scope};
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::{db, policy};
@@ -18,6 +18,7 @@ pub const REOPENED: &str = "open";
 
 async fn set_status(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     run_id: i64,
     section_code: &str,
@@ -83,6 +84,7 @@ async fn set_status(
     };
     audit::record_scoped(
         &txn,
+        chain_key,
         caller,
         Entry {
             organisation_id: Some(run.organisation_id),
@@ -102,19 +104,21 @@ async fn set_status(
 /// A department submits its section: from now on writes to it are FROZEN.
 pub async fn submit(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     run_id: i64,
     section_code: &str,
 ) -> Result<section_submission::Model, ApiError> {
-    set_status(db, caller, run_id, section_code, SUBMITTED).await
+    set_status(db, chain_key, caller, run_id, section_code, SUBMITTED).await
 }
 
 /// The assessment office reopens a submitted section.
 pub async fn reopen(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     run_id: i64,
     section_code: &str,
 ) -> Result<section_submission::Model, ApiError> {
-    set_status(db, caller, run_id, section_code, REOPENED).await
+    set_status(db, chain_key, caller, run_id, section_code, REOPENED).await
 }

@@ -17,7 +17,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use crate::audit::{self, Entry, Scope};
+use crate::audit::{self, ChainKey, Entry, Scope};
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::runs::require_reason;
@@ -91,7 +91,12 @@ const MAX_DEPTH: usize = 1000;
 /// Creates a unit. Its code is unique in the organisation (CONFLICT); its
 /// parent, if any, is an active unit of the same organisation. The same
 /// idempotency key returns the unit it created the first time.
-pub async fn create(db: &DatabaseConnection, caller: &Caller, input: NewUnit) -> Result<unit::Model, ApiError> {
+pub async fn create(
+    db: &DatabaseConnection,
+    chain_key: &ChainKey,
+    caller: &Caller,
+    input: NewUnit,
+) -> Result<unit::Model, ApiError> {
     policy::signed_in(caller)?;
     let org = match &input.organisation {
         OrganisationRef::Id(id) => organisation::Entity::find_by_id(*id).one(db).await?,
@@ -152,7 +157,7 @@ pub async fn create(db: &DatabaseConnection, caller: &Caller, input: NewUnit) ->
         other => other,
     })?;
     idempotency::remember(&txn, key.as_ref(), row.id).await?;
-    record(&txn, caller, Change::Created, None, &row, None).await?;
+    record(&txn, chain_key, caller, Change::Created, None, &row, None).await?;
     txn.commit().await?;
     Ok(row)
 }
@@ -160,6 +165,7 @@ pub async fn create(db: &DatabaseConnection, caller: &Caller, input: NewUnit) ->
 /// Renames a unit (更名). Results already published keep the old name.
 pub async fn rename(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     id: i64,
     name: &str,
@@ -171,13 +177,14 @@ pub async fn rename(
         return Err(ApiError::BadUserInput(format!("unit {id} is already named {name}")));
     }
     let wanted = Wanted { name, ..Wanted::of(&unit) };
-    apply(db, caller, unit, expected_version, Change::Renamed, wanted, None).await
+    apply(db, chain_key, caller, unit, expected_version, Change::Renamed, wanted, None).await
 }
 
 /// Moves a unit under another unit of its organisation, or to the top level
 /// (`None`). A move under itself or one of its descendants is refused.
 pub async fn move_to(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     id: i64,
     parent_id: Option<i64>,
@@ -188,13 +195,14 @@ pub async fn move_to(
         return Err(ApiError::BadUserInput(format!("unit {id} is already there")));
     }
     let wanted = Wanted { parent_id, ..Wanted::of(&unit) };
-    apply(db, caller, unit, expected_version, Change::Moved, wanted, None).await
+    apply(db, chain_key, caller, unit, expected_version, Change::Moved, wanted, None).await
 }
 
 /// Deactivates a unit (停用), with a reason: no new run takes it; the runs and
 /// results it is part of keep it.
 pub async fn deactivate(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     id: i64,
     reason: &str,
@@ -206,12 +214,13 @@ pub async fn deactivate(
         return Err(ApiError::Conflict(format!("unit {id} is already deactivated")));
     }
     let wanted = Wanted { active: false, ..Wanted::of(&unit) };
-    apply(db, caller, unit, expected_version, Change::Deactivated, wanted, Some(reason)).await
+    apply(db, chain_key, caller, unit, expected_version, Change::Deactivated, wanted, Some(reason)).await
 }
 
 /// Reactivates a deactivated unit (启用).
 pub async fn reactivate(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     id: i64,
     expected_version: i32,
@@ -221,7 +230,7 @@ pub async fn reactivate(
         return Err(ApiError::Conflict(format!("unit {id} is active")));
     }
     let wanted = Wanted { active: true, ..Wanted::of(&unit) };
-    apply(db, caller, unit, expected_version, Change::Reactivated, wanted, None).await
+    apply(db, chain_key, caller, unit, expected_version, Change::Reactivated, wanted, None).await
 }
 
 /// A unit the caller administers; another organisation's is NOT_FOUND.
@@ -253,6 +262,7 @@ impl Wanted {
 /// its history row and audit entry, in one transaction.
 async fn apply(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     before: unit::Model,
     expected_version: i32,
@@ -287,7 +297,7 @@ async fn apply(
         return Err(stale(before.id));
     }
     let after = unit::Entity::find_by_id(before.id).one(&txn).await?.ok_or_else(|| stale(before.id))?;
-    record(&txn, caller, change, Some(&before), &after, reason.as_deref()).await?;
+    record(&txn, chain_key, caller, change, Some(&before), &after, reason.as_deref()).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -330,6 +340,7 @@ async fn check_parent<C: ConnectionTrait>(
 /// The unit's history row and audit entry for one change.
 async fn record<C: ConnectionTrait>(
     conn: &C,
+    chain_key: &ChainKey,
     caller: &Caller,
     change: Change,
     before: Option<&unit::Model>,
@@ -361,6 +372,7 @@ async fn record<C: ConnectionTrait>(
     }
     audit::record_scoped(
         conn,
+        chain_key,
         caller,
         Entry {
             organisation_id: Some(after.organisation_id),

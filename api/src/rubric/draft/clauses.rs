@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::indicators;
 use super::{Edited, Editing, Patch, bad, code, patch_decimal, position, required, rules};
+use crate::audit::ChainKey;
 use crate::caller::Caller;
 use crate::error::ApiError;
 
@@ -104,13 +105,14 @@ async fn apply(
 /// Adds a clause to a leaf indicator of a draft.
 pub async fn add_clause(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     indicator_id: i64,
     expected: i32,
     fields: ClauseFields,
 ) -> Result<Edited, ApiError> {
     let ind = indicators::by_id(db, indicator_id).await?;
-    let e = Editing::begin(db, caller, ind.rubric_version_id, expected, "indicator").await?;
+    let e = Editing::begin(db, chain_key, caller, ind.rubric_version_id, expected, "indicator").await?;
     let children = indicator::Entity::find().filter(indicator::Column::ParentId.eq(ind.id)).count(&e.txn).await?;
     if children > 0 {
         return Err(bad(
@@ -125,6 +127,7 @@ pub async fn add_clause(
 /// Changes a clause of a draft; a new number renames its rules' codes.
 pub async fn update_clause(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     clause_id: i64,
     expected: i32,
@@ -132,7 +135,7 @@ pub async fn update_clause(
 ) -> Result<Edited, ApiError> {
     let current = by_id(db, clause_id).await?;
     let ind = indicators::by_id(db, current.indicator_id).await?;
-    let e = Editing::begin(db, caller, ind.rubric_version_id, expected, "clause").await?;
+    let e = Editing::begin(db, chain_key, caller, ind.rubric_version_id, expected, "clause").await?;
     let current = by_id(&e.txn, clause_id).await?;
     let row = apply(&e, &ind, Some(&current), fields).await?.update(&e.txn).await?;
     if row.no != current.no {
@@ -146,6 +149,7 @@ pub async fn update_clause(
 /// Removes a clause of a draft. With rules, only when `cascade` is set.
 pub async fn remove_clause(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     clause_id: i64,
     expected: i32,
@@ -153,7 +157,7 @@ pub async fn remove_clause(
 ) -> Result<Edited, ApiError> {
     let current = by_id(db, clause_id).await?;
     let ind = indicators::by_id(db, current.indicator_id).await?;
-    let e = Editing::begin(db, caller, ind.rubric_version_id, expected, "clause").await?;
+    let e = Editing::begin(db, chain_key, caller, ind.rubric_version_id, expected, "clause").await?;
     let n = rule::Entity::find().filter(rule::Column::ClauseId.eq(clause_id)).count(&e.txn).await?;
     if n > 0 && !cascade {
         return Err(bad(

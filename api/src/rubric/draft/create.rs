@@ -14,7 +14,7 @@ use sea_orm::{
 use serde_json::json;
 
 use super::{Edited, Editing, Patch, bad, decimal, optional, patch_decimal, patch_text, required};
-use crate::audit::{self, Entry};
+use crate::audit::{self, ChainKey, Entry};
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::rubric::enum_text;
@@ -84,6 +84,7 @@ async fn lock_rubric<C: ConnectionTrait>(conn: &C, rubric_id: i64) -> Result<(),
 /// the draft it created the first time.
 pub async fn create(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     input: NewDraft,
 ) -> Result<rubric_version::Model, ApiError> {
@@ -160,6 +161,7 @@ pub async fn create(
     };
     audit::record(
         &txn,
+        chain_key,
         caller,
         Entry {
             organisation_id: Some(rubric_row.organisation_id),
@@ -250,12 +252,13 @@ fn broken(version: i64, indicator: i64) -> ApiError {
 /// Changes a draft's header (label, title, regime, scale, bonus cap, source).
 pub async fn update_header(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     version_id: i64,
     expected: i32,
     change: HeaderChange,
 ) -> Result<Edited, ApiError> {
-    let mut e = Editing::begin(db, caller, version_id, expected, "rubric version").await?;
+    let mut e = Editing::begin(db, chain_key, caller, version_id, expected, "rubric version").await?;
     let before = snapshot(&e.draft);
     let mut am: rubric_version::ActiveModel = e.draft.clone().into();
     if let Some(l) = &change.label {

@@ -7,16 +7,18 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde_json::json;
 
 use super::{Edited, Editing};
+use crate::audit::ChainKey;
 use crate::caller::Caller;
 use crate::error::ApiError;
 
 pub async fn discard(
     db: &sea_orm::DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     version_id: i64,
     expected: i32,
 ) -> Result<Edited, ApiError> {
-    let e = Editing::begin(db, caller, version_id, expected, "rubric version").await?;
+    let e = Editing::begin(db, chain_key, caller, version_id, expected, "rubric version").await?;
     let indicators: Vec<(i64, i32)> = indicator::Entity::find()
         .filter(indicator::Column::RubricVersionId.eq(version_id))
         .select_only()

@@ -16,6 +16,7 @@ use sea_orm::{
 use serde_json::json;
 
 use super::{Edited, Editing, Patch, bad, code, patch_decimal, patch_text, position, required, rules};
+use crate::audit::ChainKey;
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::rubric::enum_text;
@@ -175,12 +176,13 @@ async fn refresh_tree<C: ConnectionTrait>(conn: &C, version_id: i64) -> Result<(
 /// Adds an indicator to a draft.
 pub async fn add_indicator(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     version_id: i64,
     expected: i32,
     fields: IndicatorFields,
 ) -> Result<Edited, ApiError> {
-    let e = Editing::begin(db, caller, version_id, expected, "rubric version").await?;
+    let e = Editing::begin(db, chain_key, caller, version_id, expected, "rubric version").await?;
     let all = all_of(&e.txn, version_id).await?;
     let row = apply(&e, &all, None, fields).await?.insert(&e.txn).await?;
     refresh_tree(&e.txn, version_id).await?;
@@ -191,13 +193,14 @@ pub async fn add_indicator(
 /// Changes an indicator of a draft; a new code renames its rules' codes.
 pub async fn update_indicator(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     indicator_id: i64,
     expected: i32,
     fields: IndicatorFields,
 ) -> Result<Edited, ApiError> {
     let current = by_id(db, indicator_id).await?;
-    let e = Editing::begin(db, caller, current.rubric_version_id, expected, "indicator").await?;
+    let e = Editing::begin(db, chain_key, caller, current.rubric_version_id, expected, "indicator").await?;
     let all = all_of(&e.txn, current.rubric_version_id).await?;
     let current = all.iter().find(|i| i.id == indicator_id).ok_or_else(|| ApiError::not_found("indicator"))?;
     let row = apply(&e, &all, Some(current), fields).await?.update(&e.txn).await?;
@@ -217,13 +220,14 @@ pub async fn update_indicator(
 /// when `cascade` is set (then all of them go with it).
 pub async fn remove_indicator(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     indicator_id: i64,
     expected: i32,
     cascade: bool,
 ) -> Result<Edited, ApiError> {
     let current = by_id(db, indicator_id).await?;
-    let e = Editing::begin(db, caller, current.rubric_version_id, expected, "indicator").await?;
+    let e = Editing::begin(db, chain_key, caller, current.rubric_version_id, expected, "indicator").await?;
     let all = all_of(&e.txn, current.rubric_version_id).await?;
     let mut subtree: Vec<&indicator::Model> = all.iter().filter(|i| i.id == indicator_id).collect();
     let mut seen: HashSet<i64> = HashSet::from([indicator_id]);

@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Que
 use serde_json::json;
 
 use super::{check_draft, stale};
-use crate::audit::{self, Entry};
+use crate::audit::{self, ChainKey, Entry};
 use crate::caller::Caller;
 use crate::db;
 use crate::error::ApiError;
@@ -24,6 +24,7 @@ use crate::rubric::rebuild;
 /// a draft, CONFLICT if it changed since it was read.
 pub async fn publish(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     version_id: i64,
     expected: i32,
@@ -55,6 +56,7 @@ pub async fn publish(
     let published = rubric_version::Entity::find_by_id(version_id).one(&txn).await?.ok_or_else(|| stale(version_id))?;
     audit::record(
         &txn,
+        chain_key,
         caller,
         Entry {
             organisation_id: Some(organisation_id),

@@ -10,6 +10,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection
 use serde_json::{Value, json};
 
 use super::{Edited, Editing, Patch, bad, clauses, code, indicators, patch_decimal, patch_text, position, required};
+use crate::audit::ChainKey;
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::rubric::enum_text;
@@ -196,6 +197,7 @@ async fn apply(
 /// Adds a rule to a clause of a draft.
 pub async fn add_rule(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     clause_id: i64,
     expected: i32,
@@ -203,7 +205,7 @@ pub async fn add_rule(
 ) -> Result<Edited, ApiError> {
     let cl = clauses::by_id(db, clause_id).await?;
     let ind = indicators::by_id(db, cl.indicator_id).await?;
-    let e = Editing::begin(db, caller, ind.rubric_version_id, expected, "clause").await?;
+    let e = Editing::begin(db, chain_key, caller, ind.rubric_version_id, expected, "clause").await?;
     let cl = clauses::by_id(&e.txn, clause_id).await?;
     if cl.informational {
         return Err(bad("clauseId", format!("clause {} is informational (scores nothing); it takes no rules", cl.no)));
@@ -215,13 +217,14 @@ pub async fn add_rule(
 /// Changes a rule of a draft (its key, kind, effect, params, cap, modifiers).
 pub async fn update_rule(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     rule_id: i64,
     expected: i32,
     fields: RuleFields,
 ) -> Result<Edited, ApiError> {
     let current = by_id(db, rule_id).await?;
-    let e = Editing::begin(db, caller, current.rubric_version_id, expected, "rule").await?;
+    let e = Editing::begin(db, chain_key, caller, current.rubric_version_id, expected, "rule").await?;
     let current = by_id(&e.txn, rule_id).await?;
     let cl = clauses::by_id(&e.txn, current.clause_id).await?;
     let ind = indicators::by_id(&e.txn, current.indicator_id).await?;
@@ -233,12 +236,13 @@ pub async fn update_rule(
 /// Removes a rule of a draft.
 pub async fn remove_rule(
     db: &DatabaseConnection,
+    chain_key: &ChainKey,
     caller: &Caller,
     rule_id: i64,
     expected: i32,
 ) -> Result<Edited, ApiError> {
     let current = by_id(db, rule_id).await?;
-    let e = Editing::begin(db, caller, current.rubric_version_id, expected, "rule").await?;
+    let e = Editing::begin(db, chain_key, caller, current.rubric_version_id, expected, "rule").await?;
     rule::Entity::delete_by_id(rule_id).exec(&e.txn).await?;
     e.finish(caller, "rule.remove", ("rule", rule_id), Some(snapshot(&current)), None).await
 }
