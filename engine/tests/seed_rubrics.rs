@@ -24,8 +24,19 @@ fn load(name: &str) -> Rubric {
     Rubric::from_toml(name, &text).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The shared seeds folder: `../../shared/seeds` from this crate in the main
+/// checkout, further up from a `git worktree` (e.g. `/work/wt/<name>/engine`).
+fn seeds_dir() -> std::path::PathBuf {
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.ancestors()
+        .skip(1)
+        .map(|a| a.join("shared").join("seeds"))
+        .find(|dir| dir.is_dir())
+        .unwrap_or_else(|| panic!("no shared/seeds folder above {}", here.display()))
+}
+
 fn seed(name: &str) -> String {
-    let path = format!("{}/../../shared/seeds/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = seeds_dir().join(name).display().to_string();
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     assert!(!text.contains(CUT), "{path} contains the cut mark {CUT}");
     text
