@@ -1,7 +1,8 @@
 //! Login, refresh-token rotation and logout.
 //!
 //! Failed logins are rows in `login_failure`, counted per account and per
-//! client IP over a window, so a lockout holds on every instance. A refresh
+//! client address (the one `http::ClientAddr` finds, behind trusted proxies
+//! too) over a window, so a lockout holds on every instance. A refresh
 //! token is used once: using it revokes it and issues the next one of the same
 //! family; presenting a revoked one again (a stolen token replayed) revokes the
 //! whole family.

@@ -12,10 +12,7 @@ use std::sync::Arc;
 use super::{Kind, parse_id, to_id};
 use crate::auth::session::{self, Limits};
 use crate::auth::{AuthError, AuthState};
-
-/// The client address of the request (for per-IP lockout), set by the HTTP layer.
-#[derive(Clone, Debug)]
-pub struct ClientIp(pub String);
+use crate::http::ClientAddr;
 
 impl ErrorExtensions for AuthError {
     fn extend(&self) -> async_graphql::Error {
@@ -94,8 +91,8 @@ impl SessionMutation {
         #[graphql(desc = "Password (密码).")] password: String,
     ) -> async_graphql::Result<SessionPayload> {
         let (db, keys, limits) = deps(ctx)?;
-        let ip = ctx.data::<ClientIp>().map(|c| c.0.clone()).unwrap_or_default();
-        let s = session::login(db, keys, limits, &username, &password, &ip, chrono::Utc::now()).await;
+        let client = ctx.data::<ClientAddr>().copied().unwrap_or(ClientAddr(None));
+        let s = session::login(db, keys, limits, &username, &password, &client.key(), chrono::Utc::now()).await;
         s.map(Into::into).map_err(|e| e.extend())
     }
 

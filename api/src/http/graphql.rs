@@ -12,12 +12,13 @@ use async_graphql::http::MultipartOptions;
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 
+use super::client::ClientAddr;
 use super::gate::{Gate, Refusal, code};
 use super::graphiql;
 use super::responses::{self, CACHE_STATUS, Cached, Hint, Responses};
 use crate::auth::AuthState;
 use crate::caller::Caller;
-use crate::graphql::{ClientIp, KaoheSchema, loader};
+use crate::graphql::{KaoheSchema, loader};
 
 /// The caller of this request, from its bearer token (none: anonymous). A
 /// token that does not verify is refused with 401, never read as anonymous.
@@ -40,10 +41,6 @@ async fn caller_and_generation(
     crate::auth::bearer::caller(db, auth, header)
         .await
         .map_err(|e| Refusal::new(StatusCode::UNAUTHORIZED, e.code(), e.to_string()).into_response())
-}
-
-fn client_ip(req: &HttpRequest) -> ClientIp {
-    ClientIp(req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default())
 }
 
 enum Body {
@@ -261,8 +258,9 @@ async fn answer(
         Ok(c) => c,
         Err(refused) => return refused,
     };
-    let key = gate.key(&caller, req);
-    let per_request = (auth.clone().into_inner(), client_ip(req));
+    let client = ClientAddr::of(req, &gate.limits().trusted_proxies);
+    let key = gate.key(&caller, &client);
+    let per_request = (auth.clone().into_inner(), client);
     let mut pass = match gate.admit(requests, queries_only, &key) {
         Ok(pass) => pass,
         Err(refusal) => return refusal.into_response(),
@@ -401,13 +399,13 @@ async fn execute(
     schema: &KaoheSchema,
     db: &DatabaseConnection,
     caller: &Caller,
-    (auth, ip): &(Arc<AuthState>, ClientIp),
+    (auth, client): &(Arc<AuthState>, ClientAddr),
     request: async_graphql::Request,
     hint: Arc<Hint>,
 ) -> async_graphql::Response {
     let loader = loader::for_request(db.clone(), caller.clone());
     // The parsed document travels with the request: the schema does not parse it again.
     let request =
-        request.data(db.clone()).data(caller.clone()).data(loader).data(auth.clone()).data(ip.clone()).data(hint);
+        request.data(db.clone()).data(caller.clone()).data(loader).data(auth.clone()).data(*client).data(hint);
     schema.execute(request).await
 }
