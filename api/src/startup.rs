@@ -54,12 +54,12 @@ impl Application {
                 tracing::info!(?added, "demo organisations seeded");
             }
         }
-        let auth = crate::auth::start(&db, &settings.data_dir, |k| std::env::var(k).ok())
+        let auth = crate::auth::start(&db, &settings.auth, &settings.data_dir)
             .await
             .map_err(|e| StartupError::Auth(e.to_string()))?;
         if settings.seed_demo {
-            let password = std::env::var("DEMO_PASSWORD").ok();
-            let created = crate::auth::demo::seed_logins(&db, password.as_deref()).await.map_err(StartupError::Seed)?;
+            let password = settings.auth.demo_password.as_ref().map(|p| p.expose());
+            let created = crate::auth::demo::seed_logins(&db, password).await.map_err(StartupError::Seed)?;
             if !created.is_empty() && password.is_none() {
                 // Shown once: only the hashes are kept.
                 println!("Demo logins created (username / password), shown only now:");

@@ -109,7 +109,7 @@ async fn fresh_settings(dir: &Path) -> (Settings, Option<PgDatabase>) {
         None => (kaohe_api::config::sqlite_url(&dir.join("data")), None),
     };
     let settings = Settings {
-        database_url,
+        database_url: database_url.into(),
         bind_addr: "127.0.0.1:0".into(),
         data_dir: dir.join("data"),
         rubrics_dir: rubrics,
@@ -117,6 +117,7 @@ async fn fresh_settings(dir: &Path) -> (Settings, Option<PgDatabase>) {
         seed_demo: true,
         limits: Default::default(),
         cors_origins: Vec::new(),
+        auth: Default::default(),
     };
     (settings, pg)
 }

@@ -26,4 +26,5 @@ mod rubrics;
 mod runs;
 mod schema;
 mod scopes;
+mod sessions;
 mod units;

@@ -1,6 +1,7 @@
 //! Sign-in (登录) and the policy store: the database side of `kaohe-auth`.
 //!
-//! - [`keys`]: the JWT key set from the environment, or a secret generated into
+//! - [`settings`]: the sign-in settings (part of `Settings`);
+//! - [`keys`]: the JWT key set from the settings, or a secret generated into
 //!   the data folder on first start (never hard-coded);
 //! - [`session`]: login, refresh-token rotation (reuse revokes the family),
 //!   logout, lockout counted in the database;
@@ -16,6 +17,7 @@ pub mod keys;
 pub mod policy_admin;
 pub mod policy_store;
 pub mod session;
+pub mod settings;
 
 /// Why a sign-in step failed. Clients see one code per variant.
 #[derive(Debug, thiserror::Error)]
@@ -56,15 +58,14 @@ pub struct AuthState {
     pub policy: policy_store::PolicyCache,
 }
 
-/// Sets up sign-in at start-up: the key set, and the seed policy if the
-/// database has none.
+/// Sets up sign-in at start-up: the key set (refusing settings that do not
+/// make one), and the seed policy if the database has none.
 pub async fn start(
     db: &sea_orm::DatabaseConnection,
+    settings: &settings::AuthSettings,
     data_dir: &std::path::Path,
-    env: impl Fn(&str) -> Option<String>,
 ) -> Result<Arc<AuthState>, StartError> {
-    let settings = keys::AuthSettings::from_lookup(env)?;
-    let keys = keys::key_set(&settings, data_dir)?;
+    let keys = keys::key_set(settings, data_dir)?;
     policy_store::seed(db, chrono::Utc::now()).await?;
     let limits = session::Limits { refresh_ttl_secs: settings.refresh_ttl_secs, ..session::Limits::default() };
     Ok(Arc::new(AuthState { keys, limits, policy: policy_store::PolicyCache::new(std::time::Duration::from_secs(2)) }))
