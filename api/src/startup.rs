@@ -40,6 +40,7 @@ pub struct Application {
     server: Server,
     db: DatabaseConnection,
     statements: db::StatementCounter,
+    auth: std::sync::Arc<crate::auth::AuthState>,
 }
 
 impl Application {
@@ -92,7 +93,7 @@ impl Application {
         let schema = web::Data::new(build_schema(Some(SchemaData { db: db.clone(), evidence: evidence.clone() })));
         let evidence = web::Data::new(evidence);
         let db_data = web::Data::new(db.clone());
-        let auth_data = web::Data::from(auth);
+        let auth_data = web::Data::from(auth.clone());
         let mut expensive_db = db::connect_expensive(&settings, &db).await.map_err(StartupError::Database)?;
         db::instrument(&mut expensive_db, &statements);
         let gate = web::Data::new(http::Gate::new(settings.limits.clone(), expensive_db));
@@ -116,7 +117,7 @@ impl Application {
         .listen(listener)
         .map_err(bind_err)?
         .run();
-        Ok(Application { port, server, db, statements })
+        Ok(Application { port, server, db, statements, auth })
     }
 
     /// The port the server listens on (the real one when 0 was asked).
@@ -127,6 +128,11 @@ impl Application {
     /// The database pool the server uses.
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// The sign-in state the server uses (keys, limits, password-hashing slots).
+    pub fn auth(&self) -> std::sync::Arc<crate::auth::AuthState> {
+        self.auth.clone()
     }
 
     /// Counts the statements this server sends to its database.

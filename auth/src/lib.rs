@@ -1,6 +1,7 @@
 //! kaohe-auth: the sign-in building blocks, free of database and HTTP.
 //!
-//! - [`password`]: argon2id hashes (and a dummy verify for unknown accounts);
+//! - [`password`]: argon2id hashes with pinned parameters (stale hashes are
+//!   reported for rehashing; a dummy verify of the same cost for unknown accounts);
 //! - [`token`]: short-lived JWT access tokens, verified strictly (allow-listed
 //!   algorithm per key, `kid` from our own key set, `exp`/`nbf`/`iss`/`aud`
 //!   required, small leeway), with two keys valid during a rotation;

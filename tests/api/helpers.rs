@@ -17,6 +17,8 @@ pub struct TestApp {
     pub token: std::sync::Mutex<Option<String>>,
     /// Statements the server (and `db` above) sent to the database.
     pub statements: kaohe_api::db::StatementCounter,
+    /// The server's sign-in state (e.g. to hold its password-hashing slots).
+    pub auth: std::sync::Arc<kaohe_api::auth::AuthState>,
     _dir: tempfile::TempDir,
     _pg: Option<PgDatabase>,
 }
@@ -143,6 +145,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
     let statements = app.statements();
+    let auth = app.auth();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
@@ -151,6 +154,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         client: reqwest::Client::new(),
         token: Default::default(),
         statements,
+        auth,
         _dir: dir,
         _pg: pg,
     }

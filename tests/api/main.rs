@@ -19,6 +19,7 @@ mod http_guards;
 mod matrix;
 mod migrations;
 mod organisations;
+mod passwords;
 mod proxies;
 mod responses;
 mod restart;

@@ -5,6 +5,7 @@
 //!   the data folder on first start (never hard-coded);
 //! - [`session`]: login, refresh-token rotation (reuse revokes the family),
 //!   logout, lockout counted in the database;
+//! - [`passwords`]: argon2 on the blocking pool, a bounded number at once;
 //! - [`policy_store`]: casbin lines in the database, seeded from `policies/`,
 //!   versioned so every instance reloads a change within seconds.
 //!
@@ -14,6 +15,7 @@
 pub mod bearer;
 pub mod credentials;
 pub mod keys;
+pub mod passwords;
 pub mod policy_admin;
 pub mod policy_store;
 pub mod session;
@@ -31,10 +33,15 @@ pub enum AuthError {
     /// A refresh token that is unknown, expired, revoked or replayed.
     #[error("the session has ended; sign in again")]
     InvalidSession,
+    /// Every password-hashing slot stayed busy for the whole wait.
+    #[error("too many sign-ins at once; retry in a moment")]
+    Busy,
     #[error("internal error")]
     Internal(#[from] sea_orm::DbErr),
     #[error("internal error")]
     Token(#[from] kaohe_auth::token::TokenError),
+    #[error("internal error")]
+    Hashing(String),
 }
 
 impl AuthError {
@@ -42,7 +49,8 @@ impl AuthError {
         match self {
             AuthError::InvalidCredentials | AuthError::InvalidSession => "UNAUTHENTICATED",
             AuthError::Locked { .. } => "ACCOUNT_LOCKED",
-            AuthError::Internal(_) | AuthError::Token(_) => "INTERNAL",
+            AuthError::Busy => "RATE_LIMITED",
+            AuthError::Internal(_) | AuthError::Token(_) | AuthError::Hashing(_) => "INTERNAL",
         }
     }
 }
@@ -56,6 +64,7 @@ pub struct AuthState {
     pub keys: kaohe_auth::token::KeySet,
     pub limits: session::Limits,
     pub policy: policy_store::PolicyCache,
+    pub passwords: passwords::PasswordWork,
 }
 
 /// Sets up sign-in at start-up: the key set (refusing settings that do not
@@ -67,8 +76,18 @@ pub async fn start(
 ) -> Result<Arc<AuthState>, StartError> {
     let keys = keys::key_set(settings, data_dir)?;
     policy_store::seed(db, chrono::Utc::now()).await?;
+    // The dummy hash for unknown accounts is made now, not by the first
+    // unknown login (which would then take twice as long as the others).
+    tokio::task::spawn_blocking(|| kaohe_auth::password::verify_dummy(""))
+        .await
+        .map_err(|e| StartError::Hashing(e.to_string()))?;
     let limits = session::Limits { refresh_ttl_secs: settings.refresh_ttl_secs, ..session::Limits::default() };
-    Ok(Arc::new(AuthState { keys, limits, policy: policy_store::PolicyCache::new(std::time::Duration::from_secs(2)) }))
+    Ok(Arc::new(AuthState {
+        keys,
+        limits,
+        policy: policy_store::PolicyCache::new(std::time::Duration::from_secs(2)),
+        passwords: passwords::PasswordWork::new(settings.password_hash_concurrency, settings.password_hash_wait),
+    }))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -77,4 +96,6 @@ pub enum StartError {
     Keys(#[from] keys::KeySetupError),
     #[error("policy: {0}")]
     Policy(#[from] policy_store::StoreError),
+    #[error("password hashing: {0}")]
+    Hashing(String),
 }

@@ -14,7 +14,7 @@ use kaohe_auth::token::KeySet;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
-use super::AuthError;
+use super::{AuthError, AuthState};
 
 /// A signed-in session as the client receives it (the refresh token only once).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,17 +64,19 @@ fn locked(rule: &Lockout, failures: &[i64], now: DateTime<Utc>) -> Option<DateTi
     rule.locked_until(failures, now.timestamp()).and_then(|t| DateTime::from_timestamp(t, 0))
 }
 
-/// Signs a user in. Every failed attempt is recorded, even against a locked
-/// account, so several attempts in one request each count.
+/// Signs a user in from client address `ip` (`http::ClientAddr::key`).
+/// Every failed attempt is recorded, even against a locked account, so
+/// several attempts in one request each count; a login refused because
+/// every hashing slot is busy (`Busy`) is not an attempt and counts nothing.
 pub async fn login(
     db: &DatabaseConnection,
-    keys: &KeySet,
-    limits: &Limits,
+    auth: &AuthState,
     username: &str,
     password: &str,
     ip: &str,
     now: DateTime<Utc>,
 ) -> Result<Session, AuthError> {
+    let (keys, limits) = (&auth.keys, &auth.limits);
     let window = Duration::seconds(limits.account.window_secs.max(limits.ip.window_secs));
     let by_account = failures(db, login_failure::Column::Username, username, now - window).await?;
     let by_ip = failures(db, login_failure::Column::Ip, ip, now - window).await?;
@@ -84,23 +86,34 @@ pub async fn login(
         .filter(app_user::Column::Active.eq(true))
         .one(db)
         .await?;
-    let ok = match (&user, user.as_ref().and_then(|u| u.password_hash.as_deref())) {
-        (Some(_), Some(hash)) => kaohe_auth::password::verify(password, hash),
-        _ => {
-            kaohe_auth::password::verify_dummy(password);
-            false
-        }
-    };
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    // Unknown account or no password: a dummy check of the same cost.
+    let checked = auth.passwords.check(password, stored, lock.is_none()).await?;
     if let Some(until) = lock {
         record_failure(db, username, ip, now).await?;
         return Err(AuthError::Locked { until });
     }
-    let Some(user) = user.filter(|_| ok) else {
+    let Some(user) = user.filter(|_| checked.verified.is_match()) else {
         record_failure(db, username, ip, now).await?;
         return Err(AuthError::InvalidCredentials);
     };
+    if let (Some(new), Some(old)) = (checked.rehashed, user.password_hash.as_deref()) {
+        upgrade_hash(db, user.id, old, &new).await?;
+    }
     let family = kaohe_auth::refresh::new_secret();
     issue(db, keys, limits, &user, &family, now).await
+}
+
+/// Stores a hash made with the pinned parameters in place of a stale one,
+/// unless the password was changed meanwhile (then the newer hash stays).
+async fn upgrade_hash<C: ConnectionTrait>(db: &C, user_id: i64, old: &str, new: &str) -> Result<(), AuthError> {
+    app_user::Entity::update_many()
+        .col_expr(app_user::Column::PasswordHash, Expr::value(new))
+        .filter(app_user::Column::Id.eq(user_id))
+        .filter(app_user::Column::PasswordHash.eq(old))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 async fn record_failure<C: ConnectionTrait>(
@@ -157,11 +170,11 @@ async fn revoke_family<C: ConnectionTrait>(db: &C, family: &str, now: DateTime<U
 /// Exchanges a refresh token for a new session (the old token is spent).
 pub async fn refresh(
     db: &DatabaseConnection,
-    keys: &KeySet,
-    limits: &Limits,
+    auth: &AuthState,
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Session, AuthError> {
+    let (keys, limits) = (&auth.keys, &auth.limits);
     let txn = crate::db::begin_write(db).await?;
     let hash = kaohe_auth::refresh::digest(token);
     let Some(row) = refresh_token::Entity::find().filter(refresh_token::Column::TokenHash.eq(hash)).one(&txn).await?
@@ -209,12 +222,24 @@ pub async fn logout(db: &DatabaseConnection, token: &str, now: DateTime<Utc>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::passwords::PasswordWork;
+    use crate::auth::policy_store::PolicyCache;
     use entity::organisation;
     use kaohe_auth::token::Key;
     use migration::MigratorTrait;
     use sea_orm::Database;
 
-    async fn setup() -> (DatabaseConnection, KeySet) {
+    fn state(limits: Limits) -> AuthState {
+        let keys = KeySet::new(vec![Key::hs256("k1", &[7u8; 32]).unwrap()], "k1", "kaohe", 900).unwrap();
+        AuthState {
+            keys,
+            limits,
+            policy: PolicyCache::new(std::time::Duration::from_secs(2)),
+            passwords: PasswordWork::new(2, std::time::Duration::from_secs(5)),
+        }
+    }
+
+    async fn setup() -> DatabaseConnection {
         let db = Database::connect("sqlite::memory:").await.unwrap();
         migration::Migrator::up(&db, None).await.unwrap();
         let now = Utc::now();
@@ -241,48 +266,72 @@ mod tests {
         .insert(&db)
         .await
         .unwrap();
-        let keys = KeySet::new(vec![Key::hs256("k1", &[7u8; 32]).unwrap()], "k1", "kaohe", 900).unwrap();
-        (db, keys)
+        db
     }
 
     #[tokio::test]
     async fn login_refresh_rotation_reuse_and_logout() {
-        let (db, keys) = setup().await;
-        let l = Limits::default();
+        let db = setup().await;
+        let a = state(Limits::default());
         let now = Utc::now();
-        let s = login(&db, &keys, &l, "mishuke", "correct horse", "10.0.0.1", now).await.unwrap();
-        let claims = keys.verify(&s.access_token).unwrap();
+        let s = login(&db, &a, "mishuke", "correct horse", "10.0.0.1", now).await.unwrap();
+        let claims = a.keys.verify(&s.access_token).unwrap();
         assert_eq!(claims.sub, format!("user:{}", s.user_id));
         // Rotation: the new refresh token works once; the old one is spent.
-        let s2 = refresh(&db, &keys, &l, &s.refresh_token, now).await.unwrap();
+        let s2 = refresh(&db, &a, &s.refresh_token, now).await.unwrap();
         assert_ne!(s2.refresh_token, s.refresh_token);
         // Replaying the spent token ends the whole family, including s2's token.
-        assert!(matches!(refresh(&db, &keys, &l, &s.refresh_token, now).await, Err(AuthError::InvalidSession)));
-        assert!(matches!(refresh(&db, &keys, &l, &s2.refresh_token, now).await, Err(AuthError::InvalidSession)));
+        assert!(matches!(refresh(&db, &a, &s.refresh_token, now).await, Err(AuthError::InvalidSession)));
+        assert!(matches!(refresh(&db, &a, &s2.refresh_token, now).await, Err(AuthError::InvalidSession)));
         // Logout revokes.
-        let s3 = login(&db, &keys, &l, "mishuke", "correct horse", "10.0.0.1", now).await.unwrap();
+        let s3 = login(&db, &a, "mishuke", "correct horse", "10.0.0.1", now).await.unwrap();
         logout(&db, &s3.refresh_token, now).await.unwrap();
-        assert!(refresh(&db, &keys, &l, &s3.refresh_token, now).await.is_err());
-        assert!(refresh(&db, &keys, &l, "garbage", now).await.is_err());
+        assert!(refresh(&db, &a, &s3.refresh_token, now).await.is_err());
+        assert!(refresh(&db, &a, "garbage", now).await.is_err());
     }
 
     #[tokio::test]
     async fn wrong_passwords_lock_the_account_for_a_while() {
-        let (db, keys) = setup().await;
-        let l = Limits::default();
+        let db = setup().await;
+        let a = state(Limits::default());
+        let l = a.limits;
         let now = Utc::now();
         for _ in 0..5 {
-            let e = login(&db, &keys, &l, "mishuke", "wrong", "10.0.0.2", now).await.unwrap_err();
+            let e = login(&db, &a, "mishuke", "wrong", "10.0.0.2", now).await.unwrap_err();
             assert!(matches!(e, AuthError::InvalidCredentials));
         }
         // Now even the right password is refused, with its own code …
-        let e = login(&db, &keys, &l, "mishuke", "correct horse", "10.0.0.3", now).await.unwrap_err();
+        let e = login(&db, &a, "mishuke", "correct horse", "10.0.0.3", now).await.unwrap_err();
         assert_eq!(e.code(), "ACCOUNT_LOCKED");
         // … until the lock has passed.
         let later = now + Duration::seconds(l.account.lock_secs + 1);
-        assert!(login(&db, &keys, &l, "mishuke", "correct horse", "10.0.0.3", later).await.is_ok());
+        assert!(login(&db, &a, "mishuke", "correct horse", "10.0.0.3", later).await.is_ok());
         // Unknown accounts fail the same way as wrong passwords.
-        let e = login(&db, &keys, &l, "nobody", "x", "10.0.0.4", now).await.unwrap_err();
+        let e = login(&db, &a, "nobody", "x", "10.0.0.4", now).await.unwrap_err();
         assert!(matches!(e, AuthError::InvalidCredentials));
+    }
+
+    #[tokio::test]
+    async fn a_stale_hash_is_replaced_at_the_next_login() {
+        use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+        let db = setup().await;
+        let a = state(Limits::default());
+        let weak = argon2::Argon2::new(
+            argon2::Algorithm::Argon2i,
+            argon2::Version::V0x13,
+            argon2::Params::new(1024, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"correct horse", &SaltString::generate(&mut OsRng))
+        .unwrap()
+        .to_string();
+        app_user::Entity::update_many()
+            .col_expr(app_user::Column::PasswordHash, Expr::value(weak.clone()))
+            .exec(&db)
+            .await
+            .unwrap();
+        login(&db, &a, "mishuke", "correct horse", "10.0.0.1", Utc::now()).await.unwrap();
+        let stored = app_user::Entity::find().one(&db).await.unwrap().unwrap().password_hash.unwrap();
+        assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
+        assert!(login(&db, &a, "mishuke", "correct horse", "10.0.0.1", Utc::now()).await.is_ok());
     }
 }

@@ -1,7 +1,8 @@
-//! Sign-in settings (README, "Sign-in"): keys and lifetimes.
+//! Sign-in settings (README, "Sign-in"): keys, lifetimes, password hashing.
 //! Part of [`crate::Settings`]; secrets are [`Secret`]s, so they never print.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::config::{ConfigError, num};
 use crate::secret::Secret;
@@ -46,6 +47,11 @@ pub struct AuthSettings {
     pub access_ttl_secs: i64,
     /// `REFRESH_TOKEN_TTL_SECS`: one refresh token's life.
     pub refresh_ttl_secs: i64,
+    /// `PASSWORD_HASH_CONCURRENCY`: password hashes computed at once per instance.
+    pub password_hash_concurrency: usize,
+    /// `PASSWORD_HASH_WAIT_MS`: how long a login waits for a hashing slot
+    /// before it is refused with `RATE_LIMITED`.
+    pub password_hash_wait: Duration,
     /// `DEMO_PASSWORD`: the password of every demo login instead of generated ones.
     pub demo_password: Option<Secret>,
 }
@@ -62,6 +68,8 @@ impl Default for AuthSettings {
             issuer: "kaohe".into(),
             access_ttl_secs: 15 * 60,
             refresh_ttl_secs: 14 * 24 * 3600,
+            password_hash_concurrency: 2,
+            password_hash_wait: Duration::from_millis(2_000),
             demo_password: None,
         }
     }
@@ -92,6 +100,10 @@ impl AuthSettings {
                 });
             }
         };
+        let concurrency = num(get, "PASSWORD_HASH_CONCURRENCY", d.password_hash_concurrency)?;
+        if concurrency == 0 {
+            return Err(ConfigError { name: "PASSWORD_HASH_CONCURRENCY", message: "must be at least 1".into() });
+        }
         Ok(AuthSettings {
             secret: get("JWT_SECRET").map(Secret::from),
             previous_secret: get("JWT_PREVIOUS_SECRET").map(Secret::from),
@@ -102,6 +114,12 @@ impl AuthSettings {
             issuer: get("JWT_ISSUER").unwrap_or(d.issuer),
             access_ttl_secs: secs(get, "ACCESS_TOKEN_TTL_SECS", d.access_ttl_secs)?,
             refresh_ttl_secs: secs(get, "REFRESH_TOKEN_TTL_SECS", d.refresh_ttl_secs)?,
+            password_hash_concurrency: concurrency,
+            password_hash_wait: Duration::from_millis(num(
+                get,
+                "PASSWORD_HASH_WAIT_MS",
+                d.password_hash_wait.as_millis() as u64,
+            )?),
             demo_password: get("DEMO_PASSWORD").map(Secret::from),
         })
     }
@@ -120,9 +138,11 @@ mod tests {
     #[test]
     fn defaults_and_overrides() {
         assert_eq!(with(&[]).unwrap(), AuthSettings::default());
-        let s = with(&[("JWT_ALGORITHM", "eddsa"), ("REFRESH_TOKEN_TTL_SECS", "3600")]).unwrap();
+        let s = with(&[("JWT_ALGORITHM", "eddsa"), ("PASSWORD_HASH_CONCURRENCY", "4"), ("PASSWORD_HASH_WAIT_MS", "0")])
+            .unwrap();
         assert_eq!(s.algorithm, JwtAlgorithm::EdDsa);
-        assert_eq!(s.refresh_ttl_secs, 3600);
+        assert_eq!(s.password_hash_concurrency, 4);
+        assert_eq!(s.password_hash_wait, Duration::ZERO);
     }
 
     #[test]
@@ -132,6 +152,7 @@ mod tests {
             ("JWT_ALGORITHM", "HS512"),
             ("REFRESH_TOKEN_TTL_SECS", "0"),
             ("ACCESS_TOKEN_TTL_SECS", "-5"),
+            ("PASSWORD_HASH_CONCURRENCY", "0"),
         ] {
             let e = with(&[bad]).unwrap_err();
             assert_eq!(e.name, bad.0);

@@ -295,6 +295,7 @@ async fn answer(
         let work = async move {
             let mut parts = Vec::with_capacity(operations.len());
             let mut stored = true;
+            let mut busy = false;
             for (i, request) in operations.into_iter().enumerate() {
                 let ext = extensions(&costs[i]);
                 if let Some(data) = &cached.hits[i] {
@@ -303,6 +304,7 @@ async fn answer(
                 }
                 let hint = Arc::new(Hint::default());
                 let mut response = execute(&schema, &db, &caller, &per_request, request, hint.clone()).await;
+                busy |= refused_as_busy(&response);
                 response.extensions.extend(ext);
                 match (cached.keys[i], cached.generation) {
                     (Some(key), Some(generation)) if response.errors.is_empty() && hint.storable() => {
@@ -316,10 +318,12 @@ async fn answer(
                     }
                 }
             }
-            Ok::<_, serde_json::Error>((join(parts, batch)?, stored))
+            Ok::<_, serde_json::Error>((join(parts, batch)?, stored, busy))
         };
         match gate.run(&pass, work).await {
-            Ok(Ok((bytes, stored))) => (HttpResponse::Ok().content_type("application/json").body(bytes), stored),
+            // A single login refused for want of a hashing slot is a 429, like the gate's.
+            Ok(Ok((bytes, _, true))) if !batch => (busy_response(bytes), false),
+            Ok(Ok((bytes, stored, _))) => (HttpResponse::Ok().content_type("application/json").body(bytes), stored),
             Ok(Err(e)) => (internal(&e), false),
             Err(refusal) => (refusal.into_response(), false),
         }
@@ -332,6 +336,22 @@ async fn answer(
     }
     gate.headers(&mut res, remaining);
     res
+}
+
+/// Whether an operation was refused because every password-hashing slot
+/// stayed busy (`auth::passwords`).
+fn refused_as_busy(response: &async_graphql::Response) -> bool {
+    let busy = async_graphql::Value::from(code::RATE_LIMITED);
+    response.errors.iter().any(|e| e.extensions.as_ref().and_then(|x| x.get("code")) == Some(&busy))
+}
+
+/// The answer of a refused login as HTTP 429 with `Retry-After` (a slot
+/// frees within one hash's time; a second is plenty).
+fn busy_response(bytes: Vec<u8>) -> HttpResponse {
+    HttpResponse::TooManyRequests()
+        .content_type("application/json")
+        .insert_header((header::RETRY_AFTER, header::HeaderValue::from(1u64)))
+        .body(bytes)
 }
 
 /// `ETag` of an answer that may be revalidated, with `Cache-Control: private,
