@@ -3,8 +3,8 @@
 //! - [`settings`]: the sign-in settings (part of `Settings`);
 //! - [`keys`]: the JWT key set from the settings, or a secret generated into
 //!   the data folder on first start (never hard-coded);
-//! - [`session`]: login, refresh-token rotation (reuse revokes the family),
-//!   logout, lockout counted in the database;
+//! - [`session`]: login, sign-in sessions, refresh-token rotation (reuse ends
+//!   the session), logout, lockout counted in the database, pruning;
 //! - [`passwords`]: argon2 on the blocking pool, a bounded number at once;
 //! - [`policy_store`]: casbin lines in the database, seeded from `policies/`,
 //!   versioned so every instance reloads a change within seconds.
@@ -30,7 +30,8 @@ pub enum AuthError {
     /// Too many failed attempts; try again after the lock.
     #[error("too many failed sign-ins; try again later")]
     Locked { until: chrono::DateTime<chrono::Utc> },
-    /// A refresh token that is unknown, expired, revoked or replayed.
+    /// A refresh token that is unknown, expired, revoked or replayed; an
+    /// access token whose session has ended.
     #[error("the session has ended; sign in again")]
     InvalidSession,
     /// Every password-hashing slot stayed busy for the whole wait.
@@ -81,7 +82,11 @@ pub async fn start(
     tokio::task::spawn_blocking(|| kaohe_auth::password::verify_dummy(""))
         .await
         .map_err(|e| StartError::Hashing(e.to_string()))?;
-    let limits = session::Limits { refresh_ttl_secs: settings.refresh_ttl_secs, ..session::Limits::default() };
+    let limits = session::Limits {
+        refresh_ttl_secs: settings.refresh_ttl_secs,
+        session_max_secs: settings.session_max_lifetime_secs,
+        ..session::Limits::default()
+    };
     Ok(Arc::new(AuthState {
         keys,
         limits,

@@ -47,6 +47,8 @@ pub struct AuthSettings {
     pub access_ttl_secs: i64,
     /// `REFRESH_TOKEN_TTL_SECS`: one refresh token's life.
     pub refresh_ttl_secs: i64,
+    /// `SESSION_MAX_LIFETIME_SECS`: a sign-in's whole life, however often it is refreshed.
+    pub session_max_lifetime_secs: i64,
     /// `PASSWORD_HASH_CONCURRENCY`: password hashes computed at once per instance.
     pub password_hash_concurrency: usize,
     /// `PASSWORD_HASH_WAIT_MS`: how long a login waits for a hashing slot
@@ -68,6 +70,7 @@ impl Default for AuthSettings {
             issuer: "kaohe".into(),
             access_ttl_secs: 15 * 60,
             refresh_ttl_secs: 14 * 24 * 3600,
+            session_max_lifetime_secs: 30 * 24 * 3600,
             password_hash_concurrency: 2,
             password_hash_wait: Duration::from_millis(2_000),
             demo_password: None,
@@ -114,6 +117,7 @@ impl AuthSettings {
             issuer: get("JWT_ISSUER").unwrap_or(d.issuer),
             access_ttl_secs: secs(get, "ACCESS_TOKEN_TTL_SECS", d.access_ttl_secs)?,
             refresh_ttl_secs: secs(get, "REFRESH_TOKEN_TTL_SECS", d.refresh_ttl_secs)?,
+            session_max_lifetime_secs: secs(get, "SESSION_MAX_LIFETIME_SECS", d.session_max_lifetime_secs)?,
             password_hash_concurrency: concurrency,
             password_hash_wait: Duration::from_millis(num(
                 get,
@@ -138,9 +142,15 @@ mod tests {
     #[test]
     fn defaults_and_overrides() {
         assert_eq!(with(&[]).unwrap(), AuthSettings::default());
-        let s = with(&[("JWT_ALGORITHM", "eddsa"), ("PASSWORD_HASH_CONCURRENCY", "4"), ("PASSWORD_HASH_WAIT_MS", "0")])
-            .unwrap();
+        let s = with(&[
+            ("JWT_ALGORITHM", "eddsa"),
+            ("SESSION_MAX_LIFETIME_SECS", "3600"),
+            ("PASSWORD_HASH_CONCURRENCY", "4"),
+            ("PASSWORD_HASH_WAIT_MS", "0"),
+        ])
+        .unwrap();
         assert_eq!(s.algorithm, JwtAlgorithm::EdDsa);
+        assert_eq!(s.session_max_lifetime_secs, 3600);
         assert_eq!(s.password_hash_concurrency, 4);
         assert_eq!(s.password_hash_wait, Duration::ZERO);
     }
@@ -150,7 +160,7 @@ mod tests {
         for bad in [
             ("JWT_ALGORITHM", "none"),
             ("JWT_ALGORITHM", "HS512"),
-            ("REFRESH_TOKEN_TTL_SECS", "0"),
+            ("SESSION_MAX_LIFETIME_SECS", "0"),
             ("ACCESS_TOKEN_TTL_SECS", "-5"),
             ("PASSWORD_HASH_CONCURRENCY", "0"),
         ] {

@@ -110,7 +110,8 @@ impl SessionMutation {
         s.map(Into::into).map_err(|e| e.extend())
     }
 
-    /// Signs out (退出): revokes the session the refresh token belongs to.
+    /// Signs out (退出): ends the session the refresh token belongs to; its
+    /// access tokens are refused from the next request on.
     async fn logout(
         &self,
         ctx: &Context<'_>,

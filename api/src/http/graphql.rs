@@ -38,7 +38,7 @@ async fn caller_and_generation(
     auth: &AuthState,
 ) -> Result<(Caller, Option<i64>), HttpResponse> {
     let header = req.headers().get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or("invalid"));
-    crate::auth::bearer::caller(db, auth, header)
+    crate::auth::bearer::caller(db, auth, header, chrono::Utc::now())
         .await
         .map_err(|e| Refusal::new(StatusCode::UNAUTHORIZED, e.code(), e.to_string()).into_response())
 }
