@@ -295,7 +295,7 @@ async fn answer(
         let work = async move {
             let mut parts = Vec::with_capacity(operations.len());
             let mut stored = true;
-            let mut busy = false;
+            let mut rate_limited = false;
             for (i, request) in operations.into_iter().enumerate() {
                 let ext = extensions(&costs[i]);
                 if let Some(data) = &cached.hits[i] {
@@ -304,7 +304,7 @@ async fn answer(
                 }
                 let hint = Arc::new(Hint::default());
                 let mut response = execute(&schema, &db, &caller, &per_request, request, hint.clone()).await;
-                busy |= refused_as_busy(&response);
+                rate_limited |= refused_as_rate_limited(&response);
                 response.extensions.extend(ext);
                 match (cached.keys[i], cached.generation) {
                     (Some(key), Some(generation)) if response.errors.is_empty() && hint.storable() => {
@@ -318,11 +318,11 @@ async fn answer(
                     }
                 }
             }
-            Ok::<_, serde_json::Error>((join(parts, batch)?, stored, busy))
+            Ok::<_, serde_json::Error>((join(parts, batch)?, stored, rate_limited))
         };
         match gate.run(&pass, work).await {
-            // A single login refused for want of a hashing slot is a 429, like the gate's.
-            Ok(Ok((bytes, _, true))) if !batch => (busy_response(bytes), false),
+            // A single operation refused as RATE_LIMITED is a 429, like the gate's refusals.
+            Ok(Ok((bytes, _, true))) if !batch => (rate_limited_response(bytes), false),
             Ok(Ok((bytes, stored, _))) => (HttpResponse::Ok().content_type("application/json").body(bytes), stored),
             Ok(Err(e)) => (internal(&e), false),
             Err(refusal) => (refusal.into_response(), false),
@@ -338,16 +338,16 @@ async fn answer(
     res
 }
 
-/// Whether an operation was refused because every password-hashing slot
-/// stayed busy (`auth::passwords`).
-fn refused_as_busy(response: &async_graphql::Response) -> bool {
-    let busy = async_graphql::Value::from(code::RATE_LIMITED);
-    response.errors.iter().any(|e| e.extensions.as_ref().and_then(|x| x.get("code")) == Some(&busy))
+/// Whether a resolver refused the operation with `RATE_LIMITED` (today only
+/// a login that found every password-hashing slot busy: `auth::passwords`).
+fn refused_as_rate_limited(response: &async_graphql::Response) -> bool {
+    let limited = async_graphql::Value::from(code::RATE_LIMITED);
+    response.errors.iter().any(|e| e.extensions.as_ref().and_then(|x| x.get("code")) == Some(&limited))
 }
 
-/// The answer of a refused login as HTTP 429 with `Retry-After` (a slot
-/// frees within one hash's time; a second is plenty).
-fn busy_response(bytes: Vec<u8>) -> HttpResponse {
+/// Such an answer as HTTP 429 with `Retry-After` (a hashing slot frees
+/// within one hash's time; a second is plenty).
+fn rate_limited_response(bytes: Vec<u8>) -> HttpResponse {
     HttpResponse::TooManyRequests()
         .content_type("application/json")
         .insert_header((header::RETRY_AFTER, header::HeaderValue::from(1u64)))
