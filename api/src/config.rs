@@ -1,14 +1,20 @@
 //! Typed settings: defaults, then environment variables. No global state.
+//! `Settings` derives `Debug` and may be logged: the database URL and the
+//! sign-in secrets are types that print without their secret part.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::auth::settings::AuthSettings;
+use crate::secret::DatabaseUrl;
+
 /// Everything the server needs to start.
 #[derive(Clone, Debug)]
 pub struct Settings {
     /// `DATABASE_URL`; default: the SQLite file `$DATA_DIR/kaohe.db` (created).
-    pub database_url: String,
+    /// Prints with its password hidden.
+    pub database_url: DatabaseUrl,
     /// `BIND_ADDR`; default `127.0.0.1:8080`. Port 0 picks a free port.
     pub bind_addr: String,
     /// `DATA_DIR`; default `./data`.
@@ -27,6 +33,8 @@ pub struct Settings {
     /// `AUDIT_KEY`: the key sealing the audit chain (at least 32 bytes);
     /// none: the one generated in `$DATA_DIR/audit-key`. Never printed.
     pub audit_key: Option<crate::audit::ChainKey>,
+    /// Sign-in: token keys and lifetimes, sessions, password hashing.
+    pub auth: AuthSettings,
 }
 
 /// Every limit of the request gate (README, "Limits", lists each with its
@@ -161,7 +169,7 @@ impl Limits {
 }
 
 /// A whole number from the environment, or `default`.
-fn num<T: std::str::FromStr>(
+pub(crate) fn num<T: std::str::FromStr>(
     get: &impl Fn(&str) -> Option<String>,
     name: &'static str,
     default: T,
@@ -193,8 +201,8 @@ impl Settings {
     /// Builds settings from any lookup (tests pass a map instead of touching the environment).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
         let data_dir = get("DATA_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("data"));
-        let database_url = get("DATABASE_URL").unwrap_or_else(|| sqlite_url(&data_dir));
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
+        let database_url = DatabaseUrl::from(get("DATABASE_URL").unwrap_or_else(|| sqlite_url(&data_dir)));
+        if !(database_url.is_sqlite() || database_url.expose().starts_with("postgres")) {
             return Err(ConfigError { name: "DATABASE_URL", message: "must start with sqlite: or postgres://".into() });
         }
         let bind_addr = get("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".to_string());
@@ -218,12 +226,24 @@ impl Settings {
             .map(|k| crate::audit::ChainKey::new(k.as_bytes()))
             .transpose()
             .map_err(|e| ConfigError { name: "AUDIT_KEY", message: e.to_string() })?;
-        Ok(Settings { database_url, bind_addr, data_dir, rubrics_dir, log, seed_demo, limits, cors_origins, audit_key })
+        let auth = AuthSettings::from_lookup(&get)?;
+        Ok(Settings {
+            database_url,
+            bind_addr,
+            data_dir,
+            rubrics_dir,
+            log,
+            seed_demo,
+            limits,
+            cors_origins,
+            audit_key,
+            auth,
+        })
     }
 
     /// True when the database is a SQLite file (or memory).
     pub fn is_sqlite(&self) -> bool {
-        self.database_url.starts_with("sqlite:")
+        self.database_url.is_sqlite()
     }
 }
 
@@ -272,7 +292,7 @@ mod tests {
         let s = with(&[]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(s.bind_addr, "127.0.0.1:8080");
         assert_eq!(s.data_dir, PathBuf::from("data"));
-        assert_eq!(s.database_url, "sqlite://data/kaohe.db?mode=rwc");
+        assert_eq!(s.database_url.expose(), "sqlite://data/kaohe.db?mode=rwc");
         assert!(s.rubrics_dir.ends_with("rubrics"));
         assert!(s.seed_demo);
     }
@@ -281,7 +301,7 @@ mod tests {
     fn environment_overrides_defaults() {
         let s = with(&[("DATA_DIR", "/srv/kaohe"), ("BIND_ADDR", "0.0.0.0:9000"), ("SEED_DEMO", "false")])
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(s.database_url, "sqlite:///srv/kaohe/kaohe.db?mode=rwc");
+        assert_eq!(s.database_url.expose(), "sqlite:///srv/kaohe/kaohe.db?mode=rwc");
         assert_eq!(s.bind_addr, "0.0.0.0:9000");
         assert!(!s.seed_demo);
         let pg = with(&[("DATABASE_URL", "postgres://u@h/db")]).unwrap_or_else(|e| panic!("{e}"));
@@ -331,6 +351,24 @@ mod tests {
         assert_eq!(s.limits.request_timeout, Duration::from_millis(1500));
         assert_eq!(s.limits.rate_budget, 1000);
         assert_eq!(s.limits.trusted_proxies.len(), 2);
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let s = with(&[
+            ("DATABASE_URL", "postgres://u:hunter2@h/db"),
+            ("JWT_SECRET", "correct-horse-battery-staple-0123456789"),
+            ("JWT_PREVIOUS_SECRET", "an-older-secret-that-still-verifies-42"),
+            ("DEMO_PASSWORD", "demo-pass-word-xyz"),
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        let printed = format!("{s:?} {s:#?}");
+        for secret in ["hunter2", "correct-horse", "an-older-secret", "demo-pass-word"] {
+            assert!(!printed.contains(secret), "{secret} printed: {printed}");
+        }
+        assert!(printed.contains("postgres://u:***@h/db"), "the rest of the URL stays readable: {printed}");
+        assert_eq!(s.database_url.expose(), "postgres://u:hunter2@h/db", "connecting still gets the password");
+        assert_eq!(s.auth.secret.as_ref().map(|x| x.expose()), Some("correct-horse-battery-staple-0123456789"));
     }
 
     #[test]

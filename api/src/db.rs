@@ -22,8 +22,7 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
 /// hold every connection of the main pool. An in-memory SQLite database
 /// exists once per connection: there the main pool is shared.
 pub async fn connect_expensive(settings: &Settings, main: &DatabaseConnection) -> Result<DatabaseConnection, DbErr> {
-    let url = &settings.database_url;
-    if url.contains(":memory:") || url.contains("mode=memory") {
+    if settings.database_url.is_memory() {
         return Ok(main.clone());
     }
     let max = u32::try_from(settings.limits.expensive_concurrency.saturating_mul(2)).unwrap_or(u32::MAX).max(2);
@@ -31,18 +30,18 @@ pub async fn connect_expensive(settings: &Settings, main: &DatabaseConnection) -
 }
 
 async fn connect_with(settings: &Settings, max_connections: Option<u32>) -> Result<DatabaseConnection, DbErr> {
-    if settings.is_sqlite() && !settings.database_url.contains(":memory:") {
+    if settings.is_sqlite() && !settings.database_url.is_memory() {
         // The default database lives in DATA_DIR; make sure the folder exists.
-        if let Some(path) = sqlite_path(&settings.database_url)
+        if let Some(path) = sqlite_path(settings.database_url.expose())
             && let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
         {
             std::fs::create_dir_all(dir).map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
         }
     }
-    let mut opt = ConnectOptions::new(settings.database_url.clone());
+    let mut opt = ConnectOptions::new(settings.database_url.expose());
     // An in-memory SQLite database exists once per connection: keep one.
-    let memory = settings.database_url.contains(":memory:") || settings.database_url.contains("mode=memory");
+    let memory = settings.database_url.is_memory();
     let max = match (settings.is_sqlite(), memory) {
         (true, true) => 1,
         (true, false) => 8,

@@ -19,6 +19,7 @@ pub mod paging;
 pub mod policy;
 pub mod rubric;
 pub mod runs;
+pub mod secret;
 pub mod seed;
 pub mod seed_runs;
 pub mod startup;

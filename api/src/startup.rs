@@ -46,6 +46,7 @@ pub struct Application {
     db: DatabaseConnection,
     statements: db::StatementCounter,
     chain_key: ChainKey,
+    auth: std::sync::Arc<crate::auth::AuthState>,
 }
 
 impl Application {
@@ -64,12 +65,12 @@ impl Application {
                 tracing::info!(?added, "demo organisations seeded");
             }
         }
-        let auth = crate::auth::start(&db, &settings.data_dir, |k| std::env::var(k).ok())
+        let auth = crate::auth::start(&db, &settings.auth, &settings.data_dir)
             .await
             .map_err(|e| StartupError::Auth(e.to_string()))?;
         if settings.seed_demo {
-            let password = std::env::var("DEMO_PASSWORD").ok();
-            let created = crate::auth::demo::seed_logins(&db, password.as_deref()).await.map_err(StartupError::Seed)?;
+            let password = settings.auth.demo_password.as_ref().map(|p| p.expose());
+            let created = crate::auth::demo::seed_logins(&db, password).await.map_err(StartupError::Seed)?;
             if !created.is_empty() && password.is_none() {
                 // Shown once: only the hashes are kept.
                 println!("Demo logins created (username / password), shown only now:");
@@ -106,7 +107,7 @@ impl Application {
         })));
         let evidence = web::Data::new(evidence);
         let db_data = web::Data::new(db.clone());
-        let auth_data = web::Data::from(auth);
+        let auth_data = web::Data::from(auth.clone());
         let mut expensive_db = db::connect_expensive(&settings, &db).await.map_err(StartupError::Database)?;
         db::instrument(&mut expensive_db, &statements);
         let gate = web::Data::new(http::Gate::new(settings.limits.clone(), expensive_db));
@@ -131,7 +132,7 @@ impl Application {
         .listen(listener)
         .map_err(bind_err)?
         .run();
-        Ok(Application { port, server, db, statements, chain_key })
+        Ok(Application { port, server, db, statements, chain_key, auth })
     }
 
     /// The port the server listens on (the real one when 0 was asked).
@@ -147,6 +148,11 @@ impl Application {
     /// The key this server seals the audit chain with.
     pub fn chain_key(&self) -> &ChainKey {
         &self.chain_key
+    }
+
+    /// The sign-in state the server uses (keys, limits, password-hashing slots).
+    pub fn auth(&self) -> std::sync::Arc<crate::auth::AuthState> {
+        self.auth.clone()
     }
 
     /// Counts the statements this server sends to its database.

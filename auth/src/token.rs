@@ -28,6 +28,11 @@ pub struct Claims {
     pub exp: i64,
     /// Token id, for logs.
     pub jti: String,
+    /// The sign-in session (`user_session` row) a user's token belongs to, so
+    /// that ending the session ends its access tokens at once. Service
+    /// credentials' tokens have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<i64>,
 }
 
 /// One signing/verifying key.
@@ -124,8 +129,21 @@ impl KeySet {
         Ok(KeySet { keys, current, issuer: issuer.into(), ttl_secs })
     }
 
-    /// Signs claims built for `sub` at time `now` (seconds since the epoch).
+    /// Signs claims built for `sub` at time `now` (seconds since the epoch),
+    /// with no session (service credentials).
     pub fn issue(&self, sub: &str, org: i64, role: &str, now: i64) -> Result<String, TokenError> {
+        self.issue_in_session(sub, org, role, None, now)
+    }
+
+    /// Signs claims built for `sub` in sign-in session `sid`.
+    pub fn issue_in_session(
+        &self,
+        sub: &str,
+        org: i64,
+        role: &str,
+        sid: Option<i64>,
+        now: i64,
+    ) -> Result<String, TokenError> {
         let claims = Claims {
             sub: sub.into(),
             org,
@@ -136,6 +154,7 @@ impl KeySet {
             nbf: now,
             exp: now + self.ttl_secs,
             jti: crate::refresh::new_secret()[..16].to_string(),
+            sid,
         };
         self.sign(&claims)
     }

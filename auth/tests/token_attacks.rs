@@ -31,6 +31,7 @@ fn claims(t: i64) -> Claims {
         nbf: t,
         exp: t + 900,
         jti: "j".into(),
+        sid: Some(3),
     }
 }
 
@@ -50,7 +51,10 @@ fn header(token: &str, json: &str) -> String {
 fn a_good_token_passes_for_each_algorithm() {
     let t = now();
     let c = hs().verify(&hs().issue("user:7", 1, "admin", t).unwrap()).unwrap();
-    assert_eq!((c.sub.as_str(), c.org, c.role.as_str()), ("user:7", 1, "admin"));
+    assert_eq!((c.sub.as_str(), c.org, c.role.as_str(), c.sid), ("user:7", 1, "admin", None));
+    let s = hs().verify(&hs().issue_in_session("user:7", 1, "admin", Some(42), t).unwrap()).unwrap();
+    assert_eq!(s.sid, Some(42), "the session id travels in the token");
+    assert_eq!(hs().verify(&hs().sign(&claims(t)).unwrap()).unwrap(), claims(t));
     let rs = KeySet::new(vec![Key::rs256("r1", Some(RSA_PRIV), RSA_PUB).unwrap()], "r1", "kaohe", 900).unwrap();
     assert!(rs.verify(&rs.issue("user:7", 1, "admin", t).unwrap()).is_ok());
     let ed = KeySet::new(vec![Key::eddsa("e1", Some(ED_PRIV), ED_PUB).unwrap()], "e1", "kaohe", 900).unwrap();

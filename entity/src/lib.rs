@@ -34,3 +34,4 @@ pub mod section_submission;
 pub mod service_credential;
 pub mod unit;
 pub mod unit_history;
+pub mod user_session;

@@ -17,6 +17,7 @@ mod m20261123_000010_auth;
 mod m20261123_000020_evidence_uploads;
 mod m20261123_000030_rubric_drafts;
 mod m20261123_000040_unit_history;
+mod m20261202_000050_sessions;
 mod m20261202_000055_idempotency;
 mod m20261202_000060_audit_chain;
 pub mod schema;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000020_evidence_uploads::Migration),
             Box::new(m20261123_000030_rubric_drafts::Migration),
             Box::new(m20261123_000040_unit_history::Migration),
+            Box::new(m20261202_000050_sessions::Migration),
             Box::new(m20261202_000055_idempotency::Migration),
             Box::new(m20261202_000060_audit_chain::Migration),
         ]

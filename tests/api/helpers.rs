@@ -19,6 +19,8 @@ pub struct TestApp {
     pub statements: kaohe_api::db::StatementCounter,
     /// The key the server seals the audit chain with (generated in its `DATA_DIR`).
     pub chain_key: kaohe_api::audit::ChainKey,
+    /// The server's sign-in state (e.g. to hold its password-hashing slots).
+    pub auth: std::sync::Arc<kaohe_api::auth::AuthState>,
     _dir: tempfile::TempDir,
     _pg: Option<PgDatabase>,
 }
@@ -109,7 +111,7 @@ async fn fresh_settings(dir: &Path) -> (Settings, Option<PgDatabase>) {
         None => (kaohe_api::config::sqlite_url(&dir.join("data")), None),
     };
     let settings = Settings {
-        database_url,
+        database_url: database_url.into(),
         bind_addr: "127.0.0.1:0".into(),
         data_dir: dir.join("data"),
         rubrics_dir: rubrics,
@@ -118,6 +120,7 @@ async fn fresh_settings(dir: &Path) -> (Settings, Option<PgDatabase>) {
         limits: Default::default(),
         cors_origins: Vec::new(),
         audit_key: None,
+        auth: Default::default(),
     };
     (settings, pg)
 }
@@ -144,6 +147,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let db = app.db().clone();
     let statements = app.statements();
     let chain_key = app.chain_key().clone();
+    let auth = app.auth();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
@@ -153,6 +157,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         token: Default::default(),
         statements,
         chain_key,
+        auth,
         _dir: dir,
         _pg: pg,
     }

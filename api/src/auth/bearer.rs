@@ -2,10 +2,14 @@
 //!
 //! No header: anonymous. A header that does not verify (bad signature, expired,
 //! wrong audience, unknown key, garbage) is an error, never silently anonymous,
-//! and so is a token whose user has since been deactivated.
+//! and so is a user's token whose user has since been deactivated or whose
+//! session (`sid`) has ended: logged out, ended by a replayed refresh token,
+//! or past `SESSION_MAX_LIFETIME_SECS`. A service credential's token has no
+//! session; revoking the credential stops it.
 
-use entity::{app_user, organisation, service_credential};
-use sea_orm::sea_query::Expr;
+use chrono::{DateTime, Utc};
+use entity::{app_user, organisation, service_credential, user_session};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect, RelationTrait,
 };
@@ -38,9 +42,29 @@ struct SubjectRow {
     generation: Option<i64>,
 }
 
-async fn user_row(db: &DatabaseConnection, id: i64) -> Result<Option<SubjectRow>, sea_orm::DbErr> {
+/// The user's row, if active and signed in through session `sid`, still
+/// open and started after `started_after`. The session is an EXISTS of the
+/// same statement: checking it costs no extra round trip.
+async fn user_row(
+    db: &DatabaseConnection,
+    id: i64,
+    sid: i64,
+    started_after: DateTime<Utc>,
+) -> Result<Option<SubjectRow>, sea_orm::DbErr> {
+    let live_session = Query::select()
+        .expr(Expr::val(1))
+        .from(user_session::Entity)
+        .and_where(user_session::Column::Id.eq(sid))
+        .and_where(
+            Expr::col((user_session::Entity, user_session::Column::UserId))
+                .equals((app_user::Entity, app_user::Column::Id)),
+        )
+        .and_where(user_session::Column::EndedAt.is_null())
+        .and_where(user_session::Column::StartedAt.gt(started_after))
+        .to_owned();
     app_user::Entity::find_by_id(id)
         .filter(app_user::Column::Active.eq(true))
+        .filter(Expr::exists(live_session))
         .select_only()
         .column(app_user::Column::Id)
         .column(app_user::Column::OrganisationId)
@@ -72,12 +96,13 @@ async fn credential_row(db: &DatabaseConnection, id: i64) -> Result<Option<Subje
         .await
 }
 
-/// The caller, and the data generation read with its row (`None` for an
-/// anonymous caller: nothing was read).
+/// The caller at time `now`, and the data generation read with its row
+/// (`None` for an anonymous caller: nothing was read).
 pub async fn caller(
     db: &DatabaseConnection,
     auth: &AuthState,
     header: Option<&str>,
+    now: DateTime<Utc>,
 ) -> Result<(Caller, Option<i64>), AuthError> {
     let Some(value) = header else { return Ok((Caller::anonymous(), None)) };
     let token = value.strip_prefix("Bearer ").map(str::trim).ok_or(AuthError::InvalidSession)?;
@@ -87,8 +112,9 @@ pub async fn caller(
         (credential_row(db, id).await?, true)
     } else {
         let id: i64 = claims.sub.strip_prefix("user:").and_then(|s| s.parse().ok()).ok_or(AuthError::InvalidSession)?;
-        // So do a deactivated user's.
-        (user_row(db, id).await?, false)
+        // So do a deactivated user's, and those of a session that has ended.
+        let sid = claims.sid.ok_or(AuthError::InvalidSession)?;
+        (user_row(db, id, sid, auth.limits.sessions_started_before(now)).await?, false)
     };
     let row = row.filter(|r| r.organisation_id == claims.org).ok_or(AuthError::InvalidSession)?;
     let role = role_of(&row.role).ok_or(AuthError::InvalidSession)?;

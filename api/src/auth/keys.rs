@@ -1,42 +1,19 @@
 //! The key set that signs and verifies access tokens.
 //!
-//! From the environment: `JWT_SECRET` (HS256, ≥ 32 bytes) and, during a
-//! rotation, `JWT_PREVIOUS_SECRET`; or `JWT_PRIVATE_KEY_FILE` +
-//! `JWT_PUBLIC_KEY_FILE` with `JWT_ALGORITHM` = RS256 | EdDSA (and
-//! `JWT_PREVIOUS_PUBLIC_KEY_FILE`). With none of them, a secret is generated
-//! into `$DATA_DIR/jwt-secret` (mode 0600) on first start and reused after;
-//! several instances must then share that file or set `JWT_SECRET`.
+//! From [`AuthSettings`]: `JWT_SECRET` (HS256, ≥ 32 bytes) and, during a
+//! rotation, `JWT_PREVIOUS_SECRET`; or `JWT_ALGORITHM` = RS256 | EdDSA with
+//! `JWT_PRIVATE_KEY_FILE` + `JWT_PUBLIC_KEY_FILE` (and
+//! `JWT_PREVIOUS_PUBLIC_KEY_FILE`), both required. With HS256 and no secret,
+//! one is generated into `$DATA_DIR/jwt-secret` (mode 0600) on first start and
+//! reused after; several instances must then share that file or set `JWT_SECRET`.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use kaohe_auth::token::{Key, KeySet};
 use sha2::{Digest, Sha256};
 
-/// Token settings from the environment.
-#[derive(Clone, PartialEq, Eq)]
-pub struct AuthSettings {
-    secret: Option<String>,
-    previous_secret: Option<String>,
-    algorithm: String,
-    private_key_file: Option<PathBuf>,
-    public_key_file: Option<PathBuf>,
-    previous_public_key_file: Option<PathBuf>,
-    pub issuer: String,
-    pub access_ttl_secs: i64,
-    pub refresh_ttl_secs: i64,
-}
-
-impl std::fmt::Debug for AuthSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Secrets never print.
-        f.debug_struct("AuthSettings")
-            .field("algorithm", &self.algorithm)
-            .field("issuer", &self.issuer)
-            .field("access_ttl_secs", &self.access_ttl_secs)
-            .finish_non_exhaustive()
-    }
-}
+use super::settings::{AuthSettings, JwtAlgorithm};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeySetupError {
@@ -46,33 +23,6 @@ pub enum KeySetupError {
     File { path: String, source: std::io::Error },
     #[error(transparent)]
     Key(#[from] kaohe_auth::token::KeyError),
-}
-
-fn secs(get: &impl Fn(&str) -> Option<String>, name: &'static str, default: i64) -> Result<i64, KeySetupError> {
-    match get(name) {
-        None => Ok(default),
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or(KeySetupError::Setting { name, message: format!("`{v}` is not a positive number of seconds") }),
-    }
-}
-
-impl AuthSettings {
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<AuthSettings, KeySetupError> {
-        Ok(AuthSettings {
-            secret: get("JWT_SECRET"),
-            previous_secret: get("JWT_PREVIOUS_SECRET"),
-            algorithm: get("JWT_ALGORITHM").unwrap_or_else(|| "HS256".into()),
-            private_key_file: get("JWT_PRIVATE_KEY_FILE").map(PathBuf::from),
-            public_key_file: get("JWT_PUBLIC_KEY_FILE").map(PathBuf::from),
-            previous_public_key_file: get("JWT_PREVIOUS_PUBLIC_KEY_FILE").map(PathBuf::from),
-            issuer: get("JWT_ISSUER").unwrap_or_else(|| "kaohe".into()),
-            access_ttl_secs: secs(&get, "ACCESS_TOKEN_TTL_SECS", 15 * 60)?,
-            refresh_ttl_secs: secs(&get, "REFRESH_TOKEN_TTL_SECS", 14 * 24 * 3600)?,
-        })
-    }
 }
 
 /// A key id derived from the key material, so a rotated key gets a new one.
@@ -111,37 +61,48 @@ fn generated_secret(data_dir: &Path) -> Result<String, KeySetupError> {
 /// Builds a key from a kid, an optional private key and a public key file's bytes.
 type MakeKey = fn(&str, Option<&[u8]>, &[u8]) -> Result<Key, kaohe_auth::token::KeyError>;
 
-/// Builds the key set the settings describe.
+/// Builds the key set the settings describe. `RS256`/`EdDSA` without both
+/// key files is refused: quietly signing with a shared secret instead would
+/// hand every holder of that secret (or of the data folder) the power to
+/// mint tokens the operator believes only the private key can make.
 pub fn key_set(s: &AuthSettings, data_dir: &Path) -> Result<KeySet, KeySetupError> {
     let mut keys = Vec::new();
     let current;
-    if let (Some(private), Some(public)) = (&s.private_key_file, &s.public_key_file) {
-        let (private, public) = (read(private)?, read(public)?);
-        let (prefix, make): (&str, MakeKey) = match s.algorithm.as_str() {
-            "RS256" => ("rs", Key::rs256),
-            "EdDSA" => ("ed", Key::eddsa),
-            other => {
+    match s.algorithm {
+        JwtAlgorithm::Hs256 => {
+            if s.private_key_file.is_some() || s.public_key_file.is_some() {
                 return Err(KeySetupError::Setting {
                     name: "JWT_ALGORITHM",
-                    message: format!("`{other}` with key files: use RS256 or EdDSA"),
+                    message: "HS256 with key files: set JWT_ALGORITHM to RS256 or EdDSA".into(),
                 });
             }
-        };
-        current = kid(prefix, &public);
-        keys.push(make(&current, Some(&private), &public)?);
-        if let Some(prev) = &s.previous_public_key_file {
-            let prev = read(prev)?;
-            keys.push(make(&kid(prefix, &prev), None, &prev)?);
+            let secret = match &s.secret {
+                Some(v) => v.expose().to_string(),
+                None => generated_secret(data_dir)?,
+            };
+            current = kid("hs", secret.as_bytes());
+            keys.push(Key::hs256(&current, secret.as_bytes())?);
+            if let Some(prev) = &s.previous_secret {
+                let prev = prev.expose().as_bytes();
+                keys.push(Key::hs256(&kid("hs", prev), prev)?);
+            }
         }
-    } else {
-        let secret = match &s.secret {
-            Some(v) => v.clone(),
-            None => generated_secret(data_dir)?,
-        };
-        current = kid("hs", secret.as_bytes());
-        keys.push(Key::hs256(&current, secret.as_bytes())?);
-        if let Some(prev) = &s.previous_secret {
-            keys.push(Key::hs256(&kid("hs", prev.as_bytes()), prev.as_bytes())?);
+        JwtAlgorithm::Rs256 | JwtAlgorithm::EdDsa => {
+            let (prefix, make): (&str, MakeKey) =
+                if s.algorithm == JwtAlgorithm::Rs256 { ("rs", Key::rs256) } else { ("ed", Key::eddsa) };
+            let missing = |name: &'static str| KeySetupError::Setting {
+                name,
+                message: format!("JWT_ALGORITHM={} needs a PEM file here; not starting without it", s.algorithm.name()),
+            };
+            let private = s.private_key_file.as_deref().ok_or_else(|| missing("JWT_PRIVATE_KEY_FILE"))?;
+            let public = s.public_key_file.as_deref().ok_or_else(|| missing("JWT_PUBLIC_KEY_FILE"))?;
+            let (private, public) = (read(private)?, read(public)?);
+            current = kid(prefix, &public);
+            keys.push(make(&current, Some(&private), &public)?);
+            if let Some(prev) = &s.previous_public_key_file {
+                let prev = read(prev)?;
+                keys.push(make(&kid(prefix, &prev), None, &prev)?);
+            }
         }
     }
     Ok(KeySet::new(keys, &current, &s.issuer, s.access_ttl_secs)?)
@@ -154,7 +115,7 @@ mod tests {
     fn settings(pairs: &[(&str, &str)]) -> AuthSettings {
         let map: std::collections::HashMap<String, String> =
             pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        AuthSettings::from_lookup(|k| map.get(k).cloned()).unwrap()
+        AuthSettings::from_lookup(&|k| map.get(k).cloned()).unwrap()
     }
 
     #[test]
@@ -190,5 +151,24 @@ mod tests {
         assert!(rotating.verify(&t).is_ok());
         assert!(key_set(&settings(&[("JWT_SECRET", "short")]), &dir).is_err());
         assert!(!format!("{:?}", settings(&[("JWT_SECRET", "0123456789abcdef0123456789abcdef-x")])).contains("0123"));
+    }
+
+    #[test]
+    fn key_file_algorithms_never_fall_back_to_a_secret() {
+        let dir = std::env::temp_dir().join(format!("kaohe-keys-nofile-{}", std::process::id()));
+        for alg in ["RS256", "EdDSA"] {
+            let e = key_set(&settings(&[("JWT_ALGORITHM", alg)]), &dir).unwrap_err();
+            assert!(e.to_string().starts_with("JWT_PRIVATE_KEY_FILE:"), "{alg}: {e}");
+            let e = key_set(&settings(&[("JWT_ALGORITHM", alg), ("JWT_PRIVATE_KEY_FILE", "/nonexistent.pem")]), &dir)
+                .unwrap_err();
+            assert!(e.to_string().starts_with("JWT_PUBLIC_KEY_FILE:"), "{alg}: {e}");
+            // A secret alongside does not make it start either.
+            let with_secret = settings(&[("JWT_ALGORITHM", alg), ("JWT_SECRET", "0123456789abcdef0123456789abcdef")]);
+            assert!(key_set(&with_secret, &dir).is_err());
+        }
+        assert!(!dir.join("jwt-secret").exists(), "no secret was generated");
+        let e = key_set(&settings(&[("JWT_PUBLIC_KEY_FILE", "/x.pem"), ("JWT_PRIVATE_KEY_FILE", "/y.pem")]), &dir)
+            .unwrap_err();
+        assert!(e.to_string().starts_with("JWT_ALGORITHM:"), "{e}");
     }
 }

@@ -1,9 +1,11 @@
 //! Sign-in (登录) and the policy store: the database side of `kaohe-auth`.
 //!
-//! - [`keys`]: the JWT key set from the environment, or a secret generated into
+//! - [`settings`]: the sign-in settings (part of `Settings`);
+//! - [`keys`]: the JWT key set from the settings, or a secret generated into
 //!   the data folder on first start (never hard-coded);
-//! - [`session`]: login, refresh-token rotation (reuse revokes the family),
-//!   logout, lockout counted in the database;
+//! - [`session`]: login, sign-in sessions, refresh-token rotation (reuse ends
+//!   the session), logout, lockout counted in the database, pruning;
+//! - [`passwords`]: argon2 on the blocking pool, a bounded number at once;
 //! - [`policy_store`]: casbin lines in the database, seeded from `policies/`,
 //!   versioned so every instance reloads a change within seconds.
 //!
@@ -13,9 +15,11 @@
 pub mod bearer;
 pub mod credentials;
 pub mod keys;
+pub mod passwords;
 pub mod policy_admin;
 pub mod policy_store;
 pub mod session;
+pub mod settings;
 
 /// Why a sign-in step failed. Clients see one code per variant.
 #[derive(Debug, thiserror::Error)]
@@ -26,13 +30,19 @@ pub enum AuthError {
     /// Too many failed attempts; try again after the lock.
     #[error("too many failed sign-ins; try again later")]
     Locked { until: chrono::DateTime<chrono::Utc> },
-    /// A refresh token that is unknown, expired, revoked or replayed.
+    /// A refresh token that is unknown, expired, revoked or replayed; an
+    /// access token whose session has ended.
     #[error("the session has ended; sign in again")]
     InvalidSession,
+    /// Every password-hashing slot stayed busy for the whole wait.
+    #[error("too many sign-ins at once; retry in a moment")]
+    Busy,
     #[error("internal error")]
     Internal(#[from] sea_orm::DbErr),
     #[error("internal error")]
     Token(#[from] kaohe_auth::token::TokenError),
+    #[error("internal error")]
+    Hashing(String),
 }
 
 impl AuthError {
@@ -40,7 +50,8 @@ impl AuthError {
         match self {
             AuthError::InvalidCredentials | AuthError::InvalidSession => "UNAUTHENTICATED",
             AuthError::Locked { .. } => "ACCOUNT_LOCKED",
-            AuthError::Internal(_) | AuthError::Token(_) => "INTERNAL",
+            AuthError::Busy => "RATE_LIMITED",
+            AuthError::Internal(_) | AuthError::Token(_) | AuthError::Hashing(_) => "INTERNAL",
         }
     }
 }
@@ -54,20 +65,34 @@ pub struct AuthState {
     pub keys: kaohe_auth::token::KeySet,
     pub limits: session::Limits,
     pub policy: policy_store::PolicyCache,
+    pub passwords: passwords::PasswordWork,
 }
 
-/// Sets up sign-in at start-up: the key set, and the seed policy if the
-/// database has none.
+/// Sets up sign-in at start-up: the key set (refusing settings that do not
+/// make one), and the seed policy if the database has none.
 pub async fn start(
     db: &sea_orm::DatabaseConnection,
+    settings: &settings::AuthSettings,
     data_dir: &std::path::Path,
-    env: impl Fn(&str) -> Option<String>,
 ) -> Result<Arc<AuthState>, StartError> {
-    let settings = keys::AuthSettings::from_lookup(env)?;
-    let keys = keys::key_set(&settings, data_dir)?;
+    let keys = keys::key_set(settings, data_dir)?;
     policy_store::seed(db, chrono::Utc::now()).await?;
-    let limits = session::Limits { refresh_ttl_secs: settings.refresh_ttl_secs, ..session::Limits::default() };
-    Ok(Arc::new(AuthState { keys, limits, policy: policy_store::PolicyCache::new(std::time::Duration::from_secs(2)) }))
+    // The dummy hash for unknown accounts is made now, not by the first
+    // unknown login (which would then take twice as long as the others).
+    tokio::task::spawn_blocking(|| kaohe_auth::password::verify_dummy(""))
+        .await
+        .map_err(|e| StartError::Hashing(e.to_string()))?;
+    let limits = session::Limits {
+        refresh_ttl_secs: settings.refresh_ttl_secs,
+        session_max_secs: settings.session_max_lifetime_secs,
+        ..session::Limits::default()
+    };
+    Ok(Arc::new(AuthState {
+        keys,
+        limits,
+        policy: policy_store::PolicyCache::new(std::time::Duration::from_secs(2)),
+        passwords: passwords::PasswordWork::new(settings.password_hash_concurrency, settings.password_hash_wait),
+    }))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,4 +101,6 @@ pub enum StartError {
     Keys(#[from] keys::KeySetupError),
     #[error("policy: {0}")]
     Policy(#[from] policy_store::StoreError),
+    #[error("password hashing: {0}")]
+    Hashing(String),
 }

@@ -1,19 +1,27 @@
-//! Login, refresh-token rotation and logout.
+//! Login, sign-in sessions, refresh-token rotation and logout.
 //!
 //! Failed logins are rows in `login_failure`, counted per account and per
-//! client IP over a window, so a lockout holds on every instance. A refresh
-//! token is used once: using it revokes it and issues the next one of the same
-//! family; presenting a revoked one again (a stolen token replayed) revokes the
-//! whole family.
+//! client address (the one `http::ClientAddr` finds, behind trusted proxies
+//! too) over a window, so a lockout holds on every instance. A login opens a
+//! session (`user_session`); its access tokens name it (`sid`), so that a
+//! request whose session has ended is refused at once (`bearer`). A refresh
+//! token is used once: using it spends it and issues the next one of the
+//! same session; presenting a spent one again (a stolen token replayed) ends
+//! the session. A session lasts `session_max_secs` from its login at most,
+//! however often it is refreshed. Logins and refreshes also prune what no
+//! longer counts (old failures, unusable refresh tokens, ended sessions), a
+//! bounded number of rows each time.
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{app_user, login_failure, refresh_token};
+use entity::{app_user, login_failure, refresh_token, user_session};
 use kaohe_auth::lockout::Lockout;
-use kaohe_auth::token::KeySet;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
 
-use super::AuthError;
+use super::{AuthError, AuthState};
 
 /// A signed-in session as the client receives it (the refresh token only once).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,14 +31,18 @@ pub struct Session {
     /// Seconds until the access token expires.
     pub expires_in: i64,
     pub user_id: i64,
+    /// The `user_session` row (the access token's `sid`).
+    pub session_id: i64,
 }
 
-/// Lockout rules: per account, and (looser) per client IP.
+/// Lockout rules (per account, and looser per client address) and lifetimes.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub account: Lockout,
     pub ip: Lockout,
     pub refresh_ttl_secs: i64,
+    /// The longest a session lives from its login, refreshed or not.
+    pub session_max_secs: i64,
 }
 
 impl Default for Limits {
@@ -39,7 +51,20 @@ impl Default for Limits {
             account: Lockout::default(),
             ip: Lockout { max_failures: 30, ..Lockout::default() },
             refresh_ttl_secs: 14 * 24 * 3600,
+            session_max_secs: 30 * 24 * 3600,
         }
+    }
+}
+
+impl Limits {
+    /// Sessions that started at or before this have ended, at `now`.
+    pub fn sessions_started_before(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now - Duration::seconds(self.session_max_secs)
+    }
+
+    /// Failures older than this no longer count towards any lock.
+    fn failure_window(&self) -> Duration {
+        Duration::seconds(self.account.window_secs.max(self.ip.window_secs))
     }
 }
 
@@ -63,54 +88,80 @@ fn locked(rule: &Lockout, failures: &[i64], now: DateTime<Utc>) -> Option<DateTi
     rule.locked_until(failures, now.timestamp()).and_then(|t| DateTime::from_timestamp(t, 0))
 }
 
-/// Signs a user in. Every failed attempt is recorded, even against a locked
-/// account, so several attempts in one request each count.
+/// Signs a user in from client address `client` (`http::ClientAddr::key`).
+/// Every failed attempt is recorded, even against a locked account, so
+/// several attempts in one request each count; a login refused because
+/// every hashing slot is busy (`Busy`) is not an attempt and counts nothing.
 pub async fn login(
     db: &DatabaseConnection,
-    keys: &KeySet,
-    limits: &Limits,
+    auth: &AuthState,
     username: &str,
     password: &str,
-    ip: &str,
+    client: &str,
     now: DateTime<Utc>,
 ) -> Result<Session, AuthError> {
-    let window = Duration::seconds(limits.account.window_secs.max(limits.ip.window_secs));
-    let by_account = failures(db, login_failure::Column::Username, username, now - window).await?;
-    let by_ip = failures(db, login_failure::Column::Ip, ip, now - window).await?;
-    let lock = locked(&limits.account, &by_account, now).or(locked(&limits.ip, &by_ip, now));
+    let limits = &auth.limits;
+    prune_quietly(db, limits, now).await;
+    let since = now - limits.failure_window();
+    let by_account = failures(db, login_failure::Column::Username, username, since).await?;
+    let by_client = failures(db, login_failure::Column::Ip, client, since).await?;
+    let lock = locked(&limits.account, &by_account, now).or(locked(&limits.ip, &by_client, now));
     let user = app_user::Entity::find()
         .filter(app_user::Column::Username.eq(username))
         .filter(app_user::Column::Active.eq(true))
         .one(db)
         .await?;
-    let ok = match (&user, user.as_ref().and_then(|u| u.password_hash.as_deref())) {
-        (Some(_), Some(hash)) => kaohe_auth::password::verify(password, hash),
-        _ => {
-            kaohe_auth::password::verify_dummy(password);
-            false
-        }
-    };
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    // Unknown account or no password: a dummy check of the same cost.
+    let checked = auth.passwords.check(password, stored, lock.is_none()).await?;
     if let Some(until) = lock {
-        record_failure(db, username, ip, now).await?;
+        record_failure(db, username, client, now).await?;
         return Err(AuthError::Locked { until });
     }
-    let Some(user) = user.filter(|_| ok) else {
-        record_failure(db, username, ip, now).await?;
+    let Some(user) = user.filter(|_| checked.verified.is_match()) else {
+        record_failure(db, username, client, now).await?;
         return Err(AuthError::InvalidCredentials);
     };
-    let family = kaohe_auth::refresh::new_secret();
-    issue(db, keys, limits, &user, &family, now).await
+    if let (Some(new), Some(old)) = (checked.rehashed, user.password_hash.as_deref()) {
+        upgrade_hash(db, user.id, old, &new).await?;
+    }
+    let txn = db.begin().await?;
+    let session = user_session::ActiveModel {
+        user_id: Set(user.id),
+        family: Set(kaohe_auth::refresh::new_secret()),
+        started_at: Set(now),
+        ended_at: Set(None),
+        end_reason: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let out = issue(&txn, auth, &user, &session, now).await?;
+    txn.commit().await?;
+    Ok(out)
+}
+
+/// Stores a hash made with the pinned parameters in place of a stale one,
+/// unless the password was changed meanwhile (then the newer hash stays).
+async fn upgrade_hash<C: ConnectionTrait>(db: &C, user_id: i64, old: &str, new: &str) -> Result<(), AuthError> {
+    app_user::Entity::update_many()
+        .col_expr(app_user::Column::PasswordHash, Expr::value(new))
+        .filter(app_user::Column::Id.eq(user_id))
+        .filter(app_user::Column::PasswordHash.eq(old))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 async fn record_failure<C: ConnectionTrait>(
     db: &C,
     username: &str,
-    ip: &str,
+    client: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AuthError> {
     login_failure::ActiveModel {
         username: Set(username.to_string()),
-        ip: Set(ip.to_string()),
+        ip: Set(client.to_string()),
         at: Set(now),
         ..Default::default()
     }
@@ -119,31 +170,55 @@ async fn record_failure<C: ConnectionTrait>(
     Ok(())
 }
 
+/// An access token naming `session` and the session's next refresh token,
+/// which expires with the session at the latest.
 async fn issue<C: ConnectionTrait>(
     db: &C,
-    keys: &KeySet,
-    limits: &Limits,
+    auth: &AuthState,
     user: &app_user::Model,
-    family: &str,
+    session: &user_session::Model,
     now: DateTime<Utc>,
 ) -> Result<Session, AuthError> {
-    let access = keys.issue(&format!("user:{}", user.id), user.organisation_id, &user.role, now.timestamp())?;
+    let (keys, limits) = (&auth.keys, &auth.limits);
+    let sub = format!("user:{}", user.id);
+    let access = keys.issue_in_session(&sub, user.organisation_id, &user.role, Some(session.id), now.timestamp())?;
     let (refresh, hash) = kaohe_auth::refresh::issue();
+    let session_ends = session.started_at + Duration::seconds(limits.session_max_secs);
     refresh_token::ActiveModel {
         user_id: Set(user.id),
         token_hash: Set(hash),
-        family: Set(family.to_string()),
+        family: Set(session.family.clone()),
         issued_at: Set(now),
-        expires_at: Set(now + Duration::seconds(limits.refresh_ttl_secs)),
+        expires_at: Set((now + Duration::seconds(limits.refresh_ttl_secs)).min(session_ends)),
         revoked_at: Set(None),
         ..Default::default()
     }
     .insert(db)
     .await?;
-    Ok(Session { access_token: access, refresh_token: refresh, expires_in: keys.ttl_secs, user_id: user.id })
+    Ok(Session {
+        access_token: access,
+        refresh_token: refresh,
+        expires_in: keys.ttl_secs,
+        user_id: user.id,
+        session_id: session.id,
+    })
 }
 
-async fn revoke_family<C: ConnectionTrait>(db: &C, family: &str, now: DateTime<Utc>) -> Result<(), AuthError> {
+/// Ends the session of `family` (its access tokens stop at the next request)
+/// and revokes its refresh tokens.
+async fn end_session<C: ConnectionTrait>(
+    db: &C,
+    family: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AuthError> {
+    user_session::Entity::update_many()
+        .col_expr(user_session::Column::EndedAt, Expr::value(now))
+        .col_expr(user_session::Column::EndReason, Expr::value(reason))
+        .filter(user_session::Column::Family.eq(family))
+        .filter(user_session::Column::EndedAt.is_null())
+        .exec(db)
+        .await?;
     refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
         .filter(refresh_token::Column::Family.eq(family))
@@ -156,11 +231,11 @@ async fn revoke_family<C: ConnectionTrait>(db: &C, family: &str, now: DateTime<U
 /// Exchanges a refresh token for a new session (the old token is spent).
 pub async fn refresh(
     db: &DatabaseConnection,
-    keys: &KeySet,
-    limits: &Limits,
+    auth: &AuthState,
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Session, AuthError> {
+    prune_quietly(db, &auth.limits, now).await;
     let txn = crate::db::begin_write(db).await?;
     let hash = kaohe_auth::refresh::digest(token);
     let Some(row) = refresh_token::Entity::find().filter(refresh_token::Column::TokenHash.eq(hash)).one(&txn).await?
@@ -168,14 +243,22 @@ pub async fn refresh(
         return Err(AuthError::InvalidSession);
     };
     if row.revoked_at.is_some() {
-        // A spent token came back: someone else has the family. End it.
-        revoke_family(&txn, &row.family, now).await?;
+        // A spent token came back: someone else has the session. End it.
+        end_session(&txn, &row.family, "replay", now).await?;
         txn.commit().await?;
         return Err(AuthError::InvalidSession);
     }
     if row.expires_at <= now {
         return Err(AuthError::InvalidSession);
     }
+    // Ended (logout, replay) or past its absolute lifetime: no refresh, however fresh the token.
+    let session = user_session::Entity::find()
+        .filter(user_session::Column::Family.eq(&row.family))
+        .filter(user_session::Column::EndedAt.is_null())
+        .filter(user_session::Column::StartedAt.gt(auth.limits.sessions_started_before(now)))
+        .one(&txn)
+        .await?
+        .ok_or(AuthError::InvalidSession)?;
     // Spend it; the version check is the revoked_at IS NULL condition.
     let spent = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
@@ -191,29 +274,129 @@ pub async fn refresh(
         .one(&txn)
         .await?
         .ok_or(AuthError::InvalidSession)?;
-    let session = issue(&txn, keys, limits, &user, &row.family, now).await?;
+    let out = issue(&txn, auth, &user, &session, now).await?;
     txn.commit().await?;
-    Ok(session)
+    Ok(out)
 }
 
 /// Ends the session the refresh token belongs to.
 pub async fn logout(db: &DatabaseConnection, token: &str, now: DateTime<Utc>) -> Result<(), AuthError> {
     let hash = kaohe_auth::refresh::digest(token);
     if let Some(row) = refresh_token::Entity::find().filter(refresh_token::Column::TokenHash.eq(hash)).one(db).await? {
-        revoke_family(db, &row.family, now).await?;
+        let txn = db.begin().await?;
+        end_session(&txn, &row.family, "logout", now).await?;
+        txn.commit().await?;
     }
     Ok(())
+}
+
+/// Rows one prune removes at most from each table, so that a login never
+/// waits on a large delete; a backlog goes over the next logins.
+pub const PRUNE_BATCH: u64 = 500;
+
+/// What one prune removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pruned {
+    pub login_failures: u64,
+    pub refresh_tokens: u64,
+    pub sessions: u64,
+}
+
+/// Deletes, at most [`PRUNE_BATCH`] rows of each:
+/// - login failures older than the lockout window (they no longer count);
+/// - refresh tokens that can no longer be used: past their expiry, or of a
+///   session that has ended (a spent token of a live session is kept until
+///   it expires, so that its replay is still recognised and ends the session);
+/// - sessions that have ended and have no refresh token left.
+pub async fn prune(db: &DatabaseConnection, limits: &Limits, now: DateTime<Utc>) -> Result<Pruned, DbErr> {
+    // Scoped: its `min`/`max` would shadow `Ord`'s elsewhere in this module.
+    use sea_orm::sea_query::ExprTrait as _;
+    let old_failures = Query::select()
+        .column(login_failure::Column::Id)
+        .from(login_failure::Entity)
+        .and_where(login_failure::Column::At.lte(now - limits.failure_window()))
+        .limit(PRUNE_BATCH)
+        .to_owned();
+    let login_failures = login_failure::Entity::delete_many()
+        .filter(login_failure::Column::Id.in_subquery(old_failures))
+        .exec(db)
+        .await?
+        .rows_affected;
+
+    let ended = || {
+        user_session::Column::EndedAt
+            .is_not_null()
+            .or(user_session::Column::StartedAt.lte(limits.sessions_started_before(now)))
+    };
+    let ended_families =
+        Query::select().column(user_session::Column::Family).from(user_session::Entity).and_where(ended()).to_owned();
+    let unusable = Query::select()
+        .column(refresh_token::Column::Id)
+        .from(refresh_token::Entity)
+        .and_where(
+            refresh_token::Column::ExpiresAt.lte(now).or(refresh_token::Column::Family.in_subquery(ended_families)),
+        )
+        .limit(PRUNE_BATCH)
+        .to_owned();
+    let refresh_tokens = refresh_token::Entity::delete_many()
+        .filter(refresh_token::Column::Id.in_subquery(unusable))
+        .exec(db)
+        .await?
+        .rows_affected;
+
+    let tokens_of_session = Query::select()
+        .expr(Expr::val(1))
+        .from(refresh_token::Entity)
+        .and_where(
+            Expr::col((refresh_token::Entity, refresh_token::Column::Family))
+                .equals((user_session::Entity, user_session::Column::Family)),
+        )
+        .to_owned();
+    let finished = Query::select()
+        .column(user_session::Column::Id)
+        .from(user_session::Entity)
+        .and_where(ended())
+        .and_where(Expr::not_exists(tokens_of_session))
+        .limit(PRUNE_BATCH)
+        .to_owned();
+    let sessions = user_session::Entity::delete_many()
+        .filter(user_session::Column::Id.in_subquery(finished))
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(Pruned { login_failures, refresh_tokens, sessions })
+}
+
+/// [`prune`] as housekeeping: a failure is logged and the sign-in goes on.
+async fn prune_quietly(db: &DatabaseConnection, limits: &Limits, now: DateTime<Utc>) {
+    match prune(db, limits, now).await {
+        Ok(p) if p != Pruned::default() => tracing::debug!(?p, "pruned sign-in rows"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "pruning sign-in rows failed"),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::passwords::PasswordWork;
+    use crate::auth::policy_store::PolicyCache;
     use entity::organisation;
-    use kaohe_auth::token::Key;
+    use kaohe_auth::token::{Key, KeySet};
     use migration::MigratorTrait;
-    use sea_orm::Database;
+    use sea_orm::{Database, PaginatorTrait};
 
-    async fn setup() -> (DatabaseConnection, KeySet) {
+    fn state(limits: Limits) -> AuthState {
+        let keys = KeySet::new(vec![Key::hs256("k1", &[7u8; 32]).unwrap()], "k1", "kaohe", 900).unwrap();
+        AuthState {
+            keys,
+            limits,
+            policy: PolicyCache::new(std::time::Duration::from_secs(2)),
+            passwords: PasswordWork::new(2, std::time::Duration::from_secs(5)),
+        }
+    }
+
+    async fn setup() -> DatabaseConnection {
         let db = Database::connect("sqlite::memory:").await.unwrap();
         migration::Migrator::up(&db, None).await.unwrap();
         let now = Utc::now();
@@ -240,48 +423,141 @@ mod tests {
         .insert(&db)
         .await
         .unwrap();
-        let keys = KeySet::new(vec![Key::hs256("k1", &[7u8; 32]).unwrap()], "k1", "kaohe", 900).unwrap();
-        (db, keys)
+        db
+    }
+
+    async fn session_row(db: &DatabaseConnection, id: i64) -> Option<user_session::Model> {
+        user_session::Entity::find_by_id(id).one(db).await.unwrap()
     }
 
     #[tokio::test]
     async fn login_refresh_rotation_reuse_and_logout() {
-        let (db, keys) = setup().await;
-        let l = Limits::default();
+        let db = setup().await;
+        let a = state(Limits::default());
         let now = Utc::now();
-        let s = login(&db, &keys, &l, "mishuke", "correct horse", "10.0.0.1", now).await.unwrap();
-        let claims = keys.verify(&s.access_token).unwrap();
+        let s = login(&db, &a, "mishuke", "correct horse", "10.0.0.1", now).await.unwrap();
+        let claims = a.keys.verify(&s.access_token).unwrap();
         assert_eq!(claims.sub, format!("user:{}", s.user_id));
-        // Rotation: the new refresh token works once; the old one is spent.
-        let s2 = refresh(&db, &keys, &l, &s.refresh_token, now).await.unwrap();
+        assert_eq!(claims.sid, Some(s.session_id), "the access token names its session");
+        // Rotation: the new refresh token works once, in the same session; the old one is spent.
+        let s2 = refresh(&db, &a, &s.refresh_token, now).await.unwrap();
         assert_ne!(s2.refresh_token, s.refresh_token);
-        // Replaying the spent token ends the whole family, including s2's token.
-        assert!(matches!(refresh(&db, &keys, &l, &s.refresh_token, now).await, Err(AuthError::InvalidSession)));
-        assert!(matches!(refresh(&db, &keys, &l, &s2.refresh_token, now).await, Err(AuthError::InvalidSession)));
-        // Logout revokes.
-        let s3 = login(&db, &keys, &l, "mishuke", "correct horse", "10.0.0.1", now).await.unwrap();
+        assert_eq!(s2.session_id, s.session_id);
+        // Replaying the spent token ends the session, including s2's token.
+        assert!(matches!(refresh(&db, &a, &s.refresh_token, now).await, Err(AuthError::InvalidSession)));
+        let ended = session_row(&db, s.session_id).await.unwrap();
+        assert_eq!((ended.ended_at, ended.end_reason.as_deref()), (Some(now), Some("replay")));
+        assert!(matches!(refresh(&db, &a, &s2.refresh_token, now).await, Err(AuthError::InvalidSession)));
+        // Logout ends its session.
+        let s3 = login(&db, &a, "mishuke", "correct horse", "10.0.0.1", now).await.unwrap();
         logout(&db, &s3.refresh_token, now).await.unwrap();
-        assert!(refresh(&db, &keys, &l, &s3.refresh_token, now).await.is_err());
-        assert!(refresh(&db, &keys, &l, "garbage", now).await.is_err());
+        assert_eq!(session_row(&db, s3.session_id).await.unwrap().end_reason.as_deref(), Some("logout"));
+        assert!(refresh(&db, &a, &s3.refresh_token, now).await.is_err());
+        assert!(refresh(&db, &a, "garbage", now).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_session_ends_after_its_lifetime_however_fresh_its_token() {
+        let db = setup().await;
+        let hour = Limits { session_max_secs: 3600, ..Limits::default() };
+        let a = state(hour);
+        let t0 = Utc::now();
+        let s = login(&db, &a, "mishuke", "correct horse", "10.0.0.1", t0).await.unwrap();
+        let s = refresh(&db, &a, &s.refresh_token, t0 + Duration::minutes(50)).await.unwrap();
+        // The new refresh token does not outlive its session.
+        let row = refresh_token::Entity::find()
+            .filter(refresh_token::Column::TokenHash.eq(kaohe_auth::refresh::digest(&s.refresh_token)))
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.expires_at, t0 + Duration::hours(1));
+        assert!(refresh(&db, &a, &s.refresh_token, t0 + Duration::minutes(61)).await.is_err());
+        // A token that is itself fresh (issued under a longer lifetime) is refused
+        // all the same once the session is older than the lifetime now set.
+        let long = state(Limits::default());
+        let s = login(&db, &long, "mishuke", "correct horse", "10.0.0.1", t0).await.unwrap();
+        let s = refresh(&db, &long, &s.refresh_token, t0 + Duration::minutes(90)).await.unwrap();
+        let e = refresh(&db, &a, &s.refresh_token, t0 + Duration::minutes(91)).await.unwrap_err();
+        assert!(matches!(e, AuthError::InvalidSession));
     }
 
     #[tokio::test]
     async fn wrong_passwords_lock_the_account_for_a_while() {
-        let (db, keys) = setup().await;
-        let l = Limits::default();
+        let db = setup().await;
+        let a = state(Limits::default());
+        let l = a.limits;
         let now = Utc::now();
         for _ in 0..5 {
-            let e = login(&db, &keys, &l, "mishuke", "wrong", "10.0.0.2", now).await.unwrap_err();
+            let e = login(&db, &a, "mishuke", "wrong", "10.0.0.2", now).await.unwrap_err();
             assert!(matches!(e, AuthError::InvalidCredentials));
         }
         // Now even the right password is refused, with its own code …
-        let e = login(&db, &keys, &l, "mishuke", "correct horse", "10.0.0.3", now).await.unwrap_err();
+        let e = login(&db, &a, "mishuke", "correct horse", "10.0.0.3", now).await.unwrap_err();
         assert_eq!(e.code(), "ACCOUNT_LOCKED");
         // … until the lock has passed.
         let later = now + Duration::seconds(l.account.lock_secs + 1);
-        assert!(login(&db, &keys, &l, "mishuke", "correct horse", "10.0.0.3", later).await.is_ok());
+        assert!(login(&db, &a, "mishuke", "correct horse", "10.0.0.3", later).await.is_ok());
         // Unknown accounts fail the same way as wrong passwords.
-        let e = login(&db, &keys, &l, "nobody", "x", "10.0.0.4", now).await.unwrap_err();
+        let e = login(&db, &a, "nobody", "x", "10.0.0.4", now).await.unwrap_err();
         assert!(matches!(e, AuthError::InvalidCredentials));
+    }
+
+    #[tokio::test]
+    async fn pruning_removes_what_no_longer_counts_and_keeps_the_rest() {
+        let db = setup().await;
+        let a = state(Limits::default());
+        let t0 = Utc::now();
+        let day = Duration::days(1);
+        // A live session whose first refresh token is spent (kept: its replay must still be seen).
+        let live = login(&db, &a, "mishuke", "correct horse", "10.0.0.1", t0 - day * 10).await.unwrap();
+        let live = refresh(&db, &a, &live.refresh_token, t0 - day * 9).await.unwrap();
+        // An abandoned sign-in: its token expired yesterday (14 days).
+        let gone = login(&db, &a, "mishuke", "correct horse", "10.0.0.1", t0 - day * 15).await.unwrap();
+        // A session logged out.
+        let out = login(&db, &a, "mishuke", "correct horse", "10.0.0.1", t0 - day * 2).await.unwrap();
+        logout(&db, &out.refresh_token, t0 - day).await.unwrap();
+        // Failures: one an hour old (past the 15-minute window), one fresh.
+        record_failure(&db, "mishuke", "10.0.0.9", t0 - Duration::hours(1)).await.unwrap();
+        record_failure(&db, "mishuke", "10.0.0.9", t0 - Duration::minutes(1)).await.unwrap();
+
+        let p = prune(&db, &a.limits, t0).await.unwrap();
+        assert_eq!(p, Pruned { login_failures: 1, refresh_tokens: 2, sessions: 1 });
+        assert_eq!(login_failure::Entity::find().count(&db).await.unwrap(), 1, "the fresh failure still counts");
+        assert!(session_row(&db, out.session_id).await.is_none(), "the ended session went with its token");
+        assert!(session_row(&db, gone.session_id).await.is_some(), "kept until its lifetime is over");
+        let family = session_row(&db, live.session_id).await.unwrap().family;
+        let kept = refresh_token::Entity::find().filter(refresh_token::Column::Family.eq(family)).count(&db).await;
+        assert_eq!(kept.unwrap(), 2, "the live session's spent and current tokens");
+        assert!(refresh(&db, &a, &live.refresh_token, t0).await.is_ok(), "the live session goes on");
+        assert_eq!(prune(&db, &a.limits, t0).await.unwrap(), Pruned::default(), "nothing more to do");
+        // Once over its lifetime, the abandoned session goes too.
+        let later = t0 + day * 16;
+        assert_eq!(prune(&db, &a.limits, later).await.unwrap().sessions, 1);
+        assert!(session_row(&db, gone.session_id).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_stale_hash_is_replaced_at_the_next_login() {
+        use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+        let db = setup().await;
+        let a = state(Limits::default());
+        let weak = argon2::Argon2::new(
+            argon2::Algorithm::Argon2i,
+            argon2::Version::V0x13,
+            argon2::Params::new(1024, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"correct horse", &SaltString::generate(&mut OsRng))
+        .unwrap()
+        .to_string();
+        app_user::Entity::update_many()
+            .col_expr(app_user::Column::PasswordHash, Expr::value(weak.clone()))
+            .exec(&db)
+            .await
+            .unwrap();
+        login(&db, &a, "mishuke", "correct horse", "10.0.0.1", Utc::now()).await.unwrap();
+        let stored = app_user::Entity::find().one(&db).await.unwrap().unwrap().password_hash.unwrap();
+        assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
+        assert!(login(&db, &a, "mishuke", "correct horse", "10.0.0.1", Utc::now()).await.is_ok());
     }
 }

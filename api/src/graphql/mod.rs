@@ -29,7 +29,7 @@ pub use node::Node;
 pub use organisation::{Department, Organisation, OrganisationConnection};
 pub use rubric::{Clause, Indicator, Rubric, RubricVersion, Rule};
 pub use runs::{RunMutation, RunQuery, ScoreRun};
-pub use session::{ClientIp, PolicyMutation, SessionMutation};
+pub use session::{PolicyMutation, SessionMutation};
 pub use unit::{Unit, UnitMutation};
 
 /// The schema served at `/graphql`.

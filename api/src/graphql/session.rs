@@ -3,23 +3,22 @@
 use async_graphql::{Context, ErrorExtensions, ID, Object, SimpleObject};
 
 use crate::error::GqlResult;
-use kaohe_auth::token::KeySet;
 use sea_orm::DatabaseConnection;
 
 use std::sync::Arc;
 
 use super::{Kind, parse_id, to_id};
-use crate::auth::session::{self, Limits};
+use crate::auth::session;
 use crate::auth::{AuthError, AuthState};
-
-/// The client address of the request (for per-IP lockout), set by the HTTP layer.
-#[derive(Clone, Debug)]
-pub struct ClientIp(pub String);
+use crate::http::ClientAddr;
 
 impl ErrorExtensions for AuthError {
     fn extend(&self) -> async_graphql::Error {
-        if let AuthError::Internal(e) = self {
-            tracing::error!(error = %e, "sign-in failed");
+        match self {
+            AuthError::Internal(e) => tracing::error!(error = %e, "sign-in failed"),
+            AuthError::Hashing(e) => tracing::error!(error = %e, "password hashing failed"),
+            AuthError::Token(e) => tracing::error!(error = %e, "signing a token failed"),
+            _ => {}
         }
         let code = self.code();
         async_graphql::Error::new(self.to_string()).extend_with(|_, e| e.set("code", code))
@@ -76,25 +75,25 @@ pub struct ServiceToken {
 #[derive(Default)]
 pub struct SessionMutation;
 
-fn deps<'a>(ctx: &Context<'a>) -> async_graphql::Result<(&'a DatabaseConnection, &'a KeySet, &'a Limits)> {
-    let auth = ctx.data::<Arc<AuthState>>()?;
-    Ok((ctx.data::<DatabaseConnection>()?, &auth.keys, &auth.limits))
+fn deps<'a>(ctx: &Context<'a>) -> async_graphql::Result<(&'a DatabaseConnection, &'a AuthState)> {
+    Ok((ctx.data::<DatabaseConnection>()?, ctx.data::<Arc<AuthState>>()?))
 }
 
 /// Sign-in mutations (登录、续期、退出).
 #[Object]
 impl SessionMutation {
     /// Signs in (登录) with a username and password. Repeated failures lock the
-    /// account for a while (ACCOUNT_LOCKED); wrong credentials are UNAUTHENTICATED.
+    /// account for a while (ACCOUNT_LOCKED); wrong credentials are UNAUTHENTICATED;
+    /// too many sign-ins at once on the server are RATE_LIMITED (retry shortly).
     async fn login(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Username (用户名).")] username: String,
         #[graphql(desc = "Password (密码).")] password: String,
     ) -> async_graphql::Result<SessionPayload> {
-        let (db, keys, limits) = deps(ctx)?;
-        let ip = ctx.data::<ClientIp>().map(|c| c.0.clone()).unwrap_or_default();
-        let s = session::login(db, keys, limits, &username, &password, &ip, chrono::Utc::now()).await;
+        let (db, auth) = deps(ctx)?;
+        let client = ctx.data::<ClientAddr>().copied().unwrap_or(ClientAddr(None));
+        let s = session::login(db, auth, &username, &password, &client.key(), chrono::Utc::now()).await;
         s.map(Into::into).map_err(|e| e.extend())
     }
 
@@ -105,18 +104,19 @@ impl SessionMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The refresh token of the current session.")] refresh_token: String,
     ) -> async_graphql::Result<SessionPayload> {
-        let (db, keys, limits) = deps(ctx)?;
-        let s = session::refresh(db, keys, limits, &refresh_token, chrono::Utc::now()).await;
+        let (db, auth) = deps(ctx)?;
+        let s = session::refresh(db, auth, &refresh_token, chrono::Utc::now()).await;
         s.map(Into::into).map_err(|e| e.extend())
     }
 
-    /// Signs out (退出): revokes the session the refresh token belongs to.
+    /// Signs out (退出): ends the session the refresh token belongs to; its
+    /// access tokens are refused from the next request on.
     async fn logout(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The refresh token of the session to end.")] refresh_token: String,
     ) -> async_graphql::Result<bool> {
-        let (db, _, _) = deps(ctx)?;
+        let (db, _) = deps(ctx)?;
         session::logout(db, &refresh_token, chrono::Utc::now()).await.map_err(|e| e.extend())?;
         Ok(true)
     }
@@ -155,9 +155,9 @@ impl SessionMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The credential's secret.")] secret: String,
     ) -> async_graphql::Result<ServiceToken> {
-        let (db, keys, _) = deps(ctx)?;
+        let (db, auth) = deps(ctx)?;
         let (access_token, expires_in) =
-            crate::auth::credentials::exchange(db, keys, &secret, chrono::Utc::now()).await.gql()?;
+            crate::auth::credentials::exchange(db, &auth.keys, &secret, chrono::Utc::now()).await.gql()?;
         Ok(ServiceToken { access_token, expires_in })
     }
 }

@@ -9,17 +9,17 @@
 //! admission (expensive requests share a small semaphore; cheap ones never
 //! wait for it) and an execution timeout.
 
-use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
+use actix_web::HttpResponse;
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse};
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection};
 use kaohe_gate::budget::{BudgetConfig, Budgets, Charge};
 use kaohe_gate::{GateError, Kind};
 use sea_orm::DatabaseConnection;
 use tokio::sync::Semaphore;
 
+use super::client::ClientAddr;
 use crate::caller::Caller;
 use crate::config::Limits;
 
@@ -367,30 +367,13 @@ impl Gate {
         h.insert(LIMIT.clone(), header::HeaderValue::from(self.limits.rate_budget));
     }
 
-    /// The budget key of a request: the user when signed in, else the client
-    /// IP (an IPv6 client by its /64). `X-Forwarded-For` is believed only
-    /// when the peer is a configured trusted proxy.
-    pub fn key(&self, caller: &Caller, req: &HttpRequest) -> String {
-        if let Some(id) = caller.user_id() {
-            return format!("user:{id}");
-        }
-        let peer = req.peer_addr().map(|a| a.ip());
-        let ip = match peer {
-            Some(p) if self.limits.trusted_proxies.contains(&p) => {
-                forwarded_client(req, &self.limits.trusted_proxies).unwrap_or(p)
-            }
-            Some(p) => p,
-            None => return "ip:unknown".into(),
-        };
-        match ip {
-            IpAddr::V4(v4) => format!("ip:{v4}"),
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => format!("ip:{v4}"),
-                None => {
-                    let s = v6.segments();
-                    format!("ip:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-                }
-            },
+    /// The budget key of a request: the user when signed in, else the
+    /// client's address (`ClientAddr`: behind `TRUSTED_PROXIES`, the
+    /// forwarded client; an IPv6 client by its /64).
+    pub fn key(&self, caller: &Caller, client: &ClientAddr) -> String {
+        match caller.user_id() {
+            Some(id) => format!("user:{id}"),
+            None => format!("ip:{}", client.key()),
         }
     }
 }
@@ -401,18 +384,6 @@ fn get_refused() -> Refusal {
         code::BAD_USER_INPUT,
         "only queries may run over GET; send mutations with POST",
     )
-}
-
-/// The right-most address of `X-Forwarded-For` that is not a trusted proxy.
-fn forwarded_client(req: &HttpRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
-    let mut hops: Vec<IpAddr> = Vec::new();
-    for value in req.headers().get_all("x-forwarded-for") {
-        let text = value.to_str().ok()?;
-        for part in text.split(',') {
-            hops.push(part.trim().parse().ok()?);
-        }
-    }
-    hops.into_iter().rev().find(|ip| !trusted.contains(ip))
 }
 
 #[cfg(test)]
@@ -426,18 +397,6 @@ mod tests {
         for code in CODES {
             assert!(readme.contains(&format!("`{code}`")), "README.md does not document {code}");
         }
-    }
-
-    #[test]
-    fn the_client_behind_trusted_proxies_is_the_right_most_untrusted_hop() {
-        let trusted: Vec<IpAddr> = vec!["10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap()];
-        let req = actix_web::test::TestRequest::default()
-            .insert_header(("x-forwarded-for", "6.6.6.6, 198.51.100.7, 10.0.0.2"))
-            .to_http_request();
-        assert_eq!(forwarded_client(&req, &trusted), "198.51.100.7".parse().ok());
-        let garbage =
-            actix_web::test::TestRequest::default().insert_header(("x-forwarded-for", "nope")).to_http_request();
-        assert_eq!(forwarded_client(&garbage, &trusted), None);
     }
 
     #[test]

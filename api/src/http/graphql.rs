@@ -12,12 +12,13 @@ use async_graphql::http::MultipartOptions;
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 
+use super::client::ClientAddr;
 use super::gate::{Gate, Refusal, code};
 use super::graphiql;
 use super::responses::{self, CACHE_STATUS, Cached, Hint, Responses};
 use crate::auth::AuthState;
 use crate::caller::Caller;
-use crate::graphql::{ClientIp, KaoheSchema, loader};
+use crate::graphql::{KaoheSchema, loader};
 
 /// The caller of this request, from its bearer token (none: anonymous). A
 /// token that does not verify is refused with 401, never read as anonymous.
@@ -37,13 +38,9 @@ async fn caller_and_generation(
     auth: &AuthState,
 ) -> Result<(Caller, Option<i64>), HttpResponse> {
     let header = req.headers().get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or("invalid"));
-    crate::auth::bearer::caller(db, auth, header)
+    crate::auth::bearer::caller(db, auth, header, chrono::Utc::now())
         .await
         .map_err(|e| Refusal::new(StatusCode::UNAUTHORIZED, e.code(), e.to_string()).into_response())
-}
-
-fn client_ip(req: &HttpRequest) -> ClientIp {
-    ClientIp(req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default())
 }
 
 enum Body {
@@ -261,8 +258,9 @@ async fn answer(
         Ok(c) => c,
         Err(refused) => return refused,
     };
-    let key = gate.key(&caller, req);
-    let per_request = (auth.clone().into_inner(), client_ip(req));
+    let client = ClientAddr::of(req, &gate.limits().trusted_proxies);
+    let key = gate.key(&caller, &client);
+    let per_request = (auth.clone().into_inner(), client);
     let mut pass = match gate.admit(requests, queries_only, &key) {
         Ok(pass) => pass,
         Err(refusal) => return refusal.into_response(),
@@ -297,6 +295,7 @@ async fn answer(
         let work = async move {
             let mut parts = Vec::with_capacity(operations.len());
             let mut stored = true;
+            let mut rate_limited = false;
             for (i, request) in operations.into_iter().enumerate() {
                 let ext = extensions(&costs[i]);
                 if let Some(data) = &cached.hits[i] {
@@ -305,6 +304,7 @@ async fn answer(
                 }
                 let hint = Arc::new(Hint::default());
                 let mut response = execute(&schema, &db, &caller, &per_request, request, hint.clone()).await;
+                rate_limited |= refused_as_rate_limited(&response);
                 response.extensions.extend(ext);
                 match (cached.keys[i], cached.generation) {
                     (Some(key), Some(generation)) if response.errors.is_empty() && hint.storable() => {
@@ -318,10 +318,12 @@ async fn answer(
                     }
                 }
             }
-            Ok::<_, serde_json::Error>((join(parts, batch)?, stored))
+            Ok::<_, serde_json::Error>((join(parts, batch)?, stored, rate_limited))
         };
         match gate.run(&pass, work).await {
-            Ok(Ok((bytes, stored))) => (HttpResponse::Ok().content_type("application/json").body(bytes), stored),
+            // A single operation refused as RATE_LIMITED is a 429, like the gate's refusals.
+            Ok(Ok((bytes, _, true))) if !batch => (rate_limited_response(bytes), false),
+            Ok(Ok((bytes, stored, _))) => (HttpResponse::Ok().content_type("application/json").body(bytes), stored),
             Ok(Err(e)) => (internal(&e), false),
             Err(refusal) => (refusal.into_response(), false),
         }
@@ -334,6 +336,22 @@ async fn answer(
     }
     gate.headers(&mut res, remaining);
     res
+}
+
+/// Whether a resolver refused the operation with `RATE_LIMITED` (today only
+/// a login that found every password-hashing slot busy: `auth::passwords`).
+fn refused_as_rate_limited(response: &async_graphql::Response) -> bool {
+    let limited = async_graphql::Value::from(code::RATE_LIMITED);
+    response.errors.iter().any(|e| e.extensions.as_ref().and_then(|x| x.get("code")) == Some(&limited))
+}
+
+/// Such an answer as HTTP 429 with `Retry-After` (a hashing slot frees
+/// within one hash's time; a second is plenty).
+fn rate_limited_response(bytes: Vec<u8>) -> HttpResponse {
+    HttpResponse::TooManyRequests()
+        .content_type("application/json")
+        .insert_header((header::RETRY_AFTER, header::HeaderValue::from(1u64)))
+        .body(bytes)
 }
 
 /// `ETag` of an answer that may be revalidated, with `Cache-Control: private,
@@ -401,13 +419,13 @@ async fn execute(
     schema: &KaoheSchema,
     db: &DatabaseConnection,
     caller: &Caller,
-    (auth, ip): &(Arc<AuthState>, ClientIp),
+    (auth, client): &(Arc<AuthState>, ClientAddr),
     request: async_graphql::Request,
     hint: Arc<Hint>,
 ) -> async_graphql::Response {
     let loader = loader::for_request(db.clone(), caller.clone());
     // The parsed document travels with the request: the schema does not parse it again.
     let request =
-        request.data(db.clone()).data(caller.clone()).data(loader).data(auth.clone()).data(ip.clone()).data(hint);
+        request.data(db.clone()).data(caller.clone()).data(loader).data(auth.clone()).data(*client).data(hint);
     schema.execute(request).await
 }

@@ -1,5 +1,6 @@
 //! HTTP: the one place that lists every route, and the handlers.
 
+pub mod client;
 mod evidence;
 mod export;
 pub mod gate;
@@ -11,6 +12,7 @@ pub mod responses;
 
 use actix_web::web;
 
+pub use client::ClientAddr;
 pub use gate::Gate;
 pub use panics::catch_panic;
 pub use responses::Responses;
