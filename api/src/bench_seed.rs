@@ -10,11 +10,11 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use crate::audit::ChainKey;
 use crate::caller::Caller;
-use crate::error::ApiError;
 use crate::graphql::{Kind, to_id};
 use crate::paging::Page;
 use crate::runs::lifecycle::{self, OpenRun};
 use crate::runs::observations::{self, ObservationDraft, RecordObservation};
+use kaohe_service::ServiceError;
 
 const KEY: &str = "bench:xuchang:2026-10";
 
@@ -24,7 +24,7 @@ pub struct BenchIds {
     pub unit: String,
 }
 
-pub async fn seed(db: &DatabaseConnection, chain_key: &ChainKey, units: usize) -> Result<BenchIds, ApiError> {
+pub async fn seed(db: &DatabaseConnection, chain_key: &ChainKey, units: usize) -> Result<BenchIds, ServiceError> {
     let caller = Caller::system();
     let org = crate::organisation::by_code(db, &caller, "xuchang").await?;
     if let Some(run) = score_run::Entity::find().filter(score_run::Column::IdempotencyKey.eq(KEY)).one(db).await? {
@@ -60,10 +60,10 @@ pub async fn seed(db: &DatabaseConnection, chain_key: &ChainKey, units: usize) -
         .map(|u| u.id)
         .collect();
     let rubrics = crate::rubric::query::list(db, &caller, org.id, Page { first: 1, offset: 0 }).await?;
-    let rubric = rubrics.rows.first().ok_or_else(|| ApiError::not_found("许昌 rubric"))?;
+    let rubric = rubrics.rows.first().ok_or_else(|| ServiceError::not_found("许昌 rubric"))?;
     let version = crate::rubric::query::current_version(db, &caller, rubric.id)
         .await?
-        .ok_or_else(|| ApiError::not_found("许昌 published rubric version"))?;
+        .ok_or_else(|| ServiceError::not_found("许昌 published rubric version"))?;
     let run = lifecycle::open(
         db,
         chain_key,

@@ -6,8 +6,9 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::auth::settings::AuthSettings;
-use crate::secret::DatabaseUrl;
+use kaohe_service::auth::settings::AuthSettings;
+pub use kaohe_service::config::{ConfigError, num, sqlite_url};
+use kaohe_service::secret::DatabaseUrl;
 
 /// Everything the server needs to start.
 #[derive(Clone, Debug)]
@@ -32,7 +33,7 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// `AUDIT_KEY`: the key sealing the audit chain (at least 32 bytes);
     /// none: the one generated in `$DATA_DIR/audit-key`. Never printed.
-    pub audit_key: Option<crate::audit::ChainKey>,
+    pub audit_key: Option<kaohe_service::audit::ChainKey>,
     /// Sign-in: token keys and lifetimes, sessions, password hashing.
     pub auth: AuthSettings,
 }
@@ -168,30 +169,6 @@ impl Limits {
     }
 }
 
-/// A whole number from the environment, or `default`.
-pub(crate) fn num<T: std::str::FromStr>(
-    get: &impl Fn(&str) -> Option<String>,
-    name: &'static str,
-    default: T,
-) -> Result<T, ConfigError> {
-    match get(name) {
-        None => Ok(default),
-        Some(v) => v
-            .trim()
-            .replace('_', "")
-            .parse()
-            .map_err(|_| ConfigError { name, message: format!("`{v}` is not a whole number") }),
-    }
-}
-
-/// A setting that cannot be used.
-#[derive(Debug, thiserror::Error)]
-#[error("setting {name}: {message}")]
-pub struct ConfigError {
-    pub name: &'static str,
-    pub message: String,
-}
-
 impl Settings {
     /// Reads the process environment.
     pub fn from_env() -> Result<Settings, ConfigError> {
@@ -223,7 +200,7 @@ impl Settings {
             }
         };
         let audit_key = get("AUDIT_KEY")
-            .map(|k| crate::audit::ChainKey::new(k.as_bytes()))
+            .map(|k| kaohe_service::audit::ChainKey::new(k.as_bytes()))
             .transpose()
             .map_err(|e| ConfigError { name: "AUDIT_KEY", message: e.to_string() })?;
         let auth = AuthSettings::from_lookup(&get)?;
@@ -260,11 +237,6 @@ fn origin(text: &str) -> Result<String, ConfigError> {
     }
     text.parse::<actix_web::http::Uri>().map_err(|_| bad("is not a valid origin"))?;
     Ok(text.to_string())
-}
-
-/// `sqlite://<data_dir>/kaohe.db?mode=rwc`
-pub fn sqlite_url(data_dir: &Path) -> String {
-    format!("sqlite://{}?mode=rwc", data_dir.join("kaohe.db").display())
 }
 
 /// `./rubrics` if the current folder has one, else the workspace's `rubrics/`

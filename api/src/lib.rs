@@ -1,31 +1,19 @@
-//! kaohe: the GraphQL service on which education authorities score
-//! supervision rubrics (督导考核). The binary `kaohe` is `main.rs`; everything
-//! else lives here so tests can start the real server.
+//! kaohe's API: the GraphQL schema (`graphql`) and the HTTP routes (`http`)
+//! over the domain services of `kaohe-service`, and the application that
+//! wires them (`config`, `startup`). The binary `kaohe` is `main.rs`;
+//! everything else lives here so tests can start the real server.
 
-pub mod audit;
-pub mod auth;
 pub mod bench_seed;
-pub mod caller;
-pub mod claims;
 pub mod config;
-pub mod db;
-pub mod error;
-pub mod evidence;
 pub mod graphql;
 pub mod http;
-pub mod idempotency;
-pub mod organisation;
-pub mod paging;
-pub mod policy;
-pub mod rubric;
-pub mod runs;
-pub mod secret;
-pub mod seed;
-pub mod seed_runs;
 pub mod startup;
-pub mod unit;
 
-pub use caller::Caller;
+// The services, under the names the shell's modules use.
+pub use kaohe_service::{
+    Caller, ServiceError, audit, auth, caller, claims, db, error, evidence, idempotency, organisation, paging, policy,
+    rubric, runs, secret, seed, seed_runs, unit,
+};
+
 pub use config::Settings;
-pub use error::ApiError;
 pub use startup::{Application, StartupError};

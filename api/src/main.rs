@@ -94,7 +94,7 @@ async fn audit(settings: &Settings, action: Option<&str>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let db = match kaohe_api::db::connect(settings).await {
+    let db = match kaohe_api::db::connect(&settings.database_url).await {
         Ok(db) => db,
         Err(e) => {
             eprintln!("kaohe: database: {e}");
@@ -119,7 +119,7 @@ async fn audit(settings: &Settings, action: Option<&str>) -> ExitCode {
 /// migrates up on start; `down` reverts the last migration).
 async fn migrate(settings: &Settings, action: Option<&str>) -> ExitCode {
     use migration::{Migrator, MigratorTrait};
-    let db = match kaohe_api::db::connect(settings).await {
+    let db = match kaohe_api::db::connect(&settings.database_url).await {
         Ok(db) => db,
         Err(e) => {
             eprintln!("kaohe: database: {e}");

@@ -51,7 +51,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
-        let mut db = db::connect(&settings).await.map_err(StartupError::Database)?;
+        let mut db = db::connect(&settings.database_url).await.map_err(StartupError::Database)?;
         let statements = db::StatementCounter::default();
         db::instrument(&mut db, &statements);
         db::migrate(&db).await.map_err(StartupError::Migration)?;
@@ -108,7 +108,10 @@ impl Application {
         let evidence = web::Data::new(evidence);
         let db_data = web::Data::new(db.clone());
         let auth_data = web::Data::from(auth.clone());
-        let mut expensive_db = db::connect_expensive(&settings, &db).await.map_err(StartupError::Database)?;
+        let mut expensive_db =
+            db::connect_expensive(&settings.database_url, &db, settings.limits.expensive_concurrency)
+                .await
+                .map_err(StartupError::Database)?;
         db::instrument(&mut expensive_db, &statements);
         let gate = web::Data::new(http::Gate::new(settings.limits.clone(), expensive_db));
         let responses = web::Data::new(http::Responses::new(

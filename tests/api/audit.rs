@@ -294,7 +294,7 @@ async fn an_upgraded_database_seals_its_old_entries() {
     use migration::{Migrator, MigratorTrait};
     use sea_orm::sea_query::Query;
     let fresh = fresh().await;
-    let db = kaohe_api::db::connect(&fresh.settings).await.unwrap();
+    let db = kaohe_api::db::connect(&fresh.settings.database_url).await.unwrap();
     let all = Migrator::migrations();
     let keyed_chain = all.iter().position(|m| m.name() == "m20261202_000060_audit_chain").unwrap();
     Migrator::up(&db, Some(keyed_chain as u32)).await.unwrap();

@@ -112,7 +112,7 @@ async fn a_whole_run_chain_round_trips_through_every_table() {
     // The idempotency key is unique per run.
     let again = observation::ActiveModel { id: sea_orm::NotSet, ..obs.clone().into() };
     let err = again.insert(db).await.expect_err("duplicate idempotency key accepted");
-    assert_eq!(kaohe_api::ApiError::from(err).code(), "CONFLICT");
+    assert_eq!(kaohe_api::ServiceError::from(err).code(), "CONFLICT");
 
     let claim_row = claim::ActiveModel {
         score_run_id: Set(run.id),
@@ -204,7 +204,7 @@ async fn a_whole_run_chain_round_trips_through_every_table() {
     // Foreign keys are enforced (SQLite too): a run of a missing version is refused.
     let orphan = score_run::ActiveModel { id: sea_orm::NotSet, rubric_version_id: Set(987_654), ..run.into() };
     let err = orphan.insert(db).await.expect_err("foreign key not enforced");
-    assert_eq!(kaohe_api::ApiError::from(err).code(), "BAD_USER_INPUT");
+    assert_eq!(kaohe_api::ServiceError::from(err).code(), "BAD_USER_INPUT");
 }
 
 #[tokio::test]
@@ -250,7 +250,7 @@ async fn each_organisation_has_its_own_keyed_audit_chain() {
     let last = entries.last().unwrap().clone();
     let fork = audit_log::ActiveModel { id: sea_orm::NotSet, hash: Set("f".repeat(64)), ..last.clone().into() };
     let err = fork.insert(&app.db).await.expect_err("a forked chain was accepted");
-    assert_eq!(kaohe_api::ApiError::from(err).code(), "CONFLICT");
+    assert_eq!(kaohe_api::ServiceError::from(err).code(), "CONFLICT");
 
     // Editing an entry breaks its organisation's chain at that entry, and no other chain.
     let first = entries[0].clone();

@@ -6,7 +6,7 @@ use crate::helpers::fresh;
 #[tokio::test]
 async fn migrations_go_down_and_up_again() {
     let fresh = fresh().await;
-    let db = kaohe_api::db::connect(&fresh.settings).await.unwrap();
+    let db = kaohe_api::db::connect(&fresh.settings.database_url).await.unwrap();
     Migrator::up(&db, None).await.unwrap();
     assert_eq!(Migrator::get_pending_migrations(&db).await.unwrap().len(), 0);
     Migrator::down(&db, None).await.unwrap();
@@ -18,7 +18,7 @@ async fn migrations_go_down_and_up_again() {
 #[tokio::test]
 async fn decimal_columns_have_the_exact_type_of_each_backend() {
     let fresh = fresh().await;
-    let db = kaohe_api::db::connect(&fresh.settings).await.unwrap();
+    let db = kaohe_api::db::connect(&fresh.settings.database_url).await.unwrap();
     Migrator::up(&db, None).await.unwrap();
     let backend = db.get_database_backend();
     let sql = match backend {
@@ -41,7 +41,7 @@ async fn sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout() {
     if !fresh.settings.is_sqlite() {
         return;
     }
-    let db = kaohe_api::db::connect(&fresh.settings).await.unwrap();
+    let db = kaohe_api::db::connect(&fresh.settings.database_url).await.unwrap();
     let pragma = |name: &'static str| {
         let db = db.clone();
         async move {

@@ -8,8 +8,9 @@ use async_graphql::SimpleObject;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::error::{ApiError, GqlResult};
+use super::errors::GqlResult;
 use crate::paging::{MAX_OFFSET, Page, Paged};
+use kaohe_service::ServiceError;
 
 /// What a cursor encodes before base64url: a version tag and the offset.
 const CURSOR_TAG: &str = "c1:";
@@ -21,7 +22,7 @@ pub(crate) fn page(first: i32, after: Option<String>) -> async_graphql::Result<P
         Some(c) => offset_of(&c)
             .and_then(|n| n.checked_add(1))
             .filter(|n| *n <= MAX_OFFSET)
-            .ok_or_else(|| ApiError::BadUserInput("`after` is not a cursor of this list".into()))
+            .ok_or_else(|| ServiceError::BadUserInput("`after` is not a cursor of this list".into()))
             .gql()?,
     };
     Page::new(first, offset).gql()

@@ -4,9 +4,9 @@
 
 use async_graphql::{Context, ID, InputObject, Json, MaybeUndefined, Object};
 
+use super::errors::GqlResult;
 use super::rubric::{IndicatorRole, Regime, RubricVersion, RuleEffect};
 use super::{Kind, parse_id, to_id, write_env};
-use crate::error::GqlResult;
 use crate::rubric::draft::{self, ClauseFields, Edited, HeaderChange, IndicatorFields, NewDraft, Patch, RuleFields};
 
 /// Creating a draft version (新建草稿): empty, or a copy of another version.

@@ -6,10 +6,11 @@ use async_graphql::{Context, ID, InputObject, Object, Upload};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::evidence;
 
+use super::errors::{GqlResult, IntoGql};
 use super::{Kind, parse_id, to_id, write_env};
-use crate::error::{ApiError, GqlResult};
 use crate::evidence::files::{self, NewUpload};
 use crate::evidence::{EvidenceReference, EvidenceStore, MAX_IDS};
+use kaohe_service::ServiceError;
 
 /// Evidence (佐证材料): a document reference, or an uploaded file.
 pub struct Evidence(pub evidence::Model);
@@ -96,7 +97,7 @@ pub(super) fn refs(list: Option<Vec<EvidenceReferenceInput>>) -> Vec<EvidenceRef
 pub(super) fn evidence_ids(list: Option<Vec<ID>>) -> async_graphql::Result<Vec<i64>> {
     let list = list.unwrap_or_default();
     if list.len() > MAX_IDS {
-        return Err(ApiError::BadUserInput(format!("at most {MAX_IDS} evidence ids")).into_gql());
+        return Err(ServiceError::BadUserInput(format!("at most {MAX_IDS} evidence ids")).into_gql());
     }
     list.iter().map(|id| parse_id(id, Kind::Evidence)).collect()
 }
@@ -136,10 +137,9 @@ impl EvidenceMutation {
         let (db, chain_key, caller) = write_env(ctx)?;
         let store = ctx.data::<EvidenceStore>()?;
         let unit_id = parse_id(&input.unit_id, Kind::Unit)?;
-        let file = input
-            .file
-            .value(ctx)
-            .map_err(|_| ApiError::BadUserInput("send the file as a GraphQL multipart request".into()).into_gql())?;
+        let file = input.file.value(ctx).map_err(|_| {
+            ServiceError::BadUserInput("send the file as a GraphQL multipart request".into()).into_gql()
+        })?;
         let upload = NewUpload {
             unit_id,
             filename: file.filename,

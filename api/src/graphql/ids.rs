@@ -6,7 +6,8 @@ use async_graphql::ID;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::error::{ApiError, GqlResult};
+use super::errors::GqlResult;
+use kaohe_service::ServiceError;
 
 /// The kinds of object that carry a global id; the name is the GraphQL type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,7 +114,7 @@ pub fn decode(id: &ID) -> Option<(Kind, i64)> {
 pub fn parse_id(id: &ID, kind: Kind) -> async_graphql::Result<i64> {
     match decode(id) {
         Some((k, n)) if k == kind => Ok(n),
-        _ => Err(ApiError::BadUserInput(format!("`{}` is not a {} id", id.as_str(), kind.words()))).gql(),
+        _ => Err(ServiceError::BadUserInput(format!("`{}` is not a {} id", id.as_str(), kind.words()))).gql(),
     }
 }
 

@@ -11,8 +11,9 @@ use entity::{organisation, rule, unit};
 use sea_orm::DatabaseConnection;
 
 use super::env;
+use super::errors::{GqlResult, IntoGql};
 use crate::caller::Caller;
-use crate::error::{ApiError, GqlResult};
+use kaohe_service::ServiceError;
 
 /// An organisation id to load.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -44,7 +45,7 @@ pub fn for_request(db: DatabaseConnection, caller: Caller) -> RequestLoader {
 
 impl Loader<OrganisationKey> for Loaders {
     type Value = organisation::Model;
-    type Error = Arc<ApiError>;
+    type Error = Arc<ServiceError>;
 
     async fn load(&self, keys: &[OrganisationKey]) -> Result<HashMap<OrganisationKey, Self::Value>, Self::Error> {
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
@@ -55,7 +56,7 @@ impl Loader<OrganisationKey> for Loaders {
 
 impl Loader<UnitKey> for Loaders {
     type Value = unit::Model;
-    type Error = Arc<ApiError>;
+    type Error = Arc<ServiceError>;
 
     async fn load(&self, keys: &[UnitKey]) -> Result<HashMap<UnitKey, Self::Value>, Self::Error> {
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
@@ -66,7 +67,7 @@ impl Loader<UnitKey> for Loaders {
 
 impl Loader<RuleKey> for Loaders {
     type Value = rule::Model;
-    type Error = Arc<ApiError>;
+    type Error = Arc<ServiceError>;
 
     async fn load(&self, keys: &[RuleKey]) -> Result<HashMap<RuleKey, Self::Value>, Self::Error> {
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
@@ -75,7 +76,7 @@ impl Loader<RuleKey> for Loaders {
     }
 }
 
-fn gql(e: Arc<ApiError>) -> async_graphql::Error {
+fn gql(e: Arc<ServiceError>) -> async_graphql::Error {
     e.as_ref().extend()
 }
 
@@ -86,7 +87,7 @@ pub async fn organisation(ctx: &Context<'_>, id: i64) -> async_graphql::Result<o
             .load_one(OrganisationKey(id))
             .await
             .map_err(gql)?
-            .ok_or_else(|| ApiError::not_found("organisation").into_gql());
+            .ok_or_else(|| ServiceError::not_found("organisation").into_gql());
     }
     let (db, caller) = env(ctx)?;
     crate::organisation::by_id(db, caller, id).await.gql()
@@ -95,7 +96,11 @@ pub async fn organisation(ctx: &Context<'_>, id: i64) -> async_graphql::Result<o
 /// A unit by id, batched when the request has a loader.
 pub async fn unit(ctx: &Context<'_>, id: i64) -> async_graphql::Result<unit::Model> {
     if let Ok(loader) = ctx.data::<RequestLoader>() {
-        return loader.load_one(UnitKey(id)).await.map_err(gql)?.ok_or_else(|| ApiError::not_found("unit").into_gql());
+        return loader
+            .load_one(UnitKey(id))
+            .await
+            .map_err(gql)?
+            .ok_or_else(|| ServiceError::not_found("unit").into_gql());
     }
     let (db, caller) = env(ctx)?;
     crate::unit::by_id(db, caller, id).await.gql()
@@ -119,5 +124,5 @@ pub async fn rule(ctx: &Context<'_>, id: i64) -> async_graphql::Result<rule::Mod
         let (db, caller) = env(ctx)?;
         crate::rubric::query::rules_by_ids(db, caller, &[id]).await.gql()?.pop()
     };
-    found.ok_or_else(|| ApiError::not_found("rule").into_gql())
+    found.ok_or_else(|| ServiceError::not_found("rule").into_gql())
 }

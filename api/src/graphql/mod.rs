@@ -3,12 +3,14 @@
 mod codes;
 mod connection;
 mod drafts;
+pub mod errors;
 mod evidence;
 pub mod ids;
 pub mod loader;
 mod node;
 mod organisation;
 pub mod permissions;
+mod results;
 mod rubric;
 mod runs;
 mod session;
@@ -20,7 +22,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::audit::ChainKey;
 use crate::caller::Caller;
-use crate::error::GqlResult;
+use errors::GqlResult;
 
 pub(crate) use ids::{Kind, parse_id, to_id};
 

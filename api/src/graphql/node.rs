@@ -5,10 +5,11 @@
 
 use async_graphql::{Context, ID, Interface, Object};
 
+use super::errors::{GqlResult, IntoGql};
 use super::ids::{Kind, decode};
 use super::runs::{AuditEntry, Claim, Evidence, Observation};
 use super::{Department, Organisation, Rubric, RubricVersion, ScoreRun, Unit, env};
-use crate::error::{ApiError, GqlResult};
+use kaohe_service::ServiceError;
 
 /// Anything with a global id (全局编号): pass it to `node(id)` to fetch it again.
 #[derive(Interface)]
@@ -50,7 +51,7 @@ impl NodeQuery {
         #[graphql(desc = "Global ids, at most 100.")] ids: Vec<ID>,
     ) -> async_graphql::Result<Vec<Option<Node>>> {
         if ids.len() > MAX_NODES {
-            return Err(ApiError::BadUserInput(format!("at most {MAX_NODES} ids")).into_gql());
+            return Err(ServiceError::BadUserInput(format!("at most {MAX_NODES} ids")).into_gql());
         }
         let mut out = Vec::with_capacity(ids.len());
         for id in &ids {
@@ -63,7 +64,7 @@ impl NodeQuery {
 async fn fetch(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Node> {
     let (db, caller) = env(ctx)?;
     let Some((kind, n)) = decode(id) else {
-        return Err(ApiError::BadUserInput(format!("`{}` is not an id of this API", id.as_str())).into_gql());
+        return Err(ServiceError::BadUserInput(format!("`{}` is not an id of this API", id.as_str())).into_gql());
     };
     Ok(match kind {
         Kind::Organisation => Node::Organisation(Organisation(crate::organisation::by_id(db, caller, n).await.gql()?)),
@@ -85,7 +86,7 @@ async fn fetch(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Node> {
             Node::AuditEntry(AuditEntry(crate::runs::query::audit_entry_by_id(db, caller, n).await.gql()?))
         }
         other => {
-            return Err(ApiError::BadUserInput(format!(
+            return Err(ServiceError::BadUserInput(format!(
                 "a {} is fetched through its parent, not by `node`",
                 other.name()
             ))

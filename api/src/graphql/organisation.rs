@@ -2,11 +2,11 @@ use async_graphql::{Context, ID, Object};
 use entity::{department, organisation};
 
 use super::connection::{connection, cost, page};
+use super::errors::GqlResult;
 use super::rubric::RubricConnection;
 use super::unit::UnitConnection;
 use super::{Kind, parse_id, to_id};
 use super::{Rubric, Unit, env};
-use crate::error::GqlResult;
 use crate::unit::UnitFilter;
 
 /// An assessing organisation (考核组织): the tenant that owns departments, units and rubrics.

@@ -9,8 +9,8 @@ use tokio::sync::OnceCell;
 
 use super::connection::{connection, cost, page};
 use super::env;
+use super::errors::GqlResult;
 use super::{Kind, to_id};
-use crate::error::GqlResult;
 use crate::rubric::query::{self, VersionTree};
 
 /// A rubric (考核细则) of an organisation; it has one version per year or edition.

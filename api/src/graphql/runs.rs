@@ -9,18 +9,20 @@ use rust_decimal::Decimal;
 
 // `Evidence` is re-exported here for `node.rs`, which names it from this module.
 use super::connection::{connection, cost, page, slice};
+use super::errors::{GqlResult, IntoGql};
 pub use super::evidence::Evidence;
 use super::evidence::{EvidenceReferenceInput, evidence_ids, refs};
+use super::results::{IndicatorExplanation, ScoreCut, SectionResult, observation_gid};
 use super::unit::UnitConnection;
 use super::{Kind, Organisation, RubricVersion, Unit, env, parse_id, to_id, write_env};
 use crate::claims;
-use crate::error::{ApiError, GqlResult};
 use crate::evidence::EvidenceReference;
 use crate::paging::Page;
 use crate::runs::observations::{ObservationDraft, RecordObservation};
 use crate::runs::query::{AuditFilter, ObservationFilter, RunFilter};
 use crate::runs::results::{self, UnitOutcome, WhatIfChange};
 use crate::runs::{self, lifecycle, sections};
+use kaohe_service::ServiceError;
 
 // ---------------------------------------------------------------- connections
 
@@ -439,7 +441,7 @@ impl ScoreRun {
     ) -> async_graphql::Result<Vec<WhatIfRow>> {
         let (db, caller) = env(ctx)?;
         if changes.len() > 100 {
-            return Err(ApiError::BadUserInput("at most 100 changes".into()).into_gql());
+            return Err(ServiceError::BadUserInput("at most 100 changes".into()).into_gql());
         }
         let mut list = Vec::new();
         for c in changes {
@@ -448,7 +450,7 @@ impl ScoreRun {
                 continue;
             }
             let (Some(unit), Some(rule), Some(facts)) = (c.unit_id, c.rule_code, c.facts) else {
-                return Err(ApiError::BadUserInput(
+                return Err(ServiceError::BadUserInput(
                     "a change removes an observation, or adds one with unitId, ruleCode and facts".into(),
                 )
                 .into_gql());
@@ -497,7 +499,7 @@ impl ScoreRun {
             .order_by_asc(section_submission::Column::Id)
             .all(db)
             .await
-            .map_err(|e| ApiError::from(e).into_gql())?;
+            .map_err(|e| ServiceError::from(e).into_gql())?;
         Ok(rows.into_iter().map(SectionSubmission).collect())
     }
 }
@@ -622,7 +624,7 @@ impl Claim {
         use sea_orm::EntityTrait;
         let Some(id) = self.0.observation_id else { return Ok(None) };
         let (db, _) = env(ctx)?;
-        let o = observation::Entity::find_by_id(id).one(db).await.map_err(|e| ApiError::from(e).into_gql())?;
+        let o = observation::Entity::find_by_id(id).one(db).await.map_err(|e| ServiceError::from(e).into_gql())?;
         Ok(o.map(Observation))
     }
 
@@ -652,8 +654,8 @@ impl SectionSubmission {
         let i = entity::indicator::Entity::find_by_id(self.0.indicator_id)
             .one(db)
             .await
-            .map_err(|e| ApiError::from(e).into_gql())?
-            .ok_or_else(|| ApiError::not_found("section").into_gql())?;
+            .map_err(|e| ServiceError::from(e).into_gql())?
+            .ok_or_else(|| ServiceError::not_found("section").into_gql())?;
         Ok(i.code)
     }
 
@@ -721,23 +723,23 @@ impl UnitResult {
     }
 
     /// Per section (板块得分).
-    async fn sections(&self) -> Vec<results::SectionOutcome> {
-        self.0.sections.clone()
+    async fn sections(&self) -> Vec<SectionResult> {
+        self.0.sections.iter().map(Into::into).collect()
     }
 
     /// Per indicator, with rules and observations (扣分明细).
-    async fn explanation(&self) -> Vec<results::IndicatorOutcome> {
-        self.0.indicators.clone()
+    async fn explanation(&self) -> Vec<IndicatorExplanation> {
+        self.0.indicators.iter().map(Into::into).collect()
     }
 
     /// Observations moved to a later period (下发文件滞后, 转下期).
     async fn deferred(&self) -> Vec<ID> {
-        self.0.deferred.iter().map(|k| results::observation_gid(k)).collect()
+        self.0.deferred.iter().map(|k| observation_gid(k)).collect()
     }
 
     /// Run-wide cuts, e.g. the bonus cap (加分上限).
-    async fn cuts(&self) -> Vec<results::CutOutcome> {
-        self.0.cuts.clone()
+    async fn cuts(&self) -> Vec<ScoreCut> {
+        self.0.cuts.iter().map(Into::into).collect()
     }
 }
 
@@ -776,8 +778,8 @@ impl RankingEntry {
     }
 
     /// Weighted parts per section (折算得分), e.g. 日常工作 and 重点任务.
-    async fn sections(&self) -> Vec<results::SectionOutcome> {
-        self.outcome.sections.clone()
+    async fn sections(&self) -> Vec<SectionResult> {
+        self.outcome.sections.iter().map(Into::into).collect()
     }
 
     /// Bonus (加分).

@@ -1,29 +1,16 @@
 //! Sign-in mutations (登录/续期/退出).
 
-use async_graphql::{Context, ErrorExtensions, ID, Object, SimpleObject};
+use async_graphql::{Context, ID, Object, SimpleObject};
 
-use crate::error::GqlResult;
+use super::errors::{GqlResult, IntoGql};
 use sea_orm::DatabaseConnection;
 
 use std::sync::Arc;
 
 use super::{Kind, parse_id, to_id};
+use crate::auth::AuthState;
 use crate::auth::session;
-use crate::auth::{AuthError, AuthState};
 use crate::http::ClientAddr;
-
-impl ErrorExtensions for AuthError {
-    fn extend(&self) -> async_graphql::Error {
-        match self {
-            AuthError::Internal(e) => tracing::error!(error = %e, "sign-in failed"),
-            AuthError::Hashing(e) => tracing::error!(error = %e, "password hashing failed"),
-            AuthError::Token(e) => tracing::error!(error = %e, "signing a token failed"),
-            _ => {}
-        }
-        let code = self.code();
-        async_graphql::Error::new(self.to_string()).extend_with(|_, e| e.set("code", code))
-    }
-}
 
 /// A signed-in session (会话).
 #[derive(SimpleObject)]
@@ -94,7 +81,7 @@ impl SessionMutation {
         let (db, auth) = deps(ctx)?;
         let client = ctx.data::<ClientAddr>().copied().unwrap_or(ClientAddr(None));
         let s = session::login(db, auth, &username, &password, &client.key(), chrono::Utc::now()).await;
-        s.map(Into::into).map_err(|e| e.extend())
+        s.map(Into::into).map_err(IntoGql::into_gql)
     }
 
     /// Exchanges a refresh token for a new session (续期); the token is spent.
@@ -106,7 +93,7 @@ impl SessionMutation {
     ) -> async_graphql::Result<SessionPayload> {
         let (db, auth) = deps(ctx)?;
         let s = session::refresh(db, auth, &refresh_token, chrono::Utc::now()).await;
-        s.map(Into::into).map_err(|e| e.extend())
+        s.map(Into::into).map_err(IntoGql::into_gql)
     }
 
     /// Signs out (退出): ends the session the refresh token belongs to; its
@@ -117,7 +104,7 @@ impl SessionMutation {
         #[graphql(desc = "The refresh token of the session to end.")] refresh_token: String,
     ) -> async_graphql::Result<bool> {
         let (db, _) = deps(ctx)?;
-        session::logout(db, &refresh_token, chrono::Utc::now()).await.map_err(|e| e.extend())?;
+        session::logout(db, &refresh_token, chrono::Utc::now()).await.map_err(IntoGql::into_gql)?;
         Ok(true)
     }
 

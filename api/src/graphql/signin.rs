@@ -8,8 +8,9 @@ use std::sync::Arc;
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo};
 use async_graphql::{PathSegment, ServerError, ServerResult, Value};
 
+use super::errors::IntoGql;
 use crate::caller::{Caller, CallerRole};
-use crate::error::ApiError;
+use kaohe_service::ServiceError;
 
 /// The mutations an anonymous caller may send: the ways to sign in and out.
 const OPEN_TO_ANONYMOUS: [&str; 4] = ["login", "refreshSession", "logout", "serviceToken"];
@@ -36,7 +37,7 @@ impl Extension for SignInForWritesExtension {
             && !OPEN_TO_ANONYMOUS.contains(&info.name)
             && ctx.data::<Caller>().map_or(true, |c| c.role == CallerRole::Anonymous)
         {
-            let e = ApiError::Unauthenticated.into_gql();
+            let e = ServiceError::Unauthenticated.into_gql();
             let mut refused = ServerError::new(e.message, None);
             refused.extensions = e.extensions;
             refused.path = vec![PathSegment::Field(info.alias.unwrap_or(info.name).to_string())];

@@ -6,10 +6,11 @@ use chrono::{DateTime, Utc};
 use entity::{unit, unit_history};
 
 use super::connection::{connection, cost, page};
+use super::errors::GqlResult;
 use super::{Kind, parse_id, to_id, write_env};
 use super::{Organisation, env};
-use crate::error::{ApiError, GqlResult};
 use crate::unit::admin::{self, Change, NewUnit, OrganisationRef};
+use kaohe_service::ServiceError;
 
 /// An assessed unit (被考核单位): a school, a county, a city department.
 pub struct Unit(pub unit::Model);
@@ -140,7 +141,7 @@ impl UnitChange {
     async fn change(&self) -> async_graphql::Result<UnitChangeKind> {
         Change::of(&self.0.change)
             .map(UnitChangeKind::from)
-            .ok_or_else(|| ApiError::Internal(format!("unit change {}", self.0.id).into()))
+            .ok_or_else(|| ServiceError::Internal(format!("unit change {}", self.0.id).into()))
             .gql()
     }
 
@@ -239,7 +240,7 @@ impl UnitMutation {
             (Some(code), None) => OrganisationRef::Code(code),
             (None, Some(id)) => OrganisationRef::Id(parse_id(&id, Kind::Organisation)?),
             _ => {
-                return Err(ApiError::BadUserInput(
+                return Err(ServiceError::BadUserInput(
                     "give the organisation by `organisationCode` or by `organisationId` (one of them)".into(),
                 ))
                 .gql();
@@ -288,7 +289,8 @@ impl UnitMutation {
             MaybeUndefined::Value(p) => Some(parse_id(&p, Kind::Unit)?),
             MaybeUndefined::Null => None,
             MaybeUndefined::Undefined => {
-                return Err(ApiError::BadUserInput("give `parentId`: a unit, or null for the top level".into())).gql();
+                return Err(ServiceError::BadUserInput("give `parentId`: a unit, or null for the top level".into()))
+                    .gql();
             }
         };
         Ok(Unit(admin::move_to(db, chain_key, caller, id, parent_id, expected_version).await.gql()?))

@@ -65,30 +65,30 @@ pub(crate) fn refusal(status: actix_web::http::StatusCode, code: &str, message: 
 }
 
 /// The row id of a global id in a URL path, if it is of `kind` (else BAD_USER_INPUT).
-pub(crate) fn path_id(raw: String, kind: crate::graphql::Kind) -> Result<i64, crate::error::ApiError> {
+pub(crate) fn path_id(raw: String, kind: crate::graphql::Kind) -> Result<i64, crate::error::ServiceError> {
     match crate::graphql::ids::decode(&async_graphql::ID(raw)) {
         Some((k, n)) if k == kind => Ok(n),
-        _ => Err(crate::error::ApiError::BadUserInput(format!("not a {} id", kind.name()))),
+        _ => Err(crate::error::ServiceError::BadUserInput(format!("not a {} id", kind.name()))),
     }
 }
 
 /// A service error outside GraphQL (downloads, exports): its HTTP status and
 /// the same `extensions.code` and message GraphQL would give (internal causes
 /// are logged, never sent).
-pub(crate) fn api_refusal(e: crate::error::ApiError) -> actix_web::HttpResponse {
-    use crate::error::ApiError;
+pub(crate) fn api_refusal(e: crate::error::ServiceError) -> actix_web::HttpResponse {
+    use crate::error::ServiceError;
     use actix_web::http::StatusCode;
     let status = match &e {
-        ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-        ApiError::Forbidden => StatusCode::FORBIDDEN,
-        ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
-        ApiError::BadUserInput(_) | ApiError::InvalidObservation { .. } => StatusCode::BAD_REQUEST,
-        ApiError::Conflict(_) | ApiError::Frozen(_) => StatusCode::CONFLICT,
-        ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-        ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
+        ServiceError::Forbidden => StatusCode::FORBIDDEN,
+        ServiceError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ServiceError::BadUserInput(_) | ServiceError::InvalidObservation { .. } => StatusCode::BAD_REQUEST,
+        ServiceError::Conflict(_) | ServiceError::Frozen(_) => StatusCode::CONFLICT,
+        ServiceError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
     let code = e.code();
-    refusal(status, code, &e.into_gql().message)
+    refusal(status, code, &e.public_message())
 }
 
 /// Logs each request's method, path, status and duration (never its body).

@@ -19,10 +19,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use actix_web::web::Bytes;
-use entity::audit_log;
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryOrder, QuerySelect};
 use sha2::{Digest, Sha256};
 
 use actix_web::HttpRequest;
@@ -31,26 +29,7 @@ use kaohe_gate::Kind;
 
 use super::gate::{Pass, TextKey};
 use crate::caller::Caller;
-
-/// The newest audit id as a column of another statement: the caller's row is
-/// read with it (`auth::bearer`), so an authenticated request costs one statement.
-pub fn generation_column() -> sea_orm::sea_query::SimpleExpr {
-    sea_orm::sea_query::Expr::cust("(SELECT MAX(audit_log.id) FROM audit_log)")
-}
-
-/// The same value read alone (0 on an empty log), for anonymous callers:
-/// moves with every committed write.
-pub async fn generation_of<C: ConnectionTrait>(db: &C) -> Result<i64, DbErr> {
-    let newest: Option<i64> = audit_log::Entity::find()
-        .select_only()
-        .column(audit_log::Column::Id)
-        .order_by_desc(audit_log::Column::Id)
-        .limit(1)
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(newest.unwrap_or(0))
-}
+use kaohe_service::audit::generation::generation_of;
 
 /// The key of one operation: a SHA-256, so two different requests never share it.
 pub type Key = [u8; 32];

@@ -1,0 +1,65 @@
+//! The one place service errors become GraphQL errors: the message a client
+//! may read and `extensions.code` (plus `extensions.rule` for an engine
+//! refusal naming its rule).
+
+use async_graphql::ErrorExtensions;
+use kaohe_service::ServiceError;
+use kaohe_service::auth::AuthError;
+
+/// A service error as a GraphQL error.
+pub trait IntoGql {
+    fn into_gql(self) -> async_graphql::Error;
+}
+
+impl IntoGql for ServiceError {
+    fn into_gql(self) -> async_graphql::Error {
+        let code = self.code();
+        let rule = self.rule().map(str::to_string);
+        async_graphql::Error::new(self.public_message()).extend_with(|_, e| {
+            e.set("code", code);
+            if let Some(rule) = &rule {
+                e.set("rule", rule.as_str());
+            }
+        })
+    }
+}
+
+impl IntoGql for AuthError {
+    fn into_gql(self) -> async_graphql::Error {
+        match &self {
+            AuthError::Internal(e) => tracing::error!(error = %e, "sign-in failed"),
+            AuthError::Hashing(e) => tracing::error!(error = %e, "password hashing failed"),
+            AuthError::Token(e) => tracing::error!(error = %e, "signing a token failed"),
+            _ => {}
+        }
+        let code = self.code();
+        async_graphql::Error::new(self.to_string()).extend_with(|_, e| e.set("code", code))
+    }
+}
+
+/// Lets resolvers write `service(...).await.gql()?`.
+pub trait GqlResult<T> {
+    fn gql(self) -> async_graphql::Result<T>;
+}
+
+impl<T> GqlResult<T> for Result<T, ServiceError> {
+    fn gql(self) -> async_graphql::Result<T> {
+        self.map_err(ServiceError::into_gql)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_reach_clients_as_a_code_and_nothing_else() {
+        let e = ServiceError::from(sea_orm::DbErr::Custom("SELECT secret FROM x".into())).into_gql();
+        assert_eq!(e.message, "internal error");
+        let ext = format!("{:?}", e.extensions);
+        assert!(ext.contains("INTERNAL"), "{ext}");
+        assert!(!ext.contains("secret"));
+        let refused = ServiceError::InvalidObservation { rule: "1.1-1".into(), message: "no".into() }.into_gql();
+        assert!(format!("{:?}", refused.extensions).contains("1.1-1"));
+    }
+}

@@ -1,0 +1,163 @@
+//! The append-only audit log (操作日志).
+//!
+//! Every organisation's entries form a chain of their own (entries of no
+//! organisation: the platform chain): each entry stores the hash of the
+//! previous entry of its chain, and its own hash is an HMAC-SHA256 under the
+//! audit key ([`ChainKey`]), kept outside the database. An edited, inserted or
+//! removed entry breaks the chain at that point, and without the key nobody
+//! can recompute the hashes after it. Removing the newest entries leaves the
+//! links whole: publications anchor the head they saw ([`anchor`]), and the
+//! check reports a tail cut behind an anchor. Entries written before the key
+//! existed keep their plain SHA-256 (`seal::LEGACY`); `upgrade` seals them.
+//!
+//! Writers take turns over the whole database (`db::begin_write`), whatever
+//! their chain: the newest audit id is the data generation ([`generation`]).
+
+mod anchor;
+pub mod generation;
+mod key;
+mod seal;
+mod upgrade;
+mod verify;
+
+use chrono::{SubsecRound, Utc};
+use entity::{audit_anchor, audit_log};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+
+use crate::caller::Caller;
+
+pub use anchor::anchor;
+pub use key::{ChainKey, KEY_FILE, KeyError, MIN_KEY_BYTES};
+pub use seal::{KEYED, LEGACY, legacy_hash};
+pub use upgrade::{SEAL_ACTION, UpgradeError, prepare};
+pub use verify::{ChainReport, Head, check_all, check_chain};
+
+/// Points the request gate charges for one `verifyAuditChain`: it reads and
+/// hashes every entry of a chain (thousands of rows, more with every write),
+/// so it is priced like listing a thousand entries through `auditLog`.
+pub const VERIFY_COST: u64 = 1_000;
+
+/// One chain: an organisation's, or the platform's (entries of no organisation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Chain {
+    Platform,
+    Organisation(i64),
+}
+
+impl Chain {
+    /// The chain an entry of this organisation goes on.
+    pub fn of(organisation_id: Option<i64>) -> Chain {
+        organisation_id.map_or(Chain::Platform, Chain::Organisation)
+    }
+
+    pub fn organisation_id(self) -> Option<i64> {
+        match self {
+            Chain::Platform => None,
+            Chain::Organisation(id) => Some(id),
+        }
+    }
+
+    fn entries(self) -> Condition {
+        let c = Condition::all();
+        match self {
+            Chain::Platform => c.add(audit_log::Column::OrganisationId.is_null()),
+            Chain::Organisation(id) => c.add(audit_log::Column::OrganisationId.eq(id)),
+        }
+    }
+
+    fn anchors(self) -> Condition {
+        let c = Condition::all();
+        match self {
+            Chain::Platform => c.add(audit_anchor::Column::OrganisationId.is_null()),
+            Chain::Organisation(id) => c.add(audit_anchor::Column::OrganisationId.eq(id)),
+        }
+    }
+}
+
+/// The newest entry of a chain (an indexed look-up, `(organisation_id, id)`).
+pub async fn head<C: ConnectionTrait>(conn: &C, chain: Chain) -> Result<Option<audit_log::Model>, DbErr> {
+    audit_log::Entity::find().filter(chain.entries()).order_by_desc(audit_log::Column::Id).one(conn).await
+}
+
+/// One action to record.
+pub struct Entry<'a> {
+    pub organisation_id: Option<i64>,
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub entity_id: Option<String>,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+/// The score run and unit an entry concerns (both optional), so the log can be
+/// queried by run and unit. They are part of the hashed fields when present.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Scope {
+    pub score_run_id: Option<i64>,
+    pub unit_id: Option<i64>,
+}
+
+/// Appends an entry; call it inside the write transaction
+/// (`db::begin_write`) that makes the change.
+pub async fn record<C: ConnectionTrait>(
+    conn: &C,
+    key: &ChainKey,
+    caller: &Caller,
+    entry: Entry<'_>,
+) -> Result<audit_log::Model, DbErr> {
+    record_scoped(conn, key, caller, entry, Scope::default()).await
+}
+
+/// Appends an entry about a run (and maybe one of its units).
+pub async fn record_scoped<C: ConnectionTrait>(
+    conn: &C,
+    key: &ChainKey,
+    caller: &Caller,
+    entry: Entry<'_>,
+    scope: Scope,
+) -> Result<audit_log::Model, DbErr> {
+    // Read under the write turn: no other writer can append in between.
+    let prev_hash = head(conn, Chain::of(entry.organisation_id)).await?.map(|e| e.hash);
+    // Microseconds: what PostgreSQL keeps, so the hash can be re-checked.
+    let at = Utc::now().trunc_subsecs(6);
+    let before = entry.before.map(|v| v.to_string());
+    let after = entry.after.map(|v| v.to_string());
+    let label = caller.label();
+    let hash = seal::keyed(
+        key,
+        &seal::Fields {
+            prev_hash: prev_hash.as_deref(),
+            organisation_id: entry.organisation_id,
+            actor_id: caller.user_id(),
+            actor_label: &label,
+            action: entry.action,
+            entity: entry.entity,
+            entity_id: entry.entity_id.as_deref(),
+            before: before.as_deref(),
+            after: after.as_deref(),
+            at,
+            scope,
+        },
+    );
+    audit_log::ActiveModel {
+        organisation_id: Set(entry.organisation_id),
+        actor_id: Set(caller.user_id()),
+        actor_label: Set(label),
+        action: Set(entry.action.to_string()),
+        entity: Set(entry.entity.to_string()),
+        entity_id: Set(entry.entity_id),
+        before: Set(before),
+        after: Set(after),
+        at: Set(at),
+        prev_hash: Set(prev_hash),
+        hash: Set(hash),
+        score_run_id: Set(scope.score_run_id),
+        unit_id: Set(scope.unit_id),
+        chain_version: Set(KEYED),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+}

@@ -1,0 +1,167 @@
+//! Read queries on rubrics, versions and the indicator tree.
+
+use std::collections::HashMap;
+
+use entity::{clause, indicator, indicator_group, rubric, rubric_version, rule};
+use rust_decimal::Decimal;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::caller::Caller;
+use crate::error::ServiceError;
+use crate::paging::{self, Page, Paged};
+use crate::policy;
+
+/// Rubrics of an organisation, by code.
+pub async fn list(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    organisation_id: i64,
+    page: Page,
+) -> Result<Paged<rubric::Model>, ServiceError> {
+    policy::may_read(caller)?;
+    let q = rubric::Entity::find()
+        .filter(rubric::Column::OrganisationId.eq(organisation_id))
+        .order_by_asc(rubric::Column::Code);
+    paging::fetch(db, q, page).await
+}
+
+pub async fn by_id(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result<rubric::Model, ServiceError> {
+    policy::may_read(caller)?;
+    rubric::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ServiceError::not_found("rubric"))
+}
+
+/// Status of a version being edited (草稿); see `rubric::draft`.
+pub const DRAFT: &str = "draft";
+
+/// Versions of a rubric, oldest first. Drafts are listed for staff of the
+/// rubric's organisation only (filtered in SQL).
+pub async fn versions(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    rubric_id: i64,
+    page: Page,
+) -> Result<Paged<rubric_version::Model>, ServiceError> {
+    policy::may_read(caller)?;
+    let mut q = rubric_version::Entity::find().filter(rubric_version::Column::RubricId.eq(rubric_id));
+    let organisation_id = rubric::Entity::find_by_id(rubric_id).one(db).await?.map(|r| r.organisation_id);
+    if !organisation_id.is_some_and(|org| policy::may_see_rubric_drafts(caller, org)) {
+        q = q.filter(rubric_version::Column::Status.ne(DRAFT));
+    }
+    paging::fetch(db, q.order_by_asc(rubric_version::Column::Id), page).await
+}
+
+/// The newest published version of a rubric (现行版本), if any.
+pub async fn current_version(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    rubric_id: i64,
+) -> Result<Option<rubric_version::Model>, ServiceError> {
+    policy::may_read(caller)?;
+    Ok(rubric_version::Entity::find()
+        .filter(rubric_version::Column::RubricId.eq(rubric_id))
+        .filter(rubric_version::Column::Status.eq("published"))
+        .order_by_desc(rubric_version::Column::Id)
+        .one(db)
+        .await?)
+}
+
+/// A version by id; a draft the caller may not see is NOT_FOUND.
+pub async fn version_by_id(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+) -> Result<rubric_version::Model, ServiceError> {
+    policy::may_read(caller)?;
+    let missing = || ServiceError::not_found("rubric version");
+    let v = rubric_version::Entity::find_by_id(id).one(db).await?.ok_or_else(missing)?;
+    if v.status == DRAFT {
+        let r = rubric::Entity::find_by_id(v.rubric_id).one(db).await?.ok_or_else(missing)?;
+        if !policy::may_see_rubric_drafts(caller, r.organisation_id) {
+            return Err(missing());
+        }
+    }
+    Ok(v)
+}
+
+/// A version's whole indicator tree, loaded in four queries.
+#[derive(Debug, Default)]
+pub struct VersionTree {
+    /// Parents before children, in rubric order.
+    pub indicators: Vec<indicator::Model>,
+    pub children: HashMap<i64, Vec<usize>>,
+    pub groups: HashMap<i64, Vec<indicator_group::Model>>,
+    pub clauses: HashMap<i64, Vec<clause::Model>>,
+    /// Rules by clause id, in rule order.
+    pub rules: HashMap<i64, Vec<rule::Model>>,
+    pub by_code: HashMap<String, usize>,
+}
+
+impl VersionTree {
+    /// Indices of the top-level indicators (sections).
+    pub fn sections(&self) -> Vec<usize> {
+        (0..self.indicators.len()).filter(|&i| self.indicators[i].parent_id.is_none()).collect()
+    }
+
+    /// Sum of the max points of the base sections (基础分合计).
+    pub fn base_max_total(&self) -> Decimal {
+        self.indicators
+            .iter()
+            .filter(|i| i.parent_id.is_none() && i.role == "base")
+            .filter_map(|i| i.max_points.map(|m| m.0))
+            .sum()
+    }
+}
+
+pub async fn tree(db: &DatabaseConnection, caller: &Caller, version_id: i64) -> Result<VersionTree, ServiceError> {
+    policy::may_read(caller)?;
+    let indicators = indicator::Entity::find()
+        .filter(indicator::Column::RubricVersionId.eq(version_id))
+        .order_by_asc(indicator::Column::Position)
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = indicators.iter().map(|i| i.id).collect();
+    let mut t = VersionTree::default();
+    for g in indicator_group::Entity::find()
+        .filter(indicator_group::Column::IndicatorId.is_in(ids.clone()))
+        .order_by_asc(indicator_group::Column::Position)
+        .all(db)
+        .await?
+    {
+        t.groups.entry(g.indicator_id).or_default().push(g);
+    }
+    for c in clause::Entity::find()
+        .filter(clause::Column::IndicatorId.is_in(ids))
+        .order_by_asc(clause::Column::Position)
+        .all(db)
+        .await?
+    {
+        t.clauses.entry(c.indicator_id).or_default().push(c);
+    }
+    for r in rule::Entity::find()
+        .filter(rule::Column::RubricVersionId.eq(version_id))
+        .order_by_asc(rule::Column::Position)
+        .all(db)
+        .await?
+    {
+        t.rules.entry(r.clause_id).or_default().push(r);
+    }
+    for (i, ind) in indicators.iter().enumerate() {
+        t.by_code.insert(ind.code.clone(), i);
+        if let Some(p) = ind.parent_id {
+            t.children.entry(p).or_default().push(i);
+        }
+    }
+    t.indicators = indicators;
+    Ok(t)
+}
+
+/// Rules by id (for batch loading); unknown ids are left out.
+pub async fn rules_by_ids(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    ids: &[i64],
+) -> Result<Vec<entity::rule::Model>, ServiceError> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    policy::may_read(caller)?;
+    Ok(entity::rule::Entity::find().filter(entity::rule::Column::Id.is_in(ids.to_vec())).all(db).await?)
+}

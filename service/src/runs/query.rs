@@ -1,0 +1,323 @@
+//! Reading runs, their observations and their audit trail, page by page.
+
+use entity::{audit_log, indicator, observation, organisation, rule, score_run, score_run_unit};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+};
+
+use super::visible_run;
+use crate::audit;
+use crate::caller::Caller;
+use crate::error::ServiceError;
+pub use crate::paging::{Page, Paged};
+use crate::policy::{self, RunReader};
+
+/// Filters on runs.
+#[derive(Default)]
+pub struct RunFilter {
+    pub organisation_code: Option<String>,
+    pub period: Option<String>,
+    pub status: Option<String>,
+}
+
+pub async fn runs(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    filter: RunFilter,
+    page: Page,
+) -> Result<Paged<score_run::Model>, ServiceError> {
+    let mut q = score_run::Entity::find();
+    let (scope, reader) = policy::run_scope(caller)?;
+    if let Some(org) = scope {
+        q = q.filter(score_run::Column::OrganisationId.eq(org));
+    }
+    match reader {
+        RunReader::Staff => {}
+        // A unit sees the runs that assess it; an integration, published ones.
+        RunReader::Unit(u) => {
+            let assessing = score_run_unit::Entity::find()
+                .select_only()
+                .column(score_run_unit::Column::ScoreRunId)
+                .filter(score_run_unit::Column::UnitId.eq(u))
+                .into_query();
+            q = q.filter(score_run::Column::Id.in_subquery(assessing));
+        }
+        RunReader::Integration => {
+            q = q.filter(score_run::Column::Status.is_in([super::PUBLISHED, super::SUPERSEDED]));
+        }
+    }
+    if let Some(code) = &filter.organisation_code {
+        let org = organisation::Entity::find()
+            .filter(organisation::Column::Code.eq(code.as_str()))
+            .one(db)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("organisation"))?;
+        policy::run_reader(caller, org.id)?;
+        q = q.filter(score_run::Column::OrganisationId.eq(org.id));
+    }
+    if let Some(p) = &filter.period {
+        q = q.filter(score_run::Column::Period.eq(p.as_str()));
+    }
+    if let Some(s) = &filter.status {
+        q = q.filter(score_run::Column::Status.eq(s.as_str()));
+    }
+    let total = q.clone().count(db).await?;
+    let rows = q.order_by_desc(score_run::Column::Id).offset(page.offset).limit(page.first).all(db).await?;
+    Ok(Paged { rows, total, offset: page.offset })
+}
+
+/// Filters on a run's observations.
+#[derive(Default)]
+pub struct ObservationFilter {
+    pub unit_id: Option<i64>,
+    /// Observations of rules under this indicator (itself or a descendant).
+    pub indicator_code: Option<String>,
+    pub status: Option<String>,
+    /// Observations of rules this department (科室) scores, as the policy assigns them.
+    pub department: Option<String>,
+}
+
+pub async fn observations(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    run: &score_run::Model,
+    filter: ObservationFilter,
+    page: Page,
+) -> Result<Paged<observation::Model>, ServiceError> {
+    // The run was loaded by whoever handed it over; what the caller may see of
+    // it is decided again here.
+    let reader = super::see_run(db, caller, run).await?;
+    let run_id = run.id;
+    let mut q = observation::Entity::find().filter(observation::Column::ScoreRunId.eq(run_id));
+    match reader {
+        RunReader::Staff => {}
+        // A unit's own observations, once the run is published.
+        RunReader::Unit(u) if policy::is_published(&run.status) => {
+            q = q.filter(observation::Column::UnitId.eq(u));
+        }
+        RunReader::Unit(_) => return Ok(Paged { rows: Vec::new(), total: 0, offset: page.offset }),
+        RunReader::Integration => return Err(ServiceError::Forbidden),
+    }
+    if let Some(u) = filter.unit_id {
+        q = q.filter(observation::Column::UnitId.eq(u));
+    }
+    if let Some(s) = &filter.status {
+        q = q.filter(observation::Column::Status.eq(s.as_str()));
+    }
+    if let Some(code) = &filter.indicator_code {
+        let all = indicator::Entity::find()
+            .filter(indicator::Column::RubricVersionId.eq(run.rubric_version_id))
+            .all(db)
+            .await?;
+        let root = all.iter().find(|i| &i.code == code).ok_or_else(|| {
+            ServiceError::BadUserInput(format!("`{code}` is not an indicator of the run's rubric version"))
+        })?;
+        // The indicator and its descendants (parents come before children).
+        let mut ids = vec![root.id];
+        let mut grew = true;
+        while grew {
+            grew = false;
+            for i in &all {
+                if let Some(p) = i.parent_id
+                    && ids.contains(&p)
+                    && !ids.contains(&i.id)
+                {
+                    ids.push(i.id);
+                    grew = true;
+                }
+            }
+        }
+        let rule_ids: Vec<i64> = rule::Entity::find()
+            .filter(rule::Column::IndicatorId.is_in(ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        q = q.filter(observation::Column::RuleId.is_in(rule_ids));
+    }
+    if let Some(dept) = &filter.department {
+        let rule_ids = rules_of_department(db, caller, run, dept).await?;
+        q = q.filter(observation::Column::RuleId.is_in(rule_ids));
+    }
+    let total = q.clone().count(db).await?;
+    let rows = q.order_by_asc(observation::Column::Id).offset(page.offset).limit(page.first).all(db).await?;
+    Ok(Paged { rows, total, offset: page.offset })
+}
+
+/// The rules of the run's version that a department scores: those under an
+/// indicator the policy assigns to `dept:<name>` (on it or an ancestor).
+/// The server itself, with no policy at hand, reads the rubric's own
+/// `department` column.
+async fn rules_of_department(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    run: &score_run::Model,
+    dept: &str,
+) -> Result<Vec<i64>, ServiceError> {
+    let indicators =
+        indicator::Entity::find().filter(indicator::Column::RubricVersionId.eq(run.rubric_version_id)).all(db).await?;
+    let version = entity::rubric_version::Entity::find_by_id(run.rubric_version_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("rubric version"))?;
+    let rubric = entity::rubric::Entity::find_by_id(version.rubric_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("rubric"))?;
+    let path = |i| path_of(&indicators, i);
+    let subject = format!("dept:{dept}");
+    let owned: Vec<i64> = indicators
+        .iter()
+        .filter(|i| match &caller.grants {
+            Some(g) => g.policy.allows_on_indicator(&subject, &g.organisation_code, &rubric.code, &path(i), "record"),
+            None => {
+                path(i).iter().any(|c| indicators.iter().any(|x| x.code == *c && x.department.as_deref() == Some(dept)))
+            }
+        })
+        .map(|i| i.id)
+        .collect();
+    Ok(rule::Entity::find()
+        .filter(rule::Column::IndicatorId.is_in(owned))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect())
+}
+
+/// An indicator's code and its ancestors' codes, nearest first.
+fn path_of<'a>(all: &'a [indicator::Model], i: &'a indicator::Model) -> Vec<&'a str> {
+    let mut codes = vec![i.code.as_str()];
+    let mut at = i.parent_id;
+    while let Some(p) = at.and_then(|p| all.iter().find(|x| x.id == p)) {
+        codes.push(p.code.as_str());
+        at = p.parent_id;
+    }
+    codes
+}
+
+/// One observation, as the caller may see it: staff any of the organisation's;
+/// a unit its own, once the run is published; otherwise NOT_FOUND.
+pub async fn observation_by_id(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+) -> Result<observation::Model, ServiceError> {
+    policy::signed_in(caller)?;
+    let missing = || ServiceError::not_found("observation");
+    let o = observation::Entity::find_by_id(id).one(db).await?.ok_or_else(missing)?;
+    let (run, reader) = visible_run(db, caller, o.score_run_id).await.map_err(|e| e.hidden_as("observation"))?;
+    match reader {
+        RunReader::Staff => Ok(o),
+        RunReader::Unit(u) if u == o.unit_id && policy::is_published(&run.status) => Ok(o),
+        _ => Err(missing()),
+    }
+}
+
+/// One audit entry, for staff of its organisation.
+pub async fn audit_entry_by_id(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+) -> Result<audit_log::Model, ServiceError> {
+    policy::signed_in(caller)?;
+    let missing = || ServiceError::not_found("audit entry");
+    let e = audit_log::Entity::find_by_id(id).one(db).await?.ok_or_else(missing)?;
+    match (staff_scope(caller).map_err(|e| e.hidden_as("audit entry"))?, e.organisation_id) {
+        (None, _) => Ok(e),
+        (Some(org), Some(of)) if org == of => Ok(e),
+        _ => Err(missing()),
+    }
+}
+
+/// Filters on the audit log.
+#[derive(Default)]
+pub struct AuditFilter {
+    pub run_id: Option<i64>,
+    pub unit_id: Option<i64>,
+    pub user_id: Option<i64>,
+}
+
+pub async fn audit(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    filter: AuditFilter,
+    page: Page,
+) -> Result<Paged<audit_log::Model>, ServiceError> {
+    let mut q = audit_log::Entity::find();
+    let scope = staff_scope(caller)?;
+    if let Some(org) = scope {
+        q = q.filter(audit_log::Column::OrganisationId.eq(org));
+    }
+    if let Some(r) = filter.run_id {
+        let (run, _) = visible_run(db, caller, r).await?;
+        policy::may_read_as_staff(caller, run.organisation_id)?;
+        q = q.filter(audit_log::Column::ScoreRunId.eq(r));
+    }
+    if let Some(u) = filter.unit_id {
+        q = q.filter(audit_log::Column::UnitId.eq(u));
+    }
+    if let Some(u) = filter.user_id {
+        q = q.filter(audit_log::Column::ActorId.eq(u));
+    }
+    let total = q.clone().count(db).await?;
+    let rows = q.order_by_asc(audit_log::Column::Id).offset(page.offset).limit(page.first).all(db).await?;
+    Ok(Paged { rows, total, offset: page.offset })
+}
+
+/// The audit log is for staff (admin, department heads); the organisation to filter by.
+fn staff_scope(caller: &Caller) -> Result<Option<i64>, ServiceError> {
+    match policy::run_scope(caller)? {
+        (scope, RunReader::Staff) => Ok(scope),
+        _ => Err(ServiceError::Forbidden),
+    }
+}
+
+/// The outcome of checking audit chains: the caller's organisation's, or
+/// every chain for the server itself.
+#[derive(Debug)]
+pub struct ChainCheck {
+    pub entries: u64,
+    pub first_broken: Option<i64>,
+    pub tail_missing: bool,
+    pub invalid_anchors: u64,
+    /// With one chain checked: its newest entry and its newest anchor.
+    pub head: Option<audit::Head>,
+    pub anchored: Option<audit::Head>,
+}
+
+impl ChainCheck {
+    pub fn ok(&self) -> bool {
+        self.first_broken.is_none() && !self.tail_missing && self.invalid_anchors == 0
+    }
+
+    fn of(mut reports: Vec<audit::ChainReport>) -> ChainCheck {
+        let mut check = ChainCheck {
+            entries: reports.iter().map(|r| r.entries).sum(),
+            first_broken: reports.iter().filter_map(|r| r.first_broken).min(),
+            tail_missing: reports.iter().any(|r| r.tail_missing),
+            invalid_anchors: reports.iter().map(|r| r.invalid_anchors).sum(),
+            head: None,
+            anchored: None,
+        };
+        if let [one] = reports.as_mut_slice() {
+            (check.head, check.anchored) = (one.head.take(), one.anchored.take());
+        }
+        check
+    }
+}
+
+/// Checks the caller's organisation's chain (its staff only); the server
+/// itself checks every chain.
+pub async fn verify_chain(
+    db: &DatabaseConnection,
+    chain_key: &audit::ChainKey,
+    caller: &Caller,
+) -> Result<ChainCheck, ServiceError> {
+    let reports = match staff_scope(caller)? {
+        Some(org) => vec![audit::check_chain(db, chain_key, audit::Chain::Organisation(org)).await?],
+        None => audit::check_all(db, chain_key).await?,
+    };
+    Ok(ChainCheck::of(reports))
+}

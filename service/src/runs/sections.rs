@@ -1,0 +1,126 @@
+//! Section submission (科室提交): a submitted section takes no more writes
+//! until the assessment office reopens it.
+
+use chrono::Utc;
+use entity::section_submission;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use serde_json::json;
+
+use super::{ensure_open, run_by_id, section_row};
+use crate::audit::{self, ChainKey, Entry, Scope};
+use crate::caller::Caller;
+use crate::error::ServiceError;
+use crate::{db, policy};
+
+pub const SUBMITTED: &str = "submitted";
+pub const REOPENED: &str = "open";
+
+async fn set_status(
+    db: &DatabaseConnection,
+    chain_key: &ChainKey,
+    caller: &Caller,
+    run_id: i64,
+    section_code: &str,
+    to: &str,
+) -> Result<section_submission::Model, ServiceError> {
+    let (run, _) = super::visible_run(db, caller, run_id).await?;
+    if to == SUBMITTED {
+        let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
+        policy::may_submit_section(caller, run.organisation_id, &rubric.code, section_code)?;
+    } else {
+        policy::may_administer_runs(caller, run.organisation_id)?;
+    }
+    let txn = db::begin_write(db).await?;
+    let run = run_by_id(&txn, run_id).await?;
+    ensure_open(&run)?;
+    let section = section_row(&txn, run.rubric_version_id, section_code).await?;
+    let existing = section_submission::Entity::find()
+        .filter(section_submission::Column::ScoreRunId.eq(run_id))
+        .filter(section_submission::Column::IndicatorId.eq(section.id))
+        .one(&txn)
+        .await?;
+    let before = existing.as_ref().map(|s| json!({ "status": s.status, "version": s.version }));
+    let row = match existing {
+        None if to == SUBMITTED => {
+            section_submission::ActiveModel {
+                score_run_id: Set(run_id),
+                indicator_id: Set(section.id),
+                status: Set(SUBMITTED.into()),
+                submitted_by: Set(caller.user_id()),
+                submitted_at: Set(Some(Utc::now())),
+                version: Set(1),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?
+        }
+        None => return Err(ServiceError::Conflict(format!("section {section_code} has not been submitted"))),
+        Some(s) if s.status == to => {
+            return Err(ServiceError::Conflict(format!("section {section_code} is already {to}")));
+        }
+        Some(s) => {
+            let mut q = section_submission::Entity::update_many()
+                .col_expr(section_submission::Column::Status, Expr::value(to))
+                .col_expr(section_submission::Column::Version, Expr::col(section_submission::Column::Version).add(1));
+            if to == SUBMITTED {
+                q = q
+                    .col_expr(section_submission::Column::SubmittedBy, Expr::value(caller.user_id()))
+                    .col_expr(section_submission::Column::SubmittedAt, Expr::value(Some(Utc::now())));
+            }
+            let res = q
+                .filter(section_submission::Column::Id.eq(s.id))
+                .filter(section_submission::Column::Version.eq(s.version))
+                .exec(&txn)
+                .await?;
+            if res.rows_affected != 1 {
+                return Err(ServiceError::Conflict(format!(
+                    "section {section_code} was changed at the same time; retry"
+                )));
+            }
+            section_submission::Entity::find_by_id(s.id)
+                .one(&txn)
+                .await?
+                .ok_or_else(|| ServiceError::Internal("section submission vanished".into()))?
+        }
+    };
+    audit::record_scoped(
+        &txn,
+        chain_key,
+        caller,
+        Entry {
+            organisation_id: Some(run.organisation_id),
+            action: if to == SUBMITTED { "section.submit" } else { "section.reopen" },
+            entity: "section_submission",
+            entity_id: Some(row.id.to_string()),
+            before,
+            after: Some(json!({ "section": section_code, "status": row.status, "version": row.version })),
+        },
+        Scope { score_run_id: Some(run_id), unit_id: None },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// A department submits its section: from now on writes to it are FROZEN.
+pub async fn submit(
+    db: &DatabaseConnection,
+    chain_key: &ChainKey,
+    caller: &Caller,
+    run_id: i64,
+    section_code: &str,
+) -> Result<section_submission::Model, ServiceError> {
+    set_status(db, chain_key, caller, run_id, section_code, SUBMITTED).await
+}
+
+/// The assessment office reopens a submitted section.
+pub async fn reopen(
+    db: &DatabaseConnection,
+    chain_key: &ChainKey,
+    caller: &Caller,
+    run_id: i64,
+    section_code: &str,
+) -> Result<section_submission::Model, ServiceError> {
+    set_status(db, chain_key, caller, run_id, section_code, REOPENED).await
+}

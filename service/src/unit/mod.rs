@@ -1,0 +1,113 @@
+//! Assessed units (被考核单位): reading them (public reference data, page by
+//! page) and administering them (`admin`: the organisation's admin creates,
+//! renames, moves, deactivates and reactivates them; every change is kept in
+//! `unit_history`).
+
+pub mod admin;
+
+use entity::{unit, unit_history};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::caller::Caller;
+use crate::error::ServiceError;
+use crate::paging::{self, Page, Paged};
+use crate::policy;
+
+/// Filters on an organisation's units.
+#[derive(Default)]
+pub struct UnitFilter {
+    /// Only units of this kind (`county`, `school`, …).
+    pub kind: Option<String>,
+    /// Only active (true) or deactivated (false) units.
+    pub active: Option<bool>,
+    /// Only the direct children of this unit.
+    pub parent_id: Option<i64>,
+    /// Only units whose name or code contains this text.
+    pub search: Option<String>,
+}
+
+/// Longest `search` text accepted.
+const MAX_SEARCH: usize = 100;
+
+/// Units of an organisation matching the filter, in creation order.
+pub async fn list(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    organisation_id: i64,
+    filter: UnitFilter,
+    page: Page,
+) -> Result<Paged<unit::Model>, ServiceError> {
+    policy::may_read(caller)?;
+    let mut q = unit::Entity::find().filter(unit::Column::OrganisationId.eq(organisation_id));
+    if let Some(k) = filter.kind {
+        q = q.filter(unit::Column::Kind.eq(k));
+    }
+    if let Some(a) = filter.active {
+        q = q.filter(unit::Column::Active.eq(a));
+    }
+    if let Some(p) = filter.parent_id {
+        q = q.filter(unit::Column::ParentId.eq(p));
+    }
+    if let Some(text) = filter.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        if text.chars().count() > MAX_SEARCH {
+            return Err(ServiceError::BadUserInput(format!("`search` is longer than {MAX_SEARCH} characters")));
+        }
+        let name_or_code = Condition::any()
+            .add(paging::contains(unit::Column::Name, text))
+            .add(paging::contains(unit::Column::Code, text));
+        q = q.filter(name_or_code);
+    }
+    paging::fetch(db, q.order_by_asc(unit::Column::Id), page).await
+}
+
+/// The units directly under a unit (下级单位), in creation order.
+pub async fn children(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    parent: &unit::Model,
+    page: Page,
+) -> Result<Paged<unit::Model>, ServiceError> {
+    let filter = UnitFilter { parent_id: Some(parent.id), ..Default::default() };
+    list(db, caller, parent.organisation_id, filter, page).await
+}
+
+pub async fn by_id(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result<unit::Model, ServiceError> {
+    policy::may_read(caller)?;
+    unit::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ServiceError::not_found("unit"))
+}
+
+/// Units by id (for batch loading); unknown ids are left out.
+pub async fn by_ids(db: &DatabaseConnection, caller: &Caller, ids: &[i64]) -> Result<Vec<unit::Model>, ServiceError> {
+    policy::may_read(caller)?;
+    Ok(unit::Entity::find().filter(unit::Column::Id.is_in(ids.to_vec())).all(db).await?)
+}
+
+/// An organisation's units with these codes; unknown codes are left out.
+pub async fn by_codes(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    organisation_id: i64,
+    codes: &[&str],
+) -> Result<Vec<unit::Model>, ServiceError> {
+    policy::may_read(caller)?;
+    Ok(unit::Entity::find()
+        .filter(unit::Column::OrganisationId.eq(organisation_id))
+        .filter(unit::Column::Code.is_in(codes.iter().copied()))
+        .all(db)
+        .await?)
+}
+
+/// A unit's changes (变更记录), oldest first; for staff of its organisation
+/// (the rows name who made each change).
+pub async fn history(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    unit: &unit::Model,
+    page: Page,
+) -> Result<Paged<unit_history::Model>, ServiceError> {
+    policy::may_read_as_staff(caller, unit.organisation_id).map_err(|e| e.not_found_as("unit"))?;
+    let q = unit_history::Entity::find()
+        .filter(unit_history::Column::UnitId.eq(unit.id))
+        .order_by_asc(unit_history::Column::Id);
+    paging::fetch(db, q, page).await
+}
