@@ -13,7 +13,7 @@ pub struct Model {
     pub rule_id: i64,
     pub facts: String,
     /// pending | approved | rejected
-    pub status: String,
+    pub status: crate::states::ClaimStatus,
     pub filed_by: Option<i64>,
     pub decided_by: Option<i64>,
     pub decision_reason: Option<String>,

@@ -17,7 +17,7 @@ pub struct Model {
     pub max_points: Option<Exact>,
     pub weight: Option<Exact>,
     /// base | adjust
-    pub role: String,
+    pub role: crate::states::IndicatorRole,
     /// Owning department (科室) name, inherited from the nearest ancestor naming one.
     pub department: Option<String>,
     pub note: Option<String>,

@@ -6,6 +6,8 @@
 pub mod exact;
 pub use exact::Exact;
 
+pub mod states;
+
 pub mod app_user;
 pub mod audit_anchor;
 pub mod audit_log;

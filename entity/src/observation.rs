@@ -15,7 +15,7 @@ pub struct Model {
     pub facts: String,
     pub note: Option<String>,
     /// active | superseded | withdrawn
-    pub status: String,
+    pub status: crate::states::ObservationStatus,
     pub supersedes_id: Option<i64>,
     pub work_key: Option<String>,
     pub document_date: Option<Date>,

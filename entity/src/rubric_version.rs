@@ -12,7 +12,7 @@ pub struct Model {
     pub label: String,
     pub title: String,
     /// draft | published | retired
-    pub status: String,
+    pub status: crate::states::VersionStatus,
     pub scale: Exact,
     pub bonus_cap: Option<Exact>,
     /// annual | monthly

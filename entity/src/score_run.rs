@@ -11,12 +11,12 @@ pub struct Model {
     pub organisation_id: i64,
     pub rubric_version_id: i64,
     /// year | month
-    pub period_kind: String,
+    pub period_kind: crate::states::PeriodKind,
     /// "2026" or "2026-03"
     pub period: String,
     pub title: String,
     /// open | review | published | superseded
-    pub status: String,
+    pub status: crate::states::RunStatus,
     pub revision: i32,
     pub replaces_run_id: Option<i64>,
     pub created_by: Option<i64>,

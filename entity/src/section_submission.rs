@@ -11,7 +11,7 @@ pub struct Model {
     pub score_run_id: i64,
     pub indicator_id: i64,
     /// open | submitted | returned | accepted
-    pub status: String,
+    pub status: crate::states::SubmissionStatus,
     pub submitted_by: Option<i64>,
     pub submitted_at: Option<DateTimeUtc>,
     pub version: i32,

@@ -4,6 +4,7 @@
 
 use chrono::Utc;
 use entity::claim;
+use entity::states::ClaimStatus;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -20,10 +21,6 @@ use crate::runs::observations::{self, ObservationDraft};
 use crate::runs::query::{Page, Paged};
 use crate::runs::{Rules, ensure_open, ensure_section_open, require_reason, run_by_id, section_of_rule, visible_run};
 use crate::{db, idempotency, policy};
-
-pub const PENDING: &str = "pending";
-pub const APPROVED: &str = "approved";
-pub const REJECTED: &str = "rejected";
 
 /// What filing a claim needs.
 pub struct FileClaim {
@@ -68,7 +65,7 @@ pub async fn of_run(
     db: &DatabaseConnection,
     caller: &Caller,
     run_id: i64,
-    status: Option<&str>,
+    status: Option<ClaimStatus>,
     unit_id: Option<i64>,
     page: Page,
 ) -> Result<Paged<claim::Model>, ServiceError> {
@@ -142,7 +139,7 @@ pub async fn file(
         unit_id: Set(input.unit_id),
         rule_id: Set(rule.id),
         facts: Set(serde_json::to_string(&stored).map_err(ServiceError::internal)?),
-        status: Set(PENDING.into()),
+        status: Set(ClaimStatus::Pending.into()),
         filed_by: Set(caller.user_id()),
         decided_by: Set(None),
         decision_reason: Set(None),
@@ -204,7 +201,7 @@ pub async fn decide(
     policy::may_score(caller, run.organisation_id, &rubric, &code, "approve_claim")?;
     ensure_open(&run)?;
     let version = expected_version.unwrap_or(c.version);
-    if c.status != PENDING || c.version != version {
+    if c.status != ClaimStatus::Pending || c.version != version {
         return Err(ServiceError::Conflict("the claim was already decided or changed; reload it".into()));
     }
     let stored: Stored =
@@ -230,7 +227,7 @@ pub async fn decide(
         evidence::copy_links(&txn, Linked::Claim(id), o.id).await?;
         observation_id = Some(o.id);
     }
-    let status = if approve { APPROVED } else { REJECTED };
+    let status = if approve { ClaimStatus::Approved } else { ClaimStatus::Rejected };
     let res = claim::Entity::update_many()
         .col_expr(claim::Column::Status, Expr::value(status))
         .col_expr(claim::Column::DecidedBy, Expr::value(caller.user_id()))
@@ -240,7 +237,7 @@ pub async fn decide(
         .col_expr(claim::Column::Version, Expr::col(claim::Column::Version).add(1))
         .filter(claim::Column::Id.eq(id))
         .filter(claim::Column::Version.eq(version))
-        .filter(claim::Column::Status.eq(PENDING))
+        .filter(claim::Column::Status.eq(ClaimStatus::Pending))
         .exec(&txn)
         .await?;
     if res.rows_affected != 1 {

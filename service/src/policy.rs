@@ -15,6 +15,7 @@
 //! version still being drafted is seen by staff only (`may_see_rubric_drafts`)
 //! and edited by the admin (`may_edit_rubrics`).
 
+use entity::states::RunStatus;
 use kaohe_engine::Rubric;
 
 use crate::caller::{Caller, CallerRole, Grants, Who};
@@ -218,8 +219,8 @@ pub enum RunReader {
 
 impl RunReader {
     /// May this reader see results and observations of a run in `status`?
-    pub fn sees_results_of(self, status: &str) -> bool {
-        self == RunReader::Staff || is_published(status)
+    pub fn sees_results_of(self, status: RunStatus) -> bool {
+        self == RunReader::Staff || status.is_published()
     }
 
     /// May this reader see this unit's data?
@@ -229,11 +230,6 @@ impl RunReader {
             _ => true,
         }
     }
-}
-
-/// Published, or published then replaced by an amendment (still official history).
-pub fn is_published(status: &str) -> bool {
-    status == crate::runs::PUBLISHED || status == crate::runs::SUPERSEDED
 }
 
 /// How the caller reads runs of this organisation (another's: NOT_FOUND).
@@ -271,7 +267,7 @@ pub fn may_see_run(
     let visible = match reader {
         RunReader::Staff => true,
         RunReader::Unit(_) => assesses_unit,
-        RunReader::Integration => is_published(&run.status),
+        RunReader::Integration => run.status.is_published(),
     };
     if visible { Ok(reader) } else { Err(ServiceError::not_found("score run")) }
 }

@@ -45,7 +45,7 @@ async fn decimals_read_back_exactly_through_the_database_and_the_api() {
             label: Set(format!("probe-{i}")),
             title: Set("probe".into()),
             // Published: drafts are hidden from anonymous readers.
-            status: Set("published".into()),
+            status: Set(entity::states::VersionStatus::Published),
             scale: Set(Exact(d)),
             bonus_cap: Set(Some(Exact(d))),
             regime: Set("annual".into()),

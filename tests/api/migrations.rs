@@ -60,3 +60,36 @@ async fn sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout() {
     assert_eq!(pragma("busy_timeout").await, "5000");
     db.close().await.unwrap();
 }
+
+#[test]
+fn the_database_lists_of_states_are_the_types_lists() {
+    use entity::states::*;
+    use migration::m20261202_000090_states::STATES;
+    let of = |table: &str, column: &str| STATES.iter().find(|s| s.0 == table && s.1 == column).unwrap().2.to_vec();
+    assert_eq!(of("score_run", "status"), RunStatus::ALL);
+    assert_eq!(of("score_run", "period_kind"), PeriodKind::ALL);
+    assert_eq!(of("observation", "status"), ObservationStatus::ALL);
+    assert_eq!(of("claim", "status"), ClaimStatus::ALL);
+    assert_eq!(of("section_submission", "status"), SubmissionStatus::ALL);
+    assert_eq!(of("rubric_version", "status"), VersionStatus::ALL);
+    assert_eq!(of("indicator", "role"), IndicatorRole::ALL);
+    assert_eq!(of("rule", "kind"), kaohe_engine::rubric::file::RULE_KINDS);
+}
+
+#[tokio::test]
+async fn a_state_outside_its_list_is_refused_by_the_database() {
+    let app = crate::helpers::spawn_app().await;
+    let backend = app.db.get_database_backend();
+    for (sql, what) in [
+        ("UPDATE score_run SET status = 'review'", "run status"),
+        ("UPDATE observation SET status = 'deleted'", "observation status"),
+        ("UPDATE rule SET kind = 'per_cnt'", "rule kind"),
+        ("UPDATE indicator SET role = 'adjustment'", "indicator role"),
+    ] {
+        let e = app.db.execute_raw(Statement::from_string(backend, sql)).await;
+        let e = e.expect_err(what).to_string();
+        assert!(e.contains("ck_"), "{what}: {e}");
+    }
+    // The values of the lists themselves are fine.
+    app.db.execute_raw(Statement::from_string(backend, "UPDATE rule SET kind = kind")).await.unwrap();
+}

@@ -126,7 +126,7 @@ async fn annual_chengkou_run_from_opening_to_amendment() {
     const SUBMIT: &str =
         "mutation($r: ID!, $s: String!) { submitSection(runId: $r, sectionCode: $s) { status sectionCode } }";
     let sub = app.query_with(SUBMIT, json!({ "r": run_id, "s": "7" })).await;
-    assert_eq!(sub["submitSection"]["status"], "submitted");
+    assert_eq!(sub["submitSection"]["status"], "SUBMITTED");
     let frozen = json!({ "i": { "runId": run_id, "unitId": jxx, "ruleCode": "7-1", "facts": { "component": "leaders", "rate": "95" } } });
     expect_code(&app, RECORD, frozen.clone(), "FROZEN").await;
     app.query_with(
@@ -521,7 +521,7 @@ async fn scoring_is_locked_down_by_department() {
     let submit = "mutation($r: ID!, $s: String!) { submitSection(runId: $r, sectionCode: $s) { status } }";
     expect_code(&app, submit, json!({ "r": run, "s": "2" }), "FORBIDDEN").await;
     let v = app.post(submit, json!({ "r": run, "s": "1" })).await;
-    assert_eq!(v["data"]["submitSection"]["status"], "submitted", "{v}");
+    assert_eq!(v["data"]["submitSection"]["status"], "SUBMITTED", "{v}");
     expect_code(&app, PUBLISH, json!({ "r": run, "v": 1 }), "FORBIDDEN").await;
     let other = json!({ "i": { "rubricVersionId": version, "period": "2029", "unitIds": [jxx], "title": "x" } });
     expect_code(&app, OPEN, other, "FORBIDDEN").await;

@@ -5,7 +5,8 @@
 use async_graphql::{Context, ID, InputObject, Json, MaybeUndefined, Object};
 
 use super::errors::GqlResult;
-use super::rubric::{IndicatorRole, Regime, RubricVersion, RuleEffect};
+use super::rubric::{Regime, RubricVersion, RuleEffect};
+use super::states::IndicatorRole;
 use super::{Kind, parse_id, to_id, write_env};
 use crate::rubric::draft::{self, ClauseFields, Edited, HeaderChange, IndicatorFields, NewDraft, Patch, RuleFields};
 

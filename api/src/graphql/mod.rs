@@ -15,6 +15,7 @@ mod rubric;
 mod runs;
 mod session;
 mod signin;
+pub mod states;
 mod unit;
 
 use async_graphql::{Context, EmptySubscription, ID, MergedObject, Object, Schema};

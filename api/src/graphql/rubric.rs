@@ -10,6 +10,7 @@ use tokio::sync::OnceCell;
 use super::connection::{connection, cost, page};
 use super::env;
 use super::errors::GqlResult;
+use super::states::{IndicatorRole, RubricVersionStatus};
 use super::{Kind, to_id};
 use crate::rubric::query::{self, VersionTree};
 
@@ -58,17 +59,6 @@ impl Rubric {
 connection!(RubricConnection, RubricEdge, Rubric, "rubrics (考核细则)");
 connection!(RubricVersionConnection, RubricVersionEdge, RubricVersion, "rubric versions (考核细则版本)");
 
-/// Lifecycle of a rubric version (版本状态).
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-pub enum RubricVersionStatus {
-    /// Being edited (草稿).
-    Draft,
-    /// In force and frozen (已发布).
-    Published,
-    /// Replaced (已停用).
-    Retired,
-}
-
 /// How often a rubric is scored (考核周期).
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum Regime {
@@ -76,15 +66,6 @@ pub enum Regime {
     Annual,
     /// Once a month, with a year view (月度考核).
     Monthly,
-}
-
-/// Whether a section adds to the base score or adjusts the total (指标类别).
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-pub enum IndicatorRole {
-    /// Part of the base score (基础分).
-    Base,
-    /// Bonus and penalty (加减分).
-    Adjust,
 }
 
 /// Whether a rule takes points away or gives them (扣分/加分).
@@ -111,7 +92,7 @@ impl RubricVersion {
         let (db, caller) = env(ctx)?;
         let id = self.row.id;
         // A draft's rows change; a published (or retired) version's never do.
-        let frozen = self.row.status != query::DRAFT;
+        let frozen = self.row.status != entity::states::VersionStatus::Draft;
         let shared = ctx.data_opt::<TreeCache>().filter(|_| frozen);
         self.tree
             .get_or_try_init(|| async move {
@@ -174,11 +155,7 @@ impl RubricVersion {
 
     /// Status (状态): draft, published (frozen) or retired.
     async fn status(&self) -> RubricVersionStatus {
-        match self.row.status.as_str() {
-            "published" => RubricVersionStatus::Published,
-            "retired" => RubricVersionStatus::Retired,
-            _ => RubricVersionStatus::Draft,
-        }
+        self.row.status.into()
     }
 
     /// Points of the base total (满分, 百分制 = 100), exact decimal as a string.
@@ -318,7 +295,7 @@ impl Indicator {
 
     /// Base score or adjustment (指标类别).
     async fn role(&self) -> IndicatorRole {
-        if self.row().role == "adjust" { IndicatorRole::Adjust } else { IndicatorRole::Base }
+        self.row().role.into()
     }
 
     /// Owning department (责任科室), inherited from the nearest ancestor naming one.

@@ -13,6 +13,7 @@ use super::errors::{GqlResult, IntoGql};
 pub use super::evidence::Evidence;
 use super::evidence::{EvidenceReferenceInput, evidence_ids, refs};
 use super::results::{IndicatorExplanation, ScoreCut, SectionResult, observation_gid};
+use super::states::{ClaimStatus, ObservationStatus, PeriodKind, ScoreRunStatus, SubmissionStatus};
 use super::unit::UnitConnection;
 use super::{Kind, Organisation, RubricVersion, Unit, env, parse_id, to_id, write_env};
 use crate::claims;
@@ -33,77 +34,6 @@ connection!(ClaimConnection, ClaimEdge, Claim, "bonus claims (申报)");
 connection!(AuditEntryConnection, AuditEntryEdge, AuditEntry, "audit entries (操作日志)");
 
 // ---------------------------------------------------------------- enums and inputs
-
-/// Lifecycle of a score run (批次状态).
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-pub enum ScoreRunStatus {
-    /// Open for observations (进行中).
-    Open,
-    /// Under review (审核中).
-    Review,
-    /// Published and frozen (已发布).
-    Published,
-    /// Replaced by a newer published revision; still readable (已被修订).
-    Superseded,
-}
-
-impl ScoreRunStatus {
-    fn of(s: &str) -> ScoreRunStatus {
-        match s {
-            "review" => ScoreRunStatus::Review,
-            "published" => ScoreRunStatus::Published,
-            "superseded" => ScoreRunStatus::Superseded,
-            _ => ScoreRunStatus::Open,
-        }
-    }
-    fn text(self) -> &'static str {
-        match self {
-            ScoreRunStatus::Open => "open",
-            ScoreRunStatus::Review => "review",
-            ScoreRunStatus::Published => "published",
-            ScoreRunStatus::Superseded => "superseded",
-        }
-    }
-}
-
-/// State of an observation (记录状态).
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-pub enum ObservationStatus {
-    /// Counts (有效).
-    Active,
-    /// Replaced by a correction; kept for the record (已更正).
-    Superseded,
-    /// Withdrawn; kept for the record (已撤回).
-    Withdrawn,
-}
-
-impl ObservationStatus {
-    fn of(s: &str) -> ObservationStatus {
-        match s {
-            "superseded" => ObservationStatus::Superseded,
-            "withdrawn" => ObservationStatus::Withdrawn,
-            _ => ObservationStatus::Active,
-        }
-    }
-    fn text(self) -> &'static str {
-        match self {
-            ObservationStatus::Active => "active",
-            ObservationStatus::Superseded => "superseded",
-            ObservationStatus::Withdrawn => "withdrawn",
-        }
-    }
-}
-
-/// State of a bonus claim (申报状态).
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-pub enum ClaimStatus {
-    /// Waiting for the owning department (待审核).
-    Pending,
-    /// Approved: it became an observation and counts (已通过).
-    Approved,
-    /// Rejected: it does not count (已驳回).
-    Rejected,
-}
 
 /// Grade of an award (奖项等级).
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -316,14 +246,14 @@ impl ScoreRun {
         &self.0.period
     }
 
-    /// `year` (年度) or `month` (月度).
-    async fn period_kind(&self) -> &str {
-        &self.0.period_kind
+    /// A year (年度) or a month (月度).
+    async fn period_kind(&self) -> PeriodKind {
+        self.0.period_kind.into()
     }
 
     /// Lifecycle state (批次状态).
     async fn status(&self) -> ScoreRunStatus {
-        ScoreRunStatus::of(&self.0.status)
+        self.0.status.into()
     }
 
     /// Revision number (修订版次), 1 for the first.
@@ -398,8 +328,7 @@ impl ScoreRun {
         let p = page(first, after)?;
         let (db, caller) = env(ctx)?;
         let unit_id = unit_id.map(|u| parse_id(&u, Kind::Unit)).transpose()?;
-        let filter =
-            ObservationFilter { unit_id, indicator_code, status: status.map(|s| s.text().to_string()), department };
+        let filter = ObservationFilter { unit_id, indicator_code, status: status.map(Into::into), department };
         let paged = runs::query::observations(db, caller, &self.0, filter, p).await.gql()?;
         Ok(ObservationConnection::build(paged, Observation))
     }
@@ -480,12 +409,7 @@ impl ScoreRun {
         let p = page(first, after)?;
         let (db, caller) = env(ctx)?;
         let unit_id = unit_id.map(|u| parse_id(&u, Kind::Unit)).transpose()?;
-        let status = status.map(|s| match s {
-            ClaimStatus::Pending => claims::PENDING,
-            ClaimStatus::Approved => claims::APPROVED,
-            ClaimStatus::Rejected => claims::REJECTED,
-        });
-        let paged = claims::of_run(db, caller, self.0.id, status, unit_id, p).await.gql()?;
+        let paged = claims::of_run(db, caller, self.0.id, status.map(Into::into), unit_id, p).await.gql()?;
         Ok(ClaimConnection::build(paged, Claim))
     }
 
@@ -523,7 +447,7 @@ impl Observation {
 
     /// State (记录状态).
     async fn status(&self) -> ObservationStatus {
-        ObservationStatus::of(&self.0.status)
+        self.0.status.into()
     }
 
     /// The rule's code (细则代码).
@@ -597,11 +521,7 @@ impl Claim {
 
     /// State (申报状态).
     async fn status(&self) -> ClaimStatus {
-        match self.0.status.as_str() {
-            claims::APPROVED => ClaimStatus::Approved,
-            claims::REJECTED => ClaimStatus::Rejected,
-            _ => ClaimStatus::Pending,
-        }
+        self.0.status.into()
     }
 
     /// The claiming unit (申报单位).
@@ -659,9 +579,9 @@ impl SectionSubmission {
         Ok(i.code)
     }
 
-    /// `submitted` (已提交: no more writes) or `open` (reopened, 已退回).
-    async fn status(&self) -> &str {
-        &self.0.status
+    /// Submitted (已提交: no more writes) or open again (reopened, 已退回).
+    async fn status(&self) -> SubmissionStatus {
+        self.0.status.into()
     }
 
     /// When it was last submitted (提交时间).
@@ -990,7 +910,7 @@ impl RunQuery {
     ) -> async_graphql::Result<ScoreRunConnection> {
         let p = page(first, after)?;
         let (db, caller) = env(ctx)?;
-        let filter = RunFilter { organisation_code, period, status: status.map(|s| s.text().to_string()) };
+        let filter = RunFilter { organisation_code, period, status: status.map(Into::into) };
         let paged = runs::query::runs(db, caller, filter, p).await.gql()?;
         Ok(ScoreRunConnection::build(paged, ScoreRun))
     }
@@ -1030,7 +950,7 @@ impl RunQuery {
         let filter = RunFilter {
             organisation_code: Some(organisation_code),
             period: Some(period),
-            status: Some(runs::PUBLISHED.to_string()),
+            status: Some(entity::states::RunStatus::Published),
         };
         let list = runs::query::runs(db, caller, filter, Page { first: 100, offset: 0 }).await.gql()?;
         let mut out = Vec::new();

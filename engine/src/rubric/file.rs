@@ -203,6 +203,24 @@ pub struct BracketFile {
     pub points: Decimal,
 }
 
+/// The name of every rule kind (`kind = "…"` in a file, `rule.kind` in the
+/// database): the one list the loader, the draft editor and the database's
+/// CHECK constraint use.
+pub const RULE_KINDS: [&str; 12] = [
+    "per_count",
+    "shortfall",
+    "shortfall_baseline",
+    "flag",
+    "by_level",
+    "award",
+    "range",
+    "rating",
+    "direct",
+    "bracket",
+    "per_amount",
+    "veto",
+];
+
 /// The rule kinds of DOMAIN.md, with their parameters.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -286,4 +304,21 @@ pub enum KindFile {
     },
     /// The indicator scores zero (此项不得分).
     Veto,
+}
+
+#[cfg(test)]
+mod kind_names {
+    use super::RULE_KINDS;
+
+    #[test]
+    fn every_kind_name_parses_and_every_kind_is_named() {
+        let unknown = toml::from_str::<super::KindFile>("kind = \"nope\"").err().map(|e| e.to_string());
+        assert!(unknown.as_deref().is_some_and(|e| e.contains("unknown variant")), "{unknown:?}");
+        // Each name of the list is one serde knows (its error, if any, is about
+        // parameters, never an unknown variant).
+        for kind in RULE_KINDS {
+            let e = toml::from_str::<super::KindFile>(&format!("kind = \"{kind}\"")).err().map(|e| e.to_string());
+            assert!(e.as_deref().is_none_or(|e| !e.contains("unknown variant")), "{kind}: {e:?}");
+        }
+    }
 }

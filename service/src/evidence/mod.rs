@@ -266,7 +266,7 @@ async fn backs_own_record(db: &DatabaseConnection, evidence_id: i64, unit: i64) 
         .all(db)
         .await?
         .into_iter()
-        .any(|r| policy::is_published(&r.status));
+        .any(|r| r.status.is_published());
     Ok(published)
 }
 

@@ -21,6 +21,7 @@ mod publish;
 mod rules;
 
 use entity::rubric_version;
+use entity::states::VersionStatus;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter};
@@ -33,7 +34,7 @@ pub use indicators::{IndicatorFields, add_indicator, remove_indicator, update_in
 pub use publish::publish;
 pub use rules::{RuleFields, add_rule, remove_rule, update_rule};
 
-use super::query::{self, DRAFT};
+use super::query::{self};
 use crate::audit::{self, ChainKey, Entry};
 use crate::caller::Caller;
 use crate::error::ServiceError;
@@ -70,7 +71,7 @@ async fn check_draft(
     let row = query::version_by_id(db, caller, version_id).await.map_err(|e| e.hidden_as(asked))?;
     let organisation_id = crate::runs::organisation_of_version(db, &row).await?;
     policy::may_edit_rubrics(caller, organisation_id).map_err(|e| e.not_found_as(asked))?;
-    if row.status != DRAFT {
+    if row.status != VersionStatus::Draft {
         return Err(ServiceError::Frozen(format!("the rubric version ({})", row.status)));
     }
     if row.version != expected {
@@ -85,7 +86,7 @@ async fn bump(txn: &DatabaseTransaction, version_id: i64, expected: i32) -> Resu
         .col_expr(rubric_version::Column::Version, Expr::col(rubric_version::Column::Version).add(1))
         .filter(rubric_version::Column::Id.eq(version_id))
         .filter(rubric_version::Column::Version.eq(expected))
-        .filter(rubric_version::Column::Status.eq(DRAFT))
+        .filter(rubric_version::Column::Status.eq(VersionStatus::Draft))
         .exec(txn)
         .await?;
     if done.rows_affected == 1 { Ok(()) } else { Err(stale(version_id)) }

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::Utc;
+use entity::states::VersionStatus;
 use entity::{Exact, clause, indicator, indicator_group, organisation, rubric, rubric_version, rule};
 use kaohe_engine::{Rubric, RubricErrors};
 use sea_orm::{
@@ -152,7 +153,7 @@ pub async fn store(db: &DatabaseConnection, chain_key: &ChainKey, src: &RubricSo
         let id = old.id;
         let next = old.version + 1;
         let mut am: rubric_version::ActiveModel = old.into();
-        am.status = Set("retired".into());
+        am.status = Set(VersionStatus::Retired);
         am.version = Set(next);
         am.update(&txn).await.map_err(dberr)?;
         audit::record(
@@ -175,7 +176,7 @@ pub async fn store(db: &DatabaseConnection, chain_key: &ChainKey, src: &RubricSo
         rubric_id: Set(rubric_row.id),
         label: Set(r.version.clone()),
         title: Set(r.title.clone()),
-        status: Set("published".into()),
+        status: Set(VersionStatus::Published),
         scale: Set(Exact(r.scale)),
         bonus_cap: Set(r.bonus_cap.map(Exact)),
         regime: Set(enum_text(&r.regime)),
@@ -231,7 +232,7 @@ async fn insert_tree<C: ConnectionTrait>(conn: &C, version_id: i64, r: &Rubric) 
             position: Set(to_i32(pos)),
             max_points: Set(ind.max.map(Exact)),
             weight: Set(ind.weight.map(Exact)),
-            role: Set(enum_text(&ind.role)),
+            role: Set(super::stored_role(ind.role)),
             department: Set(ind.department.clone()),
             note: Set(ind.note.clone()),
             ..Default::default()

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use entity::states::{IndicatorRole, VersionStatus};
 use entity::{clause, indicator, indicator_group, rubric, rubric_version, rule};
 use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
@@ -30,9 +31,6 @@ pub async fn by_id(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result<
     rubric::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ServiceError::not_found("rubric"))
 }
 
-/// Status of a version being edited (草稿); see `rubric::draft`.
-pub const DRAFT: &str = "draft";
-
 /// Versions of a rubric, oldest first. Drafts are listed for staff of the
 /// rubric's organisation only (filtered in SQL).
 pub async fn versions(
@@ -45,7 +43,7 @@ pub async fn versions(
     let mut q = rubric_version::Entity::find().filter(rubric_version::Column::RubricId.eq(rubric_id));
     let organisation_id = rubric::Entity::find_by_id(rubric_id).one(db).await?.map(|r| r.organisation_id);
     if !organisation_id.is_some_and(|org| policy::may_see_rubric_drafts(caller, org)) {
-        q = q.filter(rubric_version::Column::Status.ne(DRAFT));
+        q = q.filter(rubric_version::Column::Status.ne(VersionStatus::Draft));
     }
     paging::fetch(db, q.order_by_asc(rubric_version::Column::Id), page).await
 }
@@ -74,7 +72,7 @@ pub async fn version_by_id(
     policy::may_read(caller)?;
     let missing = || ServiceError::not_found("rubric version");
     let v = rubric_version::Entity::find_by_id(id).one(db).await?.ok_or_else(missing)?;
-    if v.status == DRAFT {
+    if v.status == VersionStatus::Draft {
         let r = rubric::Entity::find_by_id(v.rubric_id).one(db).await?.ok_or_else(missing)?;
         if !policy::may_see_rubric_drafts(caller, r.organisation_id) {
             return Err(missing());
@@ -106,7 +104,7 @@ impl VersionTree {
     pub fn base_max_total(&self) -> Decimal {
         self.indicators
             .iter()
-            .filter(|i| i.parent_id.is_none() && i.role == "base")
+            .filter(|i| i.parent_id.is_none() && i.role == IndicatorRole::Base)
             .filter_map(|i| i.max_points.map(|m| m.0))
             .sum()
     }

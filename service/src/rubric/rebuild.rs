@@ -4,7 +4,7 @@
 use entity::{organisation, rubric};
 use kaohe_engine::Rubric;
 use kaohe_engine::rubric::file::{
-    ClauseFile, GroupFile, Header, IndicatorFile, KindFile, Regime, Role, RubricFile, RuleFile,
+    ClauseFile, GroupFile, Header, IndicatorFile, KindFile, Regime, RubricFile, RuleFile,
 };
 use sea_orm::{DatabaseConnection, EntityTrait};
 
@@ -116,7 +116,7 @@ fn indicators(tree: &VersionTree) -> Result<Vec<IndicatorFile>, ServiceError> {
             title: ind.title.clone(),
             max: ind.max_points.map(|m| m.0),
             department: ind.department.clone(),
-            role: if top { Some(parse_enum::<Role>("role", &ind.role)?) } else { None },
+            role: if top { Some(super::engine_role(ind.role)) } else { None },
             weight: if top { ind.weight.map(|w| w.0) } else { None },
             note: ind.note.clone(),
             groups,

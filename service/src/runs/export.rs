@@ -1,6 +1,7 @@
 //! A run's results and ranking as a 月讲评 report (CSV or .xlsx), via kaohe-report:
 //! one row per unit, one column per section, Chinese headers.
 
+use entity::states::RunStatus;
 use sea_orm::DatabaseConnection;
 
 use super::results::{self, UnitOutcome};
@@ -77,10 +78,10 @@ pub async fn report(
             final_score: o.final_score,
         })
         .collect();
-    let status = match run.status.as_str() {
-        super::PUBLISHED => "已发布",
-        super::SUPERSEDED => "已修订",
-        _ => "未发布",
+    let status = match run.status {
+        RunStatus::Published => "已发布",
+        RunStatus::Superseded => "已修订",
+        RunStatus::Open => "未发布",
     };
     Ok(kaohe_report::Report {
         title: format!("{} {} 第{}版 ({status})", run.title, run.period, run.revision),

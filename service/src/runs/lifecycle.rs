@@ -1,12 +1,13 @@
 //! Opening, publishing and amending a score run (考核批次).
 
 use chrono::Utc;
+use entity::states::{ObservationStatus, PeriodKind, RunStatus, VersionStatus};
 use entity::{observation, result, result_section, score_run, score_run_unit, unit};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
 
-use super::{OPEN, PUBLISHED, SUPERSEDED, ensure_open, require_reason, results, run_by_id, visible_run};
+use super::{ensure_open, require_reason, results, run_by_id, visible_run};
 use crate::audit::{self, ChainKey, Entry, Scope};
 use crate::caller::Caller;
 use crate::error::ServiceError;
@@ -51,7 +52,7 @@ pub async fn open(
     if let Some(id) = idempotency::replayed(db, key.as_ref()).await? {
         return run_by_id(db, id).await;
     }
-    if version.status != "published" {
+    if version.status != VersionStatus::Published {
         return Err(ServiceError::BadUserInput(format!(
             "the rubric version is {}; runs are opened only on a published version",
             version.status
@@ -60,8 +61,8 @@ pub async fn open(
     let period =
         input.period.trim().parse::<kaohe_engine::Period>().map_err(|e| ServiceError::BadUserInput(e.to_string()))?;
     let period_kind = match (version.regime.as_str(), period) {
-        ("annual", kaohe_engine::Period::Year(_)) => "year",
-        ("monthly", kaohe_engine::Period::Month { .. }) => "month",
+        ("annual", kaohe_engine::Period::Year(_)) => PeriodKind::Year,
+        ("monthly", kaohe_engine::Period::Month { .. }) => PeriodKind::Month,
         (regime, _) => {
             return Err(ServiceError::BadUserInput(format!(
                 "period `{}` does not fit the {regime} regime: write {}",
@@ -105,10 +106,10 @@ pub async fn open(
     let run = score_run::ActiveModel {
         organisation_id: Set(organisation_id),
         rubric_version_id: Set(version.id),
-        period_kind: Set(period_kind.into()),
+        period_kind: Set(period_kind),
         period: Set(period.to_string()),
         title: Set(title),
-        status: Set(OPEN.into()),
+        status: Set(RunStatus::Open.into()),
         revision: Set(1),
         replaces_run_id: Set(None),
         created_by: Set(caller.user_id()),
@@ -173,12 +174,12 @@ pub async fn publish(
     let outcomes = results::compute(&txn, &rubric, &run).await?;
     let now = Utc::now();
     let updated = score_run::Entity::update_many()
-        .col_expr(score_run::Column::Status, Expr::value(PUBLISHED))
+        .col_expr(score_run::Column::Status, Expr::value(RunStatus::Published))
         .col_expr(score_run::Column::PublishedAt, Expr::value(now))
         .col_expr(score_run::Column::Version, Expr::col(score_run::Column::Version).add(1))
         .filter(score_run::Column::Id.eq(run_id))
         .filter(score_run::Column::Version.eq(expected_version))
-        .filter(score_run::Column::Status.eq(OPEN))
+        .filter(score_run::Column::Status.eq(RunStatus::Open))
         .exec(&txn)
         .await?;
     if updated.rows_affected != 1 {
@@ -216,10 +217,10 @@ pub async fn publish(
     }
     if let Some(old) = run.replaces_run_id {
         score_run::Entity::update_many()
-            .col_expr(score_run::Column::Status, Expr::value(SUPERSEDED))
+            .col_expr(score_run::Column::Status, Expr::value(RunStatus::Superseded))
             .col_expr(score_run::Column::Version, Expr::col(score_run::Column::Version).add(1))
             .filter(score_run::Column::Id.eq(old))
-            .filter(score_run::Column::Status.eq(PUBLISHED))
+            .filter(score_run::Column::Status.eq(RunStatus::Published))
             .exec(&txn)
             .await?;
     }
@@ -263,7 +264,7 @@ pub async fn amend(
     let reason = require_reason(reason)?;
     let (run, _) = visible_run(db, caller, run_id).await?;
     policy::may_administer_runs(caller, run.organisation_id)?;
-    if run.status != PUBLISHED {
+    if run.status != RunStatus::Published {
         return Err(ServiceError::Conflict(format!(
             "the score run is {}; only the published revision can be amended",
             run.status
@@ -281,7 +282,7 @@ pub async fn amend(
         period_kind: Set(run.period_kind.clone()),
         period: Set(run.period.clone()),
         title: Set(run.title.clone()),
-        status: Set(OPEN.into()),
+        status: Set(RunStatus::Open.into()),
         revision: Set(run.revision + 1),
         replaces_run_id: Set(Some(run_id)),
         created_by: Set(caller.user_id()),
@@ -311,7 +312,7 @@ pub async fn amend(
             rule_id: Set(o.rule_id),
             facts: Set(o.facts.clone()),
             note: Set(o.note.clone()),
-            status: Set(super::ACTIVE.into()),
+            status: Set(ObservationStatus::Active.into()),
             supersedes_id: Set(None),
             work_key: Set(o.work_key.clone()),
             document_date: Set(o.document_date),

@@ -14,6 +14,7 @@ pub mod sections;
 
 use std::collections::HashMap;
 
+use entity::states::{ObservationStatus, RunStatus, SubmissionStatus};
 use entity::{
     evidence_link, indicator, observation, rubric, rubric_version, rule, score_run, score_run_unit, section_submission,
 };
@@ -23,17 +24,6 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use crate::caller::Caller;
 use crate::error::ServiceError;
 use crate::policy::{self, RunReader};
-
-/// Status of a run that still takes observations.
-pub const OPEN: &str = "open";
-/// Status of a run whose results are fixed.
-pub const PUBLISHED: &str = "published";
-/// Status of a published run replaced by a newer published revision.
-pub const SUPERSEDED: &str = "superseded";
-
-/// Observation statuses.
-pub const ACTIVE: &str = "active";
-pub const WITHDRAWN: &str = "withdrawn";
 
 /// A run by id, or NOT_FOUND.
 pub async fn run_by_id<C: ConnectionTrait>(conn: &C, id: i64) -> Result<score_run::Model, ServiceError> {
@@ -79,7 +69,11 @@ pub async fn visible_run<C: ConnectionTrait>(
 
 /// FROZEN unless the run still takes writes.
 pub fn ensure_open(run: &score_run::Model) -> Result<(), ServiceError> {
-    if run.status == OPEN { Ok(()) } else { Err(ServiceError::Frozen(format!("the score run ({})", run.status))) }
+    if run.status == RunStatus::Open {
+        Ok(())
+    } else {
+        Err(ServiceError::Frozen(format!("the score run ({})", run.status)))
+    }
 }
 
 /// The period of a run, as the engine reads it.
@@ -163,7 +157,7 @@ pub async fn ensure_section_open<C: ConnectionTrait>(
         .one(conn)
         .await?;
     match sub {
-        Some(s) if s.status == sections::SUBMITTED => {
+        Some(s) if s.status == SubmissionStatus::Submitted => {
             Err(ServiceError::Frozen(format!("section {section_code} (submitted)")))
         }
         _ => Ok(()),
@@ -200,7 +194,7 @@ pub async fn active_observations<C: ConnectionTrait>(
 ) -> Result<Vec<observation::Model>, ServiceError> {
     Ok(observation::Entity::find()
         .filter(observation::Column::ScoreRunId.eq(run_id))
-        .filter(observation::Column::Status.eq(ACTIVE))
+        .filter(observation::Column::Status.eq(ObservationStatus::Active))
         .order_by_asc(observation::Column::Id)
         .all(conn)
         .await?)

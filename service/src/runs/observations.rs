@@ -2,15 +2,14 @@
 //! The engine validates the facts against the rule (`check_observation`).
 
 use chrono::{NaiveDate, Utc};
+use entity::states::ObservationStatus;
 use entity::{observation, score_run, score_run_unit};
 use kaohe_engine::{Facts, Observation, Rubric};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 
-use super::{
-    ACTIVE, Rules, WITHDRAWN, ensure_open, ensure_section_open, require_reason, run_by_id, section_of_rule, visible_run,
-};
+use super::{Rules, ensure_open, ensure_section_open, require_reason, run_by_id, section_of_rule, visible_run};
 use crate::audit::{self, ChainKey, Entry, Scope};
 use crate::caller::Caller;
 use crate::error::ServiceError;
@@ -104,7 +103,7 @@ pub async fn insert<C: ConnectionTrait>(
         rule_id: Set(rule_id),
         facts: Set(facts),
         note: Set(draft.note.clone()),
-        status: Set(ACTIVE.into()),
+        status: Set(ObservationStatus::Active.into()),
         supersedes_id: Set(supersedes),
         work_key: Set(draft.work_key.clone()),
         document_date: Set(draft.document_date),
@@ -230,14 +229,14 @@ async fn retire<C: ConnectionTrait>(
     conn: &C,
     id: i64,
     expected_version: i32,
-    status: &str,
+    status: ObservationStatus,
 ) -> Result<(), ServiceError> {
     let res = observation::Entity::update_many()
         .col_expr(observation::Column::Status, Expr::value(status))
         .col_expr(observation::Column::Version, Expr::col(observation::Column::Version).add(1))
         .filter(observation::Column::Id.eq(id))
         .filter(observation::Column::Version.eq(expected_version))
-        .filter(observation::Column::Status.eq(ACTIVE))
+        .filter(observation::Column::Status.eq(ObservationStatus::Active))
         .exec(conn)
         .await?;
     if res.rows_affected == 1 { Ok(()) } else { Err(stale()) }
@@ -256,7 +255,7 @@ pub async fn correct(
 ) -> Result<observation::Model, ServiceError> {
     let reason = require_reason(reason)?;
     let (old, run, code, section) = writable(db, caller, id).await?;
-    if old.version != expected_version || old.status != ACTIVE {
+    if old.version != expected_version || old.status != ObservationStatus::Active {
         return Err(stale());
     }
     let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
@@ -268,7 +267,7 @@ pub async fn correct(
     let run = run_by_id(&txn, run.id).await?;
     ensure_open(&run)?;
     ensure_section_open(&txn, &run, &section).await?;
-    retire(&txn, id, expected_version, "superseded").await?;
+    retire(&txn, id, expected_version, ObservationStatus::Superseded).await?;
     let new = insert(&txn, caller, &run, old.unit_id, old.rule_id, facts, &draft, Some(id)).await?;
     evidence::copy_links(&txn, Linked::Observation(id), new.id).await?;
     audit::record_scoped(
@@ -301,14 +300,14 @@ pub async fn withdraw(
 ) -> Result<observation::Model, ServiceError> {
     let reason = require_reason(reason)?;
     let (old, run, code, section) = writable(db, caller, id).await?;
-    if old.version != expected_version || old.status != ACTIVE {
+    if old.version != expected_version || old.status != ObservationStatus::Active {
         return Err(stale());
     }
     let txn = db::begin_write(db).await?;
     let run = run_by_id(&txn, run.id).await?;
     ensure_open(&run)?;
     ensure_section_open(&txn, &run, &section).await?;
-    retire(&txn, id, expected_version, WITHDRAWN).await?;
+    retire(&txn, id, expected_version, ObservationStatus::Withdrawn).await?;
     let after = observation::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| stale())?;
     audit::record_scoped(
         &txn,

@@ -1,5 +1,6 @@
 //! Reading runs, their observations and their audit trail, page by page.
 
+use entity::states::{ObservationStatus, RunStatus};
 use entity::{audit_log, indicator, observation, organisation, rule, score_run, score_run_unit};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
@@ -17,7 +18,7 @@ use crate::policy::{self, RunReader};
 pub struct RunFilter {
     pub organisation_code: Option<String>,
     pub period: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<RunStatus>,
 }
 
 pub async fn runs(
@@ -43,7 +44,7 @@ pub async fn runs(
             q = q.filter(score_run::Column::Id.in_subquery(assessing));
         }
         RunReader::Integration => {
-            q = q.filter(score_run::Column::Status.is_in([super::PUBLISHED, super::SUPERSEDED]));
+            q = q.filter(score_run::Column::Status.is_in([RunStatus::Published, RunStatus::Superseded]));
         }
     }
     if let Some(code) = &filter.organisation_code {
@@ -59,7 +60,7 @@ pub async fn runs(
         q = q.filter(score_run::Column::Period.eq(p.as_str()));
     }
     if let Some(s) = &filter.status {
-        q = q.filter(score_run::Column::Status.eq(s.as_str()));
+        q = q.filter(score_run::Column::Status.eq(*s));
     }
     let total = q.clone().count(db).await?;
     let rows = q.order_by_desc(score_run::Column::Id).offset(page.offset).limit(page.first).all(db).await?;
@@ -72,7 +73,7 @@ pub struct ObservationFilter {
     pub unit_id: Option<i64>,
     /// Observations of rules under this indicator (itself or a descendant).
     pub indicator_code: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<ObservationStatus>,
     /// Observations of rules this department (科室) scores, as the policy assigns them.
     pub department: Option<String>,
 }
@@ -92,7 +93,7 @@ pub async fn observations(
     match reader {
         RunReader::Staff => {}
         // A unit's own observations, once the run is published.
-        RunReader::Unit(u) if policy::is_published(&run.status) => {
+        RunReader::Unit(u) if run.status.is_published() => {
             q = q.filter(observation::Column::UnitId.eq(u));
         }
         RunReader::Unit(_) => return Ok(Paged { rows: Vec::new(), total: 0, offset: page.offset }),
@@ -102,7 +103,7 @@ pub async fn observations(
         q = q.filter(observation::Column::UnitId.eq(u));
     }
     if let Some(s) = &filter.status {
-        q = q.filter(observation::Column::Status.eq(s.as_str()));
+        q = q.filter(observation::Column::Status.eq(*s));
     }
     if let Some(code) = &filter.indicator_code {
         let all = indicator::Entity::find()
@@ -210,7 +211,7 @@ pub async fn observation_by_id(
     let (run, reader) = visible_run(db, caller, o.score_run_id).await.map_err(|e| e.hidden_as("observation"))?;
     match reader {
         RunReader::Staff => Ok(o),
-        RunReader::Unit(u) if u == o.unit_id && policy::is_published(&run.status) => Ok(o),
+        RunReader::Unit(u) if u == o.unit_id && run.status.is_published() => Ok(o),
         _ => Err(missing()),
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use entity::states::RunStatus;
 use entity::{indicator, result, score_run, score_run_unit, unit};
 use kaohe_engine::explain::{Cut, Explanation, UnitScore};
 use kaohe_engine::{Observation, Rubric, UnitObservations};
@@ -10,7 +11,7 @@ use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 
-use super::{PUBLISHED, Rules, SUPERSEDED, active_observations, engine_observation, evidence_of_observations};
+use super::{Rules, active_observations, engine_observation, evidence_of_observations};
 use crate::caller::Caller;
 use crate::error::ServiceError;
 use crate::policy::{self, RunReader};
@@ -425,10 +426,10 @@ pub async fn of_loaded_run_as(
     detail: Detail,
 ) -> Result<Vec<UnitOutcome>, ServiceError> {
     let reader = super::see_run(db, caller, run).await?;
-    if !reader.sees_results_of(&run.status) {
+    if !reader.sees_results_of(run.status) {
         return Ok(Vec::new());
     }
-    let all = if run.status == PUBLISHED || run.status == SUPERSEDED {
+    let all = if run.status == RunStatus::Published || run.status == RunStatus::Superseded {
         stored_as(db, run.id, detail).await?
     } else {
         let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
@@ -469,7 +470,7 @@ pub async fn ranking_of(
     run: &score_run::Model,
     cache: Option<&RankingCache>,
 ) -> Result<Vec<UnitOutcome>, ServiceError> {
-    let Some(cache) = cache.filter(|_| policy::is_published(&run.status)) else {
+    let Some(cache) = cache.filter(|_| run.status.is_published()) else {
         return of_loaded_run_as(db, caller, run, Detail::Summary).await;
     };
     let reader = super::see_run(db, caller, run).await?;

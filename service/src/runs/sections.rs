@@ -3,6 +3,7 @@
 
 use chrono::Utc;
 use entity::section_submission;
+use entity::states::SubmissionStatus;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde_json::json;
@@ -13,19 +14,16 @@ use crate::caller::Caller;
 use crate::error::ServiceError;
 use crate::{db, policy};
 
-pub const SUBMITTED: &str = "submitted";
-pub const REOPENED: &str = "open";
-
 async fn set_status(
     db: &DatabaseConnection,
     chain_key: &ChainKey,
     caller: &Caller,
     run_id: i64,
     section_code: &str,
-    to: &str,
+    to: SubmissionStatus,
 ) -> Result<section_submission::Model, ServiceError> {
     let (run, _) = super::visible_run(db, caller, run_id).await?;
-    if to == SUBMITTED {
+    if to == SubmissionStatus::Submitted {
         let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
         policy::may_submit_section(caller, run.organisation_id, &rubric.code, section_code)?;
     } else {
@@ -42,11 +40,11 @@ async fn set_status(
         .await?;
     let before = existing.as_ref().map(|s| json!({ "status": s.status, "version": s.version }));
     let row = match existing {
-        None if to == SUBMITTED => {
+        None if to == SubmissionStatus::Submitted => {
             section_submission::ActiveModel {
                 score_run_id: Set(run_id),
                 indicator_id: Set(section.id),
-                status: Set(SUBMITTED.into()),
+                status: Set(SubmissionStatus::Submitted.into()),
                 submitted_by: Set(caller.user_id()),
                 submitted_at: Set(Some(Utc::now())),
                 version: Set(1),
@@ -63,7 +61,7 @@ async fn set_status(
             let mut q = section_submission::Entity::update_many()
                 .col_expr(section_submission::Column::Status, Expr::value(to))
                 .col_expr(section_submission::Column::Version, Expr::col(section_submission::Column::Version).add(1));
-            if to == SUBMITTED {
+            if to == SubmissionStatus::Submitted {
                 q = q
                     .col_expr(section_submission::Column::SubmittedBy, Expr::value(caller.user_id()))
                     .col_expr(section_submission::Column::SubmittedAt, Expr::value(Some(Utc::now())));
@@ -90,7 +88,7 @@ async fn set_status(
         caller,
         Entry {
             organisation_id: Some(run.organisation_id),
-            action: if to == SUBMITTED { "section.submit" } else { "section.reopen" },
+            action: if to == SubmissionStatus::Submitted { "section.submit" } else { "section.reopen" },
             entity: "section_submission",
             entity_id: Some(row.id.to_string()),
             before,
@@ -111,7 +109,7 @@ pub async fn submit(
     run_id: i64,
     section_code: &str,
 ) -> Result<section_submission::Model, ServiceError> {
-    set_status(db, chain_key, caller, run_id, section_code, SUBMITTED).await
+    set_status(db, chain_key, caller, run_id, section_code, SubmissionStatus::Submitted).await
 }
 
 /// The assessment office reopens a submitted section.
@@ -122,5 +120,5 @@ pub async fn reopen(
     run_id: i64,
     section_code: &str,
 ) -> Result<section_submission::Model, ServiceError> {
-    set_status(db, chain_key, caller, run_id, section_code, REOPENED).await
+    set_status(db, chain_key, caller, run_id, section_code, SubmissionStatus::Open).await
 }

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
+use entity::states::VersionStatus;
 use entity::{Exact, clause, indicator, indicator_group, rubric, rubric_version, rule};
 use kaohe_engine::rubric::Regime;
 use rust_decimal::Decimal;
@@ -18,7 +19,7 @@ use crate::audit::{self, ChainKey, Entry};
 use crate::caller::Caller;
 use crate::error::ServiceError;
 use crate::rubric::enum_text;
-use crate::rubric::query::{self, DRAFT};
+use crate::rubric::query::{self};
 use crate::{db, idempotency, policy};
 
 /// What creating a draft needs. Header fields left out are taken from the
@@ -139,7 +140,7 @@ pub async fn create(
         rubric_id: Set(rubric_row.id),
         label: Set(label),
         title: Set(title),
-        status: Set(DRAFT.into()),
+        status: Set(VersionStatus::Draft.into()),
         scale: Set(Exact(scale)),
         bonus_cap: Set(bonus_cap),
         regime: Set(regime),

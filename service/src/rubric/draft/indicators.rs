@@ -6,8 +6,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use entity::states::IndicatorRole;
 use entity::{clause, indicator, indicator_group, rule};
-use kaohe_engine::rubric::Role;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
@@ -19,7 +19,7 @@ use super::{Edited, Editing, Patch, bad, code, patch_decimal, patch_text, positi
 use crate::audit::ChainKey;
 use crate::caller::Caller;
 use crate::error::ServiceError;
-use crate::rubric::enum_text;
+use crate::rubric::stored_role;
 
 /// An indicator's fields; on a change, fields left out stay as they are.
 #[derive(Default)]
@@ -32,7 +32,7 @@ pub struct IndicatorFields {
     /// Sections only (percent of the scale).
     pub weight: Patch<String>,
     /// Sections only; indicators below inherit their section's.
-    pub role: Option<Role>,
+    pub role: Option<kaohe_engine::rubric::Role>,
     pub department: Patch<String>,
     pub note: Patch<String>,
     /// Document order among the version's indicators.
@@ -96,7 +96,7 @@ async fn apply(
     if parent_id.is_some() && f.role.is_some() {
         return Err(bad("role", "only sections carry a role; the indicators below inherit their section's"));
     }
-    let role = f.role.map(|r| enum_text(&r)).or_else(|| current.map(|c| c.role.clone()));
+    let role = f.role.map(stored_role).or_else(|| current.map(|c| c.role));
     let next = all.iter().map(|i| i.position).max().map_or(0, |p| p.saturating_add(1));
     let position = match f.position {
         Some(p) => position("position", p)?,
@@ -113,7 +113,7 @@ async fn apply(
         position: Set(position),
         max_points: Set(max_points),
         weight: Set(weight),
-        role: Set(role.unwrap_or_else(|| enum_text(&Role::Base))),
+        role: Set(role.unwrap_or(IndicatorRole::Base)),
         department: Set(patch_text("department", f.department, current.and_then(|c| c.department.clone()), 100)?),
         note: Set(patch_text("note", f.note, current.and_then(|c| c.note.clone()), 5000)?),
     })
@@ -169,7 +169,7 @@ async fn refresh_tree<C: ConnectionTrait>(conn: &C, version_id: i64) -> Result<(
         if ind.depth != depth || ind.role != top.role {
             indicator::Entity::update_many()
                 .col_expr(indicator::Column::Depth, Expr::value(depth))
-                .col_expr(indicator::Column::Role, Expr::value(top.role.clone()))
+                .col_expr(indicator::Column::Role, Expr::value(top.role))
                 .filter(indicator::Column::Id.eq(ind.id))
                 .exec(conn)
                 .await?;

@@ -4,6 +4,7 @@
 //! version is frozen and score runs may be opened on it.
 
 use chrono::Utc;
+use entity::states::{RunStatus, VersionStatus};
 use entity::{indicator, rubric_version, rule};
 use kaohe_engine::Rubric;
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -16,7 +17,7 @@ use crate::caller::Caller;
 use crate::db;
 use crate::error::ServiceError;
 use crate::rubric::enum_text;
-use crate::rubric::query::{DRAFT, VersionTree};
+use crate::rubric::query::VersionTree;
 use crate::rubric::rebuild;
 
 /// Publishes a draft at `expected`: BAD_USER_INPUT listing the engine's
@@ -41,12 +42,12 @@ pub async fn publish(
     // Guarded by the version read: an edit since then makes this a CONFLICT,
     // so what was compiled is what is published.
     let done = rubric_version::Entity::update_many()
-        .col_expr(rubric_version::Column::Status, Expr::value(crate::runs::PUBLISHED))
+        .col_expr(rubric_version::Column::Status, Expr::value(RunStatus::Published))
         .col_expr(rubric_version::Column::PublishedAt, Expr::value(Utc::now()))
         .col_expr(rubric_version::Column::Version, Expr::col(rubric_version::Column::Version).add(1))
         .filter(rubric_version::Column::Id.eq(version_id))
         .filter(rubric_version::Column::Version.eq(expected))
-        .filter(rubric_version::Column::Status.eq(DRAFT))
+        .filter(rubric_version::Column::Status.eq(VersionStatus::Draft))
         .exec(&txn)
         .await?;
     if done.rows_affected != 1 {
@@ -63,7 +64,7 @@ pub async fn publish(
             action: "rubric_version.publish",
             entity: "rubric_version",
             entity_id: Some(version_id.to_string()),
-            before: Some(json!({ "status": DRAFT, "version": expected })),
+            before: Some(json!({ "status": VersionStatus::Draft, "version": expected })),
             after: Some(json!({
                 "rubric": rubric.code, "label": rubric.version, "status": published.status,
                 "version": published.version, "indicators": rubric.indicators.len(), "rules": rubric.rules.len(),
@@ -86,7 +87,7 @@ async fn normalise<C: ConnectionTrait>(conn: &C, rubric: &Rubric, tree: &Version
         indicator::Entity::update_many()
             .col_expr(indicator::Column::Position, Expr::value(to_i32(pos)))
             .col_expr(indicator::Column::Depth, Expr::value(to_i32(ind.depth)))
-            .col_expr(indicator::Column::Role, Expr::value(enum_text(&ind.role)))
+            .col_expr(indicator::Column::Role, Expr::value(crate::rubric::stored_role(ind.role)))
             .col_expr(indicator::Column::Department, Expr::value(ind.department.clone()))
             .filter(indicator::Column::Id.eq(row.id))
             .exec(conn)

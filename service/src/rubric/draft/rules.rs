@@ -5,6 +5,7 @@
 
 use entity::{clause, indicator, rule};
 use kaohe_engine::rubric::Effect;
+use kaohe_engine::rubric::file::RULE_KINDS as KINDS;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
@@ -15,22 +16,6 @@ use crate::caller::Caller;
 use crate::error::ServiceError;
 use crate::rubric::enum_text;
 use crate::rubric::rebuild::{kind_from_params, kind_has_effect};
-
-/// The rule kinds of `rubrics/README.md`.
-pub const KINDS: [&str; 12] = [
-    "per_count",
-    "shortfall",
-    "shortfall_baseline",
-    "flag",
-    "by_level",
-    "award",
-    "range",
-    "rating",
-    "direct",
-    "bracket",
-    "per_amount",
-    "veto",
-];
 
 /// A rule's fields; on a change, fields left out stay as they are.
 #[derive(Default)]
