@@ -192,3 +192,28 @@ async fn node_refuses_ids_of_other_apis_and_other_kinds() {
     assert_eq!(back["node"]["__typename"], "Organisation");
     assert_eq!(back["node"]["id"], org);
 }
+
+#[tokio::test]
+async fn a_claims_observation_follows_the_callers_read_rules() {
+    let app = spawn_app_with(|s| s.limits.rate_budget = 10_000_000).await;
+    let weidu = unit_gid(&app, "xc-weidu").await;
+    let version = version_gid(&app, "xuchang-jyqs").await;
+    app.sign_in("xc-admin").await;
+    let input = json!({ "i": { "rubricVersionId": version, "period": "2026-08", "unitIds": [weidu], "title": "8月" } });
+    let run = app.query_with(OPEN, input).await["openScoreRun"]["id"].as_str().unwrap().to_string();
+    app.sign_in("xc-weidu").await;
+    let file = json!({ "i": { "runId": run, "unitId": weidu, "ruleCode": "3-③b", "facts": { "level": "municipal" },
+        "evidence": [{ "docNumber": "许教组〔2023〕8号" }] } });
+    let claim = app.query_with("mutation($i: FileClaimInput!) { fileClaim(input: $i) { id } }", file).await;
+    let claim = claim["fileClaim"]["id"].as_str().unwrap().to_string();
+    app.sign_in("xc-admin").await;
+    let decide = "mutation($id: ID!) { decideClaim(id: $id, approve: true, reason: \"属实\") { observation { id } } }";
+    let made = app.query_with(decide, json!({ "id": claim })).await["decideClaim"]["observation"]["id"].clone();
+    assert!(made.is_string(), "the approval made an observation");
+    // The unit sees its claim, but not the observation while the run is open.
+    app.sign_in("xc-weidu").await;
+    let q = "query($id: ID!) { claim(id: $id) { status observation { id } } }";
+    let seen = app.query_with(q, json!({ "id": claim })).await;
+    assert_eq!(seen["claim"]["status"], "APPROVED");
+    assert!(seen["claim"]["observation"].is_null(), "{seen}");
+}

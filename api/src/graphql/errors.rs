@@ -13,15 +13,20 @@ pub trait IntoGql {
 
 impl IntoGql for ServiceError {
     fn into_gql(self) -> async_graphql::Error {
-        let code = self.code();
-        let rule = self.rule().map(str::to_string);
-        async_graphql::Error::new(self.public_message()).extend_with(|_, e| {
-            e.set("code", code);
-            if let Some(rule) = &rule {
-                e.set("rule", rule.as_str());
-            }
-        })
+        gql_error(&self)
     }
+}
+
+/// A service error (also one shared by a batch loader) as a GraphQL error.
+pub fn gql_error(e: &ServiceError) -> async_graphql::Error {
+    let code = e.code();
+    let rule = e.rule().map(str::to_string);
+    async_graphql::Error::new(e.public_message()).extend_with(|_, x| {
+        x.set("code", code);
+        if let Some(rule) = &rule {
+            x.set("rule", rule.as_str());
+        }
+    })
 }
 
 impl IntoGql for AuthError {

@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use async_graphql::{Context, ErrorExtensions};
 use entity::{organisation, rule, unit};
 use sea_orm::DatabaseConnection;
 
@@ -77,7 +77,7 @@ impl Loader<RuleKey> for Loaders {
 }
 
 fn gql(e: Arc<ServiceError>) -> async_graphql::Error {
-    e.as_ref().extend()
+    super::errors::gql_error(&e)
 }
 
 /// An organisation by id, batched when the request has a loader.

@@ -1,5 +1,7 @@
 //! The GraphQL schema: thin resolvers over the service modules.
 
+mod audit;
+mod claims;
 mod codes;
 mod connection;
 mod drafts;
@@ -8,11 +10,12 @@ mod evidence;
 pub mod ids;
 pub mod loader;
 mod node;
+mod observations;
 mod organisation;
 pub mod permissions;
 mod results;
 mod rubric;
-mod runs;
+mod score_runs;
 mod session;
 mod signin;
 pub mod states;
@@ -31,7 +34,7 @@ pub use drafts::RubricDraftMutation;
 pub use node::Node;
 pub use organisation::{Department, Organisation, OrganisationConnection};
 pub use rubric::{Clause, Indicator, Rubric, RubricVersion, Rule};
-pub use runs::{RunMutation, RunQuery, ScoreRun};
+pub use score_runs::ScoreRun;
 pub use session::{PolicyMutation, SessionMutation};
 pub use unit::{Unit, UnitMutation};
 
@@ -41,7 +44,10 @@ pub type KaoheSchema = Schema<Query, Mutation, EmptySubscription>;
 /// Writes (变更): the score-run lifecycle, rubric drafts, evidence uploads, unit administration, sign-in and policy administration.
 #[derive(MergedObject, Default)]
 pub struct Mutation(
-    RunMutation,
+    score_runs::ScoreRunMutation,
+    observations::ObservationMutation,
+    score_runs::LifecycleMutation,
+    claims::ClaimMutation,
     RubricDraftMutation,
     evidence::EvidenceMutation,
     UnitMutation,
@@ -99,7 +105,14 @@ pub(crate) fn write_env<'a>(
 
 /// Read-only entry points (查询).
 #[derive(MergedObject, Default)]
-pub struct Query(ReferenceQuery, RunQuery, node::NodeQuery);
+pub struct Query(
+    ReferenceQuery,
+    score_runs::ScoreRunQuery,
+    claims::ClaimQuery,
+    results::ResultQuery,
+    audit::AuditQuery,
+    node::NodeQuery,
+);
 
 /// Reference data: organisations, units, rubrics (基础数据).
 #[derive(Default)]

@@ -5,9 +5,12 @@
 
 use async_graphql::{Context, ID, Interface, Object};
 
+use super::audit::AuditEntry;
+use super::claims::Claim;
 use super::errors::{GqlResult, IntoGql};
+use super::evidence::Evidence;
 use super::ids::{Kind, decode};
-use super::runs::{AuditEntry, Claim, Evidence, Observation};
+use super::observations::Observation;
 use super::{Department, Organisation, Rubric, RubricVersion, ScoreRun, Unit, env};
 use kaohe_service::ServiceError;
 

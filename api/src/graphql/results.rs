@@ -1,11 +1,20 @@
 //! The GraphQL types of results and their explanations (考核结果, 扣分明细),
 //! mapped from the service's typed outcomes (`kaohe_service::runs::results`).
 
-use async_graphql::{ID, SimpleObject};
+use async_graphql::{Context, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::score_run;
+
+use super::connection::connection;
+use super::errors::GqlResult;
+use super::{Kind, Unit, env, to_id};
+use crate::paging::Page;
+use crate::runs::query::RunFilter;
+use crate::runs::results::{self, UnitOutcome};
+use crate::runs::{self};
+
 use kaohe_service::runs::results as outcome;
 use rust_decimal::Decimal;
-
-use super::{Kind, to_id};
 
 /// A unit's score in one section (板块得分).
 #[derive(SimpleObject)]
@@ -184,5 +193,211 @@ impl From<&outcome::IndicatorOutcome> for IndicatorExplanation {
             cuts: i.cuts.iter().map(Into::into).collect(),
             rules: i.rules.iter().map(Into::into).collect(),
         }
+    }
+}
+
+connection!(UnitResultConnection, UnitResultEdge, UnitResult, "unit results (考核结果)");
+
+/// A unit's result in a run (考核结果) with its explanation (扣分明细).
+#[derive(Clone)]
+pub struct UnitResult(pub UnitOutcome);
+
+/// A unit's result in a run (考核结果) with its explanation (扣分明细).
+#[Object]
+impl UnitResult {
+    /// The unit (被考核单位).
+    async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Unit> {
+        Ok(Unit(super::loader::unit(ctx, self.0.unit_id).await?))
+    }
+
+    /// The unit's name (单位名称) as scored: a published result keeps it after a rename.
+    async fn unit_name(&self) -> &str {
+        &self.0.unit_name
+    }
+
+    /// Rank among the run's units (排名); ties share a rank.
+    async fn rank(&self) -> u32 {
+        self.0.rank
+    }
+
+    /// Final score (最终得分) = weighted base + bonus − penalty; exact, unrounded.
+    async fn final_score(&self) -> Decimal {
+        self.0.final_score
+    }
+
+    /// Weighted base score (基础分).
+    async fn base(&self) -> Decimal {
+        self.0.base
+    }
+
+    /// Bonus after caps (加分).
+    async fn bonus(&self) -> Decimal {
+        self.0.bonus
+    }
+
+    /// Bonus before the rubric's bonus cap (加分, 封顶前).
+    async fn bonus_before_cap(&self) -> Decimal {
+        self.0.bonus_before_cap
+    }
+
+    /// Penalty (减分).
+    async fn penalty(&self) -> Decimal {
+        self.0.penalty
+    }
+
+    /// Per section (板块得分).
+    async fn sections(&self) -> Vec<SectionResult> {
+        self.0.sections.iter().map(Into::into).collect()
+    }
+
+    /// Per indicator, with rules and observations (扣分明细).
+    async fn explanation(&self) -> Vec<IndicatorExplanation> {
+        self.0.indicators.iter().map(Into::into).collect()
+    }
+
+    /// Observations moved to a later period (下发文件滞后, 转下期).
+    async fn deferred(&self) -> Vec<ID> {
+        self.0.deferred.iter().map(|k| observation_gid(k)).collect()
+    }
+
+    /// Run-wide cuts, e.g. the bonus cap (加分上限).
+    async fn cuts(&self) -> Vec<ScoreCut> {
+        self.0.cuts.iter().map(Into::into).collect()
+    }
+}
+
+/// A row of a ranking (排名): rank, unit, final score and its parts.
+pub struct RankingEntry {
+    pub(super) outcome: UnitOutcome,
+    pub(super) run: std::sync::Arc<score_run::Model>,
+}
+
+/// A row of a ranking (排名): rank, unit, final score and its parts.
+#[Object]
+impl RankingEntry {
+    /// Rank (排名); ties share a rank (1, 2, 2, 4).
+    async fn rank(&self) -> u32 {
+        self.outcome.rank
+    }
+
+    /// The unit (被考核单位).
+    async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Unit> {
+        Ok(Unit(super::loader::unit(ctx, self.outcome.unit_id).await?))
+    }
+
+    /// The unit's name (单位名称), as scored.
+    async fn unit_name(&self) -> &str {
+        &self.outcome.unit_name
+    }
+
+    /// Final score (最终得分).
+    async fn final_score(&self) -> Decimal {
+        self.outcome.final_score
+    }
+
+    /// Weighted base (基础分).
+    async fn base(&self) -> Decimal {
+        self.outcome.base
+    }
+
+    /// Weighted parts per section (折算得分), e.g. 日常工作 and 重点任务.
+    async fn sections(&self) -> Vec<SectionResult> {
+        self.outcome.sections.iter().map(Into::into).collect()
+    }
+
+    /// Bonus (加分).
+    async fn bonus(&self) -> Decimal {
+        self.outcome.bonus
+    }
+
+    /// Penalty (减分).
+    async fn penalty(&self) -> Decimal {
+        self.outcome.penalty
+    }
+
+    /// The run the row comes from (考核批次).
+    async fn run_id(&self) -> ID {
+        to_id(Kind::ScoreRun, self.run.id)
+    }
+
+    /// Revision of that run (修订版次).
+    async fn revision(&self) -> i32 {
+        self.run.revision
+    }
+
+    /// When that run was published (发布时间).
+    async fn published_at(&self) -> Option<DateTime<Utc>> {
+        self.run.published_at
+    }
+}
+
+/// A unit's final score and rank before and after a what-if (假设分析).
+pub struct WhatIfRow(pub(super) results::WhatIfRow);
+
+/// A unit's final score and rank before and after a what-if (假设分析).
+#[Object]
+impl WhatIfRow {
+    /// The unit (被考核单位).
+    async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Unit> {
+        Ok(Unit(super::loader::unit(ctx, self.0.unit_id).await?))
+    }
+
+    /// Final score now (现得分).
+    async fn final_before(&self) -> Decimal {
+        self.0.final_before
+    }
+
+    /// Rank now (现排名).
+    async fn rank_before(&self) -> u32 {
+        self.0.rank_before
+    }
+
+    /// Final score with the changes (假设得分).
+    async fn final_after(&self) -> Decimal {
+        self.0.final_after
+    }
+
+    /// Rank with the changes (假设排名).
+    async fn rank_after(&self) -> u32 {
+        self.0.rank_after
+    }
+}
+
+/// Published rankings for integrations (月讲评).
+#[derive(Default)]
+pub struct ResultQuery;
+
+/// Published rankings for integrations (月讲评).
+#[Object]
+impl ResultQuery {
+    /// The published ranking of a period (月讲评排序), for integrations: rows of
+    /// runs published (or re-published by an amendment) after `updatedSince`.
+    async fn monthly_ranking(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Organisation code (组织代码), e.g. `xuchang`.")] organisation_code: String,
+        #[graphql(desc = "Period (考核周期), e.g. `2026-03`.")] period: String,
+        #[graphql(desc = "Only if published after this instant (增量拉取).")] updated_since: Option<DateTime<Utc>>,
+    ) -> async_graphql::Result<Vec<RankingEntry>> {
+        let (db, caller) = env(ctx)?;
+        let filter = RunFilter {
+            organisation_code: Some(organisation_code),
+            period: Some(period),
+            status: Some(entity::states::RunStatus::Published),
+        };
+        let list = runs::query::runs(db, caller, filter, Page { first: 100, offset: 0 }).await.gql()?;
+        let mut out = Vec::new();
+        for run in list.rows {
+            if updated_since.is_some_and(|since| run.published_at.is_none_or(|p| p <= since)) {
+                continue;
+            }
+            let rows = results::ranking_of(db, caller, &run, ctx.data_opt()).await.gql()?;
+            let run = std::sync::Arc::new(run);
+            out.extend(rows.into_iter().map(|o| RankingEntry { outcome: o, run: run.clone() }));
+        }
+        if ctx.look_ahead().field("unit").exists() {
+            super::loader::prime_units(ctx, out.iter().map(|r| r.outcome.unit_id).collect::<Vec<_>>()).await?;
+        }
+        Ok(out)
     }
 }

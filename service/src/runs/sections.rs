@@ -5,7 +5,7 @@ use chrono::Utc;
 use entity::section_submission;
 use entity::states::SubmissionStatus;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
 
 use super::{ensure_open, run_by_id, section_row};
@@ -101,6 +101,46 @@ async fn set_status(
     Ok(row)
 }
 
+/// A section's submission with the section's code.
+#[derive(Clone, Debug)]
+pub struct Submission {
+    pub row: section_submission::Model,
+    /// The section (板块) code, e.g. `2`.
+    pub section_code: String,
+}
+
+/// The submissions of a run, oldest first, for staff of its organisation
+/// (the run as handed over by `visible_run`).
+pub async fn of_run(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    run: &entity::score_run::Model,
+) -> Result<Vec<Submission>, ServiceError> {
+    policy::may_read_as_staff(caller, run.organisation_id)?;
+    let rows = section_submission::Entity::find()
+        .filter(section_submission::Column::ScoreRunId.eq(run.id))
+        .order_by_asc(section_submission::Column::Id)
+        .all(db)
+        .await?;
+    let codes: std::collections::HashMap<i64, String> = entity::indicator::Entity::find()
+        .filter(entity::indicator::Column::RubricVersionId.eq(run.rubric_version_id))
+        .filter(entity::indicator::Column::ParentId.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i.code))
+        .collect();
+    rows.into_iter()
+        .map(|row| {
+            let section_code = codes
+                .get(&row.indicator_id)
+                .cloned()
+                .ok_or_else(|| ServiceError::Internal(format!("submission {} names no section", row.id).into()))?;
+            Ok(Submission { row, section_code })
+        })
+        .collect()
+}
+
 /// A department submits its section: from now on writes to it are FROZEN.
 pub async fn submit(
     db: &DatabaseConnection,
@@ -108,8 +148,9 @@ pub async fn submit(
     caller: &Caller,
     run_id: i64,
     section_code: &str,
-) -> Result<section_submission::Model, ServiceError> {
-    set_status(db, chain_key, caller, run_id, section_code, SubmissionStatus::Submitted).await
+) -> Result<Submission, ServiceError> {
+    let row = set_status(db, chain_key, caller, run_id, section_code, SubmissionStatus::Submitted).await?;
+    Ok(Submission { row, section_code: section_code.to_string() })
 }
 
 /// The assessment office reopens a submitted section.
@@ -119,6 +160,7 @@ pub async fn reopen(
     caller: &Caller,
     run_id: i64,
     section_code: &str,
-) -> Result<section_submission::Model, ServiceError> {
-    set_status(db, chain_key, caller, run_id, section_code, SubmissionStatus::Open).await
+) -> Result<Submission, ServiceError> {
+    let row = set_status(db, chain_key, caller, run_id, section_code, SubmissionStatus::Open).await?;
+    Ok(Submission { row, section_code: section_code.to_string() })
 }

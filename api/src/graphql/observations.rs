@@ -1,0 +1,302 @@
+//! Observations (扣分/加分记录) over GraphQL: the observation, its facts, and
+//! recording, correcting and withdrawing one.
+
+use async_graphql::{Context, Enum, ID, InputObject, Json, Object};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::observation;
+use rust_decimal::Decimal;
+
+use super::connection::connection;
+use super::errors::GqlResult;
+use super::evidence::Evidence;
+use super::evidence::{EvidenceReferenceInput, evidence_ids, refs};
+use super::states::ObservationStatus;
+use super::{Kind, Unit, env, parse_id, to_id, write_env};
+use crate::evidence::EvidenceReference;
+use crate::runs::observations::{ObservationDraft, RecordObservation};
+use crate::runs::{self};
+
+connection!(ObservationConnection, ObservationEdge, Observation, "observations (扣分/加分记录)");
+
+/// Grade of an award (奖项等级).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum AwardGrade {
+    /// 特等奖.
+    Special,
+    /// 一等奖.
+    First,
+    /// 二等奖.
+    Second,
+    /// 三等奖.
+    Third,
+    /// 其他奖 (优秀奖 …).
+    Other,
+}
+
+/// The facts of an observation (事实); which fields a rule needs depends on its kind.
+#[derive(InputObject, Default, Clone)]
+pub struct FactsInput {
+    /// Occurrences (次数/人次/个数), for per-count and by-level rules.
+    pub count: Option<i64>,
+    /// Actual value (实际值), e.g. 3 活动 or 80 (%), for shortfall rules.
+    pub value: Option<Decimal>,
+    /// Target (目标值) when the rule lets the observation set it.
+    pub target: Option<Decimal>,
+    /// Last period's value (上年/上期值), for shortfall-vs-baseline rules.
+    pub baseline: Option<Decimal>,
+    /// Whether the condition holds (是否), for flag and veto rules.
+    pub flag: Option<bool>,
+    /// Level key (级别), e.g. `national`, `provincial`, `municipal`, `county`.
+    pub level: Option<String>,
+    /// Award grade (奖项等级).
+    pub grade: Option<AwardGrade>,
+    /// Whether a 特等奖 was awarded in the same competition (设特等奖).
+    #[graphql(default)]
+    pub special_prize_awarded: bool,
+    /// Team rank (团体名次), for team awards.
+    pub team_rank: Option<i64>,
+    /// Component key (评价主体), for rating rules, e.g. `leaders`.
+    pub component: Option<String>,
+    /// Rate in percent (满意率), for rating rules.
+    pub rate: Option<Decimal>,
+    /// Points chosen or awarded (分值), for direct and discretionary rules.
+    pub points: Option<Decimal>,
+    /// Amount (金额), for bracket and per-amount rules.
+    pub amount: Option<Decimal>,
+}
+
+impl From<FactsInput> for kaohe_engine::Facts {
+    fn from(f: FactsInput) -> Self {
+        use kaohe_engine::Grade;
+        kaohe_engine::Facts {
+            count: f.count,
+            value: f.value,
+            target: f.target,
+            baseline: f.baseline,
+            flag: f.flag,
+            level: f.level,
+            grade: f.grade.map(|g| match g {
+                AwardGrade::Special => Grade::Special,
+                AwardGrade::First => Grade::First,
+                AwardGrade::Second => Grade::Second,
+                AwardGrade::Third => Grade::Third,
+                AwardGrade::Other => Grade::Other,
+            }),
+            special_prize_awarded: f.special_prize_awarded,
+            team_rank: f.team_rank,
+            component: f.component,
+            rate: f.rate,
+            points: f.points,
+            amount: f.amount,
+        }
+    }
+}
+
+/// Recording an observation (录入扣分/加分记录).
+#[derive(InputObject)]
+pub struct RecordObservationInput {
+    /// The score run.
+    pub run_id: ID,
+    /// The unit (被考核单位).
+    pub unit_id: ID,
+    /// The rule's code (细则代码), e.g. `2.1.1-1`.
+    pub rule_code: String,
+    /// The facts (事实).
+    pub facts: FactsInput,
+    /// Identifies the same work recognised at several levels (只计最高分).
+    pub work_key: Option<String>,
+    /// Halving reason (折半原因), one the rule allows.
+    pub halve: Option<String>,
+    /// Issue date of the document behind a bonus (下发文件日期).
+    pub document_date: Option<NaiveDate>,
+    /// Note (备注).
+    pub note: Option<String>,
+    /// Evidence references (佐证材料).
+    pub evidence: Option<Vec<EvidenceReferenceInput>>,
+    /// Uploaded evidence (佐证材料附件, from `uploadEvidence`) of the same unit, at most 20.
+    pub evidence_ids: Option<Vec<ID>>,
+    /// The same key twice in a run records one observation.
+    pub idempotency_key: Option<String>,
+}
+
+/// Correcting an observation (更正): the old one is kept, superseded.
+#[derive(InputObject)]
+pub struct CorrectObservationInput {
+    /// The observation to correct.
+    pub id: ID,
+    /// Its version as last read (乐观锁); a stale version is a CONFLICT.
+    pub expected_version: i32,
+    /// The corrected facts (事实).
+    pub facts: FactsInput,
+    /// Identifies the same work recognised at several levels (只计最高分).
+    pub work_key: Option<String>,
+    /// Halving reason (折半原因).
+    pub halve: Option<String>,
+    /// Issue date of the document (下发文件日期).
+    pub document_date: Option<NaiveDate>,
+    /// Note (备注); the old note when omitted.
+    pub note: Option<String>,
+    /// Additional evidence references (佐证材料); the old evidence is kept.
+    pub evidence: Option<Vec<EvidenceReferenceInput>>,
+    /// Additional uploaded evidence (佐证材料附件) of the observation's unit, at most 20.
+    pub evidence_ids: Option<Vec<ID>>,
+    /// Why it is corrected (更正原因); required.
+    pub reason: String,
+}
+
+/// One observation (扣分/加分记录): a fact entered against a rule for a unit.
+#[derive(Clone)]
+pub struct Observation(pub observation::Model);
+
+/// One observation (扣分/加分记录): a fact entered against a rule for a unit.
+#[Object]
+impl Observation {
+    /// Identifier (shown in explanations).
+    pub(crate) async fn id(&self) -> ID {
+        to_id(Kind::Observation, self.0.id)
+    }
+
+    /// Version for optimistic concurrency (乐观锁版本).
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    /// State (记录状态).
+    async fn status(&self) -> ObservationStatus {
+        self.0.status.into()
+    }
+
+    /// The rule's code (细则代码).
+    async fn rule_code(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        Ok(super::loader::rule(ctx, self.0.rule_id).await?.code)
+    }
+
+    /// The unit (被考核单位).
+    async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Unit> {
+        Ok(Unit(super::loader::unit(ctx, self.0.unit_id).await?))
+    }
+
+    /// The facts (事实) as entered.
+    async fn facts(&self) -> Json<serde_json::Value> {
+        Json(serde_json::from_str(&self.0.facts).unwrap_or_default())
+    }
+
+    /// Same-work key (同一工作), for 只计最高分.
+    async fn work_key(&self) -> Option<&str> {
+        self.0.work_key.as_deref()
+    }
+
+    /// Halving reason (折半原因).
+    async fn halve(&self) -> Option<&str> {
+        self.0.halve.as_deref()
+    }
+
+    /// Issue date of the document (下发文件日期).
+    async fn document_date(&self) -> Option<NaiveDate> {
+        self.0.document_date
+    }
+
+    /// Note (备注).
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+
+    /// The observation this one corrects (被更正记录), if any.
+    async fn supersedes_id(&self) -> Option<ID> {
+        self.0.supersedes_id.map(|i| to_id(Kind::Observation, i))
+    }
+
+    /// When it was entered (录入时间).
+    async fn entered_at(&self) -> DateTime<Utc> {
+        self.0.entered_at
+    }
+
+    /// Evidence (佐证材料).
+    async fn evidence(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Evidence>> {
+        let (db, _) = env(ctx)?;
+        let list = crate::evidence::linked(db, Some(self.0.id), None).await.gql()?;
+        Ok(list.into_iter().map(Evidence).collect())
+    }
+}
+
+pub(super) fn draft(
+    facts: FactsInput,
+    work_key: Option<String>,
+    halve: Option<String>,
+    document_date: Option<NaiveDate>,
+    note: Option<String>,
+    evidence: Vec<EvidenceReference>,
+    evidence_ids: Vec<i64>,
+) -> ObservationDraft {
+    ObservationDraft { facts: facts.into(), work_key, halve, document_date, note, evidence, evidence_ids }
+}
+
+/// Recording, correcting and withdrawing observations (录入/更正/撤回).
+#[derive(Default)]
+pub struct ObservationMutation;
+
+/// Recording, correcting and withdrawing observations (录入/更正/撤回).
+#[Object]
+impl ObservationMutation {
+    /// Records an observation (录入记录); the engine checks its facts against the rule.
+    async fn record_observation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The observation.")] input: RecordObservationInput,
+    ) -> async_graphql::Result<Observation> {
+        let (db, chain_key, caller) = write_env(ctx)?;
+        let row = runs::observations::record(
+            db,
+            chain_key,
+            caller,
+            RecordObservation {
+                run_id: parse_id(&input.run_id, Kind::ScoreRun)?,
+                unit_id: parse_id(&input.unit_id, Kind::Unit)?,
+                rule_code: input.rule_code,
+                draft: draft(
+                    input.facts,
+                    input.work_key,
+                    input.halve,
+                    input.document_date,
+                    input.note,
+                    refs(input.evidence),
+                    evidence_ids(input.evidence_ids)?,
+                ),
+                idempotency_key: input.idempotency_key,
+            },
+        )
+        .await
+        .gql()?;
+        Ok(Observation(row))
+    }
+
+    /// Corrects an observation (更正): keeps the old one (superseded); needs a reason.
+    async fn correct_observation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The correction.")] input: CorrectObservationInput,
+    ) -> async_graphql::Result<Observation> {
+        let (db, chain_key, caller) = write_env(ctx)?;
+        let id = parse_id(&input.id, Kind::Observation)?;
+        let ids = evidence_ids(input.evidence_ids)?;
+        let refs = refs(input.evidence);
+        let d = draft(input.facts, input.work_key, input.halve, input.document_date, input.note, refs, ids);
+        let row = runs::observations::correct(db, chain_key, caller, id, input.expected_version, d, &input.reason)
+            .await
+            .gql()?;
+        Ok(Observation(row))
+    }
+
+    /// Withdraws an observation (撤回): it stops counting, the row is kept; needs a reason.
+    async fn withdraw_observation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The observation.")] id: ID,
+        #[graphql(desc = "Its version as last read (乐观锁).")] expected_version: i32,
+        #[graphql(desc = "Why (撤回原因).")] reason: String,
+    ) -> async_graphql::Result<Observation> {
+        let (db, chain_key, caller) = write_env(ctx)?;
+        let id = parse_id(&id, Kind::Observation)?;
+        Ok(Observation(runs::observations::withdraw(db, chain_key, caller, id, expected_version, &reason).await.gql()?))
+    }
+}
