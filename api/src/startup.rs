@@ -47,6 +47,7 @@ pub struct Application {
     statements: db::StatementCounter,
     chain_key: ChainKey,
     auth: std::sync::Arc<crate::auth::AuthState>,
+    gate: web::Data<http::Gate>,
 }
 
 impl Application {
@@ -114,6 +115,7 @@ impl Application {
                 .map_err(StartupError::Database)?;
         db::instrument(&mut expensive_db, &statements);
         let gate = web::Data::new(http::Gate::new(settings.limits.clone(), expensive_db));
+        let gate_handle = gate.clone();
         let responses = web::Data::new(http::Responses::new(
             settings.limits.response_cache_bytes,
             settings.limits.response_cache_ttl,
@@ -135,7 +137,7 @@ impl Application {
         .listen(listener)
         .map_err(bind_err)?
         .run();
-        Ok(Application { port, server, db, statements, chain_key, auth })
+        Ok(Application { port, server, db, statements, chain_key, auth, gate: gate_handle })
     }
 
     /// The port the server listens on (the real one when 0 was asked).
@@ -151,6 +153,12 @@ impl Application {
     /// The key this server seals the audit chain with.
     pub fn chain_key(&self) -> &ChainKey {
         &self.chain_key
+    }
+
+    /// The sign-in state the server uses (keys, limits, password-hashing slots).
+    /// The request gate (tests watch its expensive slots).
+    pub fn gate(&self) -> web::Data<http::Gate> {
+        self.gate.clone()
     }
 
     /// The sign-in state the server uses (keys, limits, password-hashing slots).

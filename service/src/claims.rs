@@ -19,7 +19,7 @@ use crate::evidence::{self, Holder, Linked};
 use crate::policy::RunReader;
 use crate::runs::observations::{self, ObservationDraft};
 use crate::runs::query::{Page, Paged};
-use crate::runs::{Rules, ensure_open, ensure_section_open, require_reason, run_by_id, section_of_rule, visible_run};
+use crate::runs::{Rules, ensure_open, ensure_section_open, run_by_id, section_of_rule, visible_run};
 use crate::{db, idempotency, policy};
 
 /// What filing a claim needs.
@@ -191,7 +191,7 @@ pub async fn decide(
     reason: &str,
     expected_version: Option<i32>,
 ) -> Result<claim::Model, ServiceError> {
-    let reason = require_reason(reason)?;
+    let reason = crate::input::reason(reason)?;
     let c = by_id(db, caller, id).await?;
     let run = run_by_id(db, c.score_run_id).await?;
     let rules = Rules::of_version(db, run.rubric_version_id).await?;

@@ -20,9 +20,6 @@ use sha2::{Digest, Sha256};
 use crate::error::ServiceError;
 use crate::policy::Authorized;
 
-/// The longest key a client may send.
-const MAX_KEY_CHARS: usize = 200;
-
 /// A key sent with one authorized write, and the fingerprint of its parameters.
 #[derive(Debug, Clone)]
 pub struct Idempotent {
@@ -41,12 +38,7 @@ pub fn key(
     key: Option<&str>,
     params: &serde_json::Value,
 ) -> Result<Option<Idempotent>, ServiceError> {
-    let Some(key) = key.map(str::trim).filter(|k| !k.is_empty()) else { return Ok(None) };
-    if key.chars().count() > MAX_KEY_CHARS {
-        return Err(ServiceError::BadUserInput(format!(
-            "the idempotency key is longer than {MAX_KEY_CHARS} characters"
-        )));
-    }
+    let Some(key) = crate::input::idempotency_key(key)? else { return Ok(None) };
     // serde_json writes object keys in one order (sorted), so equal
     // parameters give equal text.
     let text = serde_json::to_string(params).map_err(ServiceError::internal)?;

@@ -14,6 +14,7 @@ pub mod db;
 pub mod error;
 pub mod evidence;
 pub mod idempotency;
+pub mod input;
 pub mod organisation;
 pub mod paging;
 pub mod policy;

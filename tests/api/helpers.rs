@@ -21,6 +21,8 @@ pub struct TestApp {
     pub chain_key: kaohe_api::audit::ChainKey,
     /// The server's sign-in state (e.g. to hold its password-hashing slots).
     pub auth: std::sync::Arc<kaohe_api::auth::AuthState>,
+    /// The server's request gate (to watch its expensive slots).
+    pub gate: actix_web::web::Data<kaohe_api::http::Gate>,
     _dir: tempfile::TempDir,
     _pg: Option<PgDatabase>,
 }
@@ -148,6 +150,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let statements = app.statements();
     let chain_key = app.chain_key().clone();
     let auth = app.auth();
+    let gate = app.gate();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
@@ -158,6 +161,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         statements,
         chain_key,
         auth,
+        gate,
         _dir: dir,
         _pg: pg,
     }

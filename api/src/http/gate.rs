@@ -231,6 +231,11 @@ impl Gate {
         &self.limits
     }
 
+    /// Expensive requests holding a slot now.
+    pub fn expensive_running(&self) -> usize {
+        self.limits.expensive_concurrency.saturating_sub(self.expensive.available_permits())
+    }
+
     /// The pool a request runs on: expensive requests have their own.
     pub fn pool<'a>(&'a self, pass: &Pass, main: &'a DatabaseConnection) -> &'a DatabaseConnection {
         if pass.expensive { &self.expensive_db } else { main }

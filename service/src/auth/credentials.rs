@@ -25,10 +25,8 @@ pub async fn create(
     scope: &str,
 ) -> Result<(service_credential::Model, String), ServiceError> {
     let org = crate::policy::administered_organisation(caller)?;
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ServiceError::BadUserInput("a credential needs a name of 1–100 characters".into()));
-    }
+    let name = crate::input::name("name", name, 100)?;
+    let name = name.as_str();
     if !SCOPES.contains(&scope) {
         return Err(ServiceError::BadUserInput(format!("unknown scope `{scope}`; known: {}", SCOPES.join(", "))));
     }

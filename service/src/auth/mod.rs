@@ -90,7 +90,7 @@ pub async fn start(
     Ok(Arc::new(AuthState {
         keys,
         limits,
-        policy: policy_store::PolicyCache::new(std::time::Duration::from_secs(2)),
+        policy: policy_store::PolicyCache::new(settings.policy_recheck),
         passwords: passwords::PasswordWork::new(settings.password_hash_concurrency, settings.password_hash_wait),
     }))
 }

@@ -56,6 +56,10 @@ pub struct AuthSettings {
     pub password_hash_wait: Duration,
     /// `DEMO_PASSWORD`: the password of every demo login instead of generated ones.
     pub demo_password: Option<Secret>,
+    /// `POLICY_RECHECK_MS`: how often an instance asks whether the stored
+    /// policy changed (another instance's change applies within this; the
+    /// instance that made it applies it at once). 0: every request.
+    pub policy_recheck: Duration,
 }
 
 impl Default for AuthSettings {
@@ -74,6 +78,7 @@ impl Default for AuthSettings {
             password_hash_concurrency: 2,
             password_hash_wait: Duration::from_millis(2_000),
             demo_password: None,
+            policy_recheck: Duration::from_millis(2_000),
         }
     }
 }
@@ -125,6 +130,7 @@ impl AuthSettings {
                 d.password_hash_wait.as_millis() as u64,
             )?),
             demo_password: get("DEMO_PASSWORD").map(Secret::from),
+            policy_recheck: Duration::from_millis(num(get, "POLICY_RECHECK_MS", d.policy_recheck.as_millis() as u64)?),
         })
     }
 }

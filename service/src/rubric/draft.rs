@@ -152,25 +152,7 @@ fn bad(field: &str, message: impl std::fmt::Display) -> ServiceError {
     ServiceError::BadUserInput(format!("`{field}`: {message}"))
 }
 
-/// Trimmed text of 1 to `max` characters.
-fn required(field: &str, text: &str, max: usize) -> Result<String, ServiceError> {
-    let t = text.trim();
-    if t.is_empty() {
-        return Err(bad(field, "must not be empty"));
-    }
-    if t.chars().count() > max {
-        return Err(bad(field, format!("is longer than {max} characters")));
-    }
-    Ok(t.to_string())
-}
-
-/// Optional text of at most `max` characters; blank is none.
-fn optional(field: &str, text: Option<String>, max: usize) -> Result<Option<String>, ServiceError> {
-    match text.as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(t) => required(field, t, max).map(Some),
-    }
-}
+use crate::input::{optional, required};
 
 /// A code (indicator code, clause number, rule key): no spaces, at most 50 characters.
 fn code(field: &str, text: &str) -> Result<String, ServiceError> {

@@ -7,7 +7,7 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
 
-use super::{ensure_open, require_reason, results, run_by_id, visible_run};
+use super::{ensure_open, results, run_by_id, visible_run};
 use crate::audit::{self, ChainKey, Entry, Scope};
 use crate::caller::Caller;
 use crate::error::ServiceError;
@@ -71,10 +71,7 @@ pub async fn open(
             )));
         }
     };
-    let title = input.title.trim().to_string();
-    if title.is_empty() || title.chars().count() > 200 {
-        return Err(ServiceError::BadUserInput("the title must have 1 to 200 characters".into()));
-    }
+    let title = crate::input::name("title", &input.title, 200)?;
     if unit_ids.is_empty() {
         return Err(ServiceError::BadUserInput("a run needs at least one unit".into()));
     }
@@ -261,7 +258,7 @@ pub async fn amend(
     run_id: i64,
     reason: &str,
 ) -> Result<score_run::Model, ServiceError> {
-    let reason = require_reason(reason)?;
+    let reason = crate::input::reason(reason)?;
     let (run, _) = visible_run(db, caller, run_id).await?;
     policy::may_administer_runs(caller, run.organisation_id)?;
     if run.status != RunStatus::Published {

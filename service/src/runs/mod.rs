@@ -223,15 +223,3 @@ pub async fn evidence_of_observations<C: ConnectionTrait>(
     }
     Ok(out)
 }
-
-/// Checks a reason (原因) that a correction, withdrawal or amendment needs.
-pub fn require_reason(reason: &str) -> Result<String, ServiceError> {
-    let r = reason.trim();
-    if r.is_empty() {
-        return Err(ServiceError::BadUserInput("a reason is required".into()));
-    }
-    if r.chars().count() > 2000 {
-        return Err(ServiceError::BadUserInput("the reason is longer than 2000 characters".into()));
-    }
-    Ok(r.to_string())
-}

@@ -9,7 +9,7 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 
-use super::{Rules, ensure_open, ensure_section_open, require_reason, run_by_id, section_of_rule, visible_run};
+use super::{Rules, ensure_open, ensure_section_open, run_by_id, section_of_rule, visible_run};
 use crate::audit::{self, ChainKey, Entry, Scope};
 use crate::caller::Caller;
 use crate::error::ServiceError;
@@ -66,12 +66,8 @@ pub fn check(rubric: &Rubric, rule_code: &str, d: &ObservationDraft) -> Result<S
     o.halve = d.halve.clone();
     o.document_date = d.document_date;
     kaohe_engine::check_observation(rubric, &o)?;
-    if d.note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
-        return Err(ServiceError::BadUserInput("the note is longer than 2000 characters".into()));
-    }
-    if d.work_key.as_ref().is_some_and(|n| n.chars().count() > 200) {
-        return Err(ServiceError::BadUserInput("the work key is longer than 200 characters".into()));
-    }
+    crate::input::optional("note", d.note.clone(), crate::input::MAX_TEXT)?;
+    crate::input::optional("workKey", d.work_key.clone(), 200)?;
     serde_json::to_string(&d.facts).map_err(ServiceError::internal)
 }
 
@@ -253,7 +249,7 @@ pub async fn correct(
     mut draft: ObservationDraft,
     reason: &str,
 ) -> Result<observation::Model, ServiceError> {
-    let reason = require_reason(reason)?;
+    let reason = crate::input::reason(reason)?;
     let (old, run, code, section) = writable(db, caller, id).await?;
     if old.version != expected_version || old.status != ObservationStatus::Active {
         return Err(stale());
@@ -298,7 +294,7 @@ pub async fn withdraw(
     expected_version: i32,
     reason: &str,
 ) -> Result<observation::Model, ServiceError> {
-    let reason = require_reason(reason)?;
+    let reason = crate::input::reason(reason)?;
     let (old, run, code, section) = writable(db, caller, id).await?;
     if old.version != expected_version || old.status != ObservationStatus::Active {
         return Err(stale());

@@ -20,7 +20,6 @@ use serde_json::json;
 use crate::audit::{self, ChainKey, Entry, Scope};
 use crate::caller::Caller;
 use crate::error::ServiceError;
-use crate::runs::require_reason;
 use crate::{db, idempotency, policy};
 
 /// The organisation a new unit belongs to, by id or by code.
@@ -209,7 +208,7 @@ pub async fn deactivate(
     expected_version: i32,
 ) -> Result<unit::Model, ServiceError> {
     let unit = administered(db, caller, id).await?;
-    let reason = require_reason(reason)?;
+    let reason = crate::input::reason(reason)?;
     if !unit.active {
         return Err(ServiceError::Conflict(format!("unit {id} is already deactivated")));
     }
