@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use crate::audit::ChainKey;
 use crate::caller::Caller;
-use crate::graphql::{Kind, to_id};
+use crate::graphql::{IdKind, to_id};
 use crate::paging::Page;
 use crate::runs::lifecycle::{self, OpenRun};
 use crate::runs::observations::{self, ObservationDraft, RecordObservation};
@@ -30,7 +30,7 @@ pub async fn seed(db: &DatabaseConnection, chain_key: &ChainKey, units: usize) -
     if let Some(run) = score_run::Entity::find().filter(score_run::Column::IdempotencyKey.eq(KEY)).one(db).await? {
         let first = crate::runs::results::units_of(db, run.id).await?;
         let unit = first.first().map(|u| u.id).unwrap_or_default();
-        return Ok(BenchIds { run: to_id(Kind::ScoreRun, run.id).0, unit: to_id(Kind::Unit, unit).0 });
+        return Ok(BenchIds { run: to_id(IdKind::ScoreRun, run.id).0, unit: to_id(IdKind::Unit, unit).0 });
     }
     let now = Utc::now();
     let rows: Vec<unit::ActiveModel> = (0..units)
@@ -100,5 +100,5 @@ pub async fn seed(db: &DatabaseConnection, chain_key: &ChainKey, units: usize) -
     }
     let run = lifecycle::publish(db, chain_key, &caller, run.id, run.version).await?;
     let unit = ids.first().copied().unwrap_or_default();
-    Ok(BenchIds { run: to_id(Kind::ScoreRun, run.id).0, unit: to_id(Kind::Unit, unit).0 })
+    Ok(BenchIds { run: to_id(IdKind::ScoreRun, run.id).0, unit: to_id(IdKind::Unit, unit).0 })
 }

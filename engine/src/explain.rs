@@ -1,6 +1,6 @@
 //! Results and their explanation (扣分明细): where every point went.
 //!
-//! Totals ([`UnitScore`]) are always computed; the explanation tree is built
+//! Totals ([`UnitTotals`]) are always computed; the explanation tree is built
 //! only when asked for, so ranking a province stays cheap.
 
 use rust_decimal::Decimal;
@@ -45,7 +45,7 @@ pub enum Counted {
 
 /// One observation's line in the explanation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ObservationLine {
+pub struct ObservationExplanation {
     pub observation: String,
     /// The arithmetic in words, e.g. `3 人次 × 0.5 = 1.5`.
     pub formula: String,
@@ -59,7 +59,7 @@ pub struct ObservationLine {
 
 /// One rule that moved an indicator.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RuleLine {
+pub struct RuleExplanation {
     pub rule: String,
     pub kind: &'static str,
     pub effect: Effect,
@@ -71,12 +71,12 @@ pub struct RuleLine {
     pub before_cap: Decimal,
     /// After the rule cap (clause and group caps are on the indicator).
     pub amount: Decimal,
-    pub observations: Vec<ObservationLine>,
+    pub observations: Vec<ObservationExplanation>,
 }
 
 /// One indicator's explanation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct IndicatorLine {
+pub struct IndicatorExplanation {
     pub code: String,
     pub title: String,
     pub parent: Option<String>,
@@ -93,12 +93,12 @@ pub struct IndicatorLine {
     pub raw: Decimal,
     pub cuts: Vec<Cut>,
     /// Only rules that have observations.
-    pub rules: Vec<RuleLine>,
+    pub rules: Vec<RuleExplanation>,
 }
 
 /// A section's (一级指标) totals.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SectionScore {
+pub struct SectionResult {
     pub code: String,
     pub role: Role,
     pub max: Option<Decimal>,
@@ -113,7 +113,7 @@ pub struct SectionScore {
 
 /// A unit's totals.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct UnitScore {
+pub struct UnitTotals {
     pub unit: String,
     /// Final = base + bonus − penalty.
     pub final_score: Decimal,
@@ -124,7 +124,7 @@ pub struct UnitScore {
     /// Bonus before the rubric-wide cap.
     pub bonus_before_cap: Decimal,
     pub penalty: Decimal,
-    pub sections: Vec<SectionScore>,
+    pub sections: Vec<SectionResult>,
 }
 
 /// A unit's full explanation.
@@ -135,7 +135,7 @@ pub struct Explanation {
     pub period: Period,
     pub unit: String,
     /// In rubric order (parents before children).
-    pub indicators: Vec<IndicatorLine>,
+    pub indicators: Vec<IndicatorExplanation>,
     /// Rubric-wide cuts (the bonus cap).
     pub cuts: Vec<Cut>,
     /// Observations moved to a later period.
@@ -145,6 +145,6 @@ pub struct Explanation {
 /// Totals plus, when asked for, the explanation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UnitResult {
-    pub score: UnitScore,
+    pub score: UnitTotals,
     pub explanation: Option<Explanation>,
 }

@@ -15,7 +15,7 @@ pub mod whatif;
 pub mod year;
 
 pub use error::{Problem, ScoreError};
-pub use explain::{Explanation, UnitResult, UnitScore};
+pub use explain::{Explanation, UnitResult, UnitTotals};
 pub use observation::{Facts, Grade, Observation};
 pub use period::Period;
 pub use ranking::{Ranked, rank};

@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::explain::UnitScore;
+use crate::explain::UnitTotals;
 
 /// One unit's year.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -19,7 +19,7 @@ pub struct YearRow {
 
 /// Builds the year view from the published months: `(month 1..=12, scores)`.
 /// Months out of range are ignored; a later entry for the same month wins.
-pub fn year_view(months: &[(u32, &[UnitScore])]) -> Vec<YearRow> {
+pub fn year_view(months: &[(u32, &[UnitTotals])]) -> Vec<YearRow> {
     let mut rows: Vec<YearRow> = Vec::new();
     for (month, scores) in months {
         let Some(slot) = month.checked_sub(1).map(|m| m as usize).filter(|m| *m < 12) else {

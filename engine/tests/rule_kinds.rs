@@ -20,7 +20,7 @@ fn score(obs: &[Observation]) -> UnitResult {
     score_unit(&fixture(), MARCH, "u", obs, true).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn indicator(res: &UnitResult, code: &str) -> kaohe_engine::explain::IndicatorLine {
+fn indicator(res: &UnitResult, code: &str) -> kaohe_engine::explain::IndicatorExplanation {
     res.explanation.as_ref().unwrap().indicators.iter().find(|i| i.code == code).unwrap().clone()
 }
 

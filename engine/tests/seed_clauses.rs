@@ -12,7 +12,7 @@ mod common;
 
 use chrono::NaiveDate;
 use common::*;
-use kaohe_engine::explain::{Counted, Cut, IndicatorLine, RuleLine};
+use kaohe_engine::explain::{Counted, Cut, IndicatorExplanation, RuleExplanation};
 use kaohe_engine::{Facts, Grade, Observation, Period, Problem, Rubric, ScoreError, UnitResult, score_unit};
 
 const Y2026: Period = Period::Year(2026);
@@ -33,7 +33,7 @@ fn xc(obs: &[Observation]) -> UnitResult {
     run(&xuchang(), MARCH, obs)
 }
 
-fn line(res: &UnitResult, code: &str) -> IndicatorLine {
+fn line(res: &UnitResult, code: &str) -> IndicatorExplanation {
     res.explanation
         .as_ref()
         .expect("explained")
@@ -44,11 +44,11 @@ fn line(res: &UnitResult, code: &str) -> IndicatorLine {
         .clone()
 }
 
-fn rule_line(res: &UnitResult, indicator: &str, rule: &str) -> RuleLine {
+fn rule_line(res: &UnitResult, indicator: &str, rule: &str) -> RuleExplanation {
     line(res, indicator).rules.into_iter().find(|l| l.rule == rule).unwrap_or_else(|| panic!("no rule line {rule}"))
 }
 
-fn section_score(res: &UnitResult, code: &str) -> kaohe_engine::explain::SectionScore {
+fn section_score(res: &UnitResult, code: &str) -> kaohe_engine::explain::SectionResult {
     res.score.sections.iter().find(|s| s.code == code).unwrap_or_else(|| panic!("no section {code}")).clone()
 }
 
@@ -84,7 +84,7 @@ fn full_base(o: &mut Obs) -> Vec<Observation> {
     ]
 }
 
-fn obs_amount(l: &RuleLine, id: &str) -> rust_decimal::Decimal {
+fn obs_amount(l: &RuleExplanation, id: &str) -> rust_decimal::Decimal {
     l.observations.iter().find(|x| x.observation == id).unwrap_or_else(|| panic!("no observation {id}")).amount
 }
 

@@ -114,9 +114,9 @@ impl GateError {
     }
 }
 
-/// Kind of the operation that will run.
+/// The kind of the operation that will run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub enum OperationKind {
     Query,
     Mutation,
     Subscription,
@@ -125,7 +125,7 @@ pub enum Kind {
 /// What the gate learnt about the operation that will run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Analysis {
-    pub kind: Kind,
+    pub kind: OperationKind,
     pub fields: u64,
     pub aliases: u64,
     pub directives: u64,
@@ -378,9 +378,9 @@ pub fn analyze(
         return Err(GateError::IntrospectionTooDeep { lists: s.lists, limit: INTROSPECTION_MAX_LISTS });
     }
     let kind = match ty {
-        OperationType::Query => Kind::Query,
-        OperationType::Mutation => Kind::Mutation,
-        OperationType::Subscription => Kind::Subscription,
+        OperationType::Query => OperationKind::Query,
+        OperationType::Mutation => OperationKind::Mutation,
+        OperationType::Subscription => OperationKind::Subscription,
     };
     Ok(Analysis {
         kind,

@@ -1,7 +1,7 @@
 //! Each limit of the gate, on the documents that abuse it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use kaohe_gate::{GateError, Kind, Limits, check};
+use kaohe_gate::{GateError, Limits, OperationKind, check};
 
 fn fan_out(levels: usize) -> String {
     let mut doc = String::from("query { ...F0 }\n");
@@ -19,7 +19,7 @@ fn refuse(doc: &str) -> GateError {
 #[test]
 fn a_normal_query_passes_with_its_cost() {
     let a = check("{ units(first: 10) { edges { node { id name } } } }", None, None, &Limits::default()).unwrap();
-    assert_eq!(a.kind, Kind::Query);
+    assert_eq!(a.kind, OperationKind::Query);
     // units (1) + 10 × (edges 1 + node 1 + id 1 + name 1) = 41
     assert_eq!(a.cost, 41);
     assert_eq!(a.fields, 5);
@@ -119,8 +119,8 @@ fn length_nesting_and_depth() {
 #[test]
 fn operations_are_chosen_by_name_and_kinds_reported() {
     let doc = "query A { __typename } mutation B { logout }";
-    assert_eq!(check(doc, Some("B"), None, &Limits::default()).unwrap().kind, Kind::Mutation);
-    assert_eq!(check(doc, Some("A"), None, &Limits::default()).unwrap().kind, Kind::Query);
+    assert_eq!(check(doc, Some("B"), None, &Limits::default()).unwrap().kind, OperationKind::Mutation);
+    assert_eq!(check(doc, Some("A"), None, &Limits::default()).unwrap().kind, OperationKind::Query);
     assert!(matches!(check(doc, None, None, &Limits::default()), Err(GateError::OperationNameRequired)));
     assert!(matches!(check(doc, Some("C"), None, &Limits::default()), Err(GateError::UnknownOperation(_))));
     assert_eq!(refuse("{ unclosed").code(), "GRAPHQL_PARSE_FAILED");

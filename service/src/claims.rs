@@ -33,7 +33,7 @@ pub struct FileClaim {
 
 /// The facts of a claim as stored (facts plus what the observation will need).
 #[derive(serde::Serialize, serde::Deserialize)]
-struct Stored {
+struct ClaimFacts {
     facts: kaohe_engine::Facts,
     work_key: Option<String>,
     halve: Option<String>,
@@ -120,7 +120,7 @@ pub async fn file(
     let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
     observations::check(&rubric, &input.rule_code, &input.draft)?;
     let d = &input.draft;
-    let stored = Stored {
+    let stored = ClaimFacts {
         facts: d.facts.clone(),
         work_key: d.work_key.clone(),
         halve: d.halve.clone(),
@@ -204,7 +204,7 @@ pub async fn decide(
     if c.status != ClaimStatus::Pending || c.version != version {
         return Err(ServiceError::Conflict("the claim was already decided or changed; reload it".into()));
     }
-    let stored: Stored =
+    let stored: ClaimFacts =
         serde_json::from_str(&c.facts).map_err(|e| ServiceError::Internal(format!("stored claim {id}: {e}").into()))?;
     let draft = ObservationDraft {
         facts: stored.facts,

@@ -6,7 +6,7 @@ use entity::audit_log;
 
 use super::connection::{connection, cost, page};
 use super::errors::GqlResult;
-use super::{Kind, env, parse_id, to_id, write_env};
+use super::{IdKind, env, parse_id, to_id, write_env};
 use crate::runs::query::AuditFilter;
 use crate::runs::{self};
 
@@ -21,7 +21,7 @@ pub struct AuditEntry(pub audit_log::Model);
 impl AuditEntry {
     /// Identifier (sequence number).
     pub(crate) async fn id(&self) -> ID {
-        to_id(Kind::AuditEntry, self.0.id)
+        to_id(IdKind::AuditEntry, self.0.id)
     }
 
     /// Who (操作人).
@@ -31,7 +31,7 @@ impl AuditEntry {
 
     /// The user id of the actor, if a user.
     async fn actor_id(&self) -> Option<ID> {
-        self.0.actor_id.map(|i| to_id(Kind::User, i))
+        self.0.actor_id.map(|i| to_id(IdKind::User, i))
     }
 
     /// What (操作), e.g. `observation.correct`.
@@ -51,12 +51,12 @@ impl AuditEntry {
 
     /// The score run concerned (考核批次), if any.
     async fn run_id(&self) -> Option<ID> {
-        self.0.score_run_id.map(|i| to_id(Kind::ScoreRun, i))
+        self.0.score_run_id.map(|i| to_id(IdKind::ScoreRun, i))
     }
 
     /// The unit concerned (被考核单位), if any.
     async fn unit_id(&self) -> Option<ID> {
-        self.0.unit_id.map(|i| to_id(Kind::Unit, i))
+        self.0.unit_id.map(|i| to_id(IdKind::Unit, i))
     }
 
     /// State before (修改前), as JSON.
@@ -132,9 +132,9 @@ pub struct AuditChainHead {
 impl From<crate::audit::Head> for AuditChainHead {
     fn from(h: crate::audit::Head) -> Self {
         AuditChainHead {
-            entry_id: to_id(Kind::AuditEntry, h.entry_id),
+            entry_id: to_id(IdKind::AuditEntry, h.entry_id),
             hash: h.hash,
-            run_id: h.score_run_id.map(|i| to_id(Kind::ScoreRun, i)),
+            run_id: h.score_run_id.map(|i| to_id(IdKind::ScoreRun, i)),
             at: h.at,
         }
     }
@@ -161,9 +161,9 @@ impl AuditQuery {
         let p = page(first, after)?;
         let (db, caller) = env(ctx)?;
         let filter = AuditFilter {
-            run_id: run_id.map(|i| parse_id(&i, Kind::ScoreRun)).transpose()?,
-            unit_id: unit_id.map(|i| parse_id(&i, Kind::Unit)).transpose()?,
-            user_id: user_id.map(|i| parse_id(&i, Kind::User)).transpose()?,
+            run_id: run_id.map(|i| parse_id(&i, IdKind::ScoreRun)).transpose()?,
+            unit_id: unit_id.map(|i| parse_id(&i, IdKind::Unit)).transpose()?,
+            user_id: user_id.map(|i| parse_id(&i, IdKind::User)).transpose()?,
         };
         let paged = runs::query::audit(db, caller, filter, p).await.gql()?;
         Ok(AuditEntryConnection::build(paged, AuditEntry))
@@ -182,7 +182,7 @@ impl AuditQuery {
         Ok(AuditChainCheck {
             ok: c.ok(),
             entries: i64::try_from(c.entries).unwrap_or(i64::MAX),
-            first_broken_id: c.first_broken.map(|i| to_id(Kind::AuditEntry, i)),
+            first_broken_id: c.first_broken.map(|i| to_id(IdKind::AuditEntry, i)),
             tail_missing: c.tail_missing,
             anchored_head: c.anchored.map(AuditChainHead::from),
             head: c.head.map(AuditChainHead::from),

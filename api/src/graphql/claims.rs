@@ -9,7 +9,7 @@ use super::errors::{GqlResult, IntoGql};
 use super::evidence::Evidence;
 use super::evidence::{EvidenceReferenceInput, evidence_ids, refs};
 use super::states::ClaimStatus;
-use super::{Kind, Unit, env, parse_id, to_id, write_env};
+use super::{IdKind, Unit, env, parse_id, to_id, write_env};
 use crate::claims;
 use kaohe_service::ServiceError;
 
@@ -54,7 +54,7 @@ pub struct Claim(pub claim::Model);
 impl Claim {
     /// Identifier.
     pub(crate) async fn id(&self) -> ID {
-        to_id(Kind::Claim, self.0.id)
+        to_id(IdKind::Claim, self.0.id)
     }
 
     /// Version for optimistic concurrency (乐观锁版本).
@@ -116,7 +116,7 @@ impl ClaimQuery {
         #[graphql(desc = "Claim id.")] id: ID,
     ) -> async_graphql::Result<Option<Claim>> {
         let (db, caller) = env(ctx)?;
-        let id = parse_id(&id, Kind::Claim)?;
+        let id = parse_id(&id, IdKind::Claim)?;
         Ok(Some(Claim(claims::by_id(db, caller, id).await.gql()?)))
     }
 }
@@ -143,8 +143,8 @@ impl ClaimMutation {
             chain_key,
             caller,
             claims::FileClaim {
-                run_id: parse_id(&input.run_id, Kind::ScoreRun)?,
-                unit_id: parse_id(&input.unit_id, Kind::Unit)?,
+                run_id: parse_id(&input.run_id, IdKind::ScoreRun)?,
+                unit_id: parse_id(&input.unit_id, IdKind::Unit)?,
                 rule_code: input.rule_code,
                 draft: draft(input.facts, input.work_key, input.halve, document_date, input.note, evidence, ids),
                 idempotency_key: input.idempotency_key,
@@ -165,7 +165,7 @@ impl ClaimMutation {
         #[graphql(desc = "Its version as last read (乐观锁); optional.")] expected_version: Option<i32>,
     ) -> async_graphql::Result<Claim> {
         let (db, chain_key, caller) = write_env(ctx)?;
-        let id = parse_id(&id, Kind::Claim)?;
+        let id = parse_id(&id, IdKind::Claim)?;
         Ok(Claim(claims::decide(db, chain_key, caller, id, approve, &reason, expected_version).await.gql()?))
     }
 }

@@ -7,7 +7,7 @@ use async_graphql::{Context, ID, InputObject, Json, MaybeUndefined, Object};
 use super::errors::GqlResult;
 use super::rubric::{Regime, RubricVersion, RuleEffect};
 use super::states::IndicatorRole;
-use super::{Kind, parse_id, to_id, write_env};
+use super::{IdKind, parse_id, to_id, write_env};
 use crate::rubric::draft::{self, ClauseFields, Edited, HeaderChange, IndicatorFields, NewDraft, Patch, RuleFields};
 
 /// Creating a draft version (新建草稿): empty, or a copy of another version.
@@ -216,7 +216,7 @@ pub struct UpdateDraftRuleInput {
 /// The outcome of an edit of a draft (草稿修改结果).
 pub struct RubricDraftChange {
     edited: Edited,
-    kind: Kind,
+    kind: IdKind,
 }
 
 /// The outcome of an edit of a draft (草稿修改结果).
@@ -233,7 +233,7 @@ impl RubricDraftChange {
     }
 }
 
-fn change(kind: Kind) -> impl FnOnce(Edited) -> RubricDraftChange {
+fn change(kind: IdKind) -> impl FnOnce(Edited) -> RubricDraftChange {
     move |edited| RubricDraftChange { edited, kind }
 }
 
@@ -270,7 +270,7 @@ fn parent(id: MaybeUndefined<ID>) -> async_graphql::Result<Patch<i64>> {
     Ok(match patch(id) {
         None => None,
         Some(None) => Some(None),
-        Some(Some(id)) => Some(Some(parse_id(&id, Kind::Indicator)?)),
+        Some(Some(id)) => Some(Some(parse_id(&id, IdKind::Indicator)?)),
     })
 }
 
@@ -289,10 +289,13 @@ impl RubricDraftMutation {
     ) -> async_graphql::Result<RubricVersion> {
         let (db, chain_key, caller) = write_env(ctx)?;
         let new = NewDraft {
-            rubric_id: parse_id(&input.rubric_id, Kind::Rubric)?,
+            rubric_id: parse_id(&input.rubric_id, IdKind::Rubric)?,
             label: input.label,
             title: input.title,
-            copy_from_version_id: input.copy_from_version_id.map(|v| parse_id(&v, Kind::RubricVersion)).transpose()?,
+            copy_from_version_id: input
+                .copy_from_version_id
+                .map(|v| parse_id(&v, IdKind::RubricVersion))
+                .transpose()?,
             regime: input.regime.map(regime),
             scale: input.scale,
             bonus_cap: input.bonus_cap,
@@ -309,7 +312,7 @@ impl RubricDraftMutation {
         #[graphql(desc = "The change.")] input: UpdateRubricVersionDraftInput,
     ) -> async_graphql::Result<RubricVersion> {
         let (db, chain_key, caller) = write_env(ctx)?;
-        let id = parse_id(&input.id, Kind::RubricVersion)?;
+        let id = parse_id(&input.id, IdKind::RubricVersion)?;
         let change = HeaderChange {
             label: input.label,
             title: input.title,
@@ -329,11 +332,11 @@ impl RubricDraftMutation {
         #[graphql(desc = "The indicator.")] input: AddDraftIndicatorInput,
     ) -> async_graphql::Result<RubricDraftChange> {
         let (db, chain_key, caller) = write_env(ctx)?;
-        let version_id = parse_id(&input.rubric_version_id, Kind::RubricVersion)?;
+        let version_id = parse_id(&input.rubric_version_id, IdKind::RubricVersion)?;
         let fields = IndicatorFields {
             code: Some(input.code),
             title: Some(input.title),
-            parent_id: Some(input.parent_id.map(|p| parse_id(&p, Kind::Indicator)).transpose()?),
+            parent_id: Some(input.parent_id.map(|p| parse_id(&p, IdKind::Indicator)).transpose()?),
             max_points: Some(input.max_points),
             weight: Some(input.weight),
             role: input.role.map(role),
@@ -343,7 +346,7 @@ impl RubricDraftMutation {
         };
         let edited =
             draft::add_indicator(db, chain_key, caller, version_id, input.expected_version, fields).await.gql()?;
-        Ok(change(Kind::Indicator)(edited))
+        Ok(change(IdKind::Indicator)(edited))
     }
 
     /// Changes an indicator (修改指标) of a draft.
@@ -353,7 +356,7 @@ impl RubricDraftMutation {
         #[graphql(desc = "The change.")] input: UpdateDraftIndicatorInput,
     ) -> async_graphql::Result<RubricDraftChange> {
         let (db, chain_key, caller) = write_env(ctx)?;
-        let id = parse_id(&input.id, Kind::Indicator)?;
+        let id = parse_id(&input.id, IdKind::Indicator)?;
         let fields = IndicatorFields {
             code: input.code,
             title: input.title,
@@ -366,7 +369,7 @@ impl RubricDraftMutation {
             position: input.position,
         };
         let edited = draft::update_indicator(db, chain_key, caller, id, input.expected_version, fields).await.gql()?;
-        Ok(change(Kind::Indicator)(edited))
+        Ok(change(IdKind::Indicator)(edited))
     }
 
     /// Removes an indicator (删除指标) of a draft; with indicators below it or
@@ -379,9 +382,9 @@ impl RubricDraftMutation {
         #[graphql(desc = "Also remove the indicators below it and all their rules (级联删除).", default)] cascade: bool,
     ) -> async_graphql::Result<RubricDraftChange> {
         let (db, chain_key, caller) = write_env(ctx)?;
-        let id = parse_id(&id, Kind::Indicator)?;
+        let id = parse_id(&id, IdKind::Indicator)?;
         let edited = draft::remove_indicator(db, chain_key, caller, id, expected_version, cascade).await.gql()?;
-        Ok(change(Kind::Indicator)(edited))
+        Ok(change(IdKind::Indicator)(edited))
     }
 
     /// Adds a clause (新增条款) to a leaf indicator of a draft.
@@ -391,7 +394,7 @@ impl RubricDraftMutation {
         #[graphql(desc = "The clause.")] input: AddDraftClauseInput,
     ) -> async_graphql::Result<RubricDraftChange> {
         let (db, chain_key, caller) = write_env(ctx)?;
-        let indicator_id = parse_id(&input.indicator_id, Kind::Indicator)?;
+        let indicator_id = parse_id(&input.indicator_id, IdKind::Indicator)?;
         let fields = ClauseFields {
             no: Some(input.no),
             text: Some(input.text),
@@ -402,7 +405,7 @@ impl RubricDraftMutation {
         };
         let edited =
             draft::add_clause(db, chain_key, caller, indicator_id, input.expected_version, fields).await.gql()?;
-        Ok(change(Kind::Clause)(edited))
+        Ok(change(IdKind::Clause)(edited))
     }
 
     /// Changes a clause (修改条款) of a draft.
@@ -412,7 +415,7 @@ impl RubricDraftMutation {
         #[graphql(desc = "The change.")] input: UpdateDraftClauseInput,
     ) -> async_graphql::Result<RubricDraftChange> {
         let (db, chain_key, caller) = write_env(ctx)?;
-        let id = parse_id(&input.id, Kind::Clause)?;
+        let id = parse_id(&input.id, IdKind::Clause)?;
         let fields = ClauseFields {
             no: input.no,
             text: input.text,
@@ -422,7 +425,7 @@ impl RubricDraftMutation {
             position: input.position,
         };
         let edited = draft::update_clause(db, chain_key, caller, id, input.expected_version, fields).await.gql()?;
-        Ok(change(Kind::Clause)(edited))
+        Ok(change(IdKind::Clause)(edited))
     }
 
     /// Removes a clause (删除条款) of a draft; with rules only when `cascade` is true.
@@ -434,9 +437,9 @@ impl RubricDraftMutation {
         #[graphql(desc = "Also remove its rules (级联删除).", default)] cascade: bool,
     ) -> async_graphql::Result<RubricDraftChange> {
         let (db, chain_key, caller) = write_env(ctx)?;
-        let id = parse_id(&id, Kind::Clause)?;
+        let id = parse_id(&id, IdKind::Clause)?;
         let edited = draft::remove_clause(db, chain_key, caller, id, expected_version, cascade).await.gql()?;
-        Ok(change(Kind::Clause)(edited))
+        Ok(change(IdKind::Clause)(edited))
     }
 
     /// Adds a rule (新增规则) to a clause of a draft.
@@ -446,7 +449,7 @@ impl RubricDraftMutation {
         #[graphql(desc = "The rule.")] input: AddDraftRuleInput,
     ) -> async_graphql::Result<RubricDraftChange> {
         let (db, chain_key, caller) = write_env(ctx)?;
-        let clause_id = parse_id(&input.clause_id, Kind::Clause)?;
+        let clause_id = parse_id(&input.clause_id, IdKind::Clause)?;
         let fields = RuleFields {
             key: Some(input.key),
             label: Some(input.label),
@@ -460,7 +463,7 @@ impl RubricDraftMutation {
             position: input.position,
         };
         let edited = draft::add_rule(db, chain_key, caller, clause_id, input.expected_version, fields).await.gql()?;
-        Ok(change(Kind::Rule)(edited))
+        Ok(change(IdKind::Rule)(edited))
     }
 
     /// Changes a rule (修改规则) of a draft: key, kind, effect, params, cap, modifiers.
@@ -470,7 +473,7 @@ impl RubricDraftMutation {
         #[graphql(desc = "The change.")] input: UpdateDraftRuleInput,
     ) -> async_graphql::Result<RubricDraftChange> {
         let (db, chain_key, caller) = write_env(ctx)?;
-        let id = parse_id(&input.id, Kind::Rule)?;
+        let id = parse_id(&input.id, IdKind::Rule)?;
         let fields = RuleFields {
             key: patch(input.key),
             label: patch(input.label),
@@ -484,7 +487,7 @@ impl RubricDraftMutation {
             position: input.position,
         };
         let edited = draft::update_rule(db, chain_key, caller, id, input.expected_version, fields).await.gql()?;
-        Ok(change(Kind::Rule)(edited))
+        Ok(change(IdKind::Rule)(edited))
     }
 
     /// Removes a rule (删除规则) of a draft.
@@ -495,8 +498,8 @@ impl RubricDraftMutation {
         #[graphql(desc = "The draft's version as last read (乐观锁).")] expected_version: i32,
     ) -> async_graphql::Result<RubricDraftChange> {
         let (db, chain_key, caller) = write_env(ctx)?;
-        let id = parse_id(&id, Kind::Rule)?;
-        Ok(change(Kind::Rule)(draft::remove_rule(db, chain_key, caller, id, expected_version).await.gql()?))
+        let id = parse_id(&id, IdKind::Rule)?;
+        Ok(change(IdKind::Rule)(draft::remove_rule(db, chain_key, caller, id, expected_version).await.gql()?))
     }
 
     /// Discards a draft (删除草稿) with its indicators, clauses and rules;
@@ -509,9 +512,9 @@ impl RubricDraftMutation {
         #[graphql(desc = "Its version as last read (乐观锁).")] expected_version: i32,
     ) -> async_graphql::Result<ID> {
         let (db, chain_key, caller) = write_env(ctx)?;
-        let id = parse_id(&id, Kind::RubricVersion)?;
+        let id = parse_id(&id, IdKind::RubricVersion)?;
         let gone = draft::discard(db, chain_key, caller, id, expected_version).await.gql()?;
-        Ok(to_id(Kind::RubricVersion, gone.id))
+        Ok(to_id(IdKind::RubricVersion, gone.id))
     }
 
     /// Publishes a draft (发布版本): the engine compiles it (BAD_USER_INPUT listing
@@ -524,7 +527,7 @@ impl RubricDraftMutation {
         #[graphql(desc = "Its version as last read (乐观锁).")] expected_version: i32,
     ) -> async_graphql::Result<RubricVersion> {
         let (db, chain_key, caller) = write_env(ctx)?;
-        let id = parse_id(&id, Kind::RubricVersion)?;
+        let id = parse_id(&id, IdKind::RubricVersion)?;
         Ok(RubricVersion::new(draft::publish(db, chain_key, caller, id, expected_version).await.gql()?))
     }
 }

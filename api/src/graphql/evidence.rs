@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::evidence;
 
 use super::errors::{GqlResult, IntoGql};
-use super::{Kind, parse_id, to_id, write_env};
+use super::{IdKind, parse_id, to_id, write_env};
 use crate::evidence::files::{self, NewUpload};
 use crate::evidence::{EvidenceReference, EvidenceStore, MAX_IDS};
 use kaohe_service::ServiceError;
@@ -20,7 +20,7 @@ pub struct Evidence(pub evidence::Model);
 impl Evidence {
     /// Identifier.
     pub(crate) async fn id(&self) -> ID {
-        to_id(Kind::Evidence, self.0.id)
+        to_id(IdKind::Evidence, self.0.id)
     }
 
     /// `reference` (文件引用) or `file` (附件).
@@ -66,7 +66,7 @@ impl Evidence {
     /// Where to download the file (下载地址), relative to the server: `GET` it
     /// with the bearer token. Null for a reference.
     async fn download_url(&self) -> Option<String> {
-        (self.0.kind == files::FILE).then(|| format!("/evidence/{}/file", to_id(Kind::Evidence, self.0.id).as_str()))
+        (self.0.kind == files::FILE).then(|| format!("/evidence/{}/file", to_id(IdKind::Evidence, self.0.id).as_str()))
     }
 
     /// When it was given (提交时间).
@@ -99,7 +99,7 @@ pub(super) fn evidence_ids(list: Option<Vec<ID>>) -> async_graphql::Result<Vec<i
     if list.len() > MAX_IDS {
         return Err(ServiceError::BadUserInput(format!("at most {MAX_IDS} evidence ids")).into_gql());
     }
-    list.iter().map(|id| parse_id(id, Kind::Evidence)).collect()
+    list.iter().map(|id| parse_id(id, IdKind::Evidence)).collect()
 }
 
 /// Uploading a file as evidence (上传佐证材料).
@@ -136,7 +136,7 @@ impl EvidenceMutation {
     ) -> async_graphql::Result<Evidence> {
         let (db, chain_key, caller) = write_env(ctx)?;
         let store = ctx.data::<EvidenceStore>()?;
-        let unit_id = parse_id(&input.unit_id, Kind::Unit)?;
+        let unit_id = parse_id(&input.unit_id, IdKind::Unit)?;
         let file = input.file.value(ctx).map_err(|_| {
             ServiceError::BadUserInput("send the file as a GraphQL multipart request".into()).into_gql()
         })?;

@@ -11,7 +11,7 @@ use kaohe_service::ServiceError;
 
 /// The kinds of object that carry a global id; the name is the GraphQL type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub enum IdKind {
     Organisation,
     Department,
     Unit,
@@ -30,78 +30,78 @@ pub enum Kind {
     ServiceCredential,
 }
 
-const ALL: [Kind; 16] = [
-    Kind::Organisation,
-    Kind::Department,
-    Kind::Unit,
-    Kind::Rubric,
-    Kind::RubricVersion,
-    Kind::Indicator,
-    Kind::Clause,
-    Kind::Rule,
-    Kind::ScoreRun,
-    Kind::Observation,
-    Kind::Evidence,
-    Kind::Claim,
-    Kind::SectionSubmission,
-    Kind::AuditEntry,
-    Kind::User,
-    Kind::ServiceCredential,
+const ALL: [IdKind; 16] = [
+    IdKind::Organisation,
+    IdKind::Department,
+    IdKind::Unit,
+    IdKind::Rubric,
+    IdKind::RubricVersion,
+    IdKind::Indicator,
+    IdKind::Clause,
+    IdKind::Rule,
+    IdKind::ScoreRun,
+    IdKind::Observation,
+    IdKind::Evidence,
+    IdKind::Claim,
+    IdKind::SectionSubmission,
+    IdKind::AuditEntry,
+    IdKind::User,
+    IdKind::ServiceCredential,
 ];
 
-impl Kind {
+impl IdKind {
     /// The GraphQL type name, as written inside the id.
     pub fn name(self) -> &'static str {
         match self {
-            Kind::Organisation => "Organisation",
-            Kind::Department => "Department",
-            Kind::Unit => "Unit",
-            Kind::Rubric => "Rubric",
-            Kind::RubricVersion => "RubricVersion",
-            Kind::Indicator => "Indicator",
-            Kind::Clause => "Clause",
-            Kind::Rule => "Rule",
-            Kind::ScoreRun => "ScoreRun",
-            Kind::Observation => "Observation",
-            Kind::Evidence => "Evidence",
-            Kind::Claim => "Claim",
-            Kind::SectionSubmission => "SectionSubmission",
-            Kind::AuditEntry => "AuditEntry",
-            Kind::User => "User",
-            Kind::ServiceCredential => "ServiceCredential",
+            IdKind::Organisation => "Organisation",
+            IdKind::Department => "Department",
+            IdKind::Unit => "Unit",
+            IdKind::Rubric => "Rubric",
+            IdKind::RubricVersion => "RubricVersion",
+            IdKind::Indicator => "Indicator",
+            IdKind::Clause => "Clause",
+            IdKind::Rule => "Rule",
+            IdKind::ScoreRun => "ScoreRun",
+            IdKind::Observation => "Observation",
+            IdKind::Evidence => "Evidence",
+            IdKind::Claim => "Claim",
+            IdKind::SectionSubmission => "SectionSubmission",
+            IdKind::AuditEntry => "AuditEntry",
+            IdKind::User => "User",
+            IdKind::ServiceCredential => "ServiceCredential",
         }
     }
 
     /// Words for error messages ("score run").
     fn words(self) -> &'static str {
         match self {
-            Kind::Organisation => "organisation",
-            Kind::Department => "department",
-            Kind::Unit => "unit",
-            Kind::Rubric => "rubric",
-            Kind::RubricVersion => "rubric version",
-            Kind::Indicator => "indicator",
-            Kind::Clause => "clause",
-            Kind::Rule => "rule",
-            Kind::ScoreRun => "score run",
-            Kind::Observation => "observation",
-            Kind::Evidence => "evidence",
-            Kind::Claim => "claim",
-            Kind::SectionSubmission => "section submission",
-            Kind::AuditEntry => "audit entry",
-            Kind::User => "user",
-            Kind::ServiceCredential => "service credential",
+            IdKind::Organisation => "organisation",
+            IdKind::Department => "department",
+            IdKind::Unit => "unit",
+            IdKind::Rubric => "rubric",
+            IdKind::RubricVersion => "rubric version",
+            IdKind::Indicator => "indicator",
+            IdKind::Clause => "clause",
+            IdKind::Rule => "rule",
+            IdKind::ScoreRun => "score run",
+            IdKind::Observation => "observation",
+            IdKind::Evidence => "evidence",
+            IdKind::Claim => "claim",
+            IdKind::SectionSubmission => "section submission",
+            IdKind::AuditEntry => "audit entry",
+            IdKind::User => "user",
+            IdKind::ServiceCredential => "service credential",
         }
     }
 }
 
 /// The global id of a database row.
-pub fn to_id(kind: Kind, id: i64) -> ID {
+pub fn to_id(kind: IdKind, id: i64) -> ID {
     ID(URL_SAFE_NO_PAD.encode(format!("{}:{id}", kind.name())))
 }
 
 /// Decodes any global id made by this API into its kind and row id.
-pub fn decode(id: &ID) -> Option<(Kind, i64)> {
+pub fn decode(id: &ID) -> Option<(IdKind, i64)> {
     let raw = URL_SAFE_NO_PAD.decode(id.as_str()).ok()?;
     let text = std::str::from_utf8(&raw).ok()?;
     let (name, n) = text.split_once(':')?;
@@ -111,7 +111,7 @@ pub fn decode(id: &ID) -> Option<(Kind, i64)> {
 }
 
 /// Decodes a global id that must be of `kind`; anything else is BAD_USER_INPUT.
-pub fn parse_id(id: &ID, kind: Kind) -> async_graphql::Result<i64> {
+pub fn parse_id(id: &ID, kind: IdKind) -> async_graphql::Result<i64> {
     match decode(id) {
         Some((k, n)) if k == kind => Ok(n),
         _ => Err(ServiceError::BadUserInput(format!("`{}` is not a {} id", id.as_str(), kind.words()))).gql(),
@@ -124,12 +124,12 @@ mod tests {
 
     #[test]
     fn round_trips_and_refuses_other_kinds() {
-        let id = to_id(Kind::ScoreRun, 42);
+        let id = to_id(IdKind::ScoreRun, 42);
         assert_ne!(id.as_str(), "42");
-        assert_eq!(decode(&id), Some((Kind::ScoreRun, 42)));
-        assert_eq!(parse_id(&id, Kind::ScoreRun).ok(), Some(42));
-        assert!(parse_id(&id, Kind::Unit).is_err());
-        assert!(parse_id(&ID("42".into()), Kind::ScoreRun).is_err());
+        assert_eq!(decode(&id), Some((IdKind::ScoreRun, 42)));
+        assert_eq!(parse_id(&id, IdKind::ScoreRun).ok(), Some(42));
+        assert!(parse_id(&id, IdKind::Unit).is_err());
+        assert!(parse_id(&ID("42".into()), IdKind::ScoreRun).is_err());
         assert_eq!(decode(&ID(URL_SAFE_NO_PAD.encode("ScoreRun:-1"))), None);
         assert_eq!(decode(&ID(URL_SAFE_NO_PAD.encode("Nope:1"))), None);
     }

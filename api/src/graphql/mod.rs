@@ -28,7 +28,7 @@ use crate::audit::ChainKey;
 use crate::caller::Caller;
 use errors::GqlResult;
 
-pub(crate) use ids::{Kind, parse_id, to_id};
+pub(crate) use ids::{IdKind, parse_id, to_id};
 
 pub use drafts::RubricDraftMutation;
 pub use node::Node;
@@ -153,7 +153,7 @@ impl ReferenceQuery {
         #[graphql(desc = "Unit id.")] id: ID,
     ) -> async_graphql::Result<Option<Unit>> {
         let (db, caller) = env(ctx)?;
-        let id = parse_id(&id, Kind::Unit)?;
+        let id = parse_id(&id, IdKind::Unit)?;
         Ok(Some(Unit(crate::unit::by_id(db, caller, id).await.gql()?)))
     }
 
@@ -164,7 +164,7 @@ impl ReferenceQuery {
         #[graphql(desc = "Rubric version id.")] id: ID,
     ) -> async_graphql::Result<Option<RubricVersion>> {
         let (db, caller) = env(ctx)?;
-        let id = parse_id(&id, Kind::RubricVersion)?;
+        let id = parse_id(&id, IdKind::RubricVersion)?;
         let v = crate::rubric::query::version_by_id(db, caller, id).await.gql()?;
         Ok(Some(RubricVersion::new(v)))
     }

@@ -9,7 +9,7 @@ use super::audit::AuditEntry;
 use super::claims::Claim;
 use super::errors::{GqlResult, IntoGql};
 use super::evidence::Evidence;
-use super::ids::{Kind, decode};
+use super::ids::{IdKind, decode};
 use super::observations::Observation;
 use super::{Department, Organisation, Rubric, RubricVersion, ScoreRun, Unit, env};
 use kaohe_service::ServiceError;
@@ -70,22 +70,24 @@ async fn fetch(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Node> {
         return Err(ServiceError::BadUserInput(format!("`{}` is not an id of this API", id.as_str())).into_gql());
     };
     Ok(match kind {
-        Kind::Organisation => Node::Organisation(Organisation(crate::organisation::by_id(db, caller, n).await.gql()?)),
-        Kind::Department => {
+        IdKind::Organisation => {
+            Node::Organisation(Organisation(crate::organisation::by_id(db, caller, n).await.gql()?))
+        }
+        IdKind::Department => {
             Node::Department(Department(crate::organisation::department_by_id(db, caller, n).await.gql()?))
         }
-        Kind::Unit => Node::Unit(Unit(crate::unit::by_id(db, caller, n).await.gql()?)),
-        Kind::Rubric => Node::Rubric(Rubric(crate::rubric::query::by_id(db, caller, n).await.gql()?)),
-        Kind::RubricVersion => {
+        IdKind::Unit => Node::Unit(Unit(crate::unit::by_id(db, caller, n).await.gql()?)),
+        IdKind::Rubric => Node::Rubric(Rubric(crate::rubric::query::by_id(db, caller, n).await.gql()?)),
+        IdKind::RubricVersion => {
             Node::RubricVersion(RubricVersion::new(crate::rubric::query::version_by_id(db, caller, n).await.gql()?))
         }
-        Kind::ScoreRun => Node::ScoreRun(ScoreRun(crate::runs::visible_run(db, caller, n).await.gql()?.0)),
-        Kind::Observation => {
+        IdKind::ScoreRun => Node::ScoreRun(ScoreRun(crate::runs::visible_run(db, caller, n).await.gql()?.0)),
+        IdKind::Observation => {
             Node::Observation(Observation(crate::runs::query::observation_by_id(db, caller, n).await.gql()?))
         }
-        Kind::Evidence => Node::Evidence(Evidence(crate::evidence::by_id(db, caller, n).await.gql()?)),
-        Kind::Claim => Node::Claim(Claim(crate::claims::by_id(db, caller, n).await.gql()?)),
-        Kind::AuditEntry => {
+        IdKind::Evidence => Node::Evidence(Evidence(crate::evidence::by_id(db, caller, n).await.gql()?)),
+        IdKind::Claim => Node::Claim(Claim(crate::claims::by_id(db, caller, n).await.gql()?)),
+        IdKind::AuditEntry => {
             Node::AuditEntry(AuditEntry(crate::runs::query::audit_entry_by_id(db, caller, n).await.gql()?))
         }
         other => {

@@ -11,7 +11,7 @@ use super::errors::GqlResult;
 use super::evidence::Evidence;
 use super::evidence::{EvidenceReferenceInput, evidence_ids, refs};
 use super::states::ObservationStatus;
-use super::{Kind, Unit, env, parse_id, to_id, write_env};
+use super::{IdKind, Unit, env, parse_id, to_id, write_env};
 use crate::evidence::EvidenceReference;
 use crate::runs::observations::{ObservationDraft, RecordObservation};
 use crate::runs::{self};
@@ -153,7 +153,7 @@ pub struct Observation(pub observation::Model);
 impl Observation {
     /// Identifier (shown in explanations).
     pub(crate) async fn id(&self) -> ID {
-        to_id(Kind::Observation, self.0.id)
+        to_id(IdKind::Observation, self.0.id)
     }
 
     /// Version for optimistic concurrency (乐观锁版本).
@@ -203,7 +203,7 @@ impl Observation {
 
     /// The observation this one corrects (被更正记录), if any.
     async fn supersedes_id(&self) -> Option<ID> {
-        self.0.supersedes_id.map(|i| to_id(Kind::Observation, i))
+        self.0.supersedes_id.map(|i| to_id(IdKind::Observation, i))
     }
 
     /// When it was entered (录入时间).
@@ -250,8 +250,8 @@ impl ObservationMutation {
             chain_key,
             caller,
             RecordObservation {
-                run_id: parse_id(&input.run_id, Kind::ScoreRun)?,
-                unit_id: parse_id(&input.unit_id, Kind::Unit)?,
+                run_id: parse_id(&input.run_id, IdKind::ScoreRun)?,
+                unit_id: parse_id(&input.unit_id, IdKind::Unit)?,
                 rule_code: input.rule_code,
                 draft: draft(
                     input.facts,
@@ -277,7 +277,7 @@ impl ObservationMutation {
         #[graphql(desc = "The correction.")] input: CorrectObservationInput,
     ) -> async_graphql::Result<Observation> {
         let (db, chain_key, caller) = write_env(ctx)?;
-        let id = parse_id(&input.id, Kind::Observation)?;
+        let id = parse_id(&input.id, IdKind::Observation)?;
         let ids = evidence_ids(input.evidence_ids)?;
         let refs = refs(input.evidence);
         let d = draft(input.facts, input.work_key, input.halve, input.document_date, input.note, refs, ids);
@@ -296,7 +296,7 @@ impl ObservationMutation {
         #[graphql(desc = "Why (撤回原因).")] reason: String,
     ) -> async_graphql::Result<Observation> {
         let (db, chain_key, caller) = write_env(ctx)?;
-        let id = parse_id(&id, Kind::Observation)?;
+        let id = parse_id(&id, IdKind::Observation)?;
         Ok(Observation(runs::observations::withdraw(db, chain_key, caller, id, expected_version, &reason).await.gql()?))
     }
 }

@@ -5,7 +5,7 @@ use super::connection::{connection, cost, page};
 use super::errors::GqlResult;
 use super::rubric::RubricConnection;
 use super::unit::UnitConnection;
-use super::{Kind, parse_id, to_id};
+use super::{IdKind, parse_id, to_id};
 use super::{Rubric, Unit, env};
 use crate::unit::UnitFilter;
 
@@ -17,7 +17,7 @@ pub struct Organisation(pub organisation::Model);
 impl Organisation {
     /// Identifier.
     pub(crate) async fn id(&self) -> ID {
-        to_id(Kind::Organisation, self.0.id)
+        to_id(IdKind::Organisation, self.0.id)
     }
 
     /// Stable code (组织代码), e.g. `chengkou`.
@@ -60,7 +60,7 @@ impl Organisation {
     ) -> async_graphql::Result<UnitConnection> {
         let p = page(first, after)?;
         let (db, caller) = env(ctx)?;
-        let parent_id = parent_id.map(|i| parse_id(&i, Kind::Unit)).transpose()?;
+        let parent_id = parent_id.map(|i| parse_id(&i, IdKind::Unit)).transpose()?;
         let filter = UnitFilter { kind, active, parent_id, search };
         let paged = crate::unit::list(db, caller, self.0.id, filter, p).await.gql()?;
         Ok(UnitConnection::build(paged, Unit))
@@ -92,7 +92,7 @@ pub struct Department(pub department::Model);
 impl Department {
     /// Identifier.
     pub(crate) async fn id(&self) -> ID {
-        to_id(Kind::Department, self.0.id)
+        to_id(IdKind::Department, self.0.id)
     }
 
     /// Name (科室名称).

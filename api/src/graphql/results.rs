@@ -7,10 +7,10 @@ use entity::score_run;
 
 use super::connection::connection;
 use super::errors::GqlResult;
-use super::{Kind, Unit, env, to_id};
+use super::{IdKind, Unit, env, to_id};
 use crate::paging::Page;
 use crate::runs::query::RunFilter;
-use crate::runs::results::{self, UnitOutcome};
+use crate::runs::results;
 use crate::runs::{self};
 
 use kaohe_service::runs::results as outcome;
@@ -123,13 +123,13 @@ pub struct ScoreCut {
 /// what-if observation keeps its engine key).
 pub fn observation_gid(key: &str) -> ID {
     match key.parse::<i64>() {
-        Ok(n) => to_id(Kind::Observation, n),
+        Ok(n) => to_id(IdKind::Observation, n),
         Err(_) => ID(key.to_string()),
     }
 }
 
-impl From<&outcome::SectionOutcome> for SectionResult {
-    fn from(s: &outcome::SectionOutcome) -> Self {
+impl From<&outcome::SectionResult> for SectionResult {
+    fn from(s: &outcome::SectionResult) -> Self {
         SectionResult {
             code: s.code.clone(),
             title: s.title.clone(),
@@ -144,14 +144,14 @@ impl From<&outcome::SectionOutcome> for SectionResult {
     }
 }
 
-impl From<&outcome::CutOutcome> for ScoreCut {
-    fn from(c: &outcome::CutOutcome) -> Self {
+impl From<&outcome::ScoreCut> for ScoreCut {
+    fn from(c: &outcome::ScoreCut) -> Self {
         ScoreCut { by: c.by.clone(), limit: c.limit, before: c.before, after: c.after, rule: c.rule.clone() }
     }
 }
 
-impl From<&outcome::ObservationOutcome> for ObservationExplanation {
-    fn from(o: &outcome::ObservationOutcome) -> Self {
+impl From<&outcome::ObservationExplanation> for ObservationExplanation {
+    fn from(o: &outcome::ObservationExplanation) -> Self {
         ObservationExplanation {
             observation: observation_gid(&o.observation),
             formula: o.formula.clone(),
@@ -163,8 +163,8 @@ impl From<&outcome::ObservationOutcome> for ObservationExplanation {
     }
 }
 
-impl From<&outcome::RuleOutcome> for RuleExplanation {
-    fn from(r: &outcome::RuleOutcome) -> Self {
+impl From<&outcome::RuleExplanation> for RuleExplanation {
+    fn from(r: &outcome::RuleExplanation) -> Self {
         RuleExplanation {
             rule: r.rule.clone(),
             kind: r.kind.clone(),
@@ -177,8 +177,8 @@ impl From<&outcome::RuleOutcome> for RuleExplanation {
     }
 }
 
-impl From<&outcome::IndicatorOutcome> for IndicatorExplanation {
-    fn from(i: &outcome::IndicatorOutcome) -> Self {
+impl From<&outcome::IndicatorExplanation> for IndicatorExplanation {
+    fn from(i: &outcome::IndicatorExplanation) -> Self {
         IndicatorExplanation {
             code: i.code.clone(),
             title: i.title.clone(),
@@ -200,7 +200,7 @@ connection!(UnitResultConnection, UnitResultEdge, UnitResult, "unit results (考
 
 /// A unit's result in a run (考核结果) with its explanation (扣分明细).
 #[derive(Clone)]
-pub struct UnitResult(pub UnitOutcome);
+pub struct UnitResult(pub outcome::UnitResult);
 
 /// A unit's result in a run (考核结果) with its explanation (扣分明细).
 #[Object]
@@ -268,7 +268,7 @@ impl UnitResult {
 
 /// A row of a ranking (排名): rank, unit, final score and its parts.
 pub struct RankingEntry {
-    pub(super) outcome: UnitOutcome,
+    pub(super) outcome: outcome::UnitResult,
     pub(super) run: std::sync::Arc<score_run::Model>,
 }
 
@@ -317,7 +317,7 @@ impl RankingEntry {
 
     /// The run the row comes from (考核批次).
     async fn run_id(&self) -> ID {
-        to_id(Kind::ScoreRun, self.run.id)
+        to_id(IdKind::ScoreRun, self.run.id)
     }
 
     /// Revision of that run (修订版次).

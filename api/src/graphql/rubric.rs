@@ -11,7 +11,7 @@ use super::connection::{connection, cost, page};
 use super::env;
 use super::errors::GqlResult;
 use super::states::{IndicatorRole, RubricVersionStatus};
-use super::{Kind, to_id};
+use super::{IdKind, to_id};
 use crate::rubric::query::{self, VersionTree};
 
 /// A rubric (考核细则) of an organisation; it has one version per year or edition.
@@ -22,7 +22,7 @@ pub struct Rubric(pub rubric::Model);
 impl Rubric {
     /// Identifier.
     pub(crate) async fn id(&self) -> ID {
-        to_id(Kind::Rubric, self.0.id)
+        to_id(IdKind::Rubric, self.0.id)
     }
 
     /// Stable code across versions (细则代码), e.g. `xuchang-jyqs`.
@@ -134,7 +134,7 @@ impl TreeCache {
 impl RubricVersion {
     /// Identifier.
     pub(crate) async fn id(&self) -> ID {
-        to_id(Kind::RubricVersion, self.row.id)
+        to_id(IdKind::RubricVersion, self.row.id)
     }
 
     /// Version label (版本号), e.g. `2026`.
@@ -265,7 +265,7 @@ impl Indicator {
 impl Indicator {
     /// Identifier.
     pub(crate) async fn id(&self) -> ID {
-        to_id(Kind::Indicator, self.row().id)
+        to_id(IdKind::Indicator, self.row().id)
     }
 
     /// Code (指标编号), e.g. `2.1`; unique in its version.
@@ -381,7 +381,7 @@ pub struct Clause {
 impl Clause {
     /// Identifier.
     pub(crate) async fn id(&self) -> ID {
-        to_id(Kind::Clause, self.row.id)
+        to_id(IdKind::Clause, self.row.id)
     }
 
     /// Item number as printed (条款序号), e.g. `1`, `2.5`, `8(3)`.
@@ -423,7 +423,7 @@ pub struct Rule(rule::Model);
 impl Rule {
     /// Identifier.
     pub(crate) async fn id(&self) -> ID {
-        to_id(Kind::Rule, self.0.id)
+        to_id(IdKind::Rule, self.0.id)
     }
 
     /// Code (规则编号): `{indicator}-{clause}` plus a key, e.g. `2.1.1-1`.

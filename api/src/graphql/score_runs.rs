@@ -10,7 +10,7 @@ use super::connection::{connection, cost, page, slice};
 use super::errors::{GqlResult, IntoGql};
 use super::states::{ClaimStatus, ObservationStatus, PeriodKind, ScoreRunStatus, SubmissionStatus};
 use super::unit::UnitConnection;
-use super::{Kind, Organisation, RubricVersion, Unit, env, parse_id, to_id, write_env};
+use super::{IdKind, Organisation, RubricVersion, Unit, env, parse_id, to_id, write_env};
 use crate::claims;
 use crate::runs::query::{ObservationFilter, RunFilter};
 use crate::runs::results::{self, WhatIfChange};
@@ -64,7 +64,7 @@ pub struct ScoreRun(pub score_run::Model);
 impl ScoreRun {
     /// Identifier.
     pub(crate) async fn id(&self) -> ID {
-        to_id(Kind::ScoreRun, self.0.id)
+        to_id(IdKind::ScoreRun, self.0.id)
     }
 
     /// Title (标题).
@@ -158,7 +158,7 @@ impl ScoreRun {
     ) -> async_graphql::Result<ObservationConnection> {
         let p = page(first, after)?;
         let (db, caller) = env(ctx)?;
-        let unit_id = unit_id.map(|u| parse_id(&u, Kind::Unit)).transpose()?;
+        let unit_id = unit_id.map(|u| parse_id(&u, IdKind::Unit)).transpose()?;
         let filter = ObservationFilter { unit_id, indicator_code, status: status.map(Into::into), department };
         let paged = runs::query::observations(db, caller, &self.0, filter, p).await.gql()?;
         Ok(ObservationConnection::build(paged, Observation))
@@ -206,7 +206,7 @@ impl ScoreRun {
         let mut list = Vec::new();
         for c in changes {
             if let Some(id) = c.remove_observation_id {
-                list.push(WhatIfChange::Remove { observation_id: parse_id(&id, Kind::Observation)? });
+                list.push(WhatIfChange::Remove { observation_id: parse_id(&id, IdKind::Observation)? });
                 continue;
             }
             let (Some(unit), Some(rule), Some(facts)) = (c.unit_id, c.rule_code, c.facts) else {
@@ -216,7 +216,7 @@ impl ScoreRun {
                 .into_gql());
             };
             list.push(WhatIfChange::Add {
-                unit_id: parse_id(&unit, Kind::Unit)?,
+                unit_id: parse_id(&unit, IdKind::Unit)?,
                 rule,
                 facts: Box::new(facts.into()),
                 work: c.work_key,
@@ -239,7 +239,7 @@ impl ScoreRun {
     ) -> async_graphql::Result<ClaimConnection> {
         let p = page(first, after)?;
         let (db, caller) = env(ctx)?;
-        let unit_id = unit_id.map(|u| parse_id(&u, Kind::Unit)).transpose()?;
+        let unit_id = unit_id.map(|u| parse_id(&u, IdKind::Unit)).transpose()?;
         let paged = claims::of_run(db, caller, self.0.id, status.map(Into::into), unit_id, p).await.gql()?;
         Ok(ClaimConnection::build(paged, Claim))
     }
@@ -259,7 +259,7 @@ pub struct SectionSubmission(pub sections::Submission);
 impl SectionSubmission {
     /// Identifier.
     pub(crate) async fn id(&self) -> ID {
-        to_id(Kind::SectionSubmission, self.0.row.id)
+        to_id(IdKind::SectionSubmission, self.0.row.id)
     }
 
     /// Section code (板块代码).
@@ -315,7 +315,7 @@ impl ScoreRunQuery {
         #[graphql(desc = "Score run id.")] id: ID,
     ) -> async_graphql::Result<Option<ScoreRun>> {
         let (db, caller) = env(ctx)?;
-        let id = parse_id(&id, Kind::ScoreRun)?;
+        let id = parse_id(&id, IdKind::ScoreRun)?;
         Ok(Some(ScoreRun(runs::visible_run(db, caller, id).await.gql()?.0)))
     }
 }
@@ -334,13 +334,13 @@ impl ScoreRunMutation {
         #[graphql(desc = "What to open.")] input: OpenScoreRunInput,
     ) -> async_graphql::Result<ScoreRun> {
         let (db, chain_key, caller) = write_env(ctx)?;
-        let unit_ids = input.unit_ids.iter().map(|u| parse_id(u, Kind::Unit)).collect::<Result<Vec<_>, _>>()?;
+        let unit_ids = input.unit_ids.iter().map(|u| parse_id(u, IdKind::Unit)).collect::<Result<Vec<_>, _>>()?;
         let run = lifecycle::open(
             db,
             chain_key,
             caller,
             lifecycle::OpenRun {
-                rubric_version_id: parse_id(&input.rubric_version_id, Kind::RubricVersion)?,
+                rubric_version_id: parse_id(&input.rubric_version_id, IdKind::RubricVersion)?,
                 period: input.period,
                 unit_ids,
                 title: input.title,
@@ -368,7 +368,7 @@ impl LifecycleMutation {
         #[graphql(desc = "Section code (板块代码), e.g. `2`.")] section_code: String,
     ) -> async_graphql::Result<SectionSubmission> {
         let (db, chain_key, caller) = write_env(ctx)?;
-        let run_id = parse_id(&run_id, Kind::ScoreRun)?;
+        let run_id = parse_id(&run_id, IdKind::ScoreRun)?;
         Ok(SectionSubmission(sections::submit(db, chain_key, caller, run_id, &section_code).await.gql()?))
     }
 
@@ -380,7 +380,7 @@ impl LifecycleMutation {
         #[graphql(desc = "Section code (板块代码).")] section_code: String,
     ) -> async_graphql::Result<SectionSubmission> {
         let (db, chain_key, caller) = write_env(ctx)?;
-        let run_id = parse_id(&run_id, Kind::ScoreRun)?;
+        let run_id = parse_id(&run_id, IdKind::ScoreRun)?;
         Ok(SectionSubmission(sections::reopen(db, chain_key, caller, run_id, &section_code).await.gql()?))
     }
 
@@ -392,7 +392,7 @@ impl LifecycleMutation {
         #[graphql(desc = "Its version as last read (乐观锁).")] expected_version: i32,
     ) -> async_graphql::Result<ScoreRun> {
         let (db, chain_key, caller) = write_env(ctx)?;
-        let run_id = parse_id(&run_id, Kind::ScoreRun)?;
+        let run_id = parse_id(&run_id, IdKind::ScoreRun)?;
         Ok(ScoreRun(lifecycle::publish(db, chain_key, caller, run_id, expected_version).await.gql()?))
     }
 
@@ -404,7 +404,7 @@ impl LifecycleMutation {
         #[graphql(desc = "Why (修订原因).")] reason: String,
     ) -> async_graphql::Result<ScoreRun> {
         let (db, chain_key, caller) = write_env(ctx)?;
-        let run_id = parse_id(&run_id, Kind::ScoreRun)?;
+        let run_id = parse_id(&run_id, IdKind::ScoreRun)?;
         Ok(ScoreRun(lifecycle::amend(db, chain_key, caller, run_id, &reason).await.gql()?))
     }
 }

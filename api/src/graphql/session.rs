@@ -7,7 +7,7 @@ use sea_orm::DatabaseConnection;
 
 use std::sync::Arc;
 
-use super::{Kind, parse_id, to_id};
+use super::{IdKind, parse_id, to_id};
 use crate::auth::AuthState;
 use crate::auth::session;
 use crate::http::ClientAddr;
@@ -119,7 +119,7 @@ impl SessionMutation {
         let (db, chain_key, caller) = super::write_env(ctx)?;
         let (m, secret) = crate::auth::credentials::create(db, chain_key, caller, &name, &scope).await.gql()?;
         policy_changed(ctx).await?;
-        let credential = ServiceCredential { id: to_id(Kind::ServiceCredential, m.id), name: m.name, scope: m.scope };
+        let credential = ServiceCredential { id: to_id(IdKind::ServiceCredential, m.id), name: m.name, scope: m.scope };
         Ok(NewServiceCredential { credential, secret })
     }
 
@@ -130,7 +130,7 @@ impl SessionMutation {
         #[graphql(desc = "Credential id.")] id: ID,
     ) -> async_graphql::Result<bool> {
         let (db, chain_key, caller) = super::write_env(ctx)?;
-        let id = parse_id(&id, Kind::ServiceCredential)?;
+        let id = parse_id(&id, IdKind::ServiceCredential)?;
         crate::auth::credentials::revoke(db, chain_key, caller, id).await.gql()?;
         policy_changed(ctx).await?;
         Ok(true)
@@ -172,7 +172,7 @@ impl PolicyMutation {
         #[graphql(desc = "Department name (科室), e.g. 秘书科.")] department: String,
     ) -> async_graphql::Result<String> {
         let (db, chain_key, caller) = super::write_env(ctx)?;
-        let v = parse_id(&rubric_version_id, Kind::RubricVersion)?;
+        let v = parse_id(&rubric_version_id, IdKind::RubricVersion)?;
         let line = crate::auth::policy_admin::assign(db, chain_key, caller, v, &indicator_code, &department, true)
             .await
             .gql()?;
@@ -189,7 +189,7 @@ impl PolicyMutation {
         #[graphql(desc = "Department name (科室).")] department: String,
     ) -> async_graphql::Result<String> {
         let (db, chain_key, caller) = super::write_env(ctx)?;
-        let v = parse_id(&rubric_version_id, Kind::RubricVersion)?;
+        let v = parse_id(&rubric_version_id, IdKind::RubricVersion)?;
         let line = crate::auth::policy_admin::assign(db, chain_key, caller, v, &indicator_code, &department, false)
             .await
             .gql()?;

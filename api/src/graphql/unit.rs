@@ -7,7 +7,7 @@ use entity::{unit, unit_history};
 
 use super::connection::{connection, cost, page};
 use super::errors::GqlResult;
-use super::{Kind, parse_id, to_id, write_env};
+use super::{IdKind, parse_id, to_id, write_env};
 use super::{Organisation, env};
 use crate::unit::admin::{self, Change, NewUnit, OrganisationRef};
 use kaohe_service::ServiceError;
@@ -20,7 +20,7 @@ pub struct Unit(pub unit::Model);
 impl Unit {
     /// Identifier.
     pub(crate) async fn id(&self) -> ID {
-        to_id(Kind::Unit, self.0.id)
+        to_id(IdKind::Unit, self.0.id)
     }
 
     /// Code (单位代码), unique inside its organisation.
@@ -157,12 +157,12 @@ impl UnitChange {
 
     /// Parent unit before (原上级单位), if any.
     async fn parent_before_id(&self) -> Option<ID> {
-        self.0.parent_before.map(|i| to_id(Kind::Unit, i))
+        self.0.parent_before.map(|i| to_id(IdKind::Unit, i))
     }
 
     /// Parent unit after (新上级单位), if any.
     async fn parent_after_id(&self) -> Option<ID> {
-        self.0.parent_after.map(|i| to_id(Kind::Unit, i))
+        self.0.parent_after.map(|i| to_id(IdKind::Unit, i))
     }
 
     /// Whether it was active before (原状态); absent for a creation.
@@ -192,7 +192,7 @@ impl UnitChange {
 
     /// The user id of the actor, if a user.
     async fn actor_id(&self) -> Option<ID> {
-        self.0.actor_id.map(|i| to_id(Kind::User, i))
+        self.0.actor_id.map(|i| to_id(IdKind::User, i))
     }
 
     /// When (时间).
@@ -238,7 +238,7 @@ impl UnitMutation {
         let (db, chain_key, caller) = write_env(ctx)?;
         let organisation = match (input.organisation_code, input.organisation_id) {
             (Some(code), None) => OrganisationRef::Code(code),
-            (None, Some(id)) => OrganisationRef::Id(parse_id(&id, Kind::Organisation)?),
+            (None, Some(id)) => OrganisationRef::Id(parse_id(&id, IdKind::Organisation)?),
             _ => {
                 return Err(ServiceError::BadUserInput(
                     "give the organisation by `organisationCode` or by `organisationId` (one of them)".into(),
@@ -251,7 +251,7 @@ impl UnitMutation {
             code: input.code,
             name: input.name,
             kind: input.kind,
-            parent_id: input.parent_id.map(|p| parse_id(&p, Kind::Unit)).transpose()?,
+            parent_id: input.parent_id.map(|p| parse_id(&p, IdKind::Unit)).transpose()?,
             attributes: input.attributes.map(|a| a.0),
             idempotency_key: input.idempotency_key,
         };
@@ -267,7 +267,7 @@ impl UnitMutation {
         #[graphql(desc = "Its version as last read (乐观锁).")] expected_version: i32,
     ) -> async_graphql::Result<Unit> {
         let (db, chain_key, caller) = write_env(ctx)?;
-        let id = parse_id(&id, Kind::Unit)?;
+        let id = parse_id(&id, IdKind::Unit)?;
         Ok(Unit(admin::rename(db, chain_key, caller, id, &name, expected_version).await.gql()?))
     }
 
@@ -284,9 +284,9 @@ impl UnitMutation {
         #[graphql(desc = "Its version as last read (乐观锁).")] expected_version: i32,
     ) -> async_graphql::Result<Unit> {
         let (db, chain_key, caller) = write_env(ctx)?;
-        let id = parse_id(&id, Kind::Unit)?;
+        let id = parse_id(&id, IdKind::Unit)?;
         let parent_id = match parent_id {
-            MaybeUndefined::Value(p) => Some(parse_id(&p, Kind::Unit)?),
+            MaybeUndefined::Value(p) => Some(parse_id(&p, IdKind::Unit)?),
             MaybeUndefined::Null => None,
             MaybeUndefined::Undefined => {
                 return Err(ServiceError::BadUserInput("give `parentId`: a unit, or null for the top level".into()))
@@ -306,7 +306,7 @@ impl UnitMutation {
         #[graphql(desc = "Its version as last read (乐观锁).")] expected_version: i32,
     ) -> async_graphql::Result<Unit> {
         let (db, chain_key, caller) = write_env(ctx)?;
-        let id = parse_id(&id, Kind::Unit)?;
+        let id = parse_id(&id, IdKind::Unit)?;
         Ok(Unit(admin::deactivate(db, chain_key, caller, id, &reason, expected_version).await.gql()?))
     }
 
@@ -318,7 +318,7 @@ impl UnitMutation {
         #[graphql(desc = "Its version as last read (乐观锁).")] expected_version: i32,
     ) -> async_graphql::Result<Unit> {
         let (db, chain_key, caller) = write_env(ctx)?;
-        let id = parse_id(&id, Kind::Unit)?;
+        let id = parse_id(&id, IdKind::Unit)?;
         Ok(Unit(admin::reactivate(db, chain_key, caller, id, expected_version).await.gql()?))
     }
 }

@@ -7,7 +7,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::AuthState;
 use crate::evidence::{self, EvidenceStore};
-use crate::graphql::Kind;
+use crate::graphql::IdKind;
 
 pub async fn download(
     db: web::Data<DatabaseConnection>,
@@ -16,7 +16,7 @@ pub async fn download(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> HttpResponse {
-    let id = match super::path_id(path.into_inner(), Kind::Evidence) {
+    let id = match super::path_id(path.into_inner(), IdKind::Evidence) {
         Ok(id) => id,
         Err(e) => return super::api_refusal(e),
     };

@@ -7,7 +7,7 @@ use sea_orm::DatabaseConnection;
 
 use super::refusal;
 use crate::auth::AuthState;
-use crate::graphql::Kind;
+use crate::graphql::IdKind;
 use crate::runs::export::{self, Format};
 
 pub async fn run_export(
@@ -20,7 +20,7 @@ pub async fn run_export(
     let Some(format) = Format::parse(&ext) else {
         return refusal(StatusCode::NOT_FOUND, "NOT_FOUND", "export as export.csv or export.xlsx");
     };
-    let id = match super::path_id(id, Kind::ScoreRun) {
+    let id = match super::path_id(id, IdKind::ScoreRun) {
         Ok(id) => id,
         Err(e) => return super::api_refusal(e),
     };

@@ -15,7 +15,7 @@ use actix_web::HttpResponse;
 use actix_web::http::{StatusCode, header};
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection};
 use kaohe_gate::budget::{BudgetConfig, Budgets, Charge};
-use kaohe_gate::{GateError, Kind};
+use kaohe_gate::{GateError, OperationKind};
 use sea_orm::DatabaseConnection;
 use tokio::sync::Semaphore;
 
@@ -146,7 +146,7 @@ pub struct Pass {
     /// The cost of each operation.
     pub costs: Vec<u64>,
     /// The kind of each operation (only queries' answers may be cached).
-    pub kinds: Vec<Kind>,
+    pub kinds: Vec<OperationKind>,
     /// Each operation's [`TextKey`]: its text, name and variables.
     pub texts: Vec<TextKey>,
     /// Whether each operation selects only `__typename`, `__schema` or
@@ -265,7 +265,7 @@ impl Gate {
             };
             // Over GET, a document holding any mutation or subscription is refused,
             // whichever operation it names.
-            if queries_only && (!admitted.only_queries || admitted.analysis.kind != Kind::Query) {
+            if queries_only && (!admitted.only_queries || admitted.analysis.kind != OperationKind::Query) {
                 return Err(get_refused());
             }
             let analysis = &admitted.analysis;

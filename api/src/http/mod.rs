@@ -65,7 +65,7 @@ pub(crate) fn refusal(status: actix_web::http::StatusCode, code: &str, message: 
 }
 
 /// The row id of a global id in a URL path, if it is of `kind` (else BAD_USER_INPUT).
-pub(crate) fn path_id(raw: String, kind: crate::graphql::Kind) -> Result<i64, crate::error::ServiceError> {
+pub(crate) fn path_id(raw: String, kind: crate::graphql::IdKind) -> Result<i64, crate::error::ServiceError> {
     match crate::graphql::ids::decode(&async_graphql::ID(raw)) {
         Some((k, n)) if k == kind => Ok(n),
         _ => Err(crate::error::ServiceError::BadUserInput(format!("not a {} id", kind.name()))),

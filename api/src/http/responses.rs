@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 
 use actix_web::HttpRequest;
 use actix_web::http::header;
-use kaohe_gate::Kind;
+use kaohe_gate::OperationKind;
 
 use super::gate::{Pass, TextKey};
 use crate::caller::Caller;
@@ -164,7 +164,7 @@ impl Cached {
     ) -> Cached {
         // A batch that writes is answered fresh throughout: a query after a
         // mutation must see it, and a cached answer would be from before.
-        let writes = pass.kinds.iter().any(|k| *k != Kind::Query);
+        let writes = pass.kinds.iter().any(|k| *k != OperationKind::Query);
         let keys: Vec<Option<Key>> = operations
             .iter()
             .enumerate()

@@ -20,7 +20,8 @@ use rust_decimal::Decimal;
 
 use crate::error::{Problem, ScoreError};
 use crate::explain::{
-    Counted, Cut, Explanation, IndicatorLine, ObservationLine, RuleLine, SectionScore, UnitResult, UnitScore,
+    Counted, Cut, Explanation, IndicatorExplanation, ObservationExplanation, RuleExplanation, SectionResult,
+    UnitResult, UnitTotals,
 };
 use crate::observation::Observation;
 use crate::period::Period;
@@ -45,7 +46,7 @@ pub fn score_unit(
 }
 
 /// Scores every unit of a run (totals only, no explanation), in input order.
-pub fn score_units(rubric: &Rubric, period: Period, units: &[UnitObservations]) -> Result<Vec<UnitScore>, ScoreError> {
+pub fn score_units(rubric: &Rubric, period: Period, units: &[UnitObservations]) -> Result<Vec<UnitTotals>, ScoreError> {
     let mut scorer = Scorer::new(rubric, period);
     units.iter().map(|u| scorer.unit(&u.unit, &u.observations, false).map(|r| r.score)).collect()
 }
@@ -121,7 +122,7 @@ impl<'r> Scorer<'r> {
             self.rule_veto[e.rule] |= e.veto;
             self.touched[e.rule] = true;
         }
-        let mut lines: Vec<Option<IndicatorLine>> = Vec::new();
+        let mut lines: Vec<Option<IndicatorExplanation>> = Vec::new();
         if explain {
             lines = self.rubric.indicators.iter().map(|_| None).collect();
         }
@@ -247,7 +248,7 @@ impl<'r> Scorer<'r> {
     }
 
     /// Steps 3–4 for one indicator; returns its explanation line if asked.
-    fn indicator(&mut self, i: usize, explain: bool, evals: &[Eval<'_>]) -> Option<IndicatorLine> {
+    fn indicator(&mut self, i: usize, explain: bool, evals: &[Eval<'_>]) -> Option<IndicatorExplanation> {
         let ind = &self.rubric.indicators[i];
         let mut cuts = Vec::new();
         let (mut add, mut ded) = (Decimal::ZERO, Decimal::ZERO);
@@ -355,7 +356,7 @@ impl<'r> Scorer<'r> {
         self.ind_add[i] = added;
         self.ind_ded[i] = deducted;
         self.ind_score[i] = score;
-        explain.then(|| IndicatorLine {
+        explain.then(|| IndicatorExplanation {
             code: ind.code.clone(),
             title: ind.title.clone(),
             parent: ind.parent.map(|p| self.rubric.indicators[p].code.clone()),
@@ -371,13 +372,13 @@ impl<'r> Scorer<'r> {
         })
     }
 
-    fn rule_line(&self, r: usize, before: Decimal, amount: Decimal, evals: &[Eval<'_>]) -> RuleLine {
+    fn rule_line(&self, r: usize, before: Decimal, amount: Decimal, evals: &[Eval<'_>]) -> RuleExplanation {
         let rule = &self.rubric.rules[r];
         let clause = self.rubric.clause_of(rule);
-        let mut observations: Vec<ObservationLine> = evals
+        let mut observations: Vec<ObservationExplanation> = evals
             .iter()
             .filter(|e| e.rule == r)
-            .map(|e| ObservationLine {
+            .map(|e| ObservationExplanation {
                 observation: e.obs.id.clone(),
                 formula: e.formula.clone(),
                 amount: e.amount,
@@ -388,7 +389,7 @@ impl<'r> Scorer<'r> {
             })
             .collect();
         observations.sort_by(|a, b| a.observation.cmp(&b.observation));
-        RuleLine {
+        RuleExplanation {
             rule: rule.code.clone(),
             kind: rule.kind.name(),
             effect: rule.effect,
@@ -402,7 +403,7 @@ impl<'r> Scorer<'r> {
     }
 
     /// Step 5: sections, weights, bonus cap, final.
-    fn totals(&self, unit: &str) -> (UnitScore, Vec<Cut>) {
+    fn totals(&self, unit: &str) -> (UnitTotals, Vec<Cut>) {
         let r = self.rubric;
         let (mut base, mut bonus, mut penalty) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
         let mut sections = Vec::with_capacity(r.sections.len());
@@ -424,7 +425,7 @@ impl<'r> Scorer<'r> {
             base += weighted;
             bonus += b;
             penalty += p;
-            sections.push(SectionScore {
+            sections.push(SectionResult {
                 code: ind.code.clone(),
                 role: ind.role,
                 max: ind.max,
@@ -443,7 +444,7 @@ impl<'r> Scorer<'r> {
             bonus = c;
             cuts.push(Cut::BonusCap { limit: c, before: bonus_before_cap, after: bonus });
         }
-        let score = UnitScore {
+        let score = UnitTotals {
             unit: unit.to_string(),
             final_score: base + bonus - penalty,
             base,

@@ -17,7 +17,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Qu
 use serde_json::json;
 
 use super::EvidenceReference;
-use super::store::{EvidenceStore, Stored, clean_filename};
+use super::store::{EvidenceStore, StoredFile, clean_filename};
 use crate::audit::{self, ChainKey, Entry, Scope};
 use crate::caller::Caller;
 use crate::error::ServiceError;
@@ -105,7 +105,7 @@ async fn insert(
     caller: &Caller,
     organisation_id: i64,
     unit_id: i64,
-    stored: &Stored,
+    stored: &StoredFile,
     filename: String,
     doc_number: Option<String>,
     doc_date: Option<NaiveDate>,

@@ -37,7 +37,7 @@ pub struct EvidenceStore {
 
 /// A file as stored: its content hash, size and detected type.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Stored {
+pub struct StoredFile {
     pub sha256: String,
     pub size: u64,
     pub media_type: &'static str,
@@ -59,7 +59,7 @@ impl EvidenceStore {
 
     /// Checks size and type, then stores the bytes unless the same bytes are
     /// already there. Blocking I/O: call it off the async workers.
-    pub fn put(&self, bytes: &[u8]) -> Result<Stored, ServiceError> {
+    pub fn put(&self, bytes: &[u8]) -> Result<StoredFile, ServiceError> {
         if bytes.len() > self.max_bytes {
             return Err(ServiceError::TooLarge(format!(
                 "the file has {} bytes; evidence files are at most {} bytes",
@@ -74,7 +74,7 @@ impl EvidenceStore {
         if !present {
             write_atomically(&path, bytes).map_err(ServiceError::internal)?;
         }
-        Ok(Stored { sha256, size: bytes.len() as u64, media_type, extension })
+        Ok(StoredFile { sha256, size: bytes.len() as u64, media_type, extension })
     }
 
     /// The stored bytes of `sha256`, checked against the hash (a file changed

@@ -4,7 +4,7 @@
 use entity::states::RunStatus;
 use sea_orm::DatabaseConnection;
 
-use super::results::{self, UnitOutcome};
+use super::results::{self, UnitResult};
 use crate::caller::Caller;
 use crate::error::ServiceError;
 use crate::policy::RunReader;
@@ -42,7 +42,7 @@ impl Format {
 
 /// The figure a section column shows: its weighted part for a base section,
 /// bonus − penalty for an adjustment section.
-fn figure(s: &results::SectionOutcome) -> rust_decimal::Decimal {
+fn figure(s: &results::SectionResult) -> rust_decimal::Decimal {
     if s.role == "base" { s.weighted } else { s.bonus - s.penalty }
 }
 
@@ -57,7 +57,7 @@ pub async fn report(
     if let RunReader::Unit(_) = reader {
         return Err(ServiceError::Forbidden);
     }
-    let outcomes: Vec<UnitOutcome> = results::of_loaded_run(db, caller, &run).await?;
+    let outcomes: Vec<UnitResult> = results::of_loaded_run(db, caller, &run).await?;
     let columns: Vec<kaohe_report::Column> = outcomes
         .first()
         .map(|o| {

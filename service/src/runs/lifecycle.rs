@@ -184,7 +184,7 @@ pub async fn publish(
     }
     let sections = results::section_rows(&txn, run.rubric_version_id).await?;
     for o in &outcomes {
-        let stored = results::Stored { outcome: o.clone() };
+        let stored = results::StoredResult { outcome: o.clone() };
         result::ActiveModel {
             score_run_id: Set(run_id),
             unit_id: Set(o.unit_id),

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use entity::states::RunStatus;
 use entity::{indicator, result, score_run, score_run_unit, unit};
-use kaohe_engine::explain::{Cut, Explanation, UnitScore};
+use kaohe_engine::explain::{Cut, Explanation, UnitTotals};
 use kaohe_engine::{Observation, Rubric, UnitObservations};
 use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
@@ -18,7 +18,7 @@ use crate::policy::{self, RunReader};
 
 /// One unit's result, as computed and as stored (JSON in `result.explanation`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct UnitOutcome {
+pub struct UnitResult {
     pub unit_id: i64,
     pub unit_name: String,
     pub rank: u32,
@@ -27,17 +27,17 @@ pub struct UnitOutcome {
     pub bonus: Decimal,
     pub bonus_before_cap: Decimal,
     pub penalty: Decimal,
-    pub sections: Vec<SectionOutcome>,
-    pub indicators: Vec<IndicatorOutcome>,
+    pub sections: Vec<SectionResult>,
+    pub indicators: Vec<IndicatorExplanation>,
     /// Observation ids moved to a later period (下发文件滞后).
     pub deferred: Vec<String>,
     /// Run-wide cuts (the bonus cap).
-    pub cuts: Vec<CutOutcome>,
+    pub cuts: Vec<ScoreCut>,
 }
 
 /// A unit's score in one section (板块得分).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct SectionOutcome {
+pub struct SectionResult {
     /// Section code (板块代码), e.g. `1`.
     pub code: String,
     /// Section title (板块名称).
@@ -60,7 +60,7 @@ pub struct SectionOutcome {
 
 /// Where an indicator's points went (扣分明细, per indicator).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct IndicatorOutcome {
+pub struct IndicatorExplanation {
     /// Indicator code (指标代码).
     pub code: String,
     /// Indicator title (指标名称).
@@ -82,14 +82,14 @@ pub struct IndicatorOutcome {
     /// Score before floor, ceiling and caps (未封顶得分).
     pub raw: Decimal,
     /// Limits that cut the score (封顶/扣完为止).
-    pub cuts: Vec<CutOutcome>,
+    pub cuts: Vec<ScoreCut>,
     /// Rules that moved the indicator (考核细则).
-    pub rules: Vec<RuleOutcome>,
+    pub rules: Vec<RuleExplanation>,
 }
 
 /// One rule's effect on an indicator (细则得失分).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct RuleOutcome {
+pub struct RuleExplanation {
     /// Rule code (细则代码), e.g. `2.1.1-1`.
     pub rule: String,
     /// Rule kind (规则类型), e.g. `per_count`.
@@ -103,12 +103,12 @@ pub struct RuleOutcome {
     /// Points after the cap (计入分值).
     pub amount: Decimal,
     /// The observations behind it (扣分/加分记录).
-    pub observations: Vec<ObservationOutcome>,
+    pub observations: Vec<ObservationExplanation>,
 }
 
 /// One observation's line in the explanation (记录明细).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ObservationOutcome {
+pub struct ObservationExplanation {
     /// Observation id in the database (the engine's key).
     pub observation: String,
     /// The arithmetic in words (计算过程), e.g. `3 人次 × 0.5 = 1.5`.
@@ -125,7 +125,7 @@ pub struct ObservationOutcome {
 
 /// A limit that cut an amount (封顶/扣完为止).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct CutOutcome {
+pub struct ScoreCut {
     /// What cut it: `rule_cap`, `clause_cap`, `group_cap`, `floor` (扣完为止), `ceiling`, `veto` (不得分), `bonus_limit`, `bonus_cap` (加分上限).
     pub by: String,
     /// The limit (上限), if any.
@@ -140,8 +140,8 @@ pub struct CutOutcome {
 
 /// What a published run stores per unit.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Stored {
-    pub outcome: UnitOutcome,
+pub struct StoredResult {
+    pub outcome: UnitResult,
 }
 
 fn text_of<T: Serialize>(v: &T) -> String {
@@ -152,10 +152,10 @@ fn text_of<T: Serialize>(v: &T) -> String {
     }
 }
 
-fn cut(c: &Cut) -> CutOutcome {
+fn cut(c: &Cut) -> ScoreCut {
     let v = serde_json::to_value(c).unwrap_or_default();
     let dec = |k: &str| v.get(k).and_then(|x| x.as_str()).and_then(|s| s.parse::<Decimal>().ok());
-    CutOutcome {
+    ScoreCut {
         by: v.get("by").and_then(|x| x.as_str()).unwrap_or("").to_string(),
         limit: dec("limit"),
         before: dec("before").unwrap_or_default(),
@@ -169,11 +169,11 @@ fn cut(c: &Cut) -> CutOutcome {
     }
 }
 
-fn outcome(rubric: &Rubric, unit_id: i64, unit_name: &str, score: &UnitScore, ex: Option<&Explanation>) -> UnitOutcome {
+fn outcome(rubric: &Rubric, unit_id: i64, unit_name: &str, score: &UnitTotals, ex: Option<&Explanation>) -> UnitResult {
     let sections = score
         .sections
         .iter()
-        .map(|s| SectionOutcome {
+        .map(|s| SectionResult {
             code: s.code.clone(),
             title: rubric.indicator(&s.code).map(|i| i.title.clone()).unwrap_or_default(),
             role: text_of(&s.role),
@@ -189,7 +189,7 @@ fn outcome(rubric: &Rubric, unit_id: i64, unit_name: &str, score: &UnitScore, ex
         .map(|ex| {
             ex.indicators
                 .iter()
-                .map(|i| IndicatorOutcome {
+                .map(|i| IndicatorExplanation {
                     code: i.code.clone(),
                     title: i.title.clone(),
                     parent: i.parent.clone(),
@@ -204,7 +204,7 @@ fn outcome(rubric: &Rubric, unit_id: i64, unit_name: &str, score: &UnitScore, ex
                     rules: i
                         .rules
                         .iter()
-                        .map(|r| RuleOutcome {
+                        .map(|r| RuleExplanation {
                             rule: r.rule.clone(),
                             kind: r.kind.to_string(),
                             effect: text_of(&r.effect),
@@ -214,7 +214,7 @@ fn outcome(rubric: &Rubric, unit_id: i64, unit_name: &str, score: &UnitScore, ex
                             observations: r
                                 .observations
                                 .iter()
-                                .map(|o| ObservationOutcome {
+                                .map(|o| ObservationExplanation {
                                     observation: o.observation.clone(),
                                     formula: o.formula.clone(),
                                     amount: o.amount,
@@ -232,7 +232,7 @@ fn outcome(rubric: &Rubric, unit_id: i64, unit_name: &str, score: &UnitScore, ex
                 .collect()
         })
         .unwrap_or_default();
-    UnitOutcome {
+    UnitResult {
         unit_id,
         unit_name: unit_name.to_string(),
         rank: 0,
@@ -298,7 +298,7 @@ pub async fn compute<C: ConnectionTrait>(
     conn: &C,
     rubric: &Rubric,
     run: &score_run::Model,
-) -> Result<Vec<UnitOutcome>, ServiceError> {
+) -> Result<Vec<UnitResult>, ServiceError> {
     let period = super::period_of(run)?;
     let (units, list) = unit_observations(conn, run).await?;
     let mut out = Vec::with_capacity(units.len());
@@ -310,7 +310,7 @@ pub async fn compute<C: ConnectionTrait>(
     let ranked = kaohe_engine::rank(labels.iter().map(String::as_str).zip(out.iter().map(|o| o.final_score)));
     let position: HashMap<&str, (usize, u32)> =
         ranked.iter().enumerate().map(|(i, r)| (r.unit.as_str(), (i, r.rank))).collect();
-    let mut ordered: Vec<(usize, UnitOutcome)> = labels
+    let mut ordered: Vec<(usize, UnitResult)> = labels
         .iter()
         .zip(out)
         .map(|(l, mut o)| {
@@ -335,8 +335,8 @@ pub async fn section_rows<C: ConnectionTrait>(conn: &C, version_id: i64) -> Resu
         .collect())
 }
 
-/// Stored results of a published (or superseded) run, by rank.
-pub async fn stored<C: ConnectionTrait>(conn: &C, run_id: i64) -> Result<Vec<UnitOutcome>, ServiceError> {
+/// StoredResult results of a published (or superseded) run, by rank.
+pub async fn stored<C: ConnectionTrait>(conn: &C, run_id: i64) -> Result<Vec<UnitResult>, ServiceError> {
     stored_as(conn, run_id, Detail::Full).await
 }
 
@@ -360,14 +360,14 @@ struct StoredSummary {
 struct OutcomeSummary {
     unit_name: String,
     bonus_before_cap: Decimal,
-    sections: Vec<SectionOutcome>,
+    sections: Vec<SectionResult>,
 }
 
 pub async fn stored_as<C: ConnectionTrait>(
     conn: &C,
     run_id: i64,
     detail: Detail,
-) -> Result<Vec<UnitOutcome>, ServiceError> {
+) -> Result<Vec<UnitResult>, ServiceError> {
     let rows = result::Entity::find()
         .filter(result::Column::ScoreRunId.eq(run_id))
         .order_by_asc(result::Column::Rank)
@@ -378,10 +378,10 @@ pub async fn stored_as<C: ConnectionTrait>(
     rows.into_iter()
         .map(|r| {
             let mut o = match detail {
-                Detail::Full => serde_json::from_str::<Stored>(&r.explanation).map_err(|e| bad(r.id, e))?.outcome,
+                Detail::Full => serde_json::from_str::<StoredResult>(&r.explanation).map_err(|e| bad(r.id, e))?.outcome,
                 Detail::Summary => {
                     let s: StoredSummary = serde_json::from_str(&r.explanation).map_err(|e| bad(r.id, e))?;
-                    UnitOutcome {
+                    UnitResult {
                         unit_id: r.unit_id,
                         unit_name: s.outcome.unit_name,
                         rank: 0,
@@ -415,7 +415,7 @@ pub async fn of_loaded_run(
     db: &DatabaseConnection,
     caller: &Caller,
     run: &score_run::Model,
-) -> Result<Vec<UnitOutcome>, ServiceError> {
+) -> Result<Vec<UnitResult>, ServiceError> {
     of_loaded_run_as(db, caller, run, Detail::Full).await
 }
 
@@ -424,7 +424,7 @@ pub async fn of_loaded_run_as(
     caller: &Caller,
     run: &score_run::Model,
     detail: Detail,
-) -> Result<Vec<UnitOutcome>, ServiceError> {
+) -> Result<Vec<UnitResult>, ServiceError> {
     let reader = super::see_run(db, caller, run).await?;
     if !reader.sees_results_of(run.status) {
         return Ok(Vec::new());
@@ -443,16 +443,16 @@ pub async fn of_loaded_run_as(
 /// a new run), and the 月讲评 pull reads all 1,000 of them every time.
 /// Bounded: past `MAX_CACHED_RUNS` it starts again empty.
 #[derive(Default)]
-pub struct RankingCache(std::sync::RwLock<HashMap<i64, std::sync::Arc<Vec<UnitOutcome>>>>);
+pub struct RankingCache(std::sync::RwLock<HashMap<i64, std::sync::Arc<Vec<UnitResult>>>>);
 
 const MAX_CACHED_RUNS: usize = 256;
 
 impl RankingCache {
-    fn get(&self, run_id: i64) -> Option<std::sync::Arc<Vec<UnitOutcome>>> {
+    fn get(&self, run_id: i64) -> Option<std::sync::Arc<Vec<UnitResult>>> {
         self.0.read().ok()?.get(&run_id).cloned()
     }
 
-    fn put(&self, run_id: i64, rows: std::sync::Arc<Vec<UnitOutcome>>) {
+    fn put(&self, run_id: i64, rows: std::sync::Arc<Vec<UnitResult>>) {
         if let Ok(mut m) = self.0.write() {
             if m.len() >= MAX_CACHED_RUNS {
                 m.clear();
@@ -469,7 +469,7 @@ pub async fn ranking_of(
     caller: &Caller,
     run: &score_run::Model,
     cache: Option<&RankingCache>,
-) -> Result<Vec<UnitOutcome>, ServiceError> {
+) -> Result<Vec<UnitResult>, ServiceError> {
     let Some(cache) = cache.filter(|_| run.status.is_published()) else {
         return of_loaded_run_as(db, caller, run, Detail::Summary).await;
     };
@@ -489,7 +489,7 @@ pub async fn ranking_of(
 }
 
 /// The rows of `all` the reader may see.
-pub fn visible_rows(reader: RunReader, all: Vec<UnitOutcome>) -> Vec<UnitOutcome> {
+pub fn visible_rows(reader: RunReader, all: Vec<UnitResult>) -> Vec<UnitResult> {
     match reader {
         RunReader::Unit(u) => all.into_iter().filter(|o| o.unit_id == u).collect(),
         _ => all,
