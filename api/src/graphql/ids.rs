@@ -28,9 +28,10 @@ pub enum Kind {
     AuditEntry,
     User,
     ServiceCredential,
+    UnitImport,
 }
 
-const ALL: [Kind; 16] = [
+const ALL: [Kind; 17] = [
     Kind::Organisation,
     Kind::Department,
     Kind::Unit,
@@ -47,6 +48,7 @@ const ALL: [Kind; 16] = [
     Kind::AuditEntry,
     Kind::User,
     Kind::ServiceCredential,
+    Kind::UnitImport,
 ];
 
 impl Kind {
@@ -69,6 +71,7 @@ impl Kind {
             Kind::AuditEntry => "AuditEntry",
             Kind::User => "User",
             Kind::ServiceCredential => "ServiceCredential",
+            Kind::UnitImport => "UnitImport",
         }
     }
 
@@ -91,6 +94,7 @@ impl Kind {
             Kind::AuditEntry => "audit entry",
             Kind::User => "user",
             Kind::ServiceCredential => "service credential",
+            Kind::UnitImport => "unit import",
         }
     }
 }

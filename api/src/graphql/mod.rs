@@ -1,5 +1,6 @@
 //! The GraphQL schema: thin resolvers over the service modules.
 
+mod accounts;
 mod codes;
 mod connection;
 mod drafts;
@@ -26,6 +27,7 @@ use errors::GqlResult;
 
 pub(crate) use ids::{Kind, parse_id, to_id};
 
+pub use accounts::{AccountMutation, AccountQuery, User};
 pub use drafts::RubricDraftMutation;
 pub use node::Node;
 pub use organisation::{Department, Organisation, OrganisationConnection};
@@ -37,7 +39,7 @@ pub use unit::{Unit, UnitMutation};
 /// The schema served at `/graphql`.
 pub type KaoheSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Writes (变更): the score-run lifecycle, rubric drafts, evidence uploads, unit administration, sign-in and policy administration.
+/// Writes (变更): the score-run lifecycle, rubric drafts, evidence uploads, unit administration, sign-in and policy administration, accounts and departments.
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     RunMutation,
@@ -46,6 +48,7 @@ pub struct Mutation(
     UnitMutation,
     SessionMutation,
     PolicyMutation,
+    AccountMutation,
 );
 
 /// Largest query depth accepted.
@@ -69,6 +72,7 @@ pub fn build_schema(data: Option<SchemaData>) -> KaoheSchema {
         .limit_recursive_depth(32)
         .disable_suggestions()
         .extension(signin::SignInForWrites)
+        .extension(signin::PasswordChangeFirst)
         .extension(codes::ErrorCodes)
         .data(rubric::TreeCache::default())
         .data(crate::runs::results::RankingCache::default());
@@ -98,7 +102,7 @@ pub(crate) fn write_env<'a>(
 
 /// Read-only entry points (查询).
 #[derive(MergedObject, Default)]
-pub struct Query(ReferenceQuery, RunQuery, node::NodeQuery);
+pub struct Query(ReferenceQuery, RunQuery, node::NodeQuery, AccountQuery);
 
 /// Reference data: organisations, units, rubrics (基础数据).
 #[derive(Default)]

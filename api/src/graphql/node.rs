@@ -8,7 +8,7 @@ use async_graphql::{Context, ID, Interface, Object};
 use super::errors::{GqlResult, IntoGql};
 use super::ids::{Kind, decode};
 use super::runs::{AuditEntry, Claim, Evidence, Observation};
-use super::{Department, Organisation, Rubric, RubricVersion, ScoreRun, Unit, env};
+use super::{Department, Organisation, Rubric, RubricVersion, ScoreRun, Unit, User, env};
 use kaohe_service::ServiceError;
 
 /// Anything with a global id (全局编号): pass it to `node(id)` to fetch it again.
@@ -25,6 +25,7 @@ pub enum Node {
     Evidence(Evidence),
     Claim(Claim),
     AuditEntry(AuditEntry),
+    User(User),
 }
 
 /// Most ids one `nodes` call takes.
@@ -85,6 +86,7 @@ async fn fetch(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Node> {
         Kind::AuditEntry => {
             Node::AuditEntry(AuditEntry(crate::runs::query::audit_entry_by_id(db, caller, n).await.gql()?))
         }
+        Kind::User => Node::User(User(crate::users::by_id(db, caller, n).await.gql()?)),
         other => {
             return Err(ServiceError::BadUserInput(format!(
                 "a {} is fetched through its parent, not by `node`",
