@@ -271,10 +271,10 @@ fn pg_tool(tool: &str, url: &DatabaseUrl, args: &[&str], file: Option<&Path>) ->
     let (dbname, password) = split_password(url.expose());
     let mut cmd = Command::new(tool);
     cmd.args(args);
-    if let Some(f) = file {
-        if tool == "pg_dump" {
-            cmd.arg(f);
-        }
+    if let Some(f) = file
+        && tool == "pg_dump"
+    {
+        cmd.arg(f);
     }
     cmd.arg("--dbname").arg(&dbname);
     if tool == "pg_restore"

@@ -51,7 +51,7 @@ pub fn check(password: &str, username: &str) -> Result<(), ServiceError> {
     if lower == normalise_username(username).to_lowercase() {
         return bad("is the username");
     }
-    if password.chars().all(|c| Some(c) == password.chars().next()) {
+    if password.chars().all(|c| password.starts_with(c)) {
         return bad("repeats one character");
     }
     Ok(())
