@@ -447,3 +447,75 @@ async fn a_unit_sheet_is_previewed_with_its_errors_then_applied_once() {
     app.sign_in("xc-admin").await;
     expect_code(&app, APPLY, json!({ "p": p["id"], "s": p["sha256"] }), "NOT_FOUND").await;
 }
+
+#[tokio::test]
+async fn every_account_and_department_mutation_is_the_admins_alone() {
+    let app = spawn_app_as("ck-admin").await;
+    let mishuke = department_id(&app, "chengkou", "秘书科").await;
+    let users = app.query("{ users(first: 100) { edges { node { id username version } } } }").await;
+    let user = |name: &str| nodes(&users["users"]).into_iter().find(|u| u["username"] == name).unwrap().clone();
+    // 城口's integration, as a service credential.
+    let secret = app
+        .query(r#"mutation { createServiceCredential(name: "看板", scope: "results:read_published") { secret } }"#)
+        .await["createServiceCredential"]["secret"]
+        .clone();
+    let exchange = "mutation($s: String!) { serviceToken(secret: $s) { accessToken } }";
+    let service = app.post(exchange, json!({ "s": secret })).await["data"]["serviceToken"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Each caller, on an account it can see (itself, or a peer head), and on departments.
+    let mut callers = Vec::new();
+    for name in ["ck-mishuke", "ck-jxx"] {
+        app.sign_in(name).await;
+        callers.push((name, app.token.lock().unwrap().clone().unwrap()));
+    }
+    callers.push(("ck-integration", service));
+    let head = user("ck-bangongshi");
+    let own = |name: &str| if name == "ck-jxx" { user("ck-jxx") } else { head.clone() };
+    for (name, token) in &callers {
+        let target = own(name);
+        let (id, v) = (target["id"].clone(), target["version"].clone());
+        let cases = [
+            (CREATE, json!({ "i": { "username": "ck-new", "displayName": "新", "role": "ADMIN" } })),
+            (UPDATE, json!({ "i": { "id": id, "expectedVersion": v, "displayName": "改" } })),
+            (RESET, json!({ "id": id, "v": v })),
+            (DEACTIVATE, json!({ "id": id, "v": v })),
+            (REACTIVATE, json!({ "id": id, "v": v })),
+            ("mutation { createDepartment(name: \"新科\") { id } }", json!({})),
+            (
+                "mutation($id: ID!) { renameDepartment(id: $id, name: \"新名\", expectedVersion: 1) { id } }",
+                json!({ "id": mishuke }),
+            ),
+            (
+                "mutation($id: ID!) { deactivateDepartment(id: $id, expectedVersion: 1) { id } }",
+                json!({ "id": mishuke }),
+            ),
+            (
+                "mutation($id: ID!) { reactivateDepartment(id: $id, expectedVersion: 1) { id } }",
+                json!({ "id": mishuke }),
+            ),
+        ];
+        for (doc, vars) in cases {
+            let (_, body) = as_token(&app, Some(token), doc, vars).await;
+            // A service credential sees no account at all: those are NOT_FOUND to it.
+            let expected = if *name == "ck-integration" && [UPDATE, RESET, DEACTIVATE, REACTIVATE].contains(&doc) {
+                "NOT_FOUND"
+            } else {
+                "FORBIDDEN"
+            };
+            assert_eq!(code(&body), expected, "{name}: {doc}: {body}");
+        }
+        let (_, body) = as_token(&app, Some(token), CHANGE, json!({ "c": "x", "n": "y" })).await;
+        let expected = if *name == "ck-integration" { "FORBIDDEN" } else { "BAD_USER_INPUT" };
+        assert_eq!(code(&body), expected, "{name}: changePassword: {body}");
+        let (_, body) = as_token(
+            &app,
+            Some(token),
+            "{ myPermissions { canAdministerUsers canAdministerDepartments canAdministerUnits } }",
+            json!({}),
+        )
+        .await;
+        assert!(body["data"]["myPermissions"].as_object().unwrap().values().all(|v| v == false), "{name}: {body}");
+    }
+}

@@ -300,3 +300,58 @@ fn check_config_lists_every_problem_and_hides_secrets() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("SEED_DEMO"));
 }
+
+/// Starts `kaohe` on `bind`, reads its log until it listens, stops it;
+/// answers the log lines up to then.
+fn start_log(s: &Settings, bind: &str) -> Vec<String> {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kaohe"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", s.database_url.expose())
+        .env("DATA_DIR", &s.data_dir)
+        .env("RUBRICS_DIR", &s.rubrics_dir)
+        .env("SEED_DEMO", if s.seed_demo { "true" } else { "false" })
+        .env("DEMO_PASSWORD", "demo-password-for-tests")
+        .env("BIND_ADDR", bind)
+        .env("LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = Vec::new();
+    let out = child.stdout.take().unwrap();
+    for line in std::io::BufReader::new(out).lines() {
+        let Ok(line) = line else { break };
+        let listening = line.contains("kaohe listening");
+        lines.push(line);
+        if listening {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    lines
+}
+
+#[tokio::test]
+async fn every_start_warns_while_demo_accounts_exist_on_a_reachable_address() {
+    let f = fresh().await;
+    let warned = |lines: &[String]| lines.iter().any(|l| l.contains("WARN") && l.contains("demo accounts exist"));
+    let log = start_log(&f.settings, "0.0.0.0:0");
+    assert!(log.iter().any(|l| l.contains("kaohe listening")), "{log:#?}");
+    assert!(warned(&log), "{log:#?}");
+    // Again at the next start (the accounts exist, whatever SEED_DEMO says now) …
+    let mut off = f.settings.clone();
+    off.seed_demo = false;
+    assert!(warned(&start_log(&off, "0.0.0.0:0")));
+    // … but not on a loopback address, nor without demo accounts.
+    assert!(!warned(&start_log(&f.settings, "127.0.0.1:0")));
+    let mut empty = fresh().await;
+    production(&mut empty.settings);
+    let bootstrap =
+        ["admin", "bootstrap", "--organisation", "chengkou", "--name", "城口县教委", "--username", "ck-root"];
+    assert!(kaohe(&empty.settings, &bootstrap).0);
+    let log = start_log(&empty.settings, "0.0.0.0:0");
+    assert!(log.iter().any(|l| l.contains("kaohe listening")) && !warned(&log), "{log:#?}");
+}
