@@ -240,6 +240,11 @@ pub async fn restore(archive: &Path, url: &DatabaseUrl, data_dir: &Path) -> Resu
     for entry in tar.entries().map_err(io(archive.display().to_string()))? {
         let mut entry = entry.map_err(io(archive.display().to_string()))?;
         let path = entry.path().map_err(io("an archive entry"))?.into_owned();
+        let kind = entry.header().entry_type();
+        if !(kind.is_file() || kind.is_dir()) {
+            // No links, devices or anything else a backup never holds.
+            return Err(BackupError::Refused(format!("the entry {} is not a plain file", path.display())));
+        }
         if path.starts_with("evidence") {
             // unpack_in refuses paths that would leave the folder.
             if !entry.unpack_in(data_dir).map_err(io(path.display().to_string()))? {

@@ -249,6 +249,11 @@ async fn from_an_empty_folder_to_a_restored_backup() {
     sign_in(&restored, "ck-msk", "秘书科负责人的新密码二〇二六").await;
     let own = json!({ "i": { "runId": run, "unitId": units[1], "ruleCode": "1-1", "facts": { "points": "19" } } });
     restored.query_with(record, own).await;
+    // The check the restore made finds a file altered since.
+    let sha = up["data"]["uploadEvidence"]["sha256"].as_str().unwrap();
+    std::fs::write(s3.data_dir.join("evidence").join(&sha[..2]).join(sha), b"%PDF-1.4 altered").unwrap();
+    let check = kaohe_api::backup::verify_evidence(&restored.db, &s3.data_dir).await.unwrap();
+    assert_eq!((check.checked, check.altered.len(), check.missing.len()), (1, 1, 0));
     drop((first, second, third));
 }
 
