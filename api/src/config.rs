@@ -222,6 +222,36 @@ impl Settings {
     pub fn is_sqlite(&self) -> bool {
         self.database_url.is_sqlite()
     }
+
+    /// True when `BIND_ADDR` is a loopback address (only this machine can connect).
+    pub fn binds_loopback(&self) -> bool {
+        let host = self.bind_addr.rsplit_once(':').map_or(self.bind_addr.as_str(), |(h, _)| h);
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    }
+
+    /// Every problem of the settings `get` describes, each naming its
+    /// variable (not only the first, as `from_lookup` answers): each
+    /// variable refused is set aside in turn and the rest read again.
+    pub fn problems(get: impl Fn(&str) -> Option<String>) -> (Option<Settings>, Vec<ConfigError>) {
+        let mut set_aside: Vec<&'static str> = Vec::new();
+        let mut problems = Vec::new();
+        for _ in 0..64 {
+            let lookup = |k: &str| if set_aside.contains(&k) { None } else { get(k) };
+            match Settings::from_lookup(lookup) {
+                Ok(s) => return (problems.is_empty().then_some(s), problems),
+                Err(e) => {
+                    if set_aside.contains(&e.name) {
+                        problems.push(e);
+                        return (None, problems);
+                    }
+                    set_aside.push(e.name);
+                    problems.push(e);
+                }
+            }
+        }
+        (None, problems)
+    }
 }
 
 /// One CORS origin: `http(s)://host[:port]`, nothing after it (a browser's
@@ -290,6 +320,26 @@ mod tests {
         let short = with(&[("AUDIT_KEY", "short")]).err().unwrap();
         assert_eq!(short.name, "AUDIT_KEY");
         assert!(!short.to_string().contains("short"), "the refused value is not echoed: {short}");
+    }
+
+    #[test]
+    fn every_problem_is_listed_and_loopback_is_told_apart() {
+        let map: HashMap<&str, &str> =
+            [("MAX_BATCH", "five"), ("SEED_DEMO", "maybe"), ("AUDIT_KEY", "short-secret")].into_iter().collect();
+        let (settings, problems) = Settings::problems(|k| map.get(k).map(|v| v.to_string()));
+        assert!(settings.is_none());
+        let mut names: Vec<&str> = problems.iter().map(|p| p.name).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["AUDIT_KEY", "MAX_BATCH", "SEED_DEMO"]);
+        assert!(!problems.iter().any(|p| p.to_string().contains("short-secret")), "secrets are not echoed");
+        let (ok, none) = Settings::problems(|_| None);
+        assert!(ok.is_some() && none.is_empty());
+        for (addr, loopback) in
+            [("127.0.0.1:8080", true), ("localhost:80", true), ("[::1]:8080", true), ("0.0.0.0:8080", false)]
+        {
+            let s = with(&[("BIND_ADDR", addr)]).unwrap();
+            assert_eq!(s.binds_loopback(), loopback, "{addr}");
+        }
     }
 
     #[test]

@@ -11,8 +11,8 @@ pub mod startup;
 
 // The services, under the names the shell's modules use.
 pub use kaohe_service::{
-    Caller, ServiceError, audit, auth, caller, claims, db, error, evidence, idempotency, organisation, paging, policy,
-    rubric, runs, secret, seed, seed_runs, unit,
+    Caller, ServiceError, audit, auth, backup, bootstrap, caller, claims, db, departments, error, evidence,
+    idempotency, organisation, paging, policy, rubric, runs, secret, seed, seed_runs, unit, users,
 };
 
 pub use config::Settings;

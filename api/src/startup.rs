@@ -80,6 +80,18 @@ impl Application {
                 }
             }
         }
+        // Every start, whatever SEED_DEMO says now: demo accounts (with
+        // passwords printed once, or DEMO_PASSWORD) have no place on a
+        // server others can reach.
+        let demo = crate::auth::demo::existing_logins(&db).await.map_err(StartupError::Seed)?;
+        if !demo.is_empty() && !settings.binds_loopback() {
+            tracing::warn!(
+                bind_addr = %settings.bind_addr,
+                accounts = ?demo,
+                "demo accounts exist and the server listens beyond this machine: deactivate them (deactivateUser) \
+                 or start from an empty database with SEED_DEMO=false (README, \"Going to production\")"
+            );
+        }
         let report = load::load_dir(&db, &chain_key, &settings.rubrics_dir).await?;
         tracing::info!(
             dir = %settings.rubrics_dir.display(),

@@ -20,6 +20,10 @@ pub struct Model {
     pub active: bool,
     pub version: i32,
     pub created_at: DateTimeUtc,
+    /// Set when an admin created the account or reset its password: every
+    /// request but `changePassword` is refused until the user picks its own.
+    pub must_change_password: bool,
+    pub updated_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

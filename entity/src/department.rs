@@ -11,6 +11,10 @@ pub struct Model {
     pub organisation_id: i64,
     pub name: String,
     pub created_at: DateTimeUtc,
+    /// A deactivated department (停用) takes no new heads.
+    pub active: bool,
+    pub version: i32,
+    pub updated_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -36,4 +36,5 @@ pub mod section_submission;
 pub mod service_credential;
 pub mod unit;
 pub mod unit_history;
+pub mod unit_import;
 pub mod user_session;

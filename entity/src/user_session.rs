@@ -15,7 +15,7 @@ pub struct Model {
     pub family: String,
     pub started_at: DateTimeUtc,
     pub ended_at: Option<DateTimeUtc>,
-    /// `logout` | `replay`
+    /// `logout` | `replay` | `password_reset` | `deactivated`
     pub end_reason: Option<String>,
 }
 

@@ -20,6 +20,7 @@ mod m20261123_000040_unit_history;
 mod m20261202_000050_sessions;
 mod m20261202_000055_idempotency;
 mod m20261202_000060_audit_chain;
+mod m20261202_000070_accounts;
 pub mod m20261202_000090_states;
 pub mod schema;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000050_sessions::Migration),
             Box::new(m20261202_000055_idempotency::Migration),
             Box::new(m20261202_000060_audit_chain::Migration),
+            Box::new(m20261202_000070_accounts::Migration),
             Box::new(m20261202_000090_states::Migration),
         ]
     }

@@ -43,6 +43,9 @@ pub struct Caller {
     pub role: CallerRole,
     /// What the policy grants a signed-in caller, resolved once per request.
     pub grants: Option<Grants>,
+    /// A user signed in with a one-time password (a new account, a reset):
+    /// everything but changing it is refused until it is changed.
+    pub must_change_password: bool,
 }
 
 /// A signed-in caller's standing in the casbin policy of its organisation.
@@ -72,11 +75,23 @@ impl std::fmt::Debug for Grants {
 
 impl Caller {
     pub fn anonymous() -> Caller {
-        Caller { who: Who::Anonymous, organisation_id: None, role: CallerRole::Anonymous, grants: None }
+        Caller {
+            who: Who::Anonymous,
+            organisation_id: None,
+            role: CallerRole::Anonymous,
+            grants: None,
+            must_change_password: false,
+        }
     }
 
     pub fn system() -> Caller {
-        Caller { who: Who::System, organisation_id: None, role: CallerRole::System, grants: None }
+        Caller {
+            who: Who::System,
+            organisation_id: None,
+            role: CallerRole::System,
+            grants: None,
+            must_change_password: false,
+        }
     }
 
     /// Id of the user, if the caller is one.
@@ -112,6 +127,9 @@ impl Caller {
             Some(g) => (g.unit_id, g.policy_version),
             None => (None, 0),
         };
-        format!("{who}|org:{:?}|role:{:?}|unit:{unit:?}|policy:{policy}", self.organisation_id, self.role)
+        format!(
+            "{who}|org:{:?}|role:{:?}|unit:{unit:?}|policy:{policy}|must_change:{}",
+            self.organisation_id, self.role, self.must_change_password
+        )
     }
 }

@@ -7,10 +7,13 @@
 
 pub mod audit;
 pub mod auth;
+pub mod backup;
+pub mod bootstrap;
 pub mod caller;
 pub mod claims;
 pub mod config;
 pub mod db;
+pub mod departments;
 pub mod error;
 pub mod evidence;
 pub mod idempotency;
@@ -24,6 +27,7 @@ pub mod secret;
 pub mod seed;
 pub mod seed_runs;
 pub mod unit;
+pub mod users;
 
 pub use caller::Caller;
 pub use error::ServiceError;

@@ -292,3 +292,78 @@ pub fn run_scope(caller: &Caller) -> Result<(Option<i64>, RunReader), ServiceErr
         }
     }
 }
+
+/// May the caller administer this organisation's accounts (用户管理: create,
+/// update, reset passwords, deactivate)? The admin, as the policy grants it
+/// (`users admin`; `role:admin` holds `*`).
+pub fn may_administer_users(caller: &Caller, organisation_id: i64) -> Result<Authorized, ServiceError> {
+    let Some(g) = grants_in(caller, organisation_id)? else { return grant(caller, organisation_id, true) };
+    grant(caller, organisation_id, g.policy.allows(&g.subject, &g.organisation_code, "users", "admin"))
+}
+
+/// May the caller administer this organisation's departments (科室管理:
+/// create, rename, deactivate)? The admin (`departments admin`).
+pub fn may_administer_departments(caller: &Caller, organisation_id: i64) -> Result<Authorized, ServiceError> {
+    let Some(g) = grants_in(caller, organisation_id)? else { return grant(caller, organisation_id, true) };
+    grant(caller, organisation_id, g.policy.allows(&g.subject, &g.organisation_code, "departments", "admin"))
+}
+
+/// Which of an organisation's accounts a caller may see (用户查看范围).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserReader {
+    /// The server and the admin: every account of the organisation.
+    All,
+    /// A department head: the organisation's department heads (its peers),
+    /// itself included.
+    Heads,
+    /// A unit user or an integration user: itself only.
+    Own(i64),
+    /// A service credential: no account.
+    Nobody,
+}
+
+/// How the caller reads the accounts of this organisation (another
+/// organisation's: NOT_FOUND).
+pub fn user_reader(caller: &Caller, organisation_id: i64) -> Result<UserReader, ServiceError> {
+    let Some(g) = grants_in(caller, organisation_id)? else { return Ok(UserReader::All) };
+    if g.policy.allows(&g.subject, &g.organisation_code, "users", "admin") {
+        return Ok(UserReader::All);
+    }
+    Ok(match (caller.role, caller.user_id()) {
+        (CallerRole::Department, Some(_)) => UserReader::Heads,
+        (_, Some(id)) => UserReader::Own(id),
+        _ => UserReader::Nobody,
+    })
+}
+
+/// What the caller may do in its own organisation (我的权限), as the policy
+/// grants it; all false for an anonymous caller or a service credential.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OrganisationRights {
+    pub administer_users: bool,
+    pub see_users: bool,
+    pub administer_departments: bool,
+    pub administer_units: bool,
+    pub administer_organisation: bool,
+    pub open_runs: bool,
+    pub publish_runs: bool,
+    pub edit_rubrics: bool,
+    pub upload_evidence: bool,
+}
+
+/// The caller's rights in its own organisation.
+pub fn organisation_rights(caller: &Caller) -> OrganisationRights {
+    let Some(g) = caller.grants.as_ref() else { return OrganisationRights::default() };
+    let may = |obj: &str, act: &str| g.policy.allows(&g.subject, &g.organisation_code, obj, act);
+    OrganisationRights {
+        administer_users: may("users", "admin"),
+        see_users: caller.user_id().is_some(),
+        administer_departments: may("departments", "admin"),
+        administer_units: may("units", "admin"),
+        administer_organisation: may("policy", "admin"),
+        open_runs: may("runs", "open"),
+        publish_runs: may("runs", "publish"),
+        edit_rubrics: may("rubrics", "edit"),
+        upload_evidence: may("evidence", "upload"),
+    }
+}

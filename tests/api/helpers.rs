@@ -23,7 +23,7 @@ pub struct TestApp {
     pub auth: std::sync::Arc<kaohe_api::auth::AuthState>,
     /// The server's request gate (to watch its expensive slots).
     pub gate: actix_web::web::Data<kaohe_api::http::Gate>,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
     _pg: Option<PgDatabase>,
 }
 
@@ -162,8 +162,31 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         chain_key,
         auth,
         gate,
-        _dir: dir,
+        _dir: Some(dir),
         _pg: pg,
+    }
+}
+
+/// Starts the app on settings whose database and folders the test keeps
+/// (e.g. a `Fresh`, or a folder a backup was restored into).
+pub async fn serve(settings: Settings) -> TestApp {
+    let app = Application::build(settings.clone()).await.unwrap_or_else(|e| panic!("{e}"));
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let (db, statements, chain_key, auth) = (app.db().clone(), app.statements(), app.chain_key().clone(), app.auth());
+    let gate = app.gate();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        settings,
+        db,
+        client: reqwest::Client::new(),
+        token: Default::default(),
+        statements,
+        chain_key,
+        auth,
+        gate,
+        _dir: None,
+        _pg: None,
     }
 }
 

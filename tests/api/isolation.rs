@@ -185,6 +185,44 @@ const PROBES: &[Probe] = &[
     q("auditLog by unit", "Unit", "query($id: ID!) { auditLog(unitId: $id, first: 5) { totalCount } }"),
     // Service credentials.
     m("revokeServiceCredential", "ServiceCredential", "mutation($id: ID!) { revokeServiceCredential(id: $id) }"),
+    // Accounts.
+    q("user", "User", "query($id: ID!) { user(id: $id) { id username } }"),
+    q("user alias", "User", "query($id: ID!) { a: user(id: $id) { id } b: user(id: $id) { role } }"),
+    m(
+        "updateUser",
+        "User",
+        "mutation($id: ID!) { updateUser(input: { id: $id, expectedVersion: 1, displayName: \"改\" }) { id } }",
+    ),
+    m("resetPassword", "User", "mutation($id: ID!) { resetPassword(id: $id, expectedVersion: 1) { oneTimePassword } }"),
+    m(
+        "deactivateUser",
+        "User",
+        "mutation($id: ID!) { deactivateUser(id: $id, reason: \"离职\", expectedVersion: 1) { id } }",
+    ),
+    m("reactivateUser", "User", "mutation($id: ID!) { reactivateUser(id: $id, expectedVersion: 1) { id } }"),
+    // Departments (public reference data, like units).
+    m(
+        "renameDepartment",
+        "Department",
+        "mutation($id: ID!) { renameDepartment(id: $id, name: \"新科\", expectedVersion: 1) { id } }",
+    ),
+    m(
+        "deactivateDepartment",
+        "Department",
+        "mutation($id: ID!) { deactivateDepartment(id: $id, expectedVersion: 1) { id } }",
+    ),
+    m(
+        "reactivateDepartment",
+        "Department",
+        "mutation($id: ID!) { reactivateDepartment(id: $id, expectedVersion: 1) { id } }",
+    ),
+    q("users by department", "Department", "query($id: ID!) { users(first: 5, departmentId: $id) { totalCount } }"),
+    // Unit sheet previews.
+    m(
+        "applyUnitImport",
+        "UnitImport",
+        "mutation($id: ID!) { applyUnitImport(previewId: $id, sha256: \"0000000000000000000000000000000000000000000000000000000000000000\") { added } }",
+    ),
 ];
 
 /// An object of 许昌 and who may see it (everybody else must not be able to
@@ -345,6 +383,31 @@ async fn victims(app: &TestApp) -> Vec<Victim> {
         .to_string();
     let audit = app.query("{ auditLog(first: 1) { edges { node { id } } } }").await;
     let audit = nodes(&audit["auditLog"])[0]["id"].as_str().unwrap().to_string();
+    let users = app.query("{ users(first: 100) { edges { node { id username } } } }").await;
+    let user = |name: &str| {
+        nodes(&users["users"]).into_iter().find(|u| u["username"] == name).unwrap()["id"].as_str().unwrap().to_string()
+    };
+    let (head, unit_user) = (user("xc-mishuke"), user("xc-weidu"));
+    let depts = app
+        .query(r#"{ organisation(code: "xuchang") { departments(first: 100) { edges { node { id name } } } } }"#)
+        .await;
+    let department = nodes(&depts["organisation"]["departments"]).into_iter().find(|d| d["name"] == "秘书科").unwrap()
+        ["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let sheet = "code,name,kind\nxc-new,新单位,county\n";
+    let preview = crate::accounts::with_file(
+        app,
+        "mutation($f: Upload!) { previewUnitImport(file: $f) { id } }",
+        json!({ "f": null }),
+        "units.csv",
+        sheet.as_bytes().to_vec(),
+    )
+    .await["data"]["previewUnitImport"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let id = |v: &Value| v.as_str().unwrap().to_string();
     let w = weidu.clone();
@@ -426,7 +489,17 @@ async fn victims(app: &TestApp) -> Vec<Victim> {
             unit: w.clone(),
             seen_by: &["xc-admin"],
         },
-        Victim { what: "audit entry", kind: "AuditEntry", id: audit, unit: w, seen_by: &["xc-staff"] },
+        Victim { what: "audit entry", kind: "AuditEntry", id: audit, unit: w.clone(), seen_by: &["xc-staff"] },
+        Victim { what: "秘书科's head", kind: "User", id: head, unit: w.clone(), seen_by: &["xc-staff"] },
+        Victim {
+            what: "魏都区's account",
+            kind: "User",
+            id: unit_user,
+            unit: w.clone(),
+            seen_by: &["xc-admin", "xc-weidu"],
+        },
+        Victim { what: "department 秘书科", kind: "Department", id: department, unit: w.clone(), seen_by: &["*"] },
+        Victim { what: "unit sheet preview", kind: "UnitImport", id: preview, unit: w, seen_by: &["xc-admin"] },
     ]
 }
 

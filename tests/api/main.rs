@@ -5,8 +5,10 @@
 
 mod helpers;
 
+mod accounts;
 mod audit;
 mod auth;
+mod backups;
 mod batching;
 mod decimal;
 mod drafts;

@@ -28,9 +28,10 @@ pub enum IdKind {
     AuditEntry,
     User,
     ServiceCredential,
+    UnitImport,
 }
 
-const ALL: [IdKind; 16] = [
+const ALL: [IdKind; 17] = [
     IdKind::Organisation,
     IdKind::Department,
     IdKind::Unit,
@@ -47,6 +48,7 @@ const ALL: [IdKind; 16] = [
     IdKind::AuditEntry,
     IdKind::User,
     IdKind::ServiceCredential,
+    IdKind::UnitImport,
 ];
 
 impl IdKind {
@@ -69,6 +71,7 @@ impl IdKind {
             IdKind::AuditEntry => "AuditEntry",
             IdKind::User => "User",
             IdKind::ServiceCredential => "ServiceCredential",
+            IdKind::UnitImport => "UnitImport",
         }
     }
 
@@ -91,6 +94,7 @@ impl IdKind {
             IdKind::AuditEntry => "audit entry",
             IdKind::User => "user",
             IdKind::ServiceCredential => "service credential",
+            IdKind::UnitImport => "unit import",
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The GraphQL schema: thin resolvers over the service modules.
 
+mod accounts;
 mod audit;
 mod claims;
 mod codes;
@@ -30,6 +31,7 @@ use errors::GqlResult;
 
 pub(crate) use ids::{IdKind, parse_id, to_id};
 
+pub use accounts::{AccountMutation, AccountQuery, User};
 pub use drafts::RubricDraftMutation;
 pub use node::Node;
 pub use organisation::{Department, Organisation, OrganisationConnection};
@@ -41,7 +43,7 @@ pub use unit::{Unit, UnitMutation};
 /// The schema served at `/graphql`.
 pub type KaoheSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Writes (变更): the score-run lifecycle, rubric drafts, evidence uploads, unit administration, sign-in and policy administration.
+/// Writes (变更): the score-run lifecycle, rubric drafts, evidence uploads, unit administration, sign-in and policy administration, accounts and departments.
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     score_runs::ScoreRunMutation,
@@ -53,6 +55,7 @@ pub struct Mutation(
     UnitMutation,
     SessionMutation,
     PolicyMutation,
+    AccountMutation,
 );
 
 /// Largest query depth accepted.
@@ -76,6 +79,7 @@ pub fn build_schema(data: Option<SchemaData>) -> KaoheSchema {
         .limit_recursive_depth(32)
         .disable_suggestions()
         .extension(signin::SignInForWrites)
+        .extension(signin::PasswordChangeFirst)
         .extension(codes::ErrorCodes)
         .data(rubric::TreeCache::default())
         .data(crate::runs::results::RankingCache::default());
@@ -112,6 +116,7 @@ pub struct Query(
     results::ResultQuery,
     audit::AuditQuery,
     node::NodeQuery,
+    AccountQuery,
 );
 
 /// Reference data: organisations, units, rubrics (基础数据).

@@ -11,7 +11,7 @@ use super::errors::{GqlResult, IntoGql};
 use super::evidence::Evidence;
 use super::ids::{IdKind, decode};
 use super::observations::Observation;
-use super::{Department, Organisation, Rubric, RubricVersion, ScoreRun, Unit, env};
+use super::{Department, Organisation, Rubric, RubricVersion, ScoreRun, Unit, User, env};
 use kaohe_service::ServiceError;
 
 /// Anything with a global id (全局编号): pass it to `node(id)` to fetch it again.
@@ -28,6 +28,7 @@ pub enum Node {
     Evidence(Evidence),
     Claim(Claim),
     AuditEntry(AuditEntry),
+    User(User),
 }
 
 /// Most ids one `nodes` call takes.
@@ -90,6 +91,7 @@ async fn fetch(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Node> {
         IdKind::AuditEntry => {
             Node::AuditEntry(AuditEntry(crate::runs::query::audit_entry_by_id(db, caller, n).await.gql()?))
         }
+        IdKind::User => Node::User(User(crate::users::by_id(db, caller, n).await.gql()?)),
         other => {
             return Err(ServiceError::BadUserInput(format!(
                 "a {} is fetched through its parent, not by `node`",

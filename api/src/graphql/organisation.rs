@@ -100,6 +100,16 @@ impl Department {
         &self.0.name
     }
 
+    /// Whether it is in use (在用); a deactivated department (已停用) takes no new heads.
+    async fn active(&self) -> bool {
+        self.0.active
+    }
+
+    /// Version for optimistic concurrency (乐观锁版本); pass it to the department mutations.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
     /// The organisation (考核组织) it belongs to.
     async fn organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<Organisation> {
         Ok(Organisation(super::loader::organisation(ctx, self.0.organisation_id).await?))

@@ -21,11 +21,19 @@ pub struct SessionPayload {
     refresh_token: String,
     /// Seconds until the access token expires.
     expires_in: i64,
+    /// The password is a one-time one (a new account, a reset): every field but
+    /// `changePassword`, `me`, `refreshSession` and `logout` is FORBIDDEN until it is changed.
+    must_change_password: bool,
 }
 
 impl From<session::Session> for SessionPayload {
     fn from(s: session::Session) -> Self {
-        SessionPayload { access_token: s.access_token, refresh_token: s.refresh_token, expires_in: s.expires_in }
+        SessionPayload {
+            access_token: s.access_token,
+            refresh_token: s.refresh_token,
+            expires_in: s.expires_in,
+            must_change_password: s.must_change_password,
+        }
     }
 }
 

@@ -46,3 +46,48 @@ impl Extension for SignInForWritesExtension {
         next.run(ctx, info).await
     }
 }
+
+/// What a caller signed in with a one-time password may still do: change
+/// it, read its own account, refresh or end the session, sign in again.
+const BEFORE_PASSWORD_CHANGE: [&str; 9] =
+    ["changePassword", "me", "login", "refreshSession", "logout", "serviceToken", "__typename", "__schema", "__type"];
+
+/// A user signed in with a one-time password (a new account, a reset) gets
+/// FORBIDDEN for every top-level field but those above until it has chosen
+/// its own password (`changePassword`).
+pub struct PasswordChangeFirst;
+
+impl ExtensionFactory for PasswordChangeFirst {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(PasswordChangeFirstExtension)
+    }
+}
+
+struct PasswordChangeFirstExtension;
+
+#[async_trait::async_trait]
+impl Extension for PasswordChangeFirstExtension {
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        if matches!(info.parent_type, "Query" | "Mutation")
+            && !BEFORE_PASSWORD_CHANGE.contains(&info.name)
+            && ctx.data::<Caller>().is_ok_and(|c| c.must_change_password)
+        {
+            let mut refused = ServerError::new(
+                "change your one-time password first (`changePassword`); nothing else is answered until then",
+                None,
+            );
+            let mut ext = async_graphql::ErrorExtensionValues::default();
+            ext.set("code", "FORBIDDEN");
+            ext.set("reason", "PASSWORD_CHANGE_REQUIRED");
+            refused.extensions = Some(ext);
+            refused.path = vec![PathSegment::Field(info.alias.unwrap_or(info.name).to_string())];
+            return Err(refused);
+        }
+        next.run(ctx, info).await
+    }
+}

@@ -27,7 +27,12 @@ pub(crate) async fn caller_of(
     db: &DatabaseConnection,
     auth: &AuthState,
 ) -> Result<Caller, HttpResponse> {
-    Ok(caller_and_generation(req, db, auth).await?.0)
+    let caller = caller_and_generation(req, db, auth).await?.0;
+    if caller.must_change_password {
+        let message = "change your one-time password first (`changePassword`)";
+        return Err(Refusal::new(StatusCode::FORBIDDEN, "FORBIDDEN", message).into_response());
+    }
+    Ok(caller)
 }
 
 /// The caller, with the data generation read in the same statement (`None`

@@ -40,6 +40,14 @@ pub enum KeyError {
 }
 
 impl ChainKey {
+    /// A fingerprint of the key (an HMAC of a fixed text under it, 16 hex
+    /// digits): tells which key a backup's log needs without revealing it.
+    pub fn fingerprint(&self) -> String {
+        let mut mac = self.0.clone();
+        mac.update(b"kaohe audit key fingerprint");
+        hex::encode(mac.finalize().into_bytes())[..16].to_string()
+    }
+
     /// A key from its material (surrounding whitespace ignored, so a file
     /// written with a trailing newline works).
     pub fn new(material: &[u8]) -> Result<ChainKey, KeyError> {

@@ -40,6 +40,7 @@ struct SubjectRow {
     unit_id: Option<i64>,
     org_code: String,
     generation: Option<i64>,
+    must_change_password: bool,
 }
 
 /// The user's row, if active and signed in through session `sid`, still
@@ -71,6 +72,7 @@ async fn user_row(
         .column_as(app_user::Column::Username, "label")
         .column(app_user::Column::Role)
         .column(app_user::Column::UnitId)
+        .column(app_user::Column::MustChangePassword)
         .column_as(organisation::Column::Code, "org_code")
         .expr_as(crate::audit::generation::generation_column(), "generation")
         .join(JoinType::InnerJoin, app_user::Relation::Organisation.def())
@@ -88,6 +90,7 @@ async fn credential_row(db: &DatabaseConnection, id: i64) -> Result<Option<Subje
         .column_as(service_credential::Column::Name, "label")
         .expr_as(Expr::val("service"), "role")
         .expr_as(Expr::cust("CAST(NULL AS BIGINT)"), "unit_id")
+        .expr_as(Expr::val(false), "must_change_password")
         .column_as(organisation::Column::Code, "org_code")
         .expr_as(crate::audit::generation::generation_column(), "generation")
         .join(JoinType::InnerJoin, service_credential::Relation::Organisation.def())
@@ -128,6 +131,12 @@ pub async fn caller(
         (format!("user:{}", row.id), Who::User { id: row.id, label: row.label })
     };
     let grants = Grants { subject, organisation_code: row.org_code, unit_id: row.unit_id, policy, policy_version };
-    let caller = Caller { who, organisation_id: Some(row.organisation_id), role, grants: Some(grants) };
+    let caller = Caller {
+        who,
+        organisation_id: Some(row.organisation_id),
+        role,
+        grants: Some(grants),
+        must_change_password: row.must_change_password,
+    };
     Ok((caller, Some(row.generation.unwrap_or(0))))
 }

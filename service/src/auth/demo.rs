@@ -72,3 +72,17 @@ pub async fn seed_logins(db: &DatabaseConnection, password: Option<&str>) -> Res
     }
     Ok(created)
 }
+
+/// The demo logins that exist and are active (a production server should
+/// have none: the start warns while they exist on a non-loopback address).
+pub async fn existing_logins(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
+    let names: Vec<&str> = LOGINS.iter().map(|l| l.0).collect();
+    Ok(app_user::Entity::find()
+        .filter(app_user::Column::Username.is_in(names))
+        .filter(app_user::Column::Active.eq(true))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| u.username)
+        .collect())
+}

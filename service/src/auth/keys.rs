@@ -58,6 +58,34 @@ fn generated_secret(data_dir: &Path) -> Result<String, KeySetupError> {
     }
 }
 
+/// The fingerprint of the key that signs tokens (its key id: a hash
+/// prefix, never the secret), without generating anything: `None` when
+/// there is no key yet (no `JWT_SECRET` and no `DATA_DIR/jwt-secret`).
+pub fn fingerprint(s: &AuthSettings, data_dir: &Path) -> Result<Option<String>, KeySetupError> {
+    match s.algorithm {
+        JwtAlgorithm::Hs256 => {
+            let secret = match &s.secret {
+                Some(v) => v.expose().to_string(),
+                None => {
+                    let path = data_dir.join("jwt-secret");
+                    if !path.exists() {
+                        return Ok(None);
+                    }
+                    String::from_utf8_lossy(&read(&path)?).trim().to_string()
+                }
+            };
+            Ok(Some(kid("hs", secret.as_bytes())))
+        }
+        JwtAlgorithm::Rs256 | JwtAlgorithm::EdDsa => {
+            let prefix = if s.algorithm == JwtAlgorithm::Rs256 { "rs" } else { "ed" };
+            match s.public_key_file.as_deref() {
+                Some(p) => Ok(Some(kid(prefix, &read(p)?))),
+                None => Ok(None),
+            }
+        }
+    }
+}
+
 /// Builds a key from a kid, an optional private key and a public key file's bytes.
 type MakeKey = fn(&str, Option<&[u8]>, &[u8]) -> Result<Key, kaohe_auth::token::KeyError>;
 

@@ -15,6 +15,7 @@
 pub mod bearer;
 pub mod credentials;
 pub mod keys;
+pub mod password_policy;
 pub mod passwords;
 pub mod policy_admin;
 pub mod policy_store;
@@ -43,6 +44,19 @@ pub enum AuthError {
     Token(#[from] kaohe_auth::token::TokenError),
     #[error("internal error")]
     Hashing(String),
+}
+
+impl From<AuthError> for crate::ServiceError {
+    /// A sign-in error met inside another service (hashing a new password).
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::InvalidCredentials => crate::ServiceError::BadUserInput("the current password is wrong".into()),
+            AuthError::Busy => crate::ServiceError::Conflict("too many password changes at once; retry".into()),
+            AuthError::Locked { .. } => crate::ServiceError::Forbidden,
+            AuthError::InvalidSession => crate::ServiceError::Unauthenticated,
+            other => crate::ServiceError::internal(other),
+        }
+    }
 }
 
 impl AuthError {

@@ -70,6 +70,20 @@ impl PasswordWork {
             .map_err(|e| AuthError::Hashing(e.to_string()))?
             .map_err(|e: password::HashError| AuthError::Hashing(e.to_string()))
     }
+
+    /// Hashes a new password with the pinned parameters, in a slot, on the
+    /// blocking pool (a password change or reset, an account created).
+    pub async fn hash(&self, password: &str) -> Result<String, AuthError> {
+        let slot = self.slot().await?;
+        let password = password.to_string();
+        tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            password::hash(&password)
+        })
+        .await
+        .map_err(|e| AuthError::Hashing(e.to_string()))?
+        .map_err(|e| AuthError::Hashing(e.to_string()))
+    }
 }
 
 #[cfg(test)]

@@ -81,16 +81,22 @@ async fn bump<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result<i64, Sto
 
 /// Seeds the rules from `policies/policy.csv` if there are none. Idempotent.
 pub async fn seed(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    let lines = parse(SEED)?;
     let txn = crate::db::begin_write(db).await?;
-    if casbin_rule::Entity::find().count(&txn).await? > 0 {
+    let seeded = seed_in(&txn, now).await?;
+    txn.commit().await?;
+    Ok(seeded)
+}
+
+/// `seed`, inside the caller's write transaction.
+pub async fn seed_in<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let lines = parse(SEED)?;
+    if casbin_rule::Entity::find().count(db).await? > 0 {
         return Ok(false);
     }
     for l in &lines {
-        row(l).insert(&txn).await?;
+        row(l).insert(db).await?;
     }
-    bump(&txn, now).await?;
-    txn.commit().await?;
+    bump(db, now).await?;
     Ok(true)
 }
 
@@ -124,6 +130,49 @@ pub async fn remove<C: ConnectionTrait>(db: &C, text: &str, now: DateTime<Utc>) 
     Ok(removed)
 }
 
+/// Renames a subject (`dept:旧名` → `dept:新名`) in one organisation's
+/// lines and bumps the version; returns how many lines changed.
+pub async fn rename_subject<C: ConnectionTrait>(
+    db: &C,
+    dom: &str,
+    old: &str,
+    new: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    use sea_orm::sea_query::Expr;
+    let p = casbin_rule::Entity::update_many()
+        .col_expr(casbin_rule::Column::V0, Expr::value(new))
+        .filter(casbin_rule::Column::Ptype.eq("p"))
+        .filter(casbin_rule::Column::V0.eq(old))
+        .filter(casbin_rule::Column::V1.eq(dom))
+        .exec(db)
+        .await?;
+    let g = casbin_rule::Entity::update_many()
+        .col_expr(casbin_rule::Column::V1, Expr::value(new))
+        .filter(casbin_rule::Column::Ptype.eq("g"))
+        .filter(casbin_rule::Column::V1.eq(old))
+        .filter(casbin_rule::Column::V2.eq(dom))
+        .exec(db)
+        .await?;
+    bump(db, now).await?;
+    Ok(p.rows_affected + g.rows_affected)
+}
+
+/// Adds the lines of `text` that are not stored yet (each compared whole)
+/// and bumps the version; returns how many were added.
+pub async fn add_missing<C: ConnectionTrait>(db: &C, text: &str, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let stored: Vec<Line> = casbin_rule::Entity::find().all(db).await?.into_iter().filter_map(line).collect();
+    let mut added = 0;
+    for l in parse(text)? {
+        if !stored.contains(&l) {
+            row(&l).insert(db).await?;
+            added += 1;
+        }
+    }
+    bump(db, now).await?;
+    Ok(added)
+}
+
 /// Marks the policy changed (a user or credential changed its memberships), so
 /// every instance reloads it.
 pub async fn touch<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result<i64, StoreError> {
@@ -151,7 +200,7 @@ pub async fn lines<C: ConnectionTrait>(db: &C) -> Result<Vec<Line>, StoreError> 
             _ => continue,
         };
         out.push(Line::Member { member: member.clone(), role: role.into(), dom: org.code.clone() });
-        if let Some(d) = u.department_id.and_then(|id| depts.iter().find(|d| d.id == id)) {
+        if let Some(d) = u.department_id.and_then(|id| depts.iter().find(|d| d.id == id && d.active)) {
             out.push(Line::Member { member, role: format!("dept:{}", d.name), dom: org.code.clone() });
         }
     }

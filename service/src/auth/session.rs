@@ -33,6 +33,8 @@ pub struct Session {
     pub user_id: i64,
     /// The `user_session` row (the access token's `sid`).
     pub session_id: i64,
+    /// The password is a one-time one: change it before anything else.
+    pub must_change_password: bool,
 }
 
 /// Lockout rules (per account, and looser per client address) and lifetimes.
@@ -101,6 +103,8 @@ pub async fn login(
     now: DateTime<Utc>,
 ) -> Result<Session, AuthError> {
     let limits = &auth.limits;
+    let username = super::password_policy::normalise_username(username);
+    let username = username.as_str();
     prune_quietly(db, limits, now).await;
     let since = now - limits.failure_window();
     let by_account = failures(db, login_failure::Column::Username, username, since).await?;
@@ -201,7 +205,33 @@ async fn issue<C: ConnectionTrait>(
         expires_in: keys.ttl_secs,
         user_id: user.id,
         session_id: session.id,
+        must_change_password: user.must_change_password,
     })
+}
+
+/// Ends every open session of a user at once (its access tokens are refused
+/// from the next request) and revokes their refresh tokens: a password
+/// reset, a deactivation. Runs in the caller's transaction.
+pub async fn end_all_sessions<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let ended = user_session::Entity::update_many()
+        .col_expr(user_session::Column::EndedAt, Expr::value(now))
+        .col_expr(user_session::Column::EndReason, Expr::value(reason))
+        .filter(user_session::Column::UserId.eq(user_id))
+        .filter(user_session::Column::EndedAt.is_null())
+        .exec(db)
+        .await?;
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(ended.rows_affected)
 }
 
 /// Ends the session of `family` (its access tokens stop at the next request)

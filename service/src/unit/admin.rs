@@ -340,7 +340,7 @@ async fn check_parent<C: ConnectionTrait>(
 }
 
 /// The unit's history row and audit entry for one change.
-async fn record<C: ConnectionTrait>(
+pub(crate) async fn record<C: ConnectionTrait>(
     conn: &C,
     chain_key: &ChainKey,
     caller: &Caller,
@@ -398,7 +398,7 @@ fn snapshot(u: &unit::Model) -> serde_json::Value {
 }
 
 /// A unit code (单位代码): 1 to 64 of letters, digits, `-`, `_` and `.`.
-fn check_code(code: &str) -> Result<String, ServiceError> {
+pub(crate) fn check_code(code: &str) -> Result<String, ServiceError> {
     let c = code.trim();
     let ok = |ch: char| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.');
     if c.is_empty() || c.chars().count() > MAX_CODE || !c.chars().all(ok) {
@@ -410,7 +410,7 @@ fn check_code(code: &str) -> Result<String, ServiceError> {
 }
 
 /// A unit name (单位名称): 1 to 200 characters, no control characters.
-fn check_name(name: &str) -> Result<String, ServiceError> {
+pub(crate) fn check_name(name: &str) -> Result<String, ServiceError> {
     let n = name.trim();
     if n.is_empty() || n.chars().count() > MAX_NAME || n.chars().any(char::is_control) {
         return Err(ServiceError::BadUserInput(format!(
@@ -421,7 +421,7 @@ fn check_name(name: &str) -> Result<String, ServiceError> {
 }
 
 /// A unit kind (单位类型), e.g. `county`: lower-case letters, digits and `_`.
-fn check_kind(kind: &str) -> Result<String, ServiceError> {
+pub(crate) fn check_kind(kind: &str) -> Result<String, ServiceError> {
     let k = kind.trim();
     let ok = |ch: char| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_';
     if k.is_empty() || k.len() > MAX_CODE || !k.chars().all(ok) {

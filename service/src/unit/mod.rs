@@ -4,6 +4,7 @@
 //! `unit_history`).
 
 pub mod admin;
+pub mod import;
 
 use entity::{unit, unit_history};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
