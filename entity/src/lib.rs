@@ -35,3 +35,7 @@ pub mod service_credential;
 pub mod unit;
 pub mod unit_history;
 pub mod user_session;
+pub mod webhook_attempt;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;
+pub mod webhook_event;

@@ -20,6 +20,7 @@ mod m20261123_000040_unit_history;
 mod m20261202_000050_sessions;
 mod m20261202_000055_idempotency;
 mod m20261202_000060_audit_chain;
+mod m20261202_000080_operations;
 pub mod schema;
 
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000050_sessions::Migration),
             Box::new(m20261202_000055_idempotency::Migration),
             Box::new(m20261202_000060_audit_chain::Migration),
+            Box::new(m20261202_000080_operations::Migration),
         ]
     }
 }

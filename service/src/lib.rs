@@ -14,6 +14,8 @@ pub mod db;
 pub mod error;
 pub mod evidence;
 pub mod idempotency;
+pub mod ids;
+pub mod metrics;
 pub mod organisation;
 pub mod paging;
 pub mod policy;
@@ -23,6 +25,7 @@ pub mod secret;
 pub mod seed;
 pub mod seed_runs;
 pub mod unit;
+pub mod webhooks;
 
 pub use caller::Caller;
 pub use error::ServiceError;
