@@ -28,9 +28,11 @@ pub enum Kind {
     AuditEntry,
     User,
     ServiceCredential,
+    WebhookEndpoint,
+    WebhookDelivery,
 }
 
-const ALL: [Kind; 16] = [
+const ALL: [Kind; 18] = [
     Kind::Organisation,
     Kind::Department,
     Kind::Unit,
@@ -47,6 +49,8 @@ const ALL: [Kind; 16] = [
     Kind::AuditEntry,
     Kind::User,
     Kind::ServiceCredential,
+    Kind::WebhookEndpoint,
+    Kind::WebhookDelivery,
 ];
 
 impl Kind {
@@ -69,6 +73,8 @@ impl Kind {
             Kind::AuditEntry => "AuditEntry",
             Kind::User => "User",
             Kind::ServiceCredential => "ServiceCredential",
+            Kind::WebhookEndpoint => "WebhookEndpoint",
+            Kind::WebhookDelivery => "WebhookDelivery",
         }
     }
 
@@ -91,13 +97,15 @@ impl Kind {
             Kind::AuditEntry => "audit entry",
             Kind::User => "user",
             Kind::ServiceCredential => "service credential",
+            Kind::WebhookEndpoint => "webhook endpoint",
+            Kind::WebhookDelivery => "webhook delivery",
         }
     }
 }
 
 /// The global id of a database row.
 pub fn to_id(kind: Kind, id: i64) -> ID {
-    ID(URL_SAFE_NO_PAD.encode(format!("{}:{id}", kind.name())))
+    ID(kaohe_service::ids::global_id(kind.name(), id))
 }
 
 /// Decodes any global id made by this API into its kind and row id.

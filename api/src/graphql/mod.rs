@@ -16,6 +16,7 @@ mod runs;
 mod session;
 mod signin;
 mod unit;
+mod webhooks;
 
 use async_graphql::{Context, EmptySubscription, ID, MergedObject, Object, Schema};
 use sea_orm::DatabaseConnection;
@@ -24,6 +25,7 @@ use crate::audit::ChainKey;
 use crate::caller::Caller;
 use errors::GqlResult;
 
+pub(crate) use errors::known_code;
 pub(crate) use ids::{Kind, parse_id, to_id};
 
 pub use drafts::RubricDraftMutation;
@@ -37,7 +39,7 @@ pub use unit::{Unit, UnitMutation};
 /// The schema served at `/graphql`.
 pub type KaoheSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Writes (变更): the score-run lifecycle, rubric drafts, evidence uploads, unit administration, sign-in and policy administration.
+/// Writes (变更): the score-run lifecycle, rubric drafts, evidence uploads, unit administration, sign-in, policy administration and webhooks.
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     RunMutation,
@@ -46,6 +48,7 @@ pub struct Mutation(
     UnitMutation,
     SessionMutation,
     PolicyMutation,
+    webhooks::WebhookMutation,
 );
 
 /// Largest query depth accepted.
@@ -59,6 +62,10 @@ pub struct SchemaData {
     pub db: DatabaseConnection,
     pub evidence: crate::evidence::EvidenceStore,
     pub chain_key: ChainKey,
+    /// Where webhook endpoints may point.
+    pub webhook_addresses: std::sync::Arc<kaohe_service::webhooks::address::AddressPolicy>,
+    /// The application's metrics (sign-ins, publications).
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 /// Builds the schema once; the caller is added per request.
@@ -72,8 +79,8 @@ pub fn build_schema(data: Option<SchemaData>) -> KaoheSchema {
         .extension(codes::ErrorCodes)
         .data(rubric::TreeCache::default())
         .data(crate::runs::results::RankingCache::default());
-    if let Some(SchemaData { db, evidence, chain_key }) = data {
-        b = b.data(db).data(evidence).data(chain_key);
+    if let Some(SchemaData { db, evidence, chain_key, webhook_addresses, metrics }) = data {
+        b = b.data(db).data(evidence).data(chain_key).data(webhook_addresses).data(metrics);
     }
     b.finish()
 }
@@ -98,7 +105,7 @@ pub(crate) fn write_env<'a>(
 
 /// Read-only entry points (查询).
 #[derive(MergedObject, Default)]
-pub struct Query(ReferenceQuery, RunQuery, node::NodeQuery);
+pub struct Query(ReferenceQuery, RunQuery, node::NodeQuery, webhooks::WebhookQuery);
 
 /// Reference data: organisations, units, rubrics (基础数据).
 #[derive(Default)]
