@@ -273,13 +273,9 @@ async fn an_event_committed_before_a_stop_is_delivered_by_the_next_start() {
         .await;
     assert_eq!(ranking["scoreRun"]["id"], json!(new));
     assert_eq!(ranking["scoreRun"]["ranking"].as_array().unwrap().len(), 7, "seven counties");
-    let csv = app
-        .client
-        .get(format!("{}{}", app.address, published["ranking"]["csv"].as_str().unwrap()))
-        .bearer_auth(app.token.lock().unwrap().clone().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let token = app.token.lock().unwrap().clone().unwrap();
+    let csv_url = format!("{}{}", app.address, published["ranking"]["csv"].as_str().unwrap());
+    let csv = app.client.get(csv_url).bearer_auth(token).send().await.unwrap();
     assert_eq!(csv.status(), 200);
 
     let done = until("deliveries settled", || async {
@@ -446,11 +442,10 @@ async fn only_the_admin_manages_its_own_organisations_webhooks() {
         hooks(s, true, "50ms");
     })
     .await;
-    let create = format!(
-        "mutation($u: String!) {{ createWebhookEndpoint(url: $u, events: [RUN_PUBLISHED]) {{ secret endpoint {{ id }} }} }}"
-    );
+    let create =
+        "mutation($u: String!) { createWebhookEndpoint(url: $u, events: [RUN_PUBLISHED]) { secret endpoint { id } } }";
     // Anonymous: refused before anything is looked up.
-    let body = app.post(&create, json!({ "u": receiver.url })).await;
+    let body = app.post(create, json!({ "u": receiver.url })).await;
     assert_eq!(code(&body), "UNAUTHENTICATED");
     assert_eq!(code(&app.post("{ webhookEndpoints(first: 5) { totalCount } }", json!({})).await), "UNAUTHENTICATED");
     app.sign_in("xc-admin").await;
@@ -466,7 +461,7 @@ async fn only_the_admin_manages_its_own_organisations_webhooks() {
 
     // A department head of the same organisation: FORBIDDEN.
     app.sign_in("xc-mishuke").await;
-    assert_eq!(code(&app.post(&create, json!({ "u": receiver.url })).await), "FORBIDDEN");
+    assert_eq!(code(&app.post(create, json!({ "u": receiver.url })).await), "FORBIDDEN");
     assert_eq!(code(&app.post("{ webhookEndpoints(first: 5) { totalCount } }", json!({})).await), "FORBIDDEN");
     let disable = "mutation($e: ID!) { disableWebhookEndpoint(id: $e) { active } }";
     assert_eq!(code(&app.post(disable, json!({ "e": endpoint })).await), "FORBIDDEN");

@@ -20,6 +20,8 @@ use super::{Kind, env, parse_id, to_id, write_env};
 /// An event an endpoint can subscribe to (事件类型). In payloads and
 /// `webhookDeliveries` the names are `run.published`, `run.amended`,
 /// `run.superseded`.
+// The names are the events' (`run.published`, …): each is about a run.
+#[allow(clippy::enum_variant_names)]
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum WebhookEventType {
     /// A revision of a score run was published (发布): its results are official.

@@ -79,13 +79,16 @@ mod tests {
                 .route("/fine", web::get().to(|| async { "ok" })),
         )
         .await;
-        // The request-id layer outside answers the error, with the id in the
-        // header and in the body.
-        let res = test::call_service(
+        // The dispatcher answers a service error with its `error_response`:
+        // the request-id layer outside gives it the header, the body names it.
+        let err = test::try_call_service(
             &app,
             test::TestRequest::get().uri("/boom").insert_header(("x-request-id", "boom-1")).to_request(),
         )
-        .await;
+        .await
+        .err()
+        .unwrap();
+        let res = err.error_response();
         assert_eq!(res.status(), 500);
         assert_eq!(res.headers().get("x-request-id").unwrap(), "boom-1");
         let bytes = actix_web::body::to_bytes(res.into_body()).await.unwrap();

@@ -312,7 +312,7 @@ pub async fn withdraw(
     ensure_open(&run)?;
     ensure_section_open(&txn, &run, &section).await?;
     retire(&txn, id, expected_version, WITHDRAWN).await?;
-    let after = observation::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| stale())?;
+    let after = observation::Entity::find_by_id(id).one(&txn).await?.ok_or_else(stale)?;
     audit::record_scoped(
         &txn,
         chain_key,

@@ -32,6 +32,8 @@ use std::time::Duration;
 use crate::config::{ConfigError, num};
 
 /// The events an endpoint may subscribe to.
+// The names are the events' (`run.published`, …): each is about a run.
+#[allow(clippy::enum_variant_names)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EventType {
     /// A revision of a run was published: its results are official.
