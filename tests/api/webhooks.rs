@@ -497,3 +497,45 @@ async fn only_the_admin_manages_its_own_organisations_webhooks() {
     }
     assert!(!audit.contains(&secret) && !audit.contains(&new_secret), "a secret in the audit log");
 }
+
+#[tokio::test]
+async fn a_delivery_whose_instance_stopped_mid_send_is_sent_again_after_its_lease() {
+    // The server does not deliver; a worker of the test's own plays the
+    // instances, at instants it chooses (no waiting for the lease).
+    let receiver = Receiver::start().await;
+    let app = spawn_app_with(|s| {
+        s.limits.rate_budget = 10_000_000;
+        hooks(s, false, "50ms");
+    })
+    .await;
+    app.sign_in("xc-admin").await;
+    register(&app, &receiver.url).await;
+    republish(&app).await;
+    let mut settings = app.settings.webhooks.clone();
+    settings.deliver = true;
+    let lease = settings.lease();
+    let worker = kaohe_api::webhooks::worker::Worker::new(app.db.clone(), settings, None).unwrap();
+    let now = chrono::Utc::now();
+    // One instance claims the endpoint's oldest delivery, then stops before sending.
+    let first = worker.claim(now, 10).await.unwrap();
+    assert_eq!(first.len(), 1, "one delivery per endpoint at a time");
+    let lost = first[0].delivery.id;
+    // While its lease lasts, nobody else sends to that endpoint.
+    assert!(worker.claim(now + chrono::Duration::seconds(1), 10).await.unwrap().is_empty());
+    // After it, the same delivery is claimed again, the lost attempt recorded.
+    let later = now + chrono::Duration::from_std(lease).unwrap() + chrono::Duration::seconds(1);
+    let again = worker.claim(later, 10).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].delivery.id, lost);
+    assert_eq!(again[0].delivery.attempts, 2);
+    let job = again.into_iter().next().unwrap();
+    worker.deliver(job).await;
+    let calls = receiver.wait_for(1).await;
+    assert_eq!(calls.len(), 1);
+    let d =
+        deliveries(&app).await.into_iter().find(|d| crate::helpers::db_id(d["id"].as_str().unwrap()) == lost).unwrap();
+    assert_eq!(d["status"], "SUCCEEDED");
+    let outcomes: Vec<&str> =
+        d["attempts"].as_array().unwrap().iter().map(|a| a["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["succeeded", "interrupted"]);
+}
