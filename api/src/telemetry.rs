@@ -68,11 +68,27 @@ pub fn init(settings: &crate::Settings) -> Guard {
     if tracing::dispatcher::set_global_default(d).is_err() {
         let _ = writeln!(std::io::stderr(), "kaohe: a log subscriber was already installed");
     }
-    Guard(())
+    Guard(None)
 }
 
 /// Flushes exported spans when the binary ends.
-pub struct Guard(#[allow(dead_code)] ());
+pub struct Guard(#[allow(dead_code)] Option<Provider>);
+
+#[cfg(feature = "otel")]
+type Provider = opentelemetry_sdk::trace::SdkTracerProvider;
+#[cfg(not(feature = "otel"))]
+type Provider = ();
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        #[cfg(feature = "otel")]
+        if let Some(provider) = self.0.take()
+            && let Err(e) = provider.shutdown()
+        {
+            eprintln!("kaohe: exporting the last spans failed: {e}");
+        }
+    }
+}
 
 /// With `otel`: the remote parent of a request (W3C `traceparent`), and the
 /// trace id on the span. Without: nothing.
@@ -102,7 +118,7 @@ mod otel {
             .build();
         opentelemetry::global::set_text_map_propagator(opentelemetry_sdk::propagation::TraceContextPropagator::new());
         let tracer = provider.tracer("kaohe");
-        opentelemetry::global::set_tracer_provider(provider);
+        opentelemetry::global::set_tracer_provider(provider.clone());
         let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
         let otel = tracing_opentelemetry::layer().with_tracer(tracer);
         let registry = tracing_subscriber::registry().with(filter).with(otel);
@@ -111,7 +127,7 @@ mod otel {
             LogFormat::Json => tracing::Dispatch::new(registry.with(tracing_subscriber::fmt::layer().json())),
         };
         tracing::dispatcher::set_global_default(d)?;
-        Ok(Guard(()))
+        Ok(Guard(Some(provider)))
     }
 
     struct Headers<'a>(&'a actix_web::http::header::HeaderMap);
