@@ -36,6 +36,20 @@ pub struct Settings {
     pub audit_key: Option<kaohe_service::audit::ChainKey>,
     /// Sign-in: token keys and lifetimes, sessions, password hashing.
     pub auth: AuthSettings,
+    /// `LOG_FORMAT`: `human` (default) or `json` (one object per line).
+    pub log_format: crate::telemetry::LogFormat,
+    /// `METRICS_ADDR`: where `GET /metrics` is served (its own listener,
+    /// never the API's); none (default): no metrics listener. A non-loopback
+    /// address is refused unless `METRICS_ALLOW_REMOTE=true`.
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// `METRICS_MAX_OPERATIONS`: distinct operation names kept as metric
+    /// labels (later ones count as `other`).
+    pub metrics_max_operations: usize,
+    /// Webhooks: delivery worker, retries, where deliveries may go.
+    pub webhooks: kaohe_service::webhooks::WebhookSettings,
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`: OTLP/HTTP collector for spans (only
+    /// with the `otel` cargo feature).
+    pub otlp_endpoint: Option<String>,
 }
 
 /// Every limit of the request gate (README, "Limits", lists each with its
@@ -204,6 +218,23 @@ impl Settings {
             .transpose()
             .map_err(|e| ConfigError { name: "AUDIT_KEY", message: e.to_string() })?;
         let auth = AuthSettings::from_lookup(&get)?;
+        let log_format = match get("LOG_FORMAT") {
+            None => crate::telemetry::LogFormat::default(),
+            Some(f) => crate::telemetry::LogFormat::parse(&f)
+                .ok_or_else(|| ConfigError { name: "LOG_FORMAT", message: format!("`{f}` is not human or json") })?,
+        };
+        let allow_remote = match get("METRICS_ALLOW_REMOTE").as_deref().map(str::trim) {
+            None | Some("0" | "false" | "no") => false,
+            Some("1" | "true" | "yes") => true,
+            Some(other) => {
+                return Err(ConfigError {
+                    name: "METRICS_ALLOW_REMOTE",
+                    message: format!("`{other}` is not true/false"),
+                });
+            }
+        };
+        let metrics_addr = get("METRICS_ADDR").map(|a| metrics_addr(&a, allow_remote)).transpose()?;
+        let webhooks = kaohe_service::webhooks::WebhookSettings::from_lookup(&get)?;
         Ok(Settings {
             database_url,
             bind_addr,
@@ -215,6 +246,11 @@ impl Settings {
             cors_origins,
             audit_key,
             auth,
+            log_format,
+            metrics_addr,
+            metrics_max_operations: num(&get, "METRICS_MAX_OPERATIONS", crate::metrics::DEFAULT_MAX_OPERATIONS)?,
+            webhooks,
+            otlp_endpoint: get("OTEL_EXPORTER_OTLP_ENDPOINT"),
         })
     }
 
@@ -252,6 +288,24 @@ impl Settings {
         }
         (None, problems)
     }
+}
+
+/// `METRICS_ADDR`: `host:port` with an address (or `localhost`); a
+/// non-loopback one only when allowed (metrics tell how the service is used).
+fn metrics_addr(text: &str, allow_remote: bool) -> Result<std::net::SocketAddr, ConfigError> {
+    let bad = |m: String| ConfigError { name: "METRICS_ADDR", message: m };
+    let text = text.trim();
+    let addr = match text.strip_prefix("localhost:") {
+        Some(port) => format!("127.0.0.1:{port}").parse(),
+        None => text.parse::<std::net::SocketAddr>(),
+    }
+    .map_err(|_| bad(format!("`{text}` is not address:port (e.g. 127.0.0.1:9464)")))?;
+    if !addr.ip().is_loopback() && !allow_remote {
+        return Err(bad(format!(
+            "{addr} is not a loopback address; metrics are served to this host only unless METRICS_ALLOW_REMOTE=true"
+        )));
+    }
+    Ok(addr)
 }
 
 /// One CORS origin: `http(s)://host[:port]`, nothing after it (a browser's
@@ -391,6 +445,25 @@ mod tests {
         assert!(printed.contains("postgres://u:***@h/db"), "the rest of the URL stays readable: {printed}");
         assert_eq!(s.database_url.expose(), "postgres://u:hunter2@h/db", "connecting still gets the password");
         assert_eq!(s.auth.secret.as_ref().map(|x| x.expose()), Some("correct-horse-battery-staple-0123456789"));
+    }
+
+    #[test]
+    fn operations_settings_are_read_and_checked() {
+        let s = with(&[]).unwrap();
+        assert_eq!(
+            (s.metrics_addr, s.log_format),
+            (None, crate::telemetry::LogFormat::Human),
+            "metrics off by default"
+        );
+        let s = with(&[("METRICS_ADDR", "127.0.0.1:9464"), ("LOG_FORMAT", "json")]).unwrap();
+        assert_eq!(s.metrics_addr.map(|a| a.port()), Some(9464));
+        assert_eq!(s.log_format, crate::telemetry::LogFormat::Json);
+        assert!(with(&[("METRICS_ADDR", "localhost:9464")]).unwrap().metrics_addr.is_some());
+        let refused = with(&[("METRICS_ADDR", "0.0.0.0:9464")]).err().unwrap();
+        assert_eq!(refused.name, "METRICS_ADDR");
+        assert!(with(&[("METRICS_ADDR", "0.0.0.0:9464"), ("METRICS_ALLOW_REMOTE", "true")]).is_ok());
+        assert!(with(&[("METRICS_ADDR", "nowhere")]).is_err());
+        assert!(with(&[("LOG_FORMAT", "xml")]).is_err());
     }
 
     #[test]

@@ -7,12 +7,14 @@ pub mod bench_seed;
 pub mod config;
 pub mod graphql;
 pub mod http;
+pub mod metrics;
 pub mod startup;
+pub mod telemetry;
 
 // The services, under the names the shell's modules use.
 pub use kaohe_service::{
     Caller, ServiceError, audit, auth, backup, bootstrap, caller, claims, db, departments, error, evidence,
-    idempotency, organisation, paging, policy, rubric, runs, secret, seed, seed_runs, unit, users,
+    idempotency, organisation, paging, policy, rubric, runs, secret, seed, seed_runs, unit, users, webhooks,
 };
 
 pub use config::Settings;

@@ -10,7 +10,6 @@
 use std::process::ExitCode;
 
 use kaohe_api::{Application, Settings};
-use tracing_subscriber::EnvFilter;
 
 #[actix_web::main]
 async fn main() -> ExitCode {
@@ -28,8 +27,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let filter = EnvFilter::try_new(&settings.log).unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let _telemetry = kaohe_api::telemetry::init(&settings);
     if std::env::args().nth(1).as_deref() == Some("migrate") {
         return migrate(&settings, std::env::args().nth(2).as_deref()).await;
     }

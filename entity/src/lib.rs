@@ -38,3 +38,7 @@ pub mod unit;
 pub mod unit_history;
 pub mod unit_import;
 pub mod user_session;
+pub mod webhook_attempt;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;
+pub mod webhook_event;

@@ -21,6 +21,7 @@ mod m20261202_000050_sessions;
 mod m20261202_000055_idempotency;
 mod m20261202_000060_audit_chain;
 mod m20261202_000070_accounts;
+mod m20261202_000080_operations;
 pub mod m20261202_000090_states;
 pub mod schema;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000055_idempotency::Migration),
             Box::new(m20261202_000060_audit_chain::Migration),
             Box::new(m20261202_000070_accounts::Migration),
+            Box::new(m20261202_000080_operations::Migration),
             Box::new(m20261202_000090_states::Migration),
         ]
     }

@@ -90,6 +90,7 @@ pub async fn of_run(
 /// Files a claim (pending). Facts are checked by the engine now, so a claim
 /// that could never score is refused at once. At least one evidence: a
 /// reference or an uploaded file of the unit (by id).
+#[tracing::instrument(skip_all, fields(run_id = input.run_id, unit_id = input.unit_id, rule = %input.rule_code))]
 pub async fn file(
     db: &DatabaseConnection,
     chain_key: &ChainKey,
@@ -182,6 +183,7 @@ pub async fn file(
 }
 
 /// Approves (the claim becomes an observation) or rejects a pending claim.
+#[tracing::instrument(skip_all, fields(claim_id = id, approve))]
 pub async fn decide(
     db: &DatabaseConnection,
     chain_key: &ChainKey,

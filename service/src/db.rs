@@ -85,9 +85,26 @@ const SLOW: Duration = Duration::from_millis(250);
 
 /// Counts every statement of this pool and logs the slow ones.
 pub fn instrument(db: &mut DatabaseConnection, counter: &StatementCounter) {
+    instrument_timed(db, counter, None);
+}
+
+/// `instrument`, and each statement's duration observed in
+/// `kaohe_db_statement_duration_seconds{pool, kind, outcome}` (`pool`:
+/// `main` or `expensive`; `kind`: select, insert, update, delete,
+/// transaction, other).
+pub fn instrument_timed(
+    db: &mut DatabaseConnection,
+    counter: &StatementCounter,
+    timing: Option<(prometheus::HistogramVec, &'static str)>,
+) {
     let count = counter.0.clone();
     db.set_metric_callback(move |info| {
         count.fetch_add(1, Ordering::Relaxed);
+        if let Some((histogram, pool)) = &timing {
+            let kind = crate::metrics::statement_kind(&info.statement.sql);
+            let outcome = if info.failed { "error" } else { "ok" };
+            histogram.with_label_values(&[pool, kind, outcome]).observe(info.elapsed.as_secs_f64());
+        }
         tracing::trace!(target: "kaohe::sql", sql = %info.statement.sql, "statement");
         if info.elapsed > SLOW {
             tracing::warn!(elapsed_ms = info.elapsed.as_millis() as u64, failed = info.failed, sql = %info.statement.sql, "slow statement");

@@ -17,7 +17,9 @@ pub mod departments;
 pub mod error;
 pub mod evidence;
 pub mod idempotency;
+pub mod ids;
 pub mod input;
+pub mod metrics;
 pub mod organisation;
 pub mod paging;
 pub mod policy;
@@ -28,6 +30,7 @@ pub mod seed;
 pub mod seed_runs;
 pub mod unit;
 pub mod users;
+pub mod webhooks;
 
 pub use caller::Caller;
 pub use error::ServiceError;

@@ -103,6 +103,14 @@ pub fn may_administer_runs(caller: &Caller, organisation_id: i64) -> Result<Auth
     grant(caller, organisation_id, g.policy.allows(&g.subject, &g.organisation_code, "runs", "publish"))
 }
 
+/// May the caller administer this organisation's webhooks (推送: endpoints,
+/// secrets, deliveries)? The admin, as the policy grants it (`webhooks admin`;
+/// `role:admin` holds `*`).
+pub fn may_administer_webhooks(caller: &Caller, organisation_id: i64) -> Result<Authorized, ServiceError> {
+    let Some(g) = grants_in(caller, organisation_id)? else { return grant(caller, organisation_id, true) };
+    grant(caller, organisation_id, g.policy.allows(&g.subject, &g.organisation_code, "webhooks", "admin"))
+}
+
 /// May the caller administer this organisation's assessed units (被考核单位管理:
 /// create, rename, move, deactivate, reactivate)? The admin, as the policy
 /// grants it (`units admin`; `role:admin` holds `*`).

@@ -3,9 +3,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use kaohe_api::telemetry::{Captured, LogFormat};
 use kaohe_api::{Application, Settings};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
+use tracing::instrument::WithSubscriber;
 
 pub struct TestApp {
     pub address: String,
@@ -23,6 +25,11 @@ pub struct TestApp {
     pub auth: std::sync::Arc<kaohe_api::auth::AuthState>,
     /// The server's request gate (to watch its expensive slots).
     pub gate: actix_web::web::Data<kaohe_api::http::Gate>,
+    /// `http://127.0.0.1:<port>` of the server's metrics listener.
+    pub metrics_address: Option<String>,
+    /// Everything the server logged (JSON lines); printed when a test fails
+    /// and `TEST_LOG=1` is set.
+    pub logs: Captured,
     _dir: Option<tempfile::TempDir>,
     _pg: Option<PgDatabase>,
 }
@@ -123,6 +130,12 @@ async fn fresh_settings(dir: &Path) -> (Settings, Option<PgDatabase>) {
         cors_origins: Vec::new(),
         audit_key: None,
         auth: Default::default(),
+        log_format: LogFormat::Json,
+        // Every test server has its metrics listener, on a port of its own.
+        metrics_addr: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
+        metrics_max_operations: kaohe_api::metrics::DEFAULT_MAX_OPERATIONS,
+        webhooks: Default::default(),
+        otlp_endpoint: None,
     };
     (settings, pg)
 }
@@ -144,8 +157,10 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let (mut settings, pg) = fresh_settings(dir.path()).await;
     adjust(&mut settings);
-    let app = Application::build(settings.clone()).await.unwrap_or_else(|e| panic!("{e}"));
+    let logs = Captured::default();
+    let app = build_logged(&settings, &logs).await;
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app.metrics_port().map(|p| format!("http://127.0.0.1:{p}"));
     let db = app.db().clone();
     let statements = app.statements();
     let chain_key = app.chain_key().clone();
@@ -162,6 +177,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         chain_key,
         auth,
         gate,
+        metrics_address,
+        logs,
         _dir: Some(dir),
         _pg: pg,
     }
@@ -170,8 +187,10 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 /// Starts the app on settings whose database and folders the test keeps
 /// (e.g. a `Fresh`, or a folder a backup was restored into).
 pub async fn serve(settings: Settings) -> TestApp {
-    let app = Application::build(settings.clone()).await.unwrap_or_else(|e| panic!("{e}"));
+    let logs = Captured::default();
+    let app = build_logged(&settings, &logs).await;
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app.metrics_port().map(|p| format!("http://127.0.0.1:{p}"));
     let (db, statements, chain_key, auth) = (app.db().clone(), app.statements(), app.chain_key().clone(), app.auth());
     let gate = app.gate();
     tokio::spawn(app.run_until_stopped());
@@ -185,8 +204,31 @@ pub async fn serve(settings: Settings) -> TestApp {
         chain_key,
         auth,
         gate,
+        metrics_address,
+        logs,
         _dir: None,
         _pg: None,
+    }
+}
+
+/// The log filter of test servers: warnings and errors (with their
+/// request's span), or everything from `info` with `TEST_LOG=1`.
+pub fn test_log_filter() -> &'static str {
+    if std::env::var("TEST_LOG").is_ok_and(|v| v == "1") { "info,sqlx=warn" } else { "warn" }
+}
+
+/// Builds the application with its logs going to `logs` (JSON lines): a
+/// dispatcher of its own, so tests running side by side keep theirs apart.
+pub async fn build_logged(settings: &Settings, logs: &Captured) -> Application {
+    let dispatch = kaohe_api::telemetry::dispatch(test_log_filter(), LogFormat::Json, logs.clone());
+    Application::build(settings.clone()).with_subscriber(dispatch).await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if std::thread::panicking() && std::env::var("TEST_LOG").is_ok_and(|v| v == "1") {
+            eprintln!("---- server logs ({}) ----\n{}---- end of server logs ----", self.address, self.logs.text());
+        }
     }
 }
 

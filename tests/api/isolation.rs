@@ -247,7 +247,13 @@ impl Victim {
 }
 
 async fn send_graphql(app: &TestApp, token: Option<&str>, doc: &str, vars: &Value) -> (u16, Value) {
-    let mut req = app.client.post(format!("{}/graphql", app.address)).json(&json!({ "query": doc, "variables": vars }));
+    // One request id for both probes: an answer names its request, and
+    // otherwise the two must not differ in anything.
+    let mut req = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("x-request-id", "isolation-probe")
+        .json(&json!({ "query": doc, "variables": vars }));
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }
@@ -266,7 +272,7 @@ async fn send_graphql(app: &TestApp, token: Option<&str>, doc: &str, vars: &Valu
 }
 
 async fn send_rest(app: &TestApp, token: Option<&str>, path: &str) -> (u16, Value) {
-    let mut req = app.client.get(format!("{}{path}", app.address));
+    let mut req = app.client.get(format!("{}{path}", app.address)).header("x-request-id", "isolation-probe");
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }

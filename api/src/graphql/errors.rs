@@ -6,6 +6,19 @@ use async_graphql::ErrorExtensions;
 use kaohe_service::ServiceError;
 use kaohe_service::auth::AuthError;
 
+/// Every code an error may carry, as a bounded metric label (`OTHER` for
+/// anything else, which never happens: `codes::ErrorCodes` gives each a code).
+pub fn known_code(code: &str) -> &'static str {
+    const MORE: [&str; 4] = ["ACCOUNT_LOCKED", "GRAPHQL_VALIDATION_FAILED", "UNAUTHENTICATED", "INTERNAL"];
+    ServiceError::CODES
+        .iter()
+        .chain(crate::http::gate::CODES.iter())
+        .chain(MORE.iter())
+        .find(|c| **c == code)
+        .copied()
+        .unwrap_or("OTHER")
+}
+
 /// A service error as a GraphQL error.
 pub trait IntoGql {
     fn into_gql(self) -> async_graphql::Error;

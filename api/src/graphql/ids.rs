@@ -29,9 +29,11 @@ pub enum IdKind {
     User,
     ServiceCredential,
     UnitImport,
+    WebhookEndpoint,
+    WebhookDelivery,
 }
 
-const ALL: [IdKind; 17] = [
+const ALL: [IdKind; 19] = [
     IdKind::Organisation,
     IdKind::Department,
     IdKind::Unit,
@@ -49,6 +51,8 @@ const ALL: [IdKind; 17] = [
     IdKind::User,
     IdKind::ServiceCredential,
     IdKind::UnitImport,
+    IdKind::WebhookEndpoint,
+    IdKind::WebhookDelivery,
 ];
 
 impl IdKind {
@@ -72,6 +76,8 @@ impl IdKind {
             IdKind::User => "User",
             IdKind::ServiceCredential => "ServiceCredential",
             IdKind::UnitImport => "UnitImport",
+            IdKind::WebhookEndpoint => "WebhookEndpoint",
+            IdKind::WebhookDelivery => "WebhookDelivery",
         }
     }
 
@@ -95,13 +101,15 @@ impl IdKind {
             IdKind::User => "user",
             IdKind::ServiceCredential => "service credential",
             IdKind::UnitImport => "unit import",
+            IdKind::WebhookEndpoint => "webhook endpoint",
+            IdKind::WebhookDelivery => "webhook delivery",
         }
     }
 }
 
 /// The global id of a database row.
 pub fn to_id(kind: IdKind, id: i64) -> ID {
-    ID(URL_SAFE_NO_PAD.encode(format!("{}:{id}", kind.name())))
+    ID(kaohe_service::ids::global_id(kind.name(), id))
 }
 
 /// Decodes any global id made by this API into its kind and row id.

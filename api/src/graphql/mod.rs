@@ -21,6 +21,7 @@ mod session;
 mod signin;
 pub mod states;
 mod unit;
+mod webhooks;
 
 use async_graphql::{Context, EmptySubscription, ID, MergedObject, Object, Schema};
 use sea_orm::DatabaseConnection;
@@ -29,6 +30,7 @@ use crate::audit::ChainKey;
 use crate::caller::Caller;
 use errors::GqlResult;
 
+pub(crate) use errors::known_code;
 pub(crate) use ids::{IdKind, parse_id, to_id};
 
 pub use accounts::{AccountMutation, AccountQuery, User};
@@ -43,7 +45,7 @@ pub use unit::{Unit, UnitMutation};
 /// The schema served at `/graphql`.
 pub type KaoheSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Writes (变更): the score-run lifecycle, rubric drafts, evidence uploads, unit administration, sign-in and policy administration, accounts and departments.
+/// Writes (变更): the score-run lifecycle, rubric drafts, evidence uploads, unit administration, sign-in and policy administration, accounts and departments, and webhooks.
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     score_runs::ScoreRunMutation,
@@ -56,6 +58,7 @@ pub struct Mutation(
     SessionMutation,
     PolicyMutation,
     AccountMutation,
+    webhooks::WebhookMutation,
 );
 
 /// Largest query depth accepted.
@@ -69,6 +72,10 @@ pub struct SchemaData {
     pub db: DatabaseConnection,
     pub evidence: crate::evidence::EvidenceStore,
     pub chain_key: ChainKey,
+    /// Where webhook endpoints may point.
+    pub webhook_addresses: std::sync::Arc<kaohe_service::webhooks::address::AddressPolicy>,
+    /// The application's metrics (sign-ins, publications).
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 /// Builds the schema once; the caller is added per request.
@@ -83,8 +90,8 @@ pub fn build_schema(data: Option<SchemaData>) -> KaoheSchema {
         .extension(codes::ErrorCodes)
         .data(rubric::TreeCache::default())
         .data(crate::runs::results::RankingCache::default());
-    if let Some(SchemaData { db, evidence, chain_key }) = data {
-        b = b.data(db).data(evidence).data(chain_key);
+    if let Some(SchemaData { db, evidence, chain_key, webhook_addresses, metrics }) = data {
+        b = b.data(db).data(evidence).data(chain_key).data(webhook_addresses).data(metrics);
     }
     b.finish()
 }
@@ -117,6 +124,7 @@ pub struct Query(
     audit::AuditQuery,
     node::NodeQuery,
     AccountQuery,
+    webhooks::WebhookQuery,
 );
 
 /// Reference data: organisations, units, rubrics (基础数据).

@@ -393,7 +393,11 @@ impl LifecycleMutation {
     ) -> async_graphql::Result<ScoreRun> {
         let (db, chain_key, caller) = write_env(ctx)?;
         let run_id = parse_id(&run_id, IdKind::ScoreRun)?;
-        Ok(ScoreRun(lifecycle::publish(db, chain_key, caller, run_id, expected_version).await.gql()?))
+        let run = lifecycle::publish(db, chain_key, caller, run_id, expected_version).await.gql()?;
+        if let Ok(m) = ctx.data::<std::sync::Arc<crate::metrics::Metrics>>() {
+            m.run_published();
+        }
+        Ok(ScoreRun(run))
     }
 
     /// Amends a published run (修订): opens a new revision linked to it, observations copied.

@@ -89,6 +89,15 @@ impl SessionMutation {
         let (db, auth) = deps(ctx)?;
         let client = ctx.data::<ClientAddr>().copied().unwrap_or(ClientAddr(None));
         let s = session::login(db, auth, &username, &password, &client.key(), chrono::Utc::now()).await;
+        if let Ok(m) = ctx.data::<Arc<crate::metrics::Metrics>>() {
+            m.login(match &s {
+                Ok(_) => "succeeded",
+                Err(crate::auth::AuthError::Locked { .. }) => "locked",
+                Err(crate::auth::AuthError::InvalidCredentials | crate::auth::AuthError::InvalidSession) => "failed",
+                Err(crate::auth::AuthError::Busy) => "rate_limited",
+                Err(_) => "error",
+            });
+        }
         s.map(Into::into).map_err(IntoGql::into_gql)
     }
 

@@ -152,6 +152,11 @@ pub struct Pass {
     /// Whether each operation selects only `__typename`, `__schema` or
     /// `__type` (its answer depends on no data).
     pub meta_only: Vec<bool>,
+    /// The name of each operation run: the one asked for, or the document's
+    /// only operation's (`None`: anonymous).
+    pub names: Vec<Option<String>>,
+    /// The whole request's cost, charged to the caller's budget.
+    pub cost: u64,
     pub remaining: u64,
     pub expensive: bool,
     pub deadline: Instant,
@@ -186,6 +191,7 @@ struct Admitted {
     analysis: kaohe_gate::Analysis,
     only_queries: bool,
     meta_only: bool,
+    name: Option<String>,
 }
 
 /// The checks of a text not seen before: `prescan`, one parse (kept in the
@@ -212,7 +218,14 @@ fn first_look(
             _ => false,
         })
     });
-    Ok(Admitted { analysis, only_queries, meta_only })
+    let name = operation.or_else(|| {
+        let mut ops = doc.operations.iter();
+        match (ops.next(), ops.next()) {
+            (Some((name, _)), None) => name.map(|n| n.to_string()),
+            _ => None,
+        }
+    });
+    Ok(Admitted { analysis, only_queries, meta_only, name })
 }
 
 impl Gate {
@@ -251,6 +264,7 @@ impl Gate {
         let mut kinds = Vec::with_capacity(requests.len());
         let mut texts = Vec::with_capacity(requests.len());
         let mut meta_only = Vec::with_capacity(requests.len());
+        let mut names = Vec::with_capacity(requests.len());
         let (mut total, mut logins) = (0u64, 0u64);
         for mut request in requests {
             let variables = serde_json::to_value(&request.variables).ok();
@@ -275,6 +289,7 @@ impl Gate {
             kinds.push(analysis.kind);
             texts.push(text);
             meta_only.push(admitted.meta_only);
+            names.push(admitted.name.clone());
             operations.push(request);
         }
         if logins > self.limits.max_logins_per_request {
@@ -318,6 +333,8 @@ impl Gate {
             kinds,
             texts,
             meta_only,
+            names,
+            cost: total,
             remaining,
             expensive: total > self.limits.expensive_cost,
             deadline: started + self.limits.request_timeout,

@@ -12,6 +12,9 @@ use async_graphql::http::MultipartOptions;
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 
+use tracing::Instrument;
+use tracing::instrument::WithSubscriber;
+
 use super::client::ClientAddr;
 use super::gate::{Gate, Refusal, code};
 use super::graphiql;
@@ -19,6 +22,7 @@ use super::responses::{self, CACHE_STATUS, Cached, Hint, Responses};
 use crate::auth::AuthState;
 use crate::caller::Caller;
 use crate::graphql::{KaoheSchema, loader};
+use crate::metrics::Metrics;
 
 /// The caller of this request, from its bearer token (none: anonymous). A
 /// token that does not verify is refused with 401, never read as anonymous.
@@ -43,9 +47,33 @@ async fn caller_and_generation(
     auth: &AuthState,
 ) -> Result<(Caller, Option<i64>), HttpResponse> {
     let header = req.headers().get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or("invalid"));
-    crate::auth::bearer::caller(db, auth, header, chrono::Utc::now())
-        .await
-        .map_err(|e| Refusal::new(StatusCode::UNAUTHORIZED, e.code(), e.to_string()).into_response())
+    let found = crate::auth::bearer::caller(db, auth, header, chrono::Utc::now()).await;
+    let span = tracing::Span::current();
+    match found {
+        Ok((caller, generation)) => {
+            span.record("caller.kind", tracing::field::debug(caller.role));
+            if let Some(org) = caller.organisation_id {
+                span.record("caller.organisation", org);
+            }
+            Ok((caller, generation))
+        }
+        Err(e) => {
+            span.record("caller.kind", "refused");
+            let code = e.code();
+            if let Some(m) = req.app_data::<web::Data<Metrics>>() {
+                m.refused(code);
+            }
+            Err(Refusal::new(StatusCode::UNAUTHORIZED, code, e.to_string()).into_response())
+        }
+    }
+}
+
+/// A refusal as the answer, counted in `kaohe_gate_refusals_total{code}`.
+fn refuse(req: &HttpRequest, refusal: Refusal) -> HttpResponse {
+    if let Some(m) = req.app_data::<web::Data<Metrics>>() {
+        m.refused(refusal.code);
+    }
+    refusal.into_response()
 }
 
 enum Body {
@@ -64,7 +92,7 @@ pub async fn post(
 ) -> HttpResponse {
     match read_post(&gate, &req, payload).await {
         Ok((requests, batch)) => answer(&schema, &db, &gate, &auth, &responses, &req, requests, batch, false).await,
-        Err(refusal) => refusal.into_response(),
+        Err(refusal) => refuse(&req, refusal),
     }
 }
 
@@ -223,7 +251,7 @@ pub async fn get(
     responses: web::Data<Responses>,
     req: HttpRequest,
 ) -> HttpResponse {
-    let bad = |m: &str| Refusal::new(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, m).into_response();
+    let bad = |m: &str| refuse(&req, Refusal::new(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, m));
     let params = match web::Query::<GetParams>::from_query(req.query_string()) {
         Ok(p) => p.into_inner(),
         Err(_) => return bad("bad query string"),
@@ -268,18 +296,49 @@ async fn answer(
     let per_request = (auth.clone().into_inner(), client);
     let mut pass = match gate.admit(requests, queries_only, &key) {
         Ok(pass) => pass,
-        Err(refusal) => return refusal.into_response(),
+        Err(refusal) => return refuse(req, refusal),
     };
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+    let labels: Vec<(String, &'static str)> = pass
+        .names
+        .iter()
+        .zip(&pass.kinds)
+        .map(|(name, kind)| {
+            let label = metrics.as_ref().map(|m| m.operation_label(name.as_deref())).unwrap_or_default();
+            (label, kind_name(*kind))
+        })
+        .collect();
+    record_operations(&pass);
+    if let Some(m) = &metrics {
+        m.charged(pass.cost);
+    }
     let remaining = pass.remaining;
     let operations = std::mem::take(&mut pass.operations);
     let cost_limit = gate.limits().rate_budget;
     let costs: Vec<async_graphql::Value> = pass.costs.iter().map(|c| cost_block(*c, remaining, cost_limit)).collect();
     let cached = Cached::look_up(responses, db, &caller, generation, &operations, &pass, req).await;
     let status = cached.status();
+    if let (Some(m), Some(_)) = (&metrics, status) {
+        for (i, key) in cached.keys.iter().enumerate() {
+            if key.is_some() {
+                m.cache(match (&cached.hits[i], status) {
+                    (Some(_), _) => "hit",
+                    (None, Some("bypass")) => "bypass",
+                    _ => "miss",
+                });
+            }
+        }
+    }
+    let request_id = super::request_id::current();
     // One operation: its (key, generation) fixes the answer, so it can be an ETag.
     let etag = if batch { None } else { cached.etag(0) };
     if queries_only && etag.as_deref().is_some_and(|tag| responses::none_match(req, tag)) {
         // GET revalidation: the client holds this very answer.
+        if let Some(m) = &metrics {
+            for (label, kind) in &labels {
+                m.operation(label, kind, "OK", std::time::Duration::ZERO);
+            }
+        }
         let mut res = HttpResponse::NotModified().finish();
         set_etag(&mut res, etag.as_deref());
         gate.headers(&mut res, remaining);
@@ -287,6 +346,11 @@ async fn answer(
     }
     let (mut res, stored) = if let Some(parts) = cached.all_hits() {
         // Every operation has a fresh answer: no execution, no expensive slot.
+        if let Some(m) = &metrics {
+            for (label, kind) in &labels {
+                m.operation(label, kind, "OK", std::time::Duration::ZERO);
+            }
+        }
         let parts: Result<Vec<_>, _> =
             parts.iter().zip(&costs).map(|(d, cost)| assemble(d, &extensions(cost))).collect();
         match parts.and_then(|parts| join(parts, batch)) {
@@ -296,6 +360,9 @@ async fn answer(
     } else {
         let (schema, db) = (schema.clone(), gate.pool(&pass, db).clone());
         let responses = responses.clone().into_inner();
+        let run_metrics = metrics.clone();
+        let run_id = request_id.clone();
+        let run_labels = labels.clone();
         // Execution and serialisation both happen inside the gate's deadline.
         let work = async move {
             let mut parts = Vec::with_capacity(operations.len());
@@ -303,12 +370,21 @@ async fn answer(
             let mut rate_limited = false;
             for (i, request) in operations.into_iter().enumerate() {
                 let ext = extensions(&costs[i]);
+                let started = std::time::Instant::now();
+                let (label, kind) = &run_labels[i];
                 if let Some(data) = &cached.hits[i] {
+                    if let Some(m) = &run_metrics {
+                        m.operation(label, kind, "OK", started.elapsed());
+                    }
                     parts.push(assemble(data, &ext)?);
                     continue;
                 }
                 let hint = Arc::new(Hint::default());
                 let mut response = execute(&schema, &db, &caller, &per_request, request, hint.clone()).await;
+                if let Some(m) = &run_metrics {
+                    m.operation(label, kind, outcome_code(&response), started.elapsed());
+                }
+                with_request_id(&mut response, run_id.as_deref());
                 rate_limited |= refused_as_rate_limited(&response);
                 response.extensions.extend(ext);
                 match (cached.keys[i], cached.generation) {
@@ -325,12 +401,24 @@ async fn answer(
             }
             Ok::<_, serde_json::Error>((join(parts, batch)?, stored, rate_limited))
         };
+        // On the expensive requests' own thread too: the request's span, id and log dispatcher.
+        let work = super::request_id::scope(
+            request_id.clone(),
+            work.instrument(tracing::Span::current()).with_current_subscriber(),
+        );
         match gate.run(&pass, work).await {
             // A single operation refused as RATE_LIMITED is a 429, like the gate's refusals.
             Ok(Ok((bytes, _, true))) if !batch => (rate_limited_response(bytes), false),
             Ok(Ok((bytes, stored, _))) => (HttpResponse::Ok().content_type("application/json").body(bytes), stored),
             Ok(Err(e)) => (internal(&e), false),
-            Err(refusal) => (refusal.into_response(), false),
+            Err(refusal) => {
+                if let Some(m) = &metrics {
+                    for (label, kind) in &labels {
+                        m.operation(label, kind, refusal.code, std::time::Duration::ZERO);
+                    }
+                }
+                (refuse(req, refusal), false)
+            }
         }
     };
     if stored {
@@ -341,6 +429,44 @@ async fn answer(
     }
     gate.headers(&mut res, remaining);
     res
+}
+
+/// `query`, `mutation`, `subscription`: the metrics' `type` label.
+fn kind_name(kind: kaohe_gate::OperationKind) -> &'static str {
+    match kind {
+        kaohe_gate::OperationKind::Query => "query",
+        kaohe_gate::OperationKind::Mutation => "mutation",
+        kaohe_gate::OperationKind::Subscription => "subscription",
+    }
+}
+
+/// The request span's `graphql.operation` (names, comma-separated; each
+/// bounded) and `graphql.type`.
+fn record_operations(pass: &super::gate::Pass) {
+    let span = tracing::Span::current();
+    let names: Vec<&str> =
+        pass.names.iter().map(|n| n.as_deref().filter(|n| n.len() <= 64).unwrap_or("anonymous")).collect();
+    let kinds: Vec<&str> = pass.kinds.iter().map(|k| kind_name(*k)).collect();
+    span.record("graphql.operation", names.join(","));
+    span.record("graphql.type", kinds.join(","));
+}
+
+/// `OK`, or the code of the response's first error.
+fn outcome_code(response: &async_graphql::Response) -> &'static str {
+    let Some(first) = response.errors.first() else { return "OK" };
+    let code = first.extensions.as_ref().and_then(|x| x.get("code"));
+    match code {
+        Some(async_graphql::Value::String(c)) => crate::graphql::known_code(c),
+        _ => "INTERNAL",
+    }
+}
+
+/// Every error of an executed operation names the request (`extensions.requestId`).
+fn with_request_id(response: &mut async_graphql::Response, id: Option<&str>) {
+    let Some(id) = id else { return };
+    for e in &mut response.errors {
+        e.extensions.get_or_insert_with(Default::default).set("requestId", id);
+    }
 }
 
 /// Whether a resolver refused the operation with `RATE_LIMITED` (today only

@@ -6,9 +6,11 @@ mod export;
 pub mod gate;
 mod graphiql;
 mod graphql;
-mod health;
+pub mod health;
 mod panics;
+pub mod request_id;
 pub mod responses;
+pub mod trace;
 
 use actix_web::web;
 
@@ -24,7 +26,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/graphiql/{file}", web::get().to(graphiql::asset))
         .route("/runs/{id}/export.{format}", web::get().to(export::run_export))
         .route("/evidence/{id}/file", web::get().to(evidence::download))
-        .route("/healthz", web::get().to(health::healthz));
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz));
 }
 
 /// Cross-origin access for the browser clients of `CORS_ALLOWED_ORIGINS`
@@ -45,6 +48,7 @@ pub fn cors(origins: &[String]) -> actix_web::middleware::Condition<actix_cors::
         .expose_headers([
             header::RETRY_AFTER,
             header::CONTENT_DISPOSITION,
+            request_id::HEADER.clone(),
             header::ETAG,
             gate::LIMIT.clone(),
             gate::REMAINING.clone(),
@@ -57,10 +61,16 @@ pub fn cors(origins: &[String]) -> actix_web::middleware::Condition<actix_cors::
     actix_web::middleware::Condition::new(!origins.is_empty(), cors)
 }
 
-/// A GraphQL-shaped error body for refusals made before the schema runs.
+/// A GraphQL-shaped error body for refusals made before the schema runs,
+/// with the request's id (`extensions.requestId`). Every refusal is counted
+/// (`kaohe_gate_refusals_total{code}`) by the handler that answers it.
 pub(crate) fn refusal(status: actix_web::http::StatusCode, code: &str, message: &str) -> actix_web::HttpResponse {
+    let mut extensions = serde_json::json!({ "code": code });
+    if let Some(id) = request_id::current() {
+        extensions["requestId"] = serde_json::Value::String(id);
+    }
     actix_web::HttpResponse::build(status).json(serde_json::json!({
-        "errors": [{ "message": message, "extensions": { "code": code } }]
+        "errors": [{ "message": message, "extensions": extensions }]
     }))
 }
 
@@ -89,21 +99,4 @@ pub(crate) fn api_refusal(e: crate::error::ServiceError) -> actix_web::HttpRespo
     };
     let code = e.code();
     refusal(status, code, &e.public_message())
-}
-
-/// Logs each request's method, path, status and duration (never its body).
-pub async fn log_request(
-    req: actix_web::dev::ServiceRequest,
-    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
-) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
-    let started = std::time::Instant::now();
-    let method = req.method().clone();
-    let path = req.path().to_string();
-    let res = next.call(req).await;
-    let status = match &res {
-        Ok(r) => r.status().as_u16(),
-        Err(e) => e.as_response_error().status_code().as_u16(),
-    };
-    tracing::info!(%method, %path, status, ms = started.elapsed().as_millis() as u64, "request");
-    res
 }

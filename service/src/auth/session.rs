@@ -94,6 +94,7 @@ fn locked(rule: &Lockout, failures: &[i64], now: DateTime<Utc>) -> Option<DateTi
 /// Every failed attempt is recorded, even against a locked account, so
 /// several attempts in one request each count; a login refused because
 /// every hashing slot is busy (`Busy`) is not an attempt and counts nothing.
+#[tracing::instrument(skip_all)]
 pub async fn login(
     db: &DatabaseConnection,
     auth: &AuthState,

@@ -32,6 +32,7 @@ fn snapshot(run: &score_run::Model) -> serde_json::Value {
 /// Opens a run for a published version, a period matching its regime and
 /// units of the version's organisation. The same idempotency key returns the
 /// run it opened the first time.
+#[tracing::instrument(skip_all, fields(rubric_version_id = input.rubric_version_id, units = input.unit_ids.len()))]
 pub async fn open(
     db: &DatabaseConnection,
     chain_key: &ChainKey,
@@ -151,7 +152,10 @@ pub async fn open(
 
 /// Scores every unit with the engine, stores the results (exact decimals and
 /// the explanation) and freezes the run. A revision that replaces a published
-/// run supersedes it.
+/// run supersedes it. The webhook events (`run.published`, and
+/// `run.superseded` for the replaced revision) are written in the same
+/// transaction (`webhooks::outbox`).
+#[tracing::instrument(skip_all, fields(run_id, expected_version))]
 pub async fn publish(
     db: &DatabaseConnection,
     chain_key: &ChainKey,
@@ -222,6 +226,11 @@ pub async fn publish(
             .await?;
     }
     let after = run_by_id(&txn, run_id).await?;
+    crate::webhooks::outbox::run_published(&txn, &after).await?;
+    if let Some(old) = run.replaces_run_id {
+        let old = run_by_id(&txn, old).await?;
+        crate::webhooks::outbox::run_superseded(&txn, &old, &after).await?;
+    }
     let totals: Vec<serde_json::Value> = outcomes
         .iter()
         .map(|o| json!({ "unit_id": o.unit_id, "final": o.final_score.to_string(), "rank": o.rank }))
@@ -250,7 +259,9 @@ pub async fn publish(
 
 /// Opens a new revision of a published run: revision + 1, linked to the run it
 /// replaces, with the active observations copied. The old run stays published
-/// (and readable) until the revision is published.
+/// (and readable) until the revision is published. The `run.amended`
+/// webhook event is written in the same transaction.
+#[tracing::instrument(skip_all, fields(run_id))]
 pub async fn amend(
     db: &DatabaseConnection,
     chain_key: &ChainKey,
@@ -324,6 +335,7 @@ pub async fn amend(
         .await?;
         crate::evidence::copy_links(&txn, crate::evidence::Linked::Observation(o.id), copy.id).await?;
     }
+    crate::webhooks::outbox::run_amended(&txn, &new, &run).await?;
     audit::record_scoped(
         &txn,
         chain_key,

@@ -119,6 +119,7 @@ pub async fn insert<C: ConnectionTrait>(
 
 /// Records an observation. A retry with the same idempotency key (and the
 /// same parameters) answers the observation recorded the first time.
+#[tracing::instrument(skip_all, fields(run_id = input.run_id, unit_id = input.unit_id, rule = %input.rule_code))]
 pub async fn record(
     db: &DatabaseConnection,
     chain_key: &ChainKey,
@@ -240,6 +241,7 @@ async fn retire<C: ConnectionTrait>(
 
 /// Corrects an observation: the old row is kept (superseded) and a new row
 /// supersedes it. A reason is required.
+#[tracing::instrument(skip_all, fields(observation_id = id, expected_version))]
 pub async fn correct(
     db: &DatabaseConnection,
     chain_key: &ChainKey,
@@ -286,6 +288,7 @@ pub async fn correct(
 }
 
 /// Withdraws an observation (it stops counting; the row is kept). A reason is required.
+#[tracing::instrument(skip_all, fields(observation_id = id, expected_version))]
 pub async fn withdraw(
     db: &DatabaseConnection,
     chain_key: &ChainKey,
