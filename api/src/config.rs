@@ -65,7 +65,7 @@ pub struct Limits {
     /// `MAX_UPLOAD_FILES`: files in one multipart request.
     pub max_upload_files: usize,
     /// `QUERY_MAX_BYTES`, `QUERY_MAX_NESTING`, `QUERY_MAX_FIELDS`, `QUERY_MAX_ALIASES`,
-    /// `QUERY_MAX_DIRECTIVES`, `QUERY_MAX_DEPTH`, `QUERY_MAX_COST`, `QUERY_DEFAULT_PAGE`.
+    /// `QUERY_MAX_DIRECTIVES`, `QUERY_MAX_DEPTH`, `QUERY_MAX_NODES`, `QUERY_DEFAULT_PAGE`.
     pub document: kaohe_gate::Limits,
     /// `RATE_BUDGET`: points a caller may spend at once (bucket size).
     pub rate_budget: u64,
@@ -77,8 +77,9 @@ pub struct Limits {
     pub max_logins_per_request: u64,
     /// `REQUEST_TIMEOUT_MS`: execution time of one request, including waiting for admission.
     pub request_timeout: Duration,
-    /// `EXPENSIVE_COST`: operations costing more than this are expensive.
-    pub expensive_cost: u64,
+    /// `EXPENSIVE_NODES`: operations that may touch more nodes than this are
+    /// expensive (a ranking, a chain verification, a page of pages).
+    pub expensive_nodes: u64,
     /// `EXPENSIVE_CONCURRENCY`: expensive requests run at once per instance.
     pub expensive_concurrency: usize,
     /// `TRUSTED_PROXIES`: comma-separated proxy IPs whose `X-Forwarded-For` is believed.
@@ -90,24 +91,36 @@ pub struct Limits {
     pub response_cache_ttl: Duration,
 }
 
+/// Points of a field answering every unit of a run at once (a ranking): as
+/// many rows as a large county or city has units (1 000 / 100).
+pub const RANKING_COST: u64 = 10;
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_body_bytes: 256 * 1024,
-            max_batch: 5,
+            // Apollo's BatchHttpLink sends up to 10.
+            max_batch: 10,
             max_upload_bytes: 10 * 1024 * 1024,
             max_upload_files: 5,
             document: kaohe_gate::Limits {
-                // Fields whose work does not show in their selection.
-                field_costs: vec![("verifyAuditChain".into(), crate::audit::VERIFY_COST)],
+                // Fields whose work does not show in their rows: points each.
+                field_costs: vec![
+                    ("verifyAuditChain".into(), crate::audit::VERIFY_COST),
+                    // Every unit of a run, ranked (unpaged lists).
+                    ("monthlyRanking".into(), RANKING_COST),
+                    ("ranking".into(), RANKING_COST),
+                    ("whatIf".into(), RANKING_COST),
+                ],
                 ..kaohe_gate::Limits::default()
             },
-            rate_budget: 10_000,
-            rate_refill_per_hour: 50_000,
+            // GitHub's 5 000 points an hour, with a burst of 1 000.
+            rate_budget: 1_000,
+            rate_refill_per_hour: 5_000,
             rate_max_keys: 100_000,
             max_logins_per_request: 1,
             request_timeout: Duration::from_millis(10_000),
-            expensive_cost: 200,
+            expensive_nodes: 200,
             expensive_concurrency: 2,
             trusted_proxies: Vec::new(),
             response_cache_bytes: 64 * 1024 * 1024,
@@ -128,7 +141,7 @@ impl Limits {
             max_aliases: num(get, "QUERY_MAX_ALIASES", dl.max_aliases)?,
             max_directives: num(get, "QUERY_MAX_DIRECTIVES", dl.max_directives)?,
             max_depth: num(get, "QUERY_MAX_DEPTH", dl.max_depth)?,
-            max_cost: num(get, "QUERY_MAX_COST", dl.max_cost)?,
+            max_nodes: num(get, "QUERY_MAX_NODES", dl.max_nodes)?,
             default_page: num(get, "QUERY_DEFAULT_PAGE", dl.default_page)?,
             field_costs: dl.field_costs.clone(),
         };
@@ -157,7 +170,7 @@ impl Limits {
             rate_max_keys: num(get, "RATE_MAX_KEYS", d.rate_max_keys)?,
             max_logins_per_request: num(get, "MAX_LOGINS_PER_REQUEST", d.max_logins_per_request)?,
             request_timeout: Duration::from_millis(num(get, "REQUEST_TIMEOUT_MS", 10_000)?),
-            expensive_cost: num(get, "EXPENSIVE_COST", d.expensive_cost)?,
+            expensive_nodes: num(get, "EXPENSIVE_NODES", d.expensive_nodes)?,
             expensive_concurrency: num(get, "EXPENSIVE_CONCURRENCY", d.expensive_concurrency)?,
             trusted_proxies,
             response_cache_bytes: num::<u64>(get, "RESPONSE_CACHE_MB", d.response_cache_bytes >> 20)?

@@ -10,8 +10,9 @@
 //! Order of checks: byte length, raw bracket nesting (before parsing, so the
 //! parser's own recursion is bounded), syntax, then per operation and per
 //! fragment: fragment cycles, expanded fields, aliases, directives, depth and
-//! cost (a field with `first`/`last` multiplies the cost of its selection, and
-//! one taking `ids` by their number).
+//! nodes (a field with `first`/`last` multiplies the nodes of its selection,
+//! and one taking `ids` by their number). The same walk gives the points an
+//! operation is charged (GitHub's rule: rows its pages may return / 100).
 
 pub mod budget;
 
@@ -36,13 +37,16 @@ pub struct Limits {
     pub max_directives: u64,
     /// Selection depth after expansion.
     pub max_depth: u64,
-    /// Cost: 1 per field, a field's selection multiplied by its `first`/`last`.
-    pub max_cost: u64,
+    /// Nodes: what the operation may touch at most, 1 per field, a field's
+    /// selection multiplied by its `first`/`last` (or its number of `ids`).
+    /// A hard bound on one operation's work, not charged to anyone.
+    pub max_nodes: u64,
     /// Page size assumed when `first`/`last` is not a usable number.
     pub default_page: u64,
     /// Fields (by name, wherever they appear) whose own work is far more
-    /// than their selection shows, with the cost charged for each instead
-    /// of 1 (their selection is added as usual).
+    /// than their rows show, with the points charged for each one answered
+    /// (added to the points of their rows). Each point counts as 100 nodes,
+    /// as it stands for 100 rows.
     pub field_costs: Vec<(String, u64)>,
 }
 
@@ -55,7 +59,7 @@ impl Default for Limits {
             max_aliases: 30,
             max_directives: 30,
             max_depth: 12,
-            max_cost: 25_000,
+            max_nodes: 25_000,
             default_page: 100,
             field_costs: Vec::new(),
         }
@@ -73,8 +77,8 @@ pub enum GateError {
     TooDeep { depth: u64, limit: u64 },
     #[error("the query expands to {fields} fields; the limit is {limit}")]
     TooManyFields { fields: u64, limit: u64 },
-    #[error("the query costs {cost} points; the limit is {limit}")]
-    TooCostly { cost: u64, limit: u64 },
+    #[error("the query may touch {nodes} nodes; the limit is {limit}")]
+    TooManyNodes { nodes: u64, limit: u64 },
     #[error("the query uses {aliases} aliases; the limit is {limit}")]
     TooManyAliases { aliases: u64, limit: u64 },
     #[error("the query uses {directives} directives; the limit is {limit}")]
@@ -101,7 +105,7 @@ impl GateError {
             GateError::TooNested { .. }
             | GateError::TooDeep { .. }
             | GateError::TooManyFields { .. }
-            | GateError::TooCostly { .. }
+            | GateError::TooManyNodes { .. }
             | GateError::TooManyAliases { .. }
             | GateError::TooManyDirectives { .. }
             | GateError::IntrospectionTooDeep { .. }
@@ -130,7 +134,12 @@ pub struct Analysis {
     pub aliases: u64,
     pub directives: u64,
     pub depth: u64,
-    /// The cost charged against the caller's budget.
+    /// Nodes the operation may touch (bounded by `max_nodes`).
+    pub nodes: u64,
+    /// Points charged against the caller's budget: the rows its paged
+    /// fields may return (each page size times the pages above it) divided
+    /// by 100 and rounded up, plus `field_costs`; at least 1. GitHub's
+    /// GraphQL API counts the same way.
     pub cost: u64,
     /// `login` fields selected (each counts as one login attempt).
     pub logins: u64,
@@ -147,7 +156,7 @@ pub struct Analysis {
 /// (`types`, `fields`, `args`, …) nested along any path are counted, a list
 /// below a type reference (`type`, `ofType`, `interfaces`, `possibleTypes`)
 /// counting twice, and at most [`INTROSPECTION_MAX_LISTS`] are admitted.
-/// Fields, aliases, directives and cost keep their usual limits.
+/// Fields, aliases, directives and nodes keep their usual limits.
 pub const INTROSPECTION_MAX_DEPTH: u64 = 16;
 /// See [`INTROSPECTION_MAX_DEPTH`]: `types → fields → args` is 3.
 pub const INTROSPECTION_MAX_LISTS: u64 = 3;
@@ -388,7 +397,8 @@ pub fn analyze(
         aliases: s.aliases,
         directives: s.directives,
         depth: s.depth,
-        cost: s.cost,
+        nodes: s.nodes,
+        cost: s.points(),
         logins: s.logins,
         introspection,
     })
@@ -482,20 +492,30 @@ struct Summary {
     aliases: u64,
     directives: u64,
     depth: u64,
-    cost: u64,
+    nodes: u64,
+    /// Rows the paged fields may return.
+    rows: u64,
+    /// Points of `field_costs`, times the pages above them.
+    extra: u64,
     logins: u64,
     /// Schema lists nested along the deepest path (see [`INTROSPECTION_MAX_DEPTH`]).
     lists: u64,
 }
 
 impl Summary {
+    fn points(&self) -> u64 {
+        self.rows.div_ceil(100).saturating_add(self.extra).max(1)
+    }
+
     fn add(&mut self, o: &Summary) {
         self.lists = self.lists.max(o.lists);
         self.fields = self.fields.saturating_add(o.fields);
         self.aliases = self.aliases.saturating_add(o.aliases);
         self.directives = self.directives.saturating_add(o.directives);
         self.depth = self.depth.max(o.depth);
-        self.cost = self.cost.saturating_add(o.cost);
+        self.nodes = self.nodes.saturating_add(o.nodes);
+        self.rows = self.rows.saturating_add(o.rows);
+        self.extra = self.extra.saturating_add(o.extra);
         self.logins = self.logins.saturating_add(o.logins);
     }
 }
@@ -534,8 +554,8 @@ impl<'d> Walker<'d> {
         if s.directives > l.max_directives {
             return Err(GateError::TooManyDirectives { directives: s.directives, limit: l.max_directives });
         }
-        if s.cost > l.max_cost {
-            return Err(GateError::TooCostly { cost: s.cost, limit: l.max_cost });
+        if s.nodes > l.max_nodes {
+            return Err(GateError::TooManyNodes { nodes: s.nodes, limit: l.max_nodes });
         }
         Ok(())
     }
@@ -563,13 +583,17 @@ impl<'d> Walker<'d> {
                 Selection::Field(f) => {
                     let f = &f.node;
                     let child = self.set(&f.selection_set.node)?;
-                    let page = self.page(&f.arguments);
+                    let paged = self.page(&f.arguments);
+                    let page = paged.unwrap_or(1);
+                    let own_points = self.own_points(&f.name.node);
                     let own = Summary {
                         fields: child.fields.saturating_add(1),
                         aliases: child.aliases.saturating_add(u64::from(f.alias.is_some())),
                         directives: child.directives.saturating_add(f.directives.len() as u64),
                         depth: child.depth.saturating_add(1),
-                        cost: child.cost.saturating_mul(page).saturating_add(self.own_cost(&f.name.node)),
+                        nodes: child.nodes.saturating_mul(page).saturating_add(own_points.saturating_mul(100).max(1)),
+                        rows: child.rows.saturating_mul(page).saturating_add(paged.unwrap_or(0)),
+                        extra: child.extra.saturating_mul(page).saturating_add(own_points),
                         logins: child.logins.saturating_add(u64::from(f.name.node.as_str() == "login")),
                         lists: lists_through(f.name.node.as_str(), child.lists),
                     };
@@ -592,16 +616,15 @@ impl<'d> Walker<'d> {
         Ok(total)
     }
 
-    /// A field's own cost: 1, or its entry in `field_costs`.
-    fn own_cost(&self, name: &Name) -> u64 {
-        self.limits.field_costs.iter().find(|(n, _)| n == name.as_str()).map_or(1, |(_, c)| *c)
+    /// A field's own points: its entry in `field_costs`, else 0.
+    fn own_points(&self, name: &Name) -> u64 {
+        self.limits.field_costs.iter().find(|(n, _)| n == name.as_str()).map_or(0, |(_, c)| *c)
     }
 
-    /// The page size a connection field asks for, or 1 for other fields.
     /// How many times a field's selection may be answered: its page size
     /// (`first`/`last`) for a connection, the number of ids for a field taking
-    /// a list of `ids` (`nodes`), or 1 for other fields.
-    fn page(&self, args: &[(Positioned<Name>, Positioned<Value>)]) -> u64 {
+    /// a list of `ids` (`nodes`); `None` for other fields.
+    fn page(&self, args: &[(Positioned<Name>, Positioned<Value>)]) -> Option<u64> {
         let mut page = None;
         let variable = |v: &Name| self.variables.and_then(|vars| vars.get(v.as_str()));
         for (name, value) in args {
@@ -623,6 +646,6 @@ impl<'d> Walker<'d> {
             let n = n.unwrap_or(self.limits.default_page).max(1);
             page = Some(page.map_or(n, |p: u64| p.max(n)));
         }
-        page.unwrap_or(1)
+        page
     }
 }

@@ -17,30 +17,42 @@ fn refuse(doc: &str) -> GateError {
 }
 
 #[test]
-fn a_normal_query_passes_with_its_cost() {
+fn a_normal_query_passes_with_its_nodes_and_points() {
     let a = check("{ units(first: 10) { edges { node { id name } } } }", None, None, &Limits::default()).unwrap();
     assert_eq!(a.kind, OperationKind::Query);
     // units (1) + 10 × (edges 1 + node 1 + id 1 + name 1) = 41
-    assert_eq!(a.cost, 41);
+    assert_eq!(a.nodes, 41);
+    // 10 rows: under 100 rows is one point, the least an operation costs.
+    assert_eq!(a.cost, 1);
     assert_eq!(a.fields, 5);
     assert_eq!(a.depth, 4);
+    assert_eq!(check("{ __typename }", None, None, &Limits::default()).unwrap().cost, 1);
 }
 
 #[test]
-fn page_sizes_from_variables_multiply_the_cost() {
+fn page_sizes_from_variables_multiply_nodes_and_rows() {
     let vars = serde_json::json!({ "n": 50 });
     let doc = "query Q($n: Int!) { units(first: $n) { edges { node { id } } } }";
     let a = check(doc, None, Some(&vars), &Limits::default()).unwrap();
-    assert_eq!(a.cost, 1 + 50 * 3);
-    // Nested connections multiply: 100 × 100 × 3 fields > the default budget.
+    assert_eq!(a.nodes, 1 + 50 * 3);
+    assert_eq!(a.cost, 1);
+    // GitHub's example: 100 repositories × 50 issues × 60 labels
+    // = 100 + 5 000 + 300 000 rows → 3 051 points. Here: 100 runs × 20
+    // results × 10 observations = 100 + 2 000 + 20 000 rows = 221 points.
+    let doc = "{ runs(first: 100) { results(first: 20) { observations(first: 10) { id } } } }";
+    let limits = Limits { max_nodes: u64::MAX, ..Limits::default() };
+    let a = check(doc, None, None, &limits).unwrap();
+    assert_eq!(a.cost, (100 + 100 * 20 + 100 * 20 * 10_u64).div_ceil(100));
+    // Nested connections multiply: 100 × 100 × 3 fields > the nodes limit.
     let doc = "{ a(first: 100) { b(first: 100) { c d e } } }";
-    assert!(matches!(refuse(doc), GateError::TooCostly { .. }));
+    assert!(matches!(refuse(doc), GateError::TooManyNodes { .. }));
 }
 
 #[test]
-fn a_list_of_ids_multiplies_the_cost_by_its_length() {
+fn a_list_of_ids_counts_each_id_as_a_row() {
     let one = check("{ nodes(ids: [\"a\"]) { id } }", None, None, &Limits::default()).unwrap();
-    assert_eq!(one.cost, 1 + 1);
+    assert_eq!(one.nodes, 1 + 1);
+    assert_eq!(one.cost, 1);
     let ids: Vec<String> = (0..100).map(|i| format!("\"{i}\"")).collect();
     let doc = format!(
         "{{ nodes(ids: [{}]) {{ ... on ScoreRun {{ results(first: 10) {{ edges {{ node {{ rank }} }} }} }} }} }}",
@@ -48,32 +60,35 @@ fn a_list_of_ids_multiplies_the_cost_by_its_length() {
     );
     let many = check(&doc, None, None, &Limits::default()).unwrap();
     // 100 × (results 1 + 10 × 3) + nodes 1
-    assert_eq!(many.cost, 100 * 31 + 1);
+    assert_eq!(many.nodes, 100 * 31 + 1);
+    // 100 ids + 100 × 10 results = 1 100 rows
+    assert_eq!(many.cost, 11);
     let vars = serde_json::json!({ "ids": ["a", "b", "c"] });
     let doc = "query Q($ids: [ID!]!) { nodes(ids: $ids) { id } }";
-    assert_eq!(check(doc, None, Some(&vars), &Limits::default()).unwrap().cost, 1 + 3);
+    assert_eq!(check(doc, None, Some(&vars), &Limits::default()).unwrap().nodes, 1 + 3);
 }
 
 #[test]
-fn named_fields_cost_their_own_price_through_aliases_and_fragments() {
-    let limits = Limits { field_costs: vec![("verify".into(), 1_000)], ..Limits::default() };
+fn named_fields_cost_their_own_points_through_aliases_and_fragments() {
+    let limits = Limits { field_costs: vec![("verify".into(), 100)], ..Limits::default() };
     let cost = |doc: &str| check(doc, None, None, &limits).unwrap().cost;
-    assert_eq!(cost("{ verify { ok } }"), 1_000 + 1);
-    assert_eq!(cost("{ a: verify { ok } b: verify { ok } }"), 2 * 1_001);
-    assert_eq!(cost("{ ...F } fragment F on Query { verify { ok } }"), 1_001);
-    // Under a connection it is multiplied like any field.
-    assert_eq!(cost("{ items(first: 3) { verify { ok } } }"), 1 + 3 * 1_001);
-    assert_eq!(check("{ verify { ok } }", None, None, &Limits::default()).unwrap().cost, 2);
-    let over = Limits { max_cost: 5_000, ..limits };
-    let many = "{ a: verify { ok } b: verify { ok } c: verify { ok } d: verify { ok } e: verify { ok } }";
-    assert!(matches!(check(many, None, None, &over), Err(GateError::TooCostly { cost: 5_005, .. })));
+    assert_eq!(cost("{ verify { ok } }"), 100);
+    assert_eq!(cost("{ a: verify { ok } b: verify { ok } }"), 200);
+    assert_eq!(cost("{ ...F } fragment F on Query { verify { ok } }"), 100);
+    // Under a connection it is charged once per row of the page (2 rows: 1 point).
+    assert_eq!(cost("{ items(first: 2) { verify { ok } } }"), 1 + 2 * 100);
+    assert_eq!(check("{ verify { ok } }", None, None, &Limits::default()).unwrap().cost, 1);
+    // A point stands for 100 rows, so 100 nodes: the nodes limit bounds it too.
+    assert_eq!(check("{ verify { ok } }", None, None, &limits).unwrap().nodes, 100 * 100 + 1);
+    let many = "{ a: verify { ok } b: verify { ok } c: verify { ok } }";
+    assert!(matches!(check(many, None, None, &limits), Err(GateError::TooManyNodes { nodes: 30_003, .. })));
 }
 
 #[test]
 fn fragment_fan_out_is_refused_at_every_depth() {
     for levels in [20, 24, 30, 60] {
         let e = refuse(&fan_out(levels));
-        assert!(matches!(e, GateError::TooManyFields { .. } | GateError::TooCostly { .. }), "{levels}: {e:?}");
+        assert!(matches!(e, GateError::TooManyFields { .. } | GateError::TooManyNodes { .. }), "{levels}: {e:?}");
         assert_eq!(e.code(), "QUERY_TOO_COMPLEX");
     }
 }
@@ -164,7 +179,8 @@ fn the_standard_introspection_queries_are_admitted_by_their_own_shape() {
         let a = check(doc, None, None, &Limits::default()).unwrap_or_else(|e| panic!("{who}: {e}"));
         assert!(a.introspection, "{who}");
         assert!(a.depth > Limits::default().max_depth, "{who} is deeper than a data query may be");
-        assert!(a.cost < 1_000, "{who} costs {}", a.cost);
+        assert!(a.nodes < 1_000, "{who} touches {} nodes", a.nodes);
+        assert_eq!(a.cost, 1, "{who}");
     }
     // A data query as deep is still refused.
     let deep = "{ a { b { c { d { e { f { g { h { i { j { k { l { m } } } } } } } } } } } } }";

@@ -31,3 +31,32 @@ async fn database_failures_answer_internal_without_details() {
     assert_eq!(code(&body), "INTERNAL", "{body}");
     assert_eq!(body["errors"][0]["message"], "internal error");
 }
+
+#[tokio::test]
+async fn an_errored_nullable_field_is_null_in_data_with_its_error() {
+    let app = crate::helpers::spawn_app().await;
+    // Alone: `data` holds the field, null (async-graphql alone answered `data: null`).
+    let one = app.post(r#"{ organisation(code: "nope") { code } }"#, serde_json::json!({})).await;
+    assert_eq!(one["data"], serde_json::json!({ "organisation": null }), "{one}");
+    assert_eq!(one["errors"][0]["extensions"]["code"], "NOT_FOUND");
+    assert_eq!(one["errors"][0]["path"], serde_json::json!(["organisation"]));
+    // Beside another field: both keys are there (async-graphql alone left it out).
+    let two = app
+        .post(
+            r#"{ a: organisation(code: "nope") { code } b: organisation(code: "xuchang") { code } }"#,
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(two["data"], serde_json::json!({ "a": null, "b": { "code": "xuchang" } }), "{two}");
+    assert_eq!(two["errors"].as_array().map(Vec::len), Some(1));
+    // A non-null field's failure nulls its nearest nullable ancestor: here the
+    // run's non-null `observations` for an integration (FORBIDDEN) nulls `scoreRun`.
+    app.sign_in("xc-yuejiangping").await;
+    let runs = app.query(r#"{ scoreRuns(organisationCode: "xuchang", first: 1) { edges { node { id } } } }"#).await;
+    let run = runs["scoreRuns"]["edges"][0]["node"]["id"].clone();
+    let q = "query($r: ID!) { scoreRun(id: $r) { id observations(first: 1) { totalCount } } other: scoreRun(id: $r) { id } }";
+    let deep = app.post(q, serde_json::json!({ "r": run })).await;
+    assert!(deep["data"]["scoreRun"].is_null(), "{deep}");
+    assert_eq!(deep["data"]["other"]["id"], run, "{deep}");
+    assert_eq!(deep["errors"][0]["extensions"]["code"], "FORBIDDEN", "{deep}");
+}

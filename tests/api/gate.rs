@@ -113,14 +113,16 @@ async fn batches_are_capped_and_each_operation_is_charged() {
     assert_eq!(list.len(), 5);
     for r in list {
         assert_eq!(r["data"]["organisation"]["code"], "chengkou");
-        assert_eq!(r["extensions"]["cost"]["requested"], 2);
+        assert_eq!(r["extensions"]["cost"]["requested"], 1);
+        assert_eq!(r["extensions"]["cost"]["nodes"], 2);
     }
-    // Five operations of 2 points each: 10 points charged.
-    assert_eq!(list[0]["extensions"]["cost"]["remaining"], 10_000 - 10);
-    assert_eq!(ok.headers["x-ratelimit-remaining"], (10_000 - 10).to_string().as_str());
+    // Five operations of 1 point each: 5 points charged.
+    let budget = kaohe_api::config::Limits::default().rate_budget;
+    assert_eq!(list[0]["extensions"]["cost"]["remaining"], budget - 5);
+    assert_eq!(ok.headers["x-ratelimit-remaining"], (budget - 5).to_string().as_str());
 
-    let six = Value::Array(vec![one; 6]).to_string();
-    send(&app, six, "application/json").await.refused(400, "BATCH_TOO_LARGE");
+    let over = Value::Array(vec![one; kaohe_api::config::Limits::default().max_batch + 1]).to_string();
+    send(&app, over, "application/json").await.refused(400, "BATCH_TOO_LARGE");
     // One bad operation refuses the batch, with the gate's code.
     let bad = json!([{ "query": "{ __typename }" }, { "query": fan_out(30) }]).to_string();
     send(&app, bad, "application/json").await.refused(400, "QUERY_TOO_COMPLEX");
@@ -185,7 +187,7 @@ async fn directives_fields_depth_nesting_and_cost_are_capped() {
         (format!("{{ organisations(first: 1) {{ edges {{ node {{ {} }} }} }} }}", "code ".repeat(1001)), "fields"),
         (format!("{{ unit(id: \"x\") {}code{} }}", "{ parent ".repeat(13), " }".repeat(13)), "levels deep"),
         (format!("{}{}", "{ a ".repeat(40), "}".repeat(40)), "brackets"),
-        ("{ a(first: 100) { b(first: 100) { c d e } } }".to_string(), "points"),
+        ("{ a(first: 100) { b(first: 100) { c d e } } }".to_string(), "nodes"),
         ("query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }".to_string(), "spreads itself"),
     ];
     for (doc, word) in cases {
@@ -203,12 +205,15 @@ async fn the_cost_budget_is_charged_reported_and_refused_with_429() {
         s.limits.rate_refill_per_hour = 1;
     })
     .await;
-    let q = r#"{ organisation(code: "chengkou") { code } }"#; // 2 points
-    for i in 1..=5u64 {
+    let q = r#"{ organisation(code: "chengkou") { code } }"#; // 1 point, 2 nodes
+    for i in 1..=10u64 {
         let a = post(&app, q).await;
         assert_eq!(a.status, 200, "{}", a.body);
-        assert_eq!(a.body["extensions"]["cost"], json!({ "requested": 2, "remaining": 10 - 2 * i, "limit": 10 }));
-        assert_eq!(a.headers["x-ratelimit-remaining"], (10 - 2 * i).to_string().as_str());
+        assert_eq!(
+            a.body["extensions"]["cost"],
+            json!({ "requested": 1, "nodes": 2, "remaining": 10 - i, "limit": 10 })
+        );
+        assert_eq!(a.headers["x-ratelimit-remaining"], (10 - i).to_string().as_str());
     }
     let a = post(&app, q).await;
     a.refused(429, "RATE_LIMITED");
@@ -229,7 +234,7 @@ async fn the_cost_budget_is_charged_reported_and_refused_with_429() {
 #[tokio::test]
 async fn forwarded_for_is_believed_only_from_trusted_proxies() {
     let app = spawn_app_with(|s| {
-        s.limits.rate_budget = 2;
+        s.limits.rate_budget = 1;
         s.limits.rate_refill_per_hour = 1;
         s.limits.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
     })
@@ -297,8 +302,8 @@ async fn cheap_queries_do_not_queue_behind_16_expensive_ones() {
     let alone = alone.elapsed();
     assert_eq!(first.status, 200, "{}", first.body);
     assert!(first.body.get("errors").is_none(), "{}", first.body);
-    let cost = first.body["extensions"]["cost"]["requested"].as_u64().unwrap();
-    assert!(cost > 200, "cost {cost}");
+    let nodes = first.body["extensions"]["cost"]["nodes"].as_u64().unwrap();
+    assert!(nodes > kaohe_api::config::Limits::default().expensive_nodes, "nodes {nodes}");
 
     let started = Instant::now();
     let mut heavy = Vec::new();
@@ -347,7 +352,7 @@ async fn cheap_queries_do_not_queue_behind_16_expensive_ones() {
     assert!(pending >= 8, "only {pending} of 16 expensive queries were still pending ({cheap:?}, {heavy_wall:?})");
 }
 
-fn multipart(files: &[(&str, usize)]) -> (String, Vec<u8>) {
+pub(crate) fn multipart(files: &[(&str, usize)]) -> (String, Vec<u8>) {
     let boundary = "kaohe-boundary-7";
     let vars: serde_json::Map<String, Value> = files.iter().map(|(n, _)| (n.to_string(), Value::Null)).collect();
     let operations = json!({ "query": "{ __typename }", "variables": vars });
@@ -401,8 +406,16 @@ async fn nodes_is_charged_per_id() {
     let cost = |n: usize| {
         let ids: Vec<String> = (1..=n as i64).map(|i| gid("Organisation", i)).collect();
         let app = &app;
-        async move { app.post(q, json!({ "ids": ids })).await["extensions"]["cost"]["requested"].as_u64() }
+        async move {
+            let cost = &app.post(q, json!({ "ids": ids })).await["extensions"]["cost"];
+            (cost["requested"].as_u64(), cost["nodes"].as_u64())
+        }
     };
-    assert_eq!(cost(1).await, Some(2));
-    assert_eq!(cost(100).await, Some(101));
+    assert_eq!(cost(1).await, (Some(1), Some(2)));
+    assert_eq!(cost(100).await, (Some(1), Some(101)));
+    // Rows add up: a page of 100 and 100 ids are 200 rows, 2 points.
+    let q = "query($ids: [ID!]!) { organisations(first: 100) { edges { node { id } } } nodes(ids: $ids) { id } }";
+    let ids: Vec<String> = (1..=100).map(|i| gid("Organisation", i)).collect();
+    let body = app.post(q, json!({ "ids": ids })).await;
+    assert_eq!(body["extensions"]["cost"]["requested"], 2, "{body}");
 }

@@ -51,7 +51,7 @@ async fn non_json_batched_and_oversized_posts_are_refused() {
         .client
         .post(&url)
         .header("content-type", "application/json")
-        .body(format!("[{}]", [q; 6].join(",")))
+        .body(format!("[{}]", [q; 11].join(",")))
         .send()
         .await
         .unwrap();

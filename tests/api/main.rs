@@ -10,6 +10,8 @@ mod audit;
 mod auth;
 mod backups;
 mod batching;
+mod contract;
+mod costs;
 mod decimal;
 mod drafts;
 mod entities;

@@ -9,7 +9,7 @@ use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Simp
 use chrono::{DateTime, Utc};
 use entity::app_user;
 
-use super::connection::{connection, cost, page};
+use super::connection::{connection, page};
 use super::errors::{GqlResult, IntoGql};
 use super::organisation::Department;
 use super::{IdKind, Organisation, Unit, env, parse_id, to_id, write_env};
@@ -160,7 +160,6 @@ pub struct AccountQuery;
 impl AccountQuery {
     /// The accounts of the caller's organisation it may see (the admin: all;
     /// a department head: the department heads; others: itself), in creation order.
-    #[graphql(complexity = "cost(first, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn users(
         &self,

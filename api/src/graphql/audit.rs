@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::audit_log;
 
-use super::connection::{connection, cost, page};
+use super::connection::{connection, page};
 use super::errors::GqlResult;
 use super::{IdKind, env, parse_id, to_id, write_env};
 use crate::runs::query::AuditFilter;
@@ -148,7 +148,6 @@ pub struct AuditQuery;
 #[Object]
 impl AuditQuery {
     /// The audit log (操作日志), oldest first, filtered by run, unit or user.
-    #[graphql(complexity = "cost(first, child_complexity)")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
@@ -173,7 +172,6 @@ impl AuditQuery {
     /// hash, every link and the heads publications anchored. Staff of the
     /// organisation only. It reads the whole chain, so the request gate
     /// charges it 1,000 points.
-    #[graphql(complexity = "crate::audit::VERIFY_COST as usize + child_complexity")]
     async fn verify_audit_chain(&self, ctx: &Context<'_>) -> async_graphql::Result<AuditChainCheck> {
         // Tampering happens outside the API and moves no generation: always recheck.
         crate::http::responses::no_store(ctx);

@@ -12,7 +12,7 @@ use async_graphql::{ErrorExtensionValues, Response, ServerError};
 pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
 /// A value the client sent that does not fit its type.
 pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
-/// A document over the schema's own depth or complexity limit.
+/// A document over the schema's own depth limit (the gate bounds the rest).
 pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
 
 pub struct ErrorCodes;
@@ -39,7 +39,12 @@ impl Extension for ErrorCodesExtension {
 /// The code of an error async-graphql made (ours always have one).
 fn code_of(e: &ServerError) -> &'static str {
     let m = e.message.as_str();
-    if m.starts_with("Failed to parse") || m.starts_with("Invalid value for argument") || m.contains("Variable \"") {
+    if m.starts_with("Failed to parse")
+        || m.starts_with("Invalid value for argument")
+        || m.contains("Variable \"")
+        // A variable the document declares but the request does not give.
+        || (m.starts_with("Variable ") && m.ends_with(" is not defined."))
+    {
         BAD_USER_INPUT
     } else if m.starts_with("Query is too complex") || m.starts_with("Query is nested too deep") {
         QUERY_TOO_COMPLEX
@@ -51,7 +56,7 @@ fn code_of(e: &ServerError) -> &'static str {
     }
 }
 
-fn give_code(e: &mut ServerError) {
+pub(super) fn give_code(e: &mut ServerError) {
     if e.extensions.as_ref().is_some_and(|x| x.get("code").is_some()) {
         return;
     }
@@ -82,6 +87,7 @@ mod tests {
         assert!(coded("Failed to parse \"Decimal\": invalid", true).contains(BAD_USER_INPUT));
         assert!(coded("Invalid value for argument \"status\"", false).contains(BAD_USER_INPUT));
         assert!(coded("Query is too complex.", false).contains(QUERY_TOO_COMPLEX));
+        assert!(coded("Variable c is not defined.", true).contains(BAD_USER_INPUT));
         assert!(coded("Data `Foo` does not exist.", true).contains("INTERNAL"));
     }
 }

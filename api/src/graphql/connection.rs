@@ -43,12 +43,6 @@ pub(crate) fn cursor(offset: u64) -> String {
     URL_SAFE_NO_PAD.encode(format!("{CURSOR_TAG}{offset}"))
 }
 
-/// What a connection field costs towards the complexity limit: `first` × its
-/// children, so nested pages of 100 are refused before they run.
-pub(crate) fn cost(first: i32, child_complexity: usize) -> usize {
-    usize::try_from(first).unwrap_or(0).max(1).saturating_mul(child_complexity)
-}
-
 /// The page of an in-memory list (for lists computed whole, e.g. live results).
 pub(crate) fn slice<T>(all: Vec<T>, p: Page) -> Paged<T> {
     let total = all.len() as u64;

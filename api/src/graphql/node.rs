@@ -48,7 +48,6 @@ impl NodeQuery {
 
     /// Several objects by global id, in the order asked (at most 100); an id
     /// the caller may not see is an error at its index.
-    #[graphql(complexity = "ids.len().max(1) * child_complexity")]
     async fn nodes(
         &self,
         ctx: &Context<'_>,

@@ -1,7 +1,7 @@
 use async_graphql::{Context, ID, Object};
 use entity::{department, organisation};
 
-use super::connection::{connection, cost, page};
+use super::connection::{connection, page};
 use super::errors::GqlResult;
 use super::rubric::RubricConnection;
 use super::unit::UnitConnection;
@@ -31,7 +31,6 @@ impl Organisation {
     }
 
     /// Its departments (科室), in creation order; names are unique inside the organisation only.
-    #[graphql(complexity = "cost(first, child_complexity)")]
     async fn departments(
         &self,
         ctx: &Context<'_>,
@@ -46,7 +45,6 @@ impl Organisation {
 
     /// Its assessed units (被考核单位), in creation order, filtered by kind,
     /// state, parent or a text in the name or code.
-    #[graphql(complexity = "cost(first, child_complexity)")]
     async fn units(
         &self,
         ctx: &Context<'_>,
@@ -67,7 +65,6 @@ impl Organisation {
     }
 
     /// Its rubrics (考核细则), by code.
-    #[graphql(complexity = "cost(first, child_complexity)")]
     async fn rubrics(
         &self,
         ctx: &Context<'_>,

@@ -7,7 +7,7 @@ use entity::{clause, indicator_group, rubric, rubric_version, rule};
 use rust_decimal::Decimal;
 use tokio::sync::OnceCell;
 
-use super::connection::{connection, cost, page};
+use super::connection::{connection, page};
 use super::env;
 use super::errors::GqlResult;
 use super::states::{IndicatorRole, RubricVersionStatus};
@@ -36,7 +36,6 @@ impl Rubric {
     }
 
     /// Its versions (版本), oldest first.
-    #[graphql(complexity = "cost(first, child_complexity)")]
     async fn versions(
         &self,
         ctx: &Context<'_>,

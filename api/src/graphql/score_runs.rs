@@ -6,7 +6,7 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use entity::score_run;
 
-use super::connection::{connection, cost, page, slice};
+use super::connection::{connection, page, slice};
 use super::errors::{GqlResult, IntoGql};
 use super::states::{ClaimStatus, ObservationStatus, PeriodKind, ScoreRunStatus, SubmissionStatus};
 use super::unit::UnitConnection;
@@ -127,7 +127,6 @@ impl ScoreRun {
     }
 
     /// The units assessed (被考核单位), in the order they were added.
-    #[graphql(complexity = "cost(first, child_complexity)")]
     async fn units(
         &self,
         ctx: &Context<'_>,
@@ -143,7 +142,6 @@ impl ScoreRun {
     }
 
     /// Observations of the run (扣分/加分记录), oldest first.
-    #[graphql(complexity = "cost(first, child_complexity)")]
     async fn observations(
         &self,
         ctx: &Context<'_>,
@@ -165,7 +163,6 @@ impl ScoreRun {
     }
 
     /// Results per unit (考核结果), best first: stored once published, computed live while open.
-    #[graphql(complexity = "cost(first, child_complexity)")]
     async fn results(
         &self,
         ctx: &Context<'_>,
@@ -228,7 +225,6 @@ impl ScoreRun {
     }
 
     /// Bonus claims (申报) filed in this run, oldest first: staff see all, a unit user its own.
-    #[graphql(complexity = "cost(first, child_complexity)")]
     async fn claims(
         &self,
         ctx: &Context<'_>,
@@ -291,7 +287,6 @@ pub struct ScoreRunQuery;
 #[Object]
 impl ScoreRunQuery {
     /// Score runs (考核批次), newest first.
-    #[graphql(complexity = "cost(first, child_complexity)")]
     async fn score_runs(
         &self,
         ctx: &Context<'_>,

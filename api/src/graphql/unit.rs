@@ -5,7 +5,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Json, MaybeUndefined, Object
 use chrono::{DateTime, Utc};
 use entity::{unit, unit_history};
 
-use super::connection::{connection, cost, page};
+use super::connection::{connection, page};
 use super::errors::GqlResult;
 use super::{IdKind, parse_id, to_id, write_env};
 use super::{Organisation, env};
@@ -72,7 +72,6 @@ impl Unit {
     }
 
     /// Units directly under this one (下级单位), in creation order.
-    #[graphql(complexity = "cost(first, child_complexity)")]
     async fn children(
         &self,
         ctx: &Context<'_>,
@@ -87,7 +86,6 @@ impl Unit {
 
     /// Its changes (变更记录), oldest first: created, renamed, moved,
     /// deactivated, reactivated. For staff of its organisation.
-    #[graphql(complexity = "cost(first, child_complexity)")]
     async fn history(
         &self,
         ctx: &Context<'_>,

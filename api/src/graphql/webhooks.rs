@@ -266,7 +266,6 @@ pub struct WebhookQuery;
 #[Object]
 impl WebhookQuery {
     /// The organisation's webhook endpoints (推送地址), oldest first; admin only.
-    #[graphql(complexity = "super::connection::cost(first, child_complexity)")]
     async fn webhook_endpoints(
         &self,
         ctx: &Context<'_>,
@@ -281,7 +280,6 @@ impl WebhookQuery {
     }
 
     /// The organisation's webhook deliveries (投递记录) with their attempts, newest first; admin only.
-    #[graphql(complexity = "super::connection::cost(first, child_complexity)")]
     async fn webhook_deliveries(
         &self,
         ctx: &Context<'_>,

@@ -39,7 +39,9 @@ pub mod code {
 }
 
 /// Every code the gate and the HTTP layer may answer with.
-pub const CODES: [&str; 12] = [
+pub const CODES: [&str; 14] = [
+    super::persisted::PERSISTED_QUERY_NOT_FOUND,
+    super::persisted::PERSISTED_QUERY_NOT_SUPPORTED,
     code::BAD_USER_INPUT,
     code::PAYLOAD_TOO_LARGE,
     code::UNSUPPORTED_MEDIA_TYPE,
@@ -65,6 +67,8 @@ pub struct Gate {
     expensive_db: DatabaseConnection,
     /// What admission found for texts seen before (see [`first_look`]).
     admitted: quick_cache::sync::Cache<TextKey, Admitted>,
+    /// Automatic persisted queries (`persisted.rs`).
+    persisted: super::persisted::Persisted,
 }
 
 /// The runtime (one thread) on which expensive requests execute.
@@ -145,6 +149,8 @@ pub struct Pass {
     pub operations: Vec<async_graphql::Request>,
     /// The cost of each operation.
     pub costs: Vec<u64>,
+    /// The nodes each operation may touch (its size, not charged).
+    pub nodes: Vec<u64>,
     /// The kind of each operation (only queries' answers may be cached).
     pub kinds: Vec<OperationKind>,
     /// Each operation's [`TextKey`]: its text, name and variables.
@@ -237,7 +243,8 @@ impl Gate {
         });
         let expensive = Semaphore::new(limits.expensive_concurrency);
         let admitted = quick_cache::sync::Cache::new(ADMITTED_TEXTS);
-        Gate { limits, budgets, expensive, runtime: Expensive::new(), expensive_db, admitted }
+        let persisted = super::persisted::Persisted::default();
+        Gate { limits, budgets, expensive, runtime: Expensive::new(), expensive_db, admitted, persisted }
     }
 
     pub fn limits(&self) -> &Limits {
@@ -261,12 +268,14 @@ impl Gate {
         let limits = &self.limits.document;
         let mut operations = Vec::with_capacity(requests.len());
         let mut costs = Vec::with_capacity(requests.len());
+        let mut sizes = Vec::with_capacity(requests.len());
         let mut kinds = Vec::with_capacity(requests.len());
         let mut texts = Vec::with_capacity(requests.len());
         let mut meta_only = Vec::with_capacity(requests.len());
         let mut names = Vec::with_capacity(requests.len());
-        let (mut total, mut logins) = (0u64, 0u64);
+        let (mut total, mut logins, mut nodes) = (0u64, 0u64, 0u64);
         for mut request in requests {
+            let persisted = self.persisted.resolve(&mut request)?;
             let variables = serde_json::to_value(&request.variables).ok();
             let text = text_key(&request, variables.as_ref());
             let admitted = match self.admitted.get(&text) {
@@ -282,10 +291,15 @@ impl Gate {
             if queries_only && (!admitted.only_queries || admitted.analysis.kind != OperationKind::Query) {
                 return Err(get_refused());
             }
+            if let super::persisted::Use::Register(hash) = persisted {
+                self.persisted.register(hash, &mut request);
+            }
             let analysis = &admitted.analysis;
             total = total.saturating_add(analysis.cost);
+            nodes = nodes.saturating_add(analysis.nodes);
             logins = logins.saturating_add(analysis.logins);
             costs.push(analysis.cost);
+            sizes.push(analysis.nodes);
             kinds.push(analysis.kind);
             texts.push(text);
             meta_only.push(admitted.meta_only);
@@ -330,13 +344,14 @@ impl Gate {
         Ok(Pass {
             operations,
             costs,
+            nodes: sizes,
             kinds,
             texts,
             meta_only,
             names,
             cost: total,
             remaining,
-            expensive: total > self.limits.expensive_cost,
+            expensive: nodes > self.limits.expensive_nodes,
             deadline: started + self.limits.request_timeout,
         })
     }

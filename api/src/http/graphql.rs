@@ -63,7 +63,13 @@ async fn caller_and_generation(
             if let Some(m) = req.app_data::<web::Data<Metrics>>() {
                 m.refused(code);
             }
-            Err(Refusal::new(StatusCode::UNAUTHORIZED, code, e.to_string()).into_response())
+            let mut res = Refusal::new(StatusCode::UNAUTHORIZED, code, e.to_string()).into_response();
+            // RFC 6750: the token sent was refused.
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static(r#"Bearer realm="kaohe", error="invalid_token""#),
+            );
+            Err(res)
         }
     }
 }
@@ -90,10 +96,65 @@ pub async fn post(
     req: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
-    match read_post(&gate, &req, payload).await {
+    let res = match read_post(&gate, &req, payload).await {
         Ok((requests, batch)) => answer(&schema, &db, &gate, &auth, &responses, &req, requests, batch, false).await,
         Err(refusal) => refuse(&req, refusal),
+    };
+    negotiated(&req, res)
+}
+
+/// The media type of GraphQL-over-HTTP, answered to clients that accept it.
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json; charset=utf-8";
+
+/// Whether the client accepts `application/graphql-response+json`.
+fn wants_graphql_response(req: &HttpRequest) -> bool {
+    req.headers().get_all(header::ACCEPT).filter_map(|v| v.to_str().ok()).any(|v| {
+        v.split(',').any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let accepted = parts.next().is_some_and(|t| t.eq_ignore_ascii_case("application/graphql-response+json"));
+            accepted && !parts.any(|p| p.replace(' ', "") == "q=0")
+        })
+    })
+}
+
+/// A JSON answer in the media type the client asked for.
+fn negotiated(req: &HttpRequest, mut res: HttpResponse) -> HttpResponse {
+    let json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if json && wants_graphql_response(req) {
+        res.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(GRAPHQL_RESPONSE));
     }
+    res
+}
+
+/// An error raised before execution (the document or its variables are
+/// invalid, or the caller may not run it): the GraphQL spec says `data` is
+/// then absent, and GraphQL-over-HTTP answers it with a 4xx status.
+fn request_error(response: &async_graphql::Response) -> Option<StatusCode> {
+    let before_execution = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    if !before_execution {
+        return None;
+    }
+    let unauthenticated = async_graphql::Value::from("UNAUTHENTICATED");
+    let code = response.errors.first().and_then(|e| e.extensions.as_ref()).and_then(|x| x.get("code"));
+    Some(if code == Some(&unauthenticated) { StatusCode::UNAUTHORIZED } else { StatusCode::BAD_REQUEST })
+}
+
+/// An executed operation's answer, without `data` for a request error.
+fn serialise(response: &async_graphql::Response) -> Result<Vec<u8>, serde_json::Error> {
+    if request_error(response).is_none() {
+        return serde_json::to_vec(response);
+    }
+    let mut value = serde_json::to_value(response)?;
+    if let Some(map) = value.as_object_mut() {
+        map.remove("data");
+    }
+    serde_json::to_vec(&value)
 }
 
 /// Reads a POST body within its cap and turns it into operations.
@@ -241,6 +302,8 @@ pub struct GetParams {
     #[serde(rename = "operationName")]
     operation_name: Option<String>,
     variables: Option<String>,
+    /// `{"persistedQuery": {"version": 1, "sha256Hash": …}}` (APQ).
+    extensions: Option<String>,
 }
 
 pub async fn get(
@@ -256,10 +319,16 @@ pub async fn get(
         Ok(p) => p.into_inner(),
         Err(_) => return bad("bad query string"),
     };
-    let Some(query) = params.query else {
+    if params.query.is_none() && params.extensions.is_none() {
         return graphiql::page();
-    };
-    let mut request = async_graphql::Request::new(query);
+    }
+    let mut request = async_graphql::Request::new(params.query.unwrap_or_default());
+    if let Some(ext) = params.extensions {
+        match serde_json::from_str::<async_graphql::Extensions>(&ext) {
+            Ok(ext) => request.extensions = ext,
+            Err(_) => return bad("extensions are not a JSON object"),
+        }
+    }
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
@@ -269,7 +338,8 @@ pub async fn get(
             Err(_) => return bad("variables are not JSON"),
         }
     }
-    answer(&schema, &db, &gate, &auth, &responses, &req, vec![request], false, true).await
+    let res = answer(&schema, &db, &gate, &auth, &responses, &req, vec![request], false, true).await;
+    negotiated(&req, res)
 }
 
 /// Passes the operations through the gate, answers the queries it holds
@@ -315,7 +385,8 @@ async fn answer(
     let remaining = pass.remaining;
     let operations = std::mem::take(&mut pass.operations);
     let cost_limit = gate.limits().rate_budget;
-    let costs: Vec<async_graphql::Value> = pass.costs.iter().map(|c| cost_block(*c, remaining, cost_limit)).collect();
+    let costs: Vec<async_graphql::Value> =
+        pass.costs.iter().zip(&pass.nodes).map(|(c, n)| cost_block(*c, *n, remaining, cost_limit)).collect();
     let cached = Cached::look_up(responses, db, &caller, generation, &operations, &pass, req).await;
     let status = cached.status();
     if let (Some(m), Some(_)) = (&metrics, status) {
@@ -368,6 +439,7 @@ async fn answer(
             let mut parts = Vec::with_capacity(operations.len());
             let mut stored = true;
             let mut rate_limited = false;
+            let mut refused_before = None;
             for (i, request) in operations.into_iter().enumerate() {
                 let ext = extensions(&costs[i]);
                 let started = std::time::Instant::now();
@@ -386,6 +458,7 @@ async fn answer(
                 }
                 with_request_id(&mut response, run_id.as_deref());
                 rate_limited |= refused_as_rate_limited(&response);
+                refused_before = refused_before.or(request_error(&response));
                 response.extensions.extend(ext);
                 match (cached.keys[i], cached.generation) {
                     (Some(key), Some(generation)) if response.errors.is_empty() && hint.storable() => {
@@ -395,11 +468,11 @@ async fn answer(
                     }
                     _ => {
                         stored = false;
-                        parts.push(serde_json::to_vec(&response)?);
+                        parts.push(serialise(&response)?);
                     }
                 }
             }
-            Ok::<_, serde_json::Error>((join(parts, batch)?, stored, rate_limited))
+            Ok::<_, serde_json::Error>((join(parts, batch)?, stored, rate_limited, refused_before))
         };
         // On the expensive requests' own thread too: the request's span, id and log dispatcher.
         let work = super::request_id::scope(
@@ -408,8 +481,16 @@ async fn answer(
         );
         match gate.run(&pass, work).await {
             // A single operation refused as RATE_LIMITED is a 429, like the gate's refusals.
-            Ok(Ok((bytes, _, true))) if !batch => (rate_limited_response(bytes), false),
-            Ok(Ok((bytes, stored, _))) => (HttpResponse::Ok().content_type("application/json").body(bytes), stored),
+            Ok(Ok((bytes, _, true, _))) if !batch => (rate_limited_response(bytes), false),
+            // GraphQL-over-HTTP: a request error is a 4xx for the clients of its media type.
+            Ok(Ok((bytes, _, _, Some(status)))) if !batch && wants_graphql_response(req) => {
+                let mut res = HttpResponse::build(status);
+                if status == StatusCode::UNAUTHORIZED {
+                    res.insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="kaohe""#));
+                }
+                (res.content_type("application/json").body(bytes), false)
+            }
+            Ok(Ok((bytes, stored, _, _))) => (HttpResponse::Ok().content_type("application/json").body(bytes), stored),
             Ok(Err(e)) => (internal(&e), false),
             Err(refusal) => {
                 if let Some(m) = &metrics {
@@ -539,9 +620,10 @@ fn join(parts: Vec<Vec<u8>>, batch: bool) -> Result<Vec<u8>, serde_json::Error> 
     Ok(out)
 }
 
-/// The `extensions.cost` block of one operation's response.
-fn cost_block(requested: u64, remaining: u64, limit: u64) -> async_graphql::Value {
-    let block = serde_json::json!({ "requested": requested, "remaining": remaining, "limit": limit });
+/// The `extensions.cost` block of one operation's response: the points
+/// charged, the nodes it could touch, and the caller's budget.
+fn cost_block(requested: u64, nodes: u64, remaining: u64, limit: u64) -> async_graphql::Value {
+    let block = serde_json::json!({ "requested": requested, "nodes": nodes, "remaining": remaining, "limit": limit });
     async_graphql::Value::from_json(block).unwrap_or(async_graphql::Value::Null)
 }
 

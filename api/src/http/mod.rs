@@ -8,6 +8,7 @@ mod graphiql;
 mod graphql;
 pub mod health;
 mod panics;
+pub mod persisted;
 pub mod request_id;
 pub mod responses;
 pub mod trace;
@@ -69,7 +70,13 @@ pub(crate) fn refusal(status: actix_web::http::StatusCode, code: &str, message: 
     if let Some(id) = request_id::current() {
         extensions["requestId"] = serde_json::Value::String(id);
     }
-    actix_web::HttpResponse::build(status).json(serde_json::json!({
+    let mut res = actix_web::HttpResponse::build(status);
+    if status == actix_web::http::StatusCode::UNAUTHORIZED {
+        // RFC 6750: a 401 names the scheme it wants (a refused token adds
+        // `error="invalid_token"` where it is refused).
+        res.insert_header((actix_web::http::header::WWW_AUTHENTICATE, r#"Bearer realm="kaohe""#));
+    }
+    res.json(serde_json::json!({
         "errors": [{ "message": message, "extensions": extensions }]
     }))
 }
