@@ -18,7 +18,6 @@ const config: CodegenConfig = {
         scalars: {
           Decimal: "string",
           DateTime: "string",
-          NaiveDate: "string",
           Date: "string",
           JSON: "unknown",
           Upload: "File",

@@ -31,6 +31,14 @@ impl Page {
         }
         Ok(Page { first: u64::try_from(first).unwrap_or(1), offset })
     }
+
+    /// No rows, at `offset` (paging backwards from the first item).
+    pub fn empty(offset: u64) -> Result<Page, ServiceError> {
+        if offset > MAX_OFFSET {
+            return Err(ServiceError::BadUserInput("the page starts past the end of any list".into()));
+        }
+        Ok(Page { first: 0, offset })
+    }
 }
 
 /// One page of rows and the total matching.

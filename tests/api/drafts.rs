@@ -247,19 +247,19 @@ async fn an_empty_draft_is_built_indicator_by_indicator_and_published() {
     // A clause goes on leaves only.
     let on_parent = json!({ "i": { "indicatorId": a, "expectedVersion": v, "no": "1", "text": "x" } });
     expect_code(&app, ADD_CLAUSE, on_parent, "BAD_USER_INPUT").await;
-    // Rules: the kind must be known and the params must parse for it.
+    // Rules: the kind must be one of the enum's and the params must parse for it.
     let rule = |v: i64, kind: &str, params: Value| json!({ "i": { "clauseId": clause, "expectedVersion": v, "kind": kind, "effect": "DEDUCT", "params": params } });
     let body = expect_code(&app, ADD_RULE, rule(v, "per_cnt", json!({ "points": "1" })), "BAD_USER_INPUT").await;
-    assert!(message(&body).contains("`kind`"), "{body}");
-    let body = expect_code(&app, ADD_RULE, rule(v, "per_count", json!({ "pts": "1" })), "BAD_USER_INPUT").await;
+    assert!(message(&body).contains("RuleKind"), "{body}");
+    let body = expect_code(&app, ADD_RULE, rule(v, "PER_COUNT", json!({ "pts": "1" })), "BAD_USER_INPUT").await;
     assert!(message(&body).contains("`params`") && message(&body).contains("pts"), "{body}");
-    let body = expect_code(&app, ADD_RULE, rule(v, "per_count", json!({ "points": "x" })), "BAD_USER_INPUT").await;
+    let body = expect_code(&app, ADD_RULE, rule(v, "PER_COUNT", json!({ "points": "x" })), "BAD_USER_INPUT").await;
     assert!(message(&body).contains("`params`"), "{body}");
     let (_, nv) =
-        edit(&app, ADD_RULE, rule(v, "per_count", json!({ "points": "1", "unit": "人次" }))["i"].clone()).await;
+        edit(&app, ADD_RULE, rule(v, "PER_COUNT", json!({ "points": "1", "unit": "人次" }))["i"].clone()).await;
     v = nv;
     // A second rule without a key would reuse the code.
-    let body = expect_code(&app, ADD_RULE, rule(v, "flag", json!({ "points": "1" })), "BAD_USER_INPUT").await;
+    let body = expect_code(&app, ADD_RULE, rule(v, "FLAG", json!({ "points": "1" })), "BAD_USER_INPUT").await;
     assert!(message(&body).contains("`key`"), "{body}");
     // Renumbering the clause renames its rule.
     (_, v) = edit(&app, UPDATE_CLAUSE, json!({ "id": clause, "expectedVersion": v, "no": "2" })).await;
@@ -280,7 +280,7 @@ async fn an_empty_draft_is_built_indicator_by_indicator_and_published() {
     )
     .await;
     v = nv;
-    (_, v) = edit(&app, ADD_RULE, json!({ "clauseId": bc, "expectedVersion": v, "kind": "direct" })).await;
+    (_, v) = edit(&app, ADD_RULE, json!({ "clauseId": bc, "expectedVersion": v, "kind": "DIRECT" })).await;
     let (c, nv) = edit(&app, ADD_INDICATOR, add(v, json!({ "code": "C", "title": "加减分", "role": "ADJUST" }))).await;
     v = nv;
     let (cc, nv) = edit(
@@ -293,7 +293,7 @@ async fn an_empty_draft_is_built_indicator_by_indicator_and_published() {
     (_, v) = edit(
         &app,
         ADD_RULE,
-        json!({ "clauseId": cc, "expectedVersion": v, "kind": "flag", "effect": "ADD", "params": { "points": "0.5" } }),
+        json!({ "clauseId": cc, "expectedVersion": v, "kind": "FLAG", "effect": "ADD", "params": { "points": "0.5" } }),
     )
     .await;
 

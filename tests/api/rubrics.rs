@@ -59,7 +59,7 @@ async fn xuchang_monthly_version_sums_to_100_with_weighted_sections() {
     assert!(clause["text"].as_str().unwrap().contains("逾期未报送"));
     let rule = &clause["rules"][0];
     assert_eq!(rule["code"], "1.1-1");
-    assert_eq!(rule["kind"], "per_count");
+    assert_eq!(rule["kind"], "PER_COUNT");
     assert_eq!(rule["effect"], "DEDUCT");
     assert_eq!(rule["params"]["kind"], "per_count");
     assert_eq!(rule["params"]["points"], "1");

@@ -169,10 +169,12 @@ impl AccountQuery {
         #[graphql(desc = "Only accounts of this unit (被考核单位).")] unit_id: Option<ID>,
         #[graphql(desc = "Only active (true) or deactivated (false) accounts.")] active: Option<bool>,
         #[graphql(desc = "Only accounts whose username or display name contains this text.")] search: Option<String>,
-        #[graphql(desc = "Page size, 1 to 100.")] first: i32,
+        #[graphql(desc = "Page size from the start or after `after`, 1 to 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+        #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
+        #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<UserConnection> {
-        let p = page(first, after)?;
+        let p = page(first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let filter = UserFilter {
             role: role.map(Role::from),

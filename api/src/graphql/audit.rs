@@ -154,10 +154,12 @@ impl AuditQuery {
         #[graphql(desc = "Only entries about this score run.")] run_id: Option<ID>,
         #[graphql(desc = "Only entries about this unit.")] unit_id: Option<ID>,
         #[graphql(desc = "Only entries by this user.")] user_id: Option<ID>,
-        #[graphql(desc = "Page size, 1 to 100.")] first: i32,
+        #[graphql(desc = "Page size from the start or after `after`, 1 to 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+        #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
+        #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<AuditEntryConnection> {
-        let p = page(first, after)?;
+        let p = page(first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let filter = AuditFilter {
             run_id: run_id.map(|i| parse_id(&i, IdKind::ScoreRun)).transpose()?,

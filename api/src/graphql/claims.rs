@@ -1,7 +1,7 @@
 //! Bonus claims (申报) over GraphQL: the claim, filing and deciding one.
 
+use super::scalars::Date;
 use async_graphql::{Context, ID, InputObject, Json, Object};
-use chrono::NaiveDate;
 use entity::claim;
 
 use super::connection::connection;
@@ -33,7 +33,7 @@ pub struct FileClaimInput {
     /// Halving reason (折半原因).
     pub halve: Option<String>,
     /// Issue date of the document (下发文件日期); defaults to the first evidence's date.
-    pub document_date: Option<NaiveDate>,
+    pub document_date: Option<Date>,
     /// Note (说明).
     pub note: Option<String>,
     /// Evidence references (佐证材料); this or `evidenceIds` gives at least one evidence.
@@ -137,7 +137,7 @@ impl ClaimMutation {
         let (db, chain_key, caller) = write_env(ctx)?;
         let evidence = refs(Some(input.evidence));
         let ids = evidence_ids(Some(input.evidence_ids))?;
-        let document_date = input.document_date.or_else(|| evidence.iter().find_map(|e| e.doc_date));
+        let document_date = input.document_date.map(|d| d.0).or_else(|| evidence.iter().find_map(|e| e.doc_date));
         let row = claims::file(
             db,
             chain_key,

@@ -1,5 +1,6 @@
-//! Relay cursor connections (分页列表): every list of the API is one, with a
-//! required `first` (1..=100), an `after` cursor and `totalCount`. A cursor
+//! Relay cursor connections (分页列表): every list of the API is one, with
+//! `first` (1..=100) and an `after` cursor, or `last` and a `before` cursor
+//! to page backwards, and `totalCount`. A cursor
 //! is opaque to clients (base64url of a versioned offset); services read the
 //! page with `LIMIT/OFFSET` and `COUNT` (`crate::paging`). A cursor that is
 //! not one this API made, or points past any list, is BAD_USER_INPUT.
@@ -15,17 +16,58 @@ use kaohe_service::ServiceError;
 /// What a cursor encodes before base64url: a version tag and the offset.
 const CURSOR_TAG: &str = "c1:";
 
-/// Where a page starts: after the cursor given (an opaque string from `endCursor`).
-pub(crate) fn page(first: i32, after: Option<String>) -> async_graphql::Result<Page> {
-    let offset = match after {
-        None => 0,
-        Some(c) => offset_of(&c)
-            .and_then(|n| n.checked_add(1))
-            .filter(|n| *n <= MAX_OFFSET)
-            .ok_or_else(|| ServiceError::BadUserInput("`after` is not a cursor of this list".into()))
-            .gql()?,
-    };
-    Page::new(first, offset).gql()
+/// The page asked for: `first` items after `after` (from the start without
+/// it), or `last` items before `before` (paging backwards from a cursor).
+/// Cursors are opaque strings this API made (`startCursor`, `endCursor`).
+pub(crate) fn page(
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> async_graphql::Result<Page> {
+    let bad = |m: &str| Err(ServiceError::BadUserInput(m.into())).gql();
+    match (first, last) {
+        (Some(first), None) => {
+            if before.is_some() {
+                return bad("`before` goes with `last`; page forwards with `first` and `after`");
+            }
+            let offset = match after {
+                None => 0,
+                Some(c) => cursor_offset(&c, "after")?
+                    .checked_add(1)
+                    .filter(|n| *n <= MAX_OFFSET)
+                    .ok_or_else(|| ServiceError::BadUserInput("`after` is not a cursor of this list".into()))
+                    .gql()?,
+            };
+            Page::new(first, offset).gql()
+        }
+        (None, Some(last)) => {
+            if after.is_some() {
+                return bad("`after` goes with `first`; page backwards with `last` and `before`");
+            }
+            let Some(before) = before else {
+                return bad("`last` needs `before` (a cursor to page back from)");
+            };
+            let end = cursor_offset(&before, "before")?;
+            // Check `last` with the usual rule before it shortens the page.
+            Page::new(last, 0).gql()?;
+            let n = u64::try_from(last).unwrap_or(0).min(end);
+            if n == 0 {
+                // Nothing comes before the first item: an empty page.
+                return Page::empty(end).gql();
+            }
+            Page::new(n as i32, end - n).gql()
+        }
+        (Some(_), Some(_)) => bad("give `first` or `last`, not both"),
+        (None, None) => bad("give `first` (or `last` with `before`): the page size, 1 to 100"),
+    }
+}
+
+fn cursor_offset(cursor: &str, arg: &str) -> async_graphql::Result<u64> {
+    offset_of(cursor)
+        .filter(|n| *n <= MAX_OFFSET)
+        .ok_or_else(|| ServiceError::BadUserInput(format!("`{arg}` is not a cursor of this list")))
+        .gql()
 }
 
 /// The offset inside a cursor made by [`cursor`].
@@ -125,15 +167,41 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_refuse_what_this_api_did_not_make() {
-        let p = page(10, Some(cursor(41))).unwrap();
+        let p = page(Some(10), Some(cursor(41)), None, None).unwrap();
         assert_eq!((p.first, p.offset), (10, 42));
         for bad in ["o:0", "", "c1:5", "YzE6", "YzE6LTE", "YzE6KzE"] {
-            assert!(page(10, Some(bad.into())).is_err(), "{bad}");
+            assert!(page(Some(10), Some(bad.into()), None, None).is_err(), "{bad}");
         }
         // Offsets that do not fit a database OFFSET are refused, not wrapped.
         for huge in [u64::MAX, i64::MAX as u64, MAX_OFFSET] {
-            assert!(page(1, Some(cursor(huge))).is_err(), "{huge}");
+            assert!(page(Some(1), Some(cursor(huge)), None, None).is_err(), "{huge}");
         }
-        assert!(page(1, Some(cursor(MAX_OFFSET - 1))).is_ok());
+        assert!(page(Some(1), Some(cursor(MAX_OFFSET - 1)), None, None).is_ok());
+    }
+
+    #[test]
+    fn last_pages_backwards_from_before() {
+        let p = page(None, None, Some(10), Some(cursor(42))).unwrap();
+        assert_eq!((p.first, p.offset), (10, 32));
+        // Near the start the page is shorter; before the first item it is empty.
+        let p = page(None, None, Some(10), Some(cursor(3))).unwrap();
+        assert_eq!((p.first, p.offset), (3, 0));
+        let p = page(None, None, Some(10), Some(cursor(0))).unwrap();
+        assert_eq!((p.first, p.offset), (0, 0));
+        for (first, after, last, before) in [
+            (None, None, Some(10), None),
+            (Some(1), None, Some(1), None),
+            (None, None, None, None),
+            (Some(1), None, None, Some(cursor(3))),
+            (None, Some(cursor(3)), Some(1), Some(cursor(3))),
+            (None, None, Some(0), Some(cursor(3))),
+            (None, None, Some(101), Some(cursor(300))),
+            (None, None, Some(1), Some("nope".to_string())),
+        ] {
+            assert!(
+                page(first, after.clone(), last, before.clone()).is_err(),
+                "{first:?} {after:?} {last:?} {before:?}"
+            );
+        }
     }
 }

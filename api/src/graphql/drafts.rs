@@ -162,9 +162,8 @@ pub struct AddDraftRuleInput {
     pub key: Option<String>,
     /// Short label of what it counts (规则说明).
     pub label: Option<String>,
-    /// Kind (规则类型): per_count, shortfall, shortfall_baseline, flag, by_level, award,
-    /// range, rating, direct, bracket, per_amount, veto.
-    pub kind: String,
+    /// Kind (规则类型).
+    pub kind: super::states::RuleKind,
     /// Deduct or add (扣分/加分); required except for rating, direct and veto.
     pub effect: Option<RuleEffect>,
     /// Parameters of the kind (规则参数) as a JSON object, decimals as strings,
@@ -196,7 +195,7 @@ pub struct UpdateDraftRuleInput {
     /// Label (规则说明).
     pub label: MaybeUndefined<String>,
     /// Kind (规则类型).
-    pub kind: Option<String>,
+    pub kind: Option<super::states::RuleKind>,
     /// Deduct or add (扣分/加分).
     pub effect: Option<RuleEffect>,
     /// Parameters of the kind (规则参数) as a JSON object; replaces the old ones whole.
@@ -453,7 +452,7 @@ impl RubricDraftMutation {
         let fields = RuleFields {
             key: Some(input.key),
             label: Some(input.label),
-            kind: Some(input.kind),
+            kind: Some(input.kind.engine_name()),
             effect: input.effect.map(effect),
             params: input.params.map(|j| j.0),
             cap: Some(input.cap),
@@ -477,7 +476,7 @@ impl RubricDraftMutation {
         let fields = RuleFields {
             key: patch(input.key),
             label: patch(input.label),
-            kind: input.kind,
+            kind: input.kind.map(super::states::RuleKind::engine_name),
             effect: input.effect.map(effect),
             params: input.params.map(|j| j.0),
             cap: patch(input.cap),

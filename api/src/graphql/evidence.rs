@@ -3,7 +3,9 @@
 //! request; the gate has already capped its size and file count).
 
 use async_graphql::{Context, ID, InputObject, Object, Upload};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
+
+use super::scalars::Date;
 use entity::evidence;
 
 use super::errors::{GqlResult, IntoGql};
@@ -34,8 +36,8 @@ impl Evidence {
     }
 
     /// Issue date (发文日期).
-    async fn doc_date(&self) -> Option<NaiveDate> {
-        self.0.doc_date
+    async fn doc_date(&self) -> Option<Date> {
+        self.0.doc_date.map(Date)
     }
 
     /// Link (链接).
@@ -81,7 +83,7 @@ pub struct EvidenceReferenceInput {
     /// Document number (文件编号), e.g. 许教组〔2023〕8号.
     pub doc_number: Option<String>,
     /// Issue date (发文日期).
-    pub doc_date: Option<NaiveDate>,
+    pub doc_date: Option<Date>,
     /// Link (链接), http(s).
     pub url: Option<String>,
 }
@@ -89,7 +91,7 @@ pub struct EvidenceReferenceInput {
 pub(super) fn refs(list: Option<Vec<EvidenceReferenceInput>>) -> Vec<EvidenceReference> {
     list.unwrap_or_default()
         .into_iter()
-        .map(|r| EvidenceReference { doc_number: r.doc_number, doc_date: r.doc_date, url: r.url })
+        .map(|r| EvidenceReference { doc_number: r.doc_number, doc_date: r.doc_date.map(|d| d.0), url: r.url })
         .collect()
 }
 
@@ -113,7 +115,7 @@ pub struct UploadEvidenceInput {
     /// Document number (文件编号), e.g. 许教组〔2023〕8号.
     pub doc_number: Option<String>,
     /// Issue date (发文日期).
-    pub doc_date: Option<NaiveDate>,
+    pub doc_date: Option<Date>,
     /// The same key twice in the organisation stores one evidence item.
     pub idempotency_key: Option<String>,
 }
@@ -145,7 +147,7 @@ impl EvidenceMutation {
             filename: file.filename,
             content: file.content,
             doc_number: input.doc_number,
-            doc_date: input.doc_date,
+            doc_date: input.doc_date.map(|d| d.0),
             idempotency_key: input.idempotency_key,
         };
         Ok(Evidence(files::upload(db, chain_key, caller, store, upload).await.gql()?))

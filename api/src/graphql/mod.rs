@@ -17,6 +17,7 @@ mod organisation;
 pub mod permissions;
 mod results;
 mod rubric;
+mod scalars;
 mod score_runs;
 mod session;
 mod signin;
@@ -84,6 +85,9 @@ pub fn build_schema(data: Option<SchemaData>) -> KaoheSchema {
         .limit_depth(MAX_DEPTH)
         .limit_recursive_depth(32)
         .disable_suggestions()
+        .override_output_type_description::<rust_decimal::Decimal>(scalars::DECIMAL)
+        .override_output_type_description::<chrono::DateTime<chrono::Utc>>(scalars::DATE_TIME)
+        .override_output_type_description::<async_graphql::Json<serde_json::Value>>(scalars::JSON)
         // Outermost: it sees every field's failure, the sign-in refusals included.
         .extension(nulls::SpecNulls)
         .extension(signin::SignInForWrites)
@@ -99,7 +103,7 @@ pub fn build_schema(data: Option<SchemaData>) -> KaoheSchema {
 
 /// The schema's SDL, as kept in `schema.graphql`.
 pub fn sdl() -> String {
-    build_schema(None).sdl()
+    build_schema(None).sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }
 
 /// The database and the caller of the current request.
@@ -139,10 +143,12 @@ impl ReferenceQuery {
     async fn organisations(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size, 1 to 100.")] first: i32,
+        #[graphql(desc = "Page size from the start or after `after`, 1 to 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+        #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
+        #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<OrganisationConnection> {
-        let p = connection::page(first, after)?;
+        let p = connection::page(first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let paged = crate::organisation::list(db, caller, p).await.gql()?;
         Ok(OrganisationConnection::build(paged, Organisation))

@@ -41,9 +41,14 @@ pub struct NodeQuery;
 /// Fetching objects by global id (按编号查询).
 #[Object]
 impl NodeQuery {
-    /// The object with this global id; NOT_FOUND if there is none the caller may see.
-    async fn node(&self, ctx: &Context<'_>, #[graphql(desc = "Global id.")] id: ID) -> async_graphql::Result<Node> {
-        fetch(ctx, &id).await
+    /// The object with this global id; null (with a NOT_FOUND error) if there
+    /// is none the caller may see. Nullable, as Relay expects.
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id.")] id: ID,
+    ) -> async_graphql::Result<Option<Node>> {
+        fetch(ctx, &id).await.map(Some)
     }
 
     /// Several objects by global id, in the order asked (at most 100); an id

@@ -3,6 +3,8 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object};
 use chrono::{DateTime, NaiveDate, Utc};
+
+use super::scalars::Date;
 use entity::observation;
 use rust_decimal::Decimal;
 
@@ -108,7 +110,7 @@ pub struct RecordObservationInput {
     /// Halving reason (折半原因), one the rule allows.
     pub halve: Option<String>,
     /// Issue date of the document behind a bonus (下发文件日期).
-    pub document_date: Option<NaiveDate>,
+    pub document_date: Option<Date>,
     /// Note (备注).
     pub note: Option<String>,
     /// Evidence references (佐证材料).
@@ -133,7 +135,7 @@ pub struct CorrectObservationInput {
     /// Halving reason (折半原因).
     pub halve: Option<String>,
     /// Issue date of the document (下发文件日期).
-    pub document_date: Option<NaiveDate>,
+    pub document_date: Option<Date>,
     /// Note (备注); the old note when omitted.
     pub note: Option<String>,
     /// Additional evidence references (佐证材料); the old evidence is kept.
@@ -192,8 +194,8 @@ impl Observation {
     }
 
     /// Issue date of the document (下发文件日期).
-    async fn document_date(&self) -> Option<NaiveDate> {
-        self.0.document_date
+    async fn document_date(&self) -> Option<Date> {
+        self.0.document_date.map(Date)
     }
 
     /// Note (备注).
@@ -257,7 +259,7 @@ impl ObservationMutation {
                     input.facts,
                     input.work_key,
                     input.halve,
-                    input.document_date,
+                    input.document_date.map(|d| d.0),
                     input.note,
                     refs(input.evidence),
                     evidence_ids(input.evidence_ids)?,
@@ -280,7 +282,8 @@ impl ObservationMutation {
         let id = parse_id(&input.id, IdKind::Observation)?;
         let ids = evidence_ids(input.evidence_ids)?;
         let refs = refs(input.evidence);
-        let d = draft(input.facts, input.work_key, input.halve, input.document_date, input.note, refs, ids);
+        let d =
+            draft(input.facts, input.work_key, input.halve, input.document_date.map(|d| d.0), input.note, refs, ids);
         let row = runs::observations::correct(db, chain_key, caller, id, input.expected_version, d, &input.reason)
             .await
             .gql()?;

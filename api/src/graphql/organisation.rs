@@ -34,10 +34,12 @@ impl Organisation {
     async fn departments(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size, 1 to 100.")] first: i32,
+        #[graphql(desc = "Page size from the start or after `after`, 1 to 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+        #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
+        #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<DepartmentConnection> {
-        let p = page(first, after)?;
+        let p = page(first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let paged = crate::organisation::departments(db, caller, self.0.id, p).await.gql()?;
         Ok(DepartmentConnection::build(paged, Department))
@@ -53,10 +55,12 @@ impl Organisation {
         #[graphql(desc = "Only the units directly under this one (下级单位).")] parent_id: Option<ID>,
         #[graphql(desc = "Only units whose name or code contains this text (模糊查询); `%` and `_` match themselves.")]
         search: Option<String>,
-        #[graphql(desc = "Page size, 1 to 100.")] first: i32,
+        #[graphql(desc = "Page size from the start or after `after`, 1 to 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+        #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
+        #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<UnitConnection> {
-        let p = page(first, after)?;
+        let p = page(first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let parent_id = parent_id.map(|i| parse_id(&i, IdKind::Unit)).transpose()?;
         let filter = UnitFilter { kind, active, parent_id, search };
@@ -68,10 +72,12 @@ impl Organisation {
     async fn rubrics(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size, 1 to 100.")] first: i32,
+        #[graphql(desc = "Page size from the start or after `after`, 1 to 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+        #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
+        #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<RubricConnection> {
-        let p = page(first, after)?;
+        let p = page(first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let paged = crate::rubric::query::list(db, caller, self.0.id, p).await.gql()?;
         Ok(RubricConnection::build(paged, Rubric))

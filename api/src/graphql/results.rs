@@ -16,6 +16,9 @@ use crate::runs::{self};
 use kaohe_service::runs::results as outcome;
 use rust_decimal::Decimal;
 
+use super::rubric::RuleEffect;
+use super::states::{CutKind, IndicatorRole, RuleKind};
+
 /// A unit's score in one section (板块得分).
 #[derive(SimpleObject)]
 pub struct SectionResult {
@@ -23,8 +26,8 @@ pub struct SectionResult {
     pub code: String,
     /// Section title (板块名称).
     pub title: String,
-    /// Role of the section: `base` (基础分) or `adjustment` (加减分).
-    pub role: String,
+    /// Role of the section: base score (基础分) or adjustment (加减分).
+    pub role: IndicatorRole,
     /// Points of the section (分值), if it has any.
     pub max: Option<Decimal>,
     /// Score out of its own points (得分), unrounded.
@@ -73,10 +76,10 @@ pub struct IndicatorExplanation {
 pub struct RuleExplanation {
     /// Rule code (细则代码), e.g. `2.1.1-1`.
     pub rule: String,
-    /// Rule kind (规则类型), e.g. `per_count`.
-    pub kind: String,
-    /// `deduct` (扣分) or `add` (加分).
-    pub effect: String,
+    /// Rule kind (规则类型).
+    pub kind: RuleKind,
+    /// Deduct (扣分) or add (加分).
+    pub effect: RuleEffect,
     /// The rule's original text (原文).
     pub text: String,
     /// Points before the rule's cap (封顶前).
@@ -107,8 +110,8 @@ pub struct ObservationExplanation {
 /// A limit that cut an amount (封顶/扣完为止).
 #[derive(SimpleObject)]
 pub struct ScoreCut {
-    /// What cut it: `rule_cap`, `clause_cap`, `group_cap`, `floor` (扣完为止), `ceiling`, `veto` (不得分), `bonus_limit`, `bonus_cap` (加分上限).
-    pub by: String,
+    /// What cut it.
+    pub by: CutKind,
     /// The limit (上限), if any.
     pub limit: Option<Decimal>,
     /// Amount before the cut (原值).
@@ -133,7 +136,7 @@ impl From<&outcome::SectionResult> for SectionResult {
         SectionResult {
             code: s.code.clone(),
             title: s.title.clone(),
-            role: s.role.clone(),
+            role: IndicatorRole::known(&s.role),
             max: s.max,
             score: s.score,
             weight: s.weight,
@@ -146,7 +149,7 @@ impl From<&outcome::SectionResult> for SectionResult {
 
 impl From<&outcome::ScoreCut> for ScoreCut {
     fn from(c: &outcome::ScoreCut) -> Self {
-        ScoreCut { by: c.by.clone(), limit: c.limit, before: c.before, after: c.after, rule: c.rule.clone() }
+        ScoreCut { by: CutKind::known(&c.by), limit: c.limit, before: c.before, after: c.after, rule: c.rule.clone() }
     }
 }
 
@@ -167,8 +170,8 @@ impl From<&outcome::RuleExplanation> for RuleExplanation {
     fn from(r: &outcome::RuleExplanation) -> Self {
         RuleExplanation {
             rule: r.rule.clone(),
-            kind: r.kind.clone(),
-            effect: r.effect.clone(),
+            kind: RuleKind::known(&r.kind),
+            effect: if r.effect == "add" { RuleEffect::Add } else { RuleEffect::Deduct },
             text: r.text.clone(),
             before_cap: r.before_cap,
             amount: r.amount,

@@ -39,10 +39,12 @@ impl Rubric {
     async fn versions(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size, 1 to 100.")] first: i32,
+        #[graphql(desc = "Page size from the start or after `after`, 1 to 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+        #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
+        #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<RubricVersionConnection> {
-        let p = page(first, after)?;
+        let p = page(first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let paged = query::versions(db, caller, self.0.id, p).await.gql()?;
         Ok(RubricVersionConnection::build(paged, RubricVersion::new))
@@ -430,10 +432,9 @@ impl Rule {
         &self.0.code
     }
 
-    /// Kind (规则类型): per_count, shortfall, shortfall_baseline, flag, by_level, award,
-    /// range, rating, direct, bracket, per_amount, veto.
-    async fn kind(&self) -> &str {
-        &self.0.kind
+    /// Kind (规则类型).
+    async fn kind(&self) -> super::states::RuleKind {
+        super::states::RuleKind::known(&self.0.kind)
     }
 
     /// Deduct or add (扣分/加分).

@@ -130,10 +130,12 @@ impl ScoreRun {
     async fn units(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size, 1 to 100.")] first: i32,
+        #[graphql(desc = "Page size from the start or after `after`, 1 to 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+        #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
+        #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<UnitConnection> {
-        let p = page(first, after)?;
+        let p = page(first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let reader = runs::see_run(db, caller, &self.0).await.gql()?;
         let mut all = results::units_of(db, self.0.id).await.gql()?;
@@ -151,10 +153,12 @@ impl ScoreRun {
         >,
         #[graphql(desc = "Only in this state.")] status: Option<ObservationStatus>,
         #[graphql(desc = "Only of rules this department (科室) scores, e.g. 秘书科.")] department: Option<String>,
-        #[graphql(desc = "Page size, 1 to 100.")] first: i32,
+        #[graphql(desc = "Page size from the start or after `after`, 1 to 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+        #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
+        #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<ObservationConnection> {
-        let p = page(first, after)?;
+        let p = page(first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let unit_id = unit_id.map(|u| parse_id(&u, IdKind::Unit)).transpose()?;
         let filter = ObservationFilter { unit_id, indicator_code, status: status.map(Into::into), department };
@@ -166,10 +170,12 @@ impl ScoreRun {
     async fn results(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size, 1 to 100.")] first: i32,
+        #[graphql(desc = "Page size from the start or after `after`, 1 to 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+        #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
+        #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<UnitResultConnection> {
-        let p = page(first, after)?;
+        let p = page(first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let all = results::of_loaded_run(db, caller, &self.0).await.gql()?;
         let page = slice(all, p);
@@ -230,10 +236,12 @@ impl ScoreRun {
         ctx: &Context<'_>,
         #[graphql(desc = "Only in this state.")] status: Option<ClaimStatus>,
         #[graphql(desc = "Only this unit's.")] unit_id: Option<ID>,
-        #[graphql(desc = "Page size, 1 to 100.")] first: i32,
+        #[graphql(desc = "Page size from the start or after `after`, 1 to 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+        #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
+        #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<ClaimConnection> {
-        let p = page(first, after)?;
+        let p = page(first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let unit_id = unit_id.map(|u| parse_id(&u, IdKind::Unit)).transpose()?;
         let paged = claims::of_run(db, caller, self.0.id, status.map(Into::into), unit_id, p).await.gql()?;
@@ -293,10 +301,12 @@ impl ScoreRunQuery {
         #[graphql(desc = "Only this organisation's (组织代码).")] organisation_code: Option<String>,
         #[graphql(desc = "Only this period (考核周期), e.g. `2026-03`.")] period: Option<String>,
         #[graphql(desc = "Only in this state.")] status: Option<ScoreRunStatus>,
-        #[graphql(desc = "Page size, 1 to 100.")] first: i32,
+        #[graphql(desc = "Page size from the start or after `after`, 1 to 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+        #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
+        #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<ScoreRunConnection> {
-        let p = page(first, after)?;
+        let p = page(first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let filter = RunFilter { organisation_code, period, status: status.map(Into::into) };
         let paged = runs::query::runs(db, caller, filter, p).await.gql()?;

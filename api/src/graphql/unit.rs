@@ -75,10 +75,12 @@ impl Unit {
     async fn children(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size, 1 to 100.")] first: i32,
+        #[graphql(desc = "Page size from the start or after `after`, 1 to 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+        #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
+        #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<UnitConnection> {
-        let p = page(first, after)?;
+        let p = page(first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let paged = crate::unit::children(db, caller, &self.0, p).await.gql()?;
         Ok(UnitConnection::build(paged, Unit))
@@ -89,10 +91,12 @@ impl Unit {
     async fn history(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size, 1 to 100.")] first: i32,
+        #[graphql(desc = "Page size from the start or after `after`, 1 to 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+        #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
+        #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<UnitChangeConnection> {
-        let p = page(first, after)?;
+        let p = page(first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let paged = crate::unit::history(db, caller, &self.0, p).await.gql()?;
         Ok(UnitChangeConnection::build(paged, UnitChange))

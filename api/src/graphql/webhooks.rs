@@ -269,11 +269,13 @@ impl WebhookQuery {
     async fn webhook_endpoints(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size, 1 to 100.")] first: i32,
+        #[graphql(desc = "Page size from the start or after `after`, 1 to 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+        #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
+        #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<WebhookEndpointConnection> {
         crate::http::responses::no_store(ctx);
-        let p = page(first, after)?;
+        let p = page(first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let paged = endpoints::list(db, caller, p).await.gql()?;
         Ok(WebhookEndpointConnection::build(paged, WebhookEndpoint))
@@ -285,11 +287,13 @@ impl WebhookQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Only deliveries to this endpoint.")] endpoint_id: Option<ID>,
         #[graphql(desc = "Only deliveries in this state.")] status: Option<WebhookDeliveryStatus>,
-        #[graphql(desc = "Page size, 1 to 100.")] first: i32,
+        #[graphql(desc = "Page size from the start or after `after`, 1 to 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+        #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
+        #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<WebhookDeliveryConnection> {
         crate::http::responses::no_store(ctx);
-        let p = page(first, after)?;
+        let p = page(first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let filter = DeliveryFilter {
             endpoint_id: endpoint_id.map(|i| parse_id(&i, IdKind::WebhookEndpoint)).transpose()?,
