@@ -59,7 +59,7 @@ BODIES="$DATA/bodies"
 mkdir -p "$BODIES"
 echo '{"query":"{ __typename }"}' >"$BODIES/ceiling.json"
 cat >"$BODIES/dept.json" <<JSON
-{"query":"query(\$r: ID!, \$u: ID!) { scoreRun(id: \$r) { title status period rubricVersion { label sections { code title maxPoints weight children { code title maxPoints } } } observations(unitId: \$u, first: 50) { totalCount edges { node { id ruleCode status facts enteredAt } } } } }","variables":{"r":"$RUN","u":"$UNIT"}}
+{"query":"query(\$r: ID!, \$u: ID!) { scoreRun(id: \$r) { title status period rubricVersion { label sections { code title maxPoints weight children { code title maxPoints } } } observations(unitId: \$u, first: 50) { totalCount edges { node { id ruleCode status facts { count points level flag } enteredAt } } } } }","variables":{"r":"$RUN","u":"$UNIT"}}
 JSON
 echo '{"query":"{ monthlyRanking(organisationCode: \"xuchang\", period: \"2026-10\") { rank finalScore base bonus penalty unit { code name } sections { code score weighted } } }"}' >"$BODIES/ranking.json"
 

@@ -98,7 +98,7 @@ async fn snapshot(app: &TestApp, run: &str) -> Value {
                   departments(first: 10) { edges { node { name active } } }
                   units(first: 100) { totalCount edges { node { code name kind parent { code } } } } }
                 users(first: 100) { totalCount edges { node { username role department { name } unit { code } mustChangePassword } } }
-                scoreRun(id: $run) { status observations(first: 10) { totalCount edges { node { ruleCode facts } } } }
+                scoreRun(id: $run) { status observations(first: 10) { totalCount edges { node { ruleCode facts { count points level flag } } } } }
                 auditLog(first: 1) { totalCount edges { node { action hash } } }
                 verifyAuditChain { ok entries }
             }"#,

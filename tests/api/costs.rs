@@ -15,7 +15,7 @@ use crate::helpers::*;
 pub const DEPARTMENT_PAGE: &str = "query Page($r: ID!, $u: ID!) { scoreRun(id: $r) { title status period
   rubricVersion { label sections { code title maxPoints weight
     children { code title maxPoints department children { code title maxPoints department } } } }
-  observations(unitId: $u, first: 100) { totalCount edges { node { id ruleCode status facts note enteredAt
+  observations(unitId: $u, first: 100) { totalCount edges { node { id ruleCode status facts { count points level flag } note enteredAt
     evidence { id } } } } } }";
 
 /// The 月讲评 pull: the period's published ranking.

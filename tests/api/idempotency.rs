@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, code, expect_code, nodes, spawn_app_with};
 
-const RECORD: &str = "mutation($i: RecordObservationInput!) { recordObservation(input: $i) { id facts note } }";
+const RECORD: &str = "mutation($i: RecordObservationInput!) { recordObservation(input: $i) { id facts { count points level flag } note } }";
 const FILE: &str = "mutation($i: FileClaimInput!) { fileClaim(input: $i) { id } }";
 
 async fn observations(app: &TestApp) -> u64 {

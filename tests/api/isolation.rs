@@ -55,7 +55,7 @@ const PROBES: &[Probe] = &[
     q(
         "node fragment",
         "*",
-        "query($id: ID!) { node(id: $id) { ... on ScoreRun { status } ... on Observation { facts } ... on Claim { status } ... on Evidence { kind } ... on AuditEntry { action } ... on RubricVersion { status } } }",
+        "query($id: ID!) { node(id: $id) { ... on ScoreRun { status } ... on Observation { facts { count points level flag } } ... on Claim { status } ... on Evidence { kind } ... on AuditEntry { action } ... on RubricVersion { status } } }",
     ),
     q("nodes", "*", "query($id: ID!) { nodes(ids: [$id]) { id } }"),
     // Score runs.
@@ -74,12 +74,12 @@ const PROBES: &[Probe] = &[
     m(
         "recordObservation",
         "ScoreRun",
-        "mutation($id: ID!, $unit: ID!) { recordObservation(input: { runId: $id, unitId: $unit, ruleCode: \"1.1-1\", facts: { count: 1 } }) { id facts note } }",
+        "mutation($id: ID!, $unit: ID!) { recordObservation(input: { runId: $id, unitId: $unit, ruleCode: \"1.1-1\", facts: { count: 1 } }) { id facts { count points level flag } note } }",
     ),
     m(
         "recordObservation with a seed key",
         "ScoreRun",
-        "mutation($id: ID!, $unit: ID!) { recordObservation(input: { runId: $id, unitId: $unit, ruleCode: \"1.1-1\", facts: { count: 1 }, idempotencyKey: \"seed:xuchang:2026-03:0\" }) { id facts note } }",
+        "mutation($id: ID!, $unit: ID!) { recordObservation(input: { runId: $id, unitId: $unit, ruleCode: \"1.1-1\", facts: { count: 1 }, idempotencyKey: \"seed:xuchang:2026-03:0\" }) { id facts { count points level flag } note } }",
     ),
     m(
         "fileClaim",

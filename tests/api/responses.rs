@@ -13,7 +13,7 @@ const OPEN: &str = "mutation($i: OpenScoreRunInput!) { openScoreRun(input: $i) {
 const RECORD: &str = "mutation($i: RecordObservationInput!) { recordObservation(input: $i) { id } }";
 const PAGE: &str = "query($r: ID!) { scoreRun(id: $r) { title status
     rubricVersion { sections { code children { code } } }
-    observations(first: 50) { totalCount edges { node { id ruleCode facts } } } } }";
+    observations(first: 50) { totalCount edges { node { id ruleCode facts { count points level flag } } } } } }";
 
 /// POSTs to `address` with `token`; returns the `x-kaohe-cache` header and the body.
 async fn post_at(

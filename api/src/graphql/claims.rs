@@ -1,7 +1,7 @@
 //! Bonus claims (申报) over GraphQL: the claim, filing and deciding one.
 
 use super::scalars::Date;
-use async_graphql::{Context, ID, InputObject, Json, Object};
+use async_graphql::{Context, ID, InputObject, Object};
 use entity::claim;
 
 use super::connection::connection;
@@ -73,8 +73,8 @@ impl Claim {
     }
 
     /// The facts claimed (事实).
-    async fn facts(&self) -> Json<serde_json::Value> {
-        Json(claims::facts_json(&self.0))
+    async fn facts(&self) -> super::observations::Facts {
+        super::observations::Facts::of_json(claims::facts_json(&self.0))
     }
 
     /// Why it was approved or rejected (审核意见).

@@ -1,7 +1,7 @@
 //! Observations (扣分/加分记录) over GraphQL: the observation, its facts, and
 //! recording, correcting and withdrawing one.
 
-use async_graphql::{Context, Enum, ID, InputObject, Json, Object};
+use async_graphql::{Context, Enum, ID, InputObject, Object};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::scalars::Date;
@@ -94,6 +94,78 @@ impl From<FactsInput> for kaohe_engine::Facts {
     }
 }
 
+/// The facts of an observation or claim as stored (事实): the same fields as
+/// `FactsInput`; the ones its rule kind does not use are null.
+#[derive(async_graphql::SimpleObject, Default)]
+pub struct Facts {
+    /// Occurrences (次数/人次/个数), for per-count and by-level rules.
+    pub count: Option<i64>,
+    /// Actual value (实际值), for shortfall rules.
+    pub value: Option<Decimal>,
+    /// Target (目标值) when the observation set it.
+    pub target: Option<Decimal>,
+    /// Last period's value (上年/上期值), for shortfall-vs-baseline rules.
+    pub baseline: Option<Decimal>,
+    /// Whether the condition holds (是否), for flag and veto rules.
+    pub flag: Option<bool>,
+    /// Level key (级别), e.g. `national`, `provincial`.
+    pub level: Option<String>,
+    /// Award grade (奖项等级).
+    pub grade: Option<AwardGrade>,
+    /// Whether a 特等奖 was awarded in the same competition (设特等奖).
+    pub special_prize_awarded: bool,
+    /// Team rank (团体名次), for team awards.
+    pub team_rank: Option<i64>,
+    /// Component key (评价主体), for rating rules.
+    pub component: Option<String>,
+    /// Rate in percent (满意率), for rating rules.
+    pub rate: Option<Decimal>,
+    /// Points chosen or awarded (分值), for direct and discretionary rules.
+    pub points: Option<Decimal>,
+    /// Amount (金额), for bracket and per-amount rules.
+    pub amount: Option<Decimal>,
+}
+
+impl From<kaohe_engine::Facts> for Facts {
+    fn from(f: kaohe_engine::Facts) -> Self {
+        use kaohe_engine::Grade;
+        Facts {
+            count: f.count,
+            value: f.value,
+            target: f.target,
+            baseline: f.baseline,
+            flag: f.flag,
+            level: f.level,
+            grade: f.grade.map(|g| match g {
+                Grade::Special => AwardGrade::Special,
+                Grade::First => AwardGrade::First,
+                Grade::Second => AwardGrade::Second,
+                Grade::Third => AwardGrade::Third,
+                Grade::Other => AwardGrade::Other,
+            }),
+            special_prize_awarded: f.special_prize_awarded,
+            team_rank: f.team_rank,
+            component: f.component,
+            rate: f.rate,
+            points: f.points,
+            amount: f.amount,
+        }
+    }
+}
+
+impl Facts {
+    /// Facts stored as the engine's JSON (unreadable text is a defect: logged, shown empty).
+    pub fn of_json(value: serde_json::Value) -> Facts {
+        match serde_json::from_value::<kaohe_engine::Facts>(value) {
+            Ok(f) => f.into(),
+            Err(e) => {
+                tracing::error!(error = %e, "stored facts that do not read as facts");
+                Facts::default()
+            }
+        }
+    }
+}
+
 /// Recording an observation (录入扣分/加分记录).
 #[derive(InputObject)]
 pub struct RecordObservationInput {
@@ -179,8 +251,8 @@ impl Observation {
     }
 
     /// The facts (事实) as entered.
-    async fn facts(&self) -> Json<serde_json::Value> {
-        Json(serde_json::from_str(&self.0.facts).unwrap_or_default())
+    async fn facts(&self) -> Facts {
+        Facts::of_json(serde_json::from_str(&self.0.facts).unwrap_or_default())
     }
 
     /// Same-work key (同一工作), for 只计最高分.

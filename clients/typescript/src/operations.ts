@@ -61,7 +61,7 @@ export const DepartmentPage = graphql(`
             version
             ruleCode
             status
-            facts
+            facts { count points level flag }
             note
           }
         }
