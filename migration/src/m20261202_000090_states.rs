@@ -47,43 +47,51 @@ fn list(values: &[&str]) -> String {
     values.iter().map(|v| format!("'{v}'")).collect::<Vec<_>>().join(", ")
 }
 
+/// Holds each (table, column) of `states` to its list of values.
+pub async fn add_checks(m: &SchemaManager<'_>, states: &[(&str, &str, &[&str])]) -> Result<(), DbErr> {
+    let db = m.get_connection();
+    for (table, column, values) in states {
+        let (ck, allowed) = (name(table, column), list(values));
+        if db.get_database_backend() == DbBackend::Postgres {
+            db.execute_unprepared(&format!("ALTER TABLE {table} ADD CONSTRAINT {ck} CHECK ({column} IN ({allowed}))"))
+                .await?;
+        } else {
+            for (when, on) in [("insert", "INSERT"), ("update", &*format!("UPDATE OF {column}"))] {
+                db.execute_unprepared(&format!(
+                    "CREATE TRIGGER {ck}_{when} BEFORE {on} ON {table} \
+                     WHEN NEW.{column} NOT IN ({allowed}) \
+                     BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: {ck}'); END"
+                ))
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Undoes [`add_checks`].
+pub async fn drop_checks(m: &SchemaManager<'_>, states: &[(&str, &str, &[&str])]) -> Result<(), DbErr> {
+    let db = m.get_connection();
+    for (table, column, _) in states {
+        let ck = name(table, column);
+        if db.get_database_backend() == DbBackend::Postgres {
+            db.execute_unprepared(&format!("ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {ck}")).await?;
+        } else {
+            for when in ["insert", "update"] {
+                db.execute_unprepared(&format!("DROP TRIGGER IF EXISTS {ck}_{when}")).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        let db = m.get_connection();
-        for (table, column, values) in STATES {
-            let (ck, allowed) = (name(table, column), list(values));
-            if db.get_database_backend() == DbBackend::Postgres {
-                db.execute_unprepared(&format!(
-                    "ALTER TABLE {table} ADD CONSTRAINT {ck} CHECK ({column} IN ({allowed}))"
-                ))
-                .await?;
-            } else {
-                for (when, on) in [("insert", "INSERT"), ("update", &*format!("UPDATE OF {column}"))] {
-                    db.execute_unprepared(&format!(
-                        "CREATE TRIGGER {ck}_{when} BEFORE {on} ON {table} \
-                         WHEN NEW.{column} NOT IN ({allowed}) \
-                         BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: {ck}'); END"
-                    ))
-                    .await?;
-                }
-            }
-        }
-        Ok(())
+        add_checks(m, &STATES).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        let db = m.get_connection();
-        for (table, column, _) in STATES {
-            let ck = name(table, column);
-            if db.get_database_backend() == DbBackend::Postgres {
-                db.execute_unprepared(&format!("ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {ck}")).await?;
-            } else {
-                for when in ["insert", "update"] {
-                    db.execute_unprepared(&format!("DROP TRIGGER IF EXISTS {ck}_{when}")).await?;
-                }
-            }
-        }
-        Ok(())
+        drop_checks(m, &STATES).await
     }
 }

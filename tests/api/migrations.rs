@@ -74,6 +74,8 @@ fn the_database_lists_of_states_are_the_types_lists() {
     assert_eq!(of("rubric_version", "status"), VersionStatus::ALL);
     assert_eq!(of("indicator", "role"), IndicatorRole::ALL);
     assert_eq!(of("rule", "kind"), kaohe_engine::rubric::file::RULE_KINDS);
+    let roles: Vec<&str> = kaohe_service::users::Role::ALL.iter().map(|r| r.stored()).collect();
+    assert_eq!(migration::m20261202_000095_roles::ROLES[0].2, roles);
 }
 
 #[tokio::test]
@@ -85,6 +87,7 @@ async fn a_state_outside_its_list_is_refused_by_the_database() {
         ("UPDATE observation SET status = 'deleted'", "observation status"),
         ("UPDATE rule SET kind = 'per_cnt'", "rule kind"),
         ("UPDATE indicator SET role = 'adjustment'", "indicator role"),
+        ("UPDATE app_user SET role = 'root'", "login role"),
     ] {
         let e = app.db.execute_raw(Statement::from_string(backend, sql)).await;
         let e = e.expect_err(what).to_string();

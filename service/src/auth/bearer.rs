@@ -17,14 +17,15 @@ use sea_orm::{
 use super::{AuthError, AuthState};
 use crate::caller::{Caller, CallerRole, Grants, Who};
 
-/// Maps a stored role to the caller's role.
+/// Maps a stored role (`users::Role`, the one list; the database holds
+/// `app_user.role` to it) to the caller's role.
 pub fn role_of(role: &str) -> Option<CallerRole> {
-    Some(match role {
-        "admin" => CallerRole::Admin,
-        "department" => CallerRole::Department,
-        "unit" => CallerRole::Unit,
-        "service" => CallerRole::Service,
-        _ => return None,
+    use crate::users::Role;
+    Some(match Role::of(role)? {
+        Role::Admin => CallerRole::Admin,
+        Role::DepartmentHead => CallerRole::Department,
+        Role::Unit => CallerRole::Unit,
+        Role::Integration => CallerRole::Service,
     })
 }
 
