@@ -200,8 +200,8 @@ async fn reread<C: ConnectionTrait>(txn: &C, id: i64) -> Result<department::Mode
     department::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| stale(id))
 }
 
-fn stale(id: i64) -> ServiceError {
-    ServiceError::Conflict(format!("department {id} was changed by someone else; reload it and retry"))
+fn stale(_id: i64) -> ServiceError {
+    ServiceError::Conflict("the department was changed by someone else; reload it and retry".to_string())
 }
 
 async fn record<C: ConnectionTrait>(

@@ -429,7 +429,7 @@ pub async fn deactivate(
         return Err(ServiceError::BadUserInput("you cannot deactivate yourself".into()));
     }
     if !before.active {
-        return Err(ServiceError::Conflict(format!("user {id} is already deactivated")));
+        return Err(ServiceError::Conflict("the user is already deactivated".to_string()));
     }
     let txn = crate::db::begin_write(db).await?;
     set_active(&txn, id, expected_version, false, now).await?;
@@ -453,7 +453,7 @@ pub async fn reactivate(
 ) -> Result<app_user::Model, ServiceError> {
     let before = administered(db, caller, id).await?;
     if before.active {
-        return Err(ServiceError::Conflict(format!("user {id} is active")));
+        return Err(ServiceError::Conflict("the user is active".to_string()));
     }
     // Its department or unit may have been deactivated meanwhile.
     let role = Role::of(&before.role).ok_or_else(|| ServiceError::Internal(format!("user {id}: role").into()))?;
@@ -500,8 +500,8 @@ async fn reread<C: ConnectionTrait>(txn: &C, id: i64) -> Result<app_user::Model,
     app_user::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| stale(id))
 }
 
-fn stale(id: i64) -> ServiceError {
-    ServiceError::Conflict(format!("user {id} was changed by someone else; reload it and retry"))
+fn stale(_id: i64) -> ServiceError {
+    ServiceError::Conflict("the user was changed by someone else; reload it and retry".to_string())
 }
 
 /// The policy is read with the users' memberships: every instance reloads it.

@@ -10,6 +10,7 @@ mod audit;
 mod auth;
 mod backups;
 mod batching;
+mod dataentry;
 mod decimal;
 mod drafts;
 mod entities;

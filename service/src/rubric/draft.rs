@@ -51,8 +51,8 @@ pub struct Edited {
     pub id: i64,
 }
 
-fn stale(id: i64) -> ServiceError {
-    ServiceError::Conflict(format!("rubric version {id} was changed by someone else; reload it and retry"))
+fn stale(_id: i64) -> ServiceError {
+    ServiceError::Conflict("the rubric version was changed by someone else; reload it and retry".to_string())
 }
 
 /// The organisation of a version, the caller's right to edit it, and FROZEN
