@@ -542,3 +542,25 @@ async fn rules_are_found_by_code_and_by_clause_text_with_a_stable_label() {
         }
     }
 }
+
+/// A full batch (500 items over three units) in one call, timed: one
+/// transaction with 500 rows, their unit check and 500 audit entries.
+#[tokio::test]
+async fn a_batch_of_500_observations_is_one_call() {
+    let app = spawn_app_as("xc-admin").await;
+    let units = unit_ids(&app, "xuchang").await;
+    let us: Vec<String> = ["xc-fgw", "xc-czj", "xc-rsj"].iter().map(|c| unit(&units, c)).collect();
+    let refs: Vec<&str> = us.iter().map(String::as_str).collect();
+    let run = open(&app, "2026-10", &refs).await;
+    let items: Vec<Value> = (0..500)
+        .map(|i| json!({ "unitId": us[i % 3], "ruleCode": "1.1-1", "facts": { "count": 1 }, "note": format!("第{i}次") }))
+        .collect();
+    let started = std::time::Instant::now();
+    let rows = record_many(&app, &run, items).await;
+    let took = started.elapsed();
+    assert_eq!(rows.len(), 500);
+    println!("recordObservations, 500 items: {took:?} ({})", if app.is_sqlite() { "SQLite" } else { "PostgreSQL" });
+    // 平时考核: 167 (or 166) late reports each; 扣完为止 at 5 points.
+    publish(&app, &run).await;
+    assert_eq!(dec(&result_of(&app, &run, "xc-fgw").await["finalScore"]), "25".parse().unwrap());
+}

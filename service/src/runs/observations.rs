@@ -338,13 +338,19 @@ async fn record_items(
             failures.push((r.index, "ruleCode".into(), clone_refusal(e)));
         }
     }
-    let assessed: HashSet<i64> = score_run_unit::Entity::find()
-        .filter(score_run_unit::Column::ScoreRunId.eq(run.id))
-        .all(&txn)
-        .await?
-        .into_iter()
-        .map(|u| u.unit_id)
-        .collect();
+    // The items' units the run assesses (only those: a run may have 5,000).
+    let mut wanted: Vec<i64> = ready.iter().map(|r| items[r.index].unit_id).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut assessed: HashSet<i64> = HashSet::new();
+    for chunk in wanted.chunks(MAX_ITEMS) {
+        let found = score_run_unit::Entity::find()
+            .filter(score_run_unit::Column::ScoreRunId.eq(run.id))
+            .filter(score_run_unit::Column::UnitId.is_in(chunk.to_vec()))
+            .all(&txn)
+            .await?;
+        assessed.extend(found.into_iter().map(|u| u.unit_id));
+    }
     for r in &ready {
         if !assessed.contains(&items[r.index].unit_id) {
             failures.push((r.index, "unitId".into(), not_assessed()));
