@@ -35,9 +35,9 @@ impl Problem {
     pub fn field(&self) -> String {
         match self {
             Problem::UnknownRule { .. } | Problem::AlreadyGiven { .. } => "ruleCode".into(),
-            Problem::MissingFact { fact, .. }
-            | Problem::Negative { fact, .. }
-            | Problem::OutOfRange { fact, .. } => format!("facts.{}", camel(fact)),
+            Problem::MissingFact { fact, .. } | Problem::Negative { fact, .. } | Problem::OutOfRange { fact, .. } => {
+                format!("facts.{}", camel(fact))
+            }
             Problem::Unknown { what: "halving reason", .. } => "halve".into(),
             Problem::Unknown { what, .. } => format!("facts.{}", camel(what)),
             Problem::Conflict(_) => "facts".into(),

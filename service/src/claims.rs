@@ -145,7 +145,7 @@ pub async fn file(
         unit_id: Set(input.unit_id),
         rule_id: Set(rule.id),
         facts: Set(serde_json::to_string(&stored).map_err(ServiceError::internal)?),
-        status: Set(ClaimStatus::Pending.into()),
+        status: Set(ClaimStatus::Pending),
         filed_by: Set(caller.user_id()),
         decided_by: Set(None),
         decision_reason: Set(None),

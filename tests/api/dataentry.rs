@@ -32,13 +32,16 @@ fn unit(units: &[(String, String)], code: &str) -> String {
 
 const OPEN: &str = "mutation($i: OpenScoreRunInput!) { openScoreRun(input: $i) { id status version } }";
 const RECORD: &str = "mutation($i: RecordObservationInput!) { recordObservation(input: $i) { id version status } }";
-const RECORD_MANY: &str = "mutation($i: RecordObservationsInput!) { recordObservations(input: $i) { id status ruleCode } }";
+const RECORD_MANY: &str =
+    "mutation($i: RecordObservationsInput!) { recordObservations(input: $i) { id status ruleCode } }";
 const WITHDRAW_MANY: &str =
     "mutation($ids: [ID!]!, $r: String!) { withdrawObservations(ids: $ids, reason: $r) { id status } }";
-const PUBLISH: &str = "mutation($r: ID!, $v: Int!) { publishRun(runId: $r, expectedVersion: $v) { id status version } }";
+const PUBLISH: &str =
+    "mutation($r: ID!, $v: Int!) { publishRun(runId: $r, expectedVersion: $v) { id status version } }";
 const AMEND: &str = "mutation($r: ID!, $c: Boolean!) { amendRun(runId: $r, reason: \"更正\", copyObservations: $c) { id status version } }";
 const RUN: &str = "query($r: ID!) { scoreRun(id: $r) { id version status } }";
-const OBSERVATIONS: &str = "query($r: ID!) { scoreRun(id: $r) { observations(status: ACTIVE, first: 100) { totalCount edges { node {
+const OBSERVATIONS: &str =
+    "query($r: ID!) { scoreRun(id: $r) { observations(status: ACTIVE, first: 100) { totalCount edges { node {
     id ruleCode documentDate unit { code }
     carriedFrom { runId period observationId } carriedInto { runId period observationId } } } } } }";
 const RESULT: &str = "query($r: ID!) { scoreRun(id: $r) { results(first: 100) { edges { node {
@@ -110,9 +113,7 @@ async fn what_would_break_publishing_is_refused_when_recorded_naming_the_existin
     let units = unit_ids(&app, "xuchang").await;
     let fgw = unit(&units, "xc-fgw");
     let run = open(&app, "2026-05", &[&fgw]).await;
-    let rec = |rule: &str, facts: Value, date: Option<&str>| {
-        json!({ "i": { "runId": run, "unitId": fgw, "ruleCode": rule, "facts": facts, "documentDate": date } })
-    };
+    let rec = |rule: &str, facts: Value, date: Option<&str>| json!({ "i": { "runId": run, "unitId": fgw, "ruleCode": rule, "facts": facts, "documentDate": date } });
     let first = app.query_with(RECORD, rec("2.1-1", json!({ "points": "6" }), None)).await["recordObservation"]["id"]
         .as_str()
         .unwrap()
@@ -123,7 +124,8 @@ async fn what_would_break_publishing_is_refused_when_recorded_naming_the_existin
     assert!(message.contains(&first), "{message}");
     assert!(!message.contains(&format!("observation {}", db_id(&first))), "a raw row number: {message}");
     // A document date on a rule that never defers (平时考核, a deduction).
-    let body = expect_code(&app, RECORD, rec("1.1-1", json!({ "count": 1 }), Some("2026-05-03")), "BAD_USER_INPUT").await;
+    let body =
+        expect_code(&app, RECORD, rec("1.1-1", json!({ "count": 1 }), Some("2026-05-03")), "BAD_USER_INPUT").await;
     assert_eq!(body["errors"][0]["extensions"]["rule"], "1.1-1");
     // On the 表彰 rule (it defers late documents) a document date is what it is for.
     app.query_with(RECORD, rec("3-②a", json!({ "level": "municipal" }), Some("2026-05-20"))).await;
@@ -132,7 +134,8 @@ async fn what_would_break_publishing_is_refused_when_recorded_naming_the_existin
     assert_eq!(dec(&result_of(&app, &run, "xc-fgw").await["finalScore"]), "37".parse().unwrap());
 
     // After amendRun copied the direct score, a second one is refused the same way.
-    let rev = app.query_with(AMEND, json!({ "r": run, "c": true })).await["amendRun"]["id"].as_str().unwrap().to_string();
+    let rev =
+        app.query_with(AMEND, json!({ "r": run, "c": true })).await["amendRun"]["id"].as_str().unwrap().to_string();
     let copied = observations(&app, &rev).await;
     let copy = copied.iter().find(|o| o["ruleCode"] == "2.1-1").unwrap()["id"].as_str().unwrap().to_string();
     let again = json!({ "i": { "runId": rev, "unitId": fgw, "ruleCode": "2.1-1", "facts": { "points": "7" } } });
@@ -211,7 +214,8 @@ async fn record_observations_is_all_or_nothing_with_per_item_errors() {
     // Nothing of any refused call was written.
     assert!(observations(&app, &run).await.is_empty());
     // More than 500 items: refused whole.
-    let many: Vec<Value> = (0..501).map(|_| json!({ "unitId": fgw, "ruleCode": "1.1-1", "facts": { "count": 1 } })).collect();
+    let many: Vec<Value> =
+        (0..501).map(|_| json!({ "unitId": fgw, "ruleCode": "1.1-1", "facts": { "count": 1 } })).collect();
     expect_code(&app, RECORD_MANY, json!({ "i": { "runId": run, "items": many } }), "BAD_USER_INPUT").await;
 
     // All good: one call, one transaction; a retry with its key answers the same rows.
@@ -249,7 +253,8 @@ async fn record_observations_is_all_or_nothing_with_per_item_errors() {
 
     // amendRun without copying: the revision starts empty.
     publish(&app, &run).await;
-    let rev = app.query_with(AMEND, json!({ "r": run, "c": false })).await["amendRun"]["id"].as_str().unwrap().to_string();
+    let rev =
+        app.query_with(AMEND, json!({ "r": run, "c": false })).await["amendRun"]["id"].as_str().unwrap().to_string();
     assert!(observations(&app, &rev).await.is_empty());
 }
 
@@ -264,9 +269,12 @@ async fn a_late_commendation_recorded_in_march_counts_once_in_april() {
     let units = unit_ids(&app, "xuchang").await;
     let yuzhou = unit(&units, "xc-yuzhou");
     // The demo seed published March for seven units; its revision starts empty.
-    let seeded = app.query(r#"{ scoreRuns(organisationCode: "xuchang", period: "2026-03", first: 1) { edges { node { id } } } }"#).await;
+    let seeded = app
+        .query(r#"{ scoreRuns(organisationCode: "xuchang", period: "2026-03", first: 1) { edges { node { id } } } }"#)
+        .await;
     let march1 = seeded["scoreRuns"]["edges"][0]["node"]["id"].as_str().unwrap().to_string();
-    let march = app.query_with(AMEND, json!({ "r": march1, "c": false })).await["amendRun"]["id"].as_str().unwrap().to_string();
+    let march =
+        app.query_with(AMEND, json!({ "r": march1, "c": false })).await["amendRun"]["id"].as_str().unwrap().to_string();
     let mut items = full_tasks(&yuzhou);
     items.push(json!({ "unitId": yuzhou, "ruleCode": "3-②a", "facts": { "level": "municipal" }, "documentDate": "2026-04-08", "note": "市政府表彰，文件4月8日印发" }));
     let rows = record_many(&app, &march, items).await;
@@ -312,7 +320,8 @@ async fn a_late_commendation_recorded_in_march_counts_once_in_april() {
 
     // March amended after April opened: the revision copies the deferred row
     // (same lineage); publishing it carries nothing new into April.
-    let march3 = app.query_with(AMEND, json!({ "r": march, "c": true })).await["amendRun"]["id"].as_str().unwrap().to_string();
+    let march3 =
+        app.query_with(AMEND, json!({ "r": march, "c": true })).await["amendRun"]["id"].as_str().unwrap().to_string();
     publish(&app, &march3).await;
     let carried: Vec<Value> =
         observations(&app, &april).await.into_iter().filter(|o| o["carriedFrom"].is_object()).collect();
@@ -334,7 +343,10 @@ async fn a_late_commendation_recorded_in_march_counts_once_in_april() {
     assert_eq!(line[0]["carriedFrom"]["period"], "2026-03");
     // The 月讲评 ranking reflects it: 禹州市 first alone (101 vs 100).
     let ranking = app
-        .query_with("query($r: ID!) { scoreRun(id: $r) { ranking { rank finalScore unit { code } } } }", json!({ "r": april }))
+        .query_with(
+            "query($r: ID!) { scoreRun(id: $r) { ranking { rank finalScore unit { code } } } }",
+            json!({ "r": april }),
+        )
         .await;
     let rows = ranking["scoreRun"]["ranking"].as_array().unwrap();
     assert_eq!(rows[0]["unit"]["code"], "xc-yuzhou");
@@ -345,7 +357,8 @@ async fn a_late_commendation_recorded_in_march_counts_once_in_april() {
     let may = open(&app, "2026-05", &[&yuzhou]).await;
     assert!(observations(&app, &may).await.iter().all(|o| o["carriedFrom"].is_null()));
     // Amending March again after April is published carries nothing anywhere.
-    let march4 = app.query_with(AMEND, json!({ "r": march3, "c": true })).await["amendRun"]["id"].as_str().unwrap().to_string();
+    let march4 =
+        app.query_with(AMEND, json!({ "r": march3, "c": true })).await["amendRun"]["id"].as_str().unwrap().to_string();
     publish(&app, &march4).await;
     assert!(observations(&app, &may).await.iter().all(|o| o["carriedFrom"].is_null()));
     assert_eq!(dec(&result_of(&app, &march4, "xc-yuzhou").await["finalScore"]), "100".parse().unwrap());
@@ -391,10 +404,24 @@ async fn the_annual_worked_example_takes_fewer_calls_in_bulk() {
         let app = &app;
         async move { app.query_with(doc, vars).await }
     };
-    let found = q(r#"{ scoreRuns(organisationCode: "chengkou", period: "2026", first: 1) { edges { node { id } } } }"#, json!({})).await;
+    let found = q(
+        r#"{ scoreRuns(organisationCode: "chengkou", period: "2026", first: 1) { edges { node { id } } } }"#,
+        json!({}),
+    )
+    .await;
     let run = found["scoreRuns"]["edges"][0]["node"]["id"].as_str().unwrap().to_string();
-    let unit_q = q(r#"{ organisation(code: "chengkou") { units(first: 100) { edges { node { id code } } } } }"#, json!({})).await;
-    let jxx = unit_q["organisation"]["units"]["edges"].as_array().unwrap().iter().find(|e| e["node"]["code"] == "ck-jxx").unwrap()["node"]["id"].as_str().unwrap().to_string();
+    let unit_q =
+        q(r#"{ organisation(code: "chengkou") { units(first: 100) { edges { node { id code } } } } }"#, json!({}))
+            .await;
+    let jxx = unit_q["organisation"]["units"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["code"] == "ck-jxx")
+        .unwrap()["node"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let items = vec![
         json!({ "unitId": jxx, "ruleCode": "1-1", "facts": { "points": "18.5" } }),
         json!({ "unitId": jxx, "ruleCode": "2.1.1-1", "facts": { "count": 3 } }),
@@ -450,17 +477,16 @@ async fn arbitrary_items_to_record_observations_get_a_coded_answer() {
         ".{0,12}".prop_map(Value::String),
     ];
     let rule = prop::sample::select(vec!["1.1-1", "2.1-1", "3-②a", "3-①", "9", "", "3-③b"]).prop_map(|s| json!(s));
-    let num = prop_oneof![
-        any::<i64>().prop_map(|n| json!(n)),
-        Just(Value::Null),
-        Just(json!(-1)),
-    ];
+    let num = prop_oneof![any::<i64>().prop_map(|n| json!(n)), Just(Value::Null), Just(json!(-1)),];
     let decimal = prop_oneof![
         any::<i32>().prop_map(|n| json!(n.to_string())),
         prop::sample::select(vec!["1e99", "-0", "7.0000001", "NaN", "", "8"]).prop_map(|s| json!(s)),
         Just(Value::Null),
     ];
-    let level = prop_oneof![prop::sample::select(vec!["municipal", "provincial", "x"]).prop_map(|s| json!(s)), Just(Value::Null)];
+    let level = prop_oneof![
+        prop::sample::select(vec!["municipal", "provincial", "x"]).prop_map(|s| json!(s)),
+        Just(Value::Null)
+    ];
     let date = prop_oneof![
         prop::sample::select(vec!["2026-09-30", "2026-10-01", "2026-02-30", "x", "9999-12-31"]).prop_map(|s| json!(s)),
         Just(Value::Null),
@@ -473,7 +499,8 @@ async fn arbitrary_items_to_record_observations_get_a_coded_answer() {
     for _ in 0..40 {
         let v = items.new_tree(&mut runner).unwrap().current();
         let body = app.post(RECORD_MANY, json!({ "i": { "runId": run, "items": v } })).await;
-        let coded = body["errors"].as_array().is_none_or(|errs| errs.iter().all(|e| e["extensions"]["code"].is_string()));
+        let coded =
+            body["errors"].as_array().is_none_or(|errs| errs.iter().all(|e| e["extensions"]["code"].is_string()));
         assert!(coded && (body.get("data").is_some() || body.get("errors").is_some()), "{v:?}: {body}");
         if body.get("errors").is_some() {
             assert!(!code(&body).is_empty(), "{body}");
@@ -497,7 +524,10 @@ async fn rules_are_found_by_code_and_by_clause_text_with_a_stable_label() {
     assert_eq!(r["indicatorCode"], "3");
     assert_eq!(r["facts"], json!(["level", "count"]));
     assert_eq!(r["deferLate"], true);
-    assert_eq!(r["levels"].as_array().unwrap().iter().map(|l| l["key"].clone()).collect::<Vec<_>>(), vec![json!("municipal"), json!("provincial")]);
+    assert_eq!(
+        r["levels"].as_array().unwrap().iter().map(|l| l["key"].clone()).collect::<Vec<_>>(),
+        vec![json!("municipal"), json!("provincial")]
+    );
     assert_eq!(r["displayLabel"], "3-②a 表彰奖励｜第②条｜level+count（件（项））｜市委、市政府 1 / 省级有关部门 1");
     // The same label on a second read (it is made from the published version only).
     let again = app.query_with(RULE, json!({ "v": version, "c": "3-②a" })).await["rubricVersion"]["rule"].clone();
@@ -506,7 +536,8 @@ async fn rules_are_found_by_code_and_by_clause_text_with_a_stable_label() {
     assert_eq!((direct["unitOfMeasure"].as_str(), direct["maxValue"].as_str()), (Some("分"), Some("9")));
     assert!(app.query_with(RULE, json!({ "v": version, "c": "nope" })).await["rubricVersion"]["rule"].is_null());
 
-    const SEARCH: &str = "query($v: ID!, $t: String!, $f: Int) { rubricVersion(id: $v) { searchRules(text: $t, first: $f) { code } } }";
+    const SEARCH: &str =
+        "query($v: ID!, $t: String!, $f: Int) { rubricVersion(id: $v) { searchRules(text: $t, first: $f) { code } } }";
     let found = app.query_with(SEARCH, json!({ "v": version, "t": "表彰", "f": 10 })).await;
     let codes: Vec<&str> =
         found["rubricVersion"]["searchRules"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
@@ -521,9 +552,7 @@ async fn rules_are_found_by_code_and_by_clause_text_with_a_stable_label() {
     let args = (".{0,120}", any::<i32>(), ".{0,20}");
     for _ in 0..40 {
         let (t, f, c) = args.new_tree(&mut runner).unwrap().current();
-        for (q, vars) in
-            [(SEARCH, json!({ "v": version, "t": t, "f": f })), (RULE, json!({ "v": version, "c": c }))]
-        {
+        for (q, vars) in [(SEARCH, json!({ "v": version, "t": t, "f": f })), (RULE, json!({ "v": version, "c": c }))] {
             // The gate may refuse a huge `first` before the schema sees it (400, coded).
             let token = app.token.lock().unwrap().clone().unwrap();
             let res = app

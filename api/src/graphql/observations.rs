@@ -14,9 +14,9 @@ use super::states::ObservationStatus;
 use super::{IdKind, Unit, env, parse_id, to_id, write_env};
 use crate::evidence::EvidenceReference;
 use crate::runs::observations::{ObservationDraft, RecordItem, RecordObservation, RecordObservations};
+use crate::runs::{self};
 use kaohe_service::ServiceError;
 use kaohe_service::error::ItemError;
-use crate::runs::{self};
 
 connection!(ObservationConnection, ObservationEdge, Observation, "observations (扣分/加分记录)");
 

@@ -10,10 +10,10 @@ use tokio::sync::OnceCell;
 use super::connection::{connection, cost, page};
 use super::env;
 use super::errors::{GqlResult, IntoGql};
-use kaohe_service::ServiceError;
 use super::states::{IndicatorRole, RubricVersionStatus};
 use super::{IdKind, to_id};
 use crate::rubric::query::{self, VersionTree};
+use kaohe_service::ServiceError;
 
 /// A rubric (考核细则) of an organisation; it has one version per year or edition.
 pub struct Rubric(pub rubric::Model);
@@ -538,7 +538,9 @@ fn entry_of(kind: &str, p: &serde_json::Value) -> Entry {
         "range" => (vec!["points"], Some("分".into()), dec_of(p, "min"), dec_of(p, "max")),
         "rating" => (vec!["component", "rate"], Some("%".into()), Some(Decimal::ZERO), Some(Decimal::ONE_HUNDRED)),
         "direct" => (vec!["points"], Some("分".into()), Some(Decimal::ZERO), dec_of(p, "max")),
-        "bracket" | "per_amount" => (vec!["amount"], text("unit").or_else(|| Some("万元".into())), Some(Decimal::ZERO), None),
+        "bracket" | "per_amount" => {
+            (vec!["amount"], text("unit").or_else(|| Some("万元".into())), Some(Decimal::ZERO), None)
+        }
         _ => (Vec::new(), None, None, None),
     };
     Entry { facts, unit, min, max }

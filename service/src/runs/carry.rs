@@ -63,7 +63,10 @@ pub struct CarriedFrom {
 }
 
 /// The runs of the rubric `run` scores (every version of it), oldest first.
-async fn rubric_runs<C: ConnectionTrait>(conn: &C, run: &score_run::Model) -> Result<Vec<score_run::Model>, ServiceError> {
+async fn rubric_runs<C: ConnectionTrait>(
+    conn: &C,
+    run: &score_run::Model,
+) -> Result<Vec<score_run::Model>, ServiceError> {
     let version = rubric_version::Entity::find_by_id(run.rubric_version_id)
         .one(conn)
         .await?
@@ -170,12 +173,11 @@ pub async fn sync<C: ConnectionTrait>(conn: &C, run: &score_run::Model) -> Resul
         }
         let Some(source_period) = period_of_run(source_run.id) else { continue };
         let Some(revision) = published_of(source_period) else { continue };
-        let now = rows.iter().find(|o| {
-            o.score_run_id == revision && o.carried_from_id.is_none() && o.lineage() == c.lineage()
-        });
-        let still = now.filter(|o| {
-            deferred(o, rules.get(&o.rule_id), source_period).is_some_and(|d| d <= period.last_day())
-        });
+        let now = rows
+            .iter()
+            .find(|o| o.score_run_id == revision && o.carried_from_id.is_none() && o.lineage() == c.lineage());
+        let still =
+            now.filter(|o| deferred(o, rules.get(&o.rule_id), source_period).is_some_and(|d| d <= period.last_day()));
         match still {
             Some(x) if same_fact(x, c, &rules) => {
                 observation::Entity::update_many()
@@ -268,7 +270,7 @@ async fn carry<C: ConnectionTrait>(
         rule_id: Set(rule_id),
         facts: Set(source.facts.clone()),
         note: Set(source.note.clone()),
-        status: Set(ObservationStatus::Active.into()),
+        status: Set(ObservationStatus::Active),
         supersedes_id: Set(supersedes),
         work_key: Set(source.work_key.clone()),
         document_date: Set(source.document_date),
@@ -356,7 +358,9 @@ pub async fn carried_period<C: ConnectionTrait>(
         return Ok(None);
     }
     let s = sources(conn, std::slice::from_ref(o)).await?;
-    s.get(&o.id).map(|c| c.period.parse::<Period>().map_err(|e| ServiceError::Internal(e.to_string().into()))).transpose()
+    s.get(&o.id)
+        .map(|c| c.period.parse::<Period>().map_err(|e| ServiceError::Internal(e.to_string().into())))
+        .transpose()
 }
 
 /// Where a deferred row went: the active carried row of its lineage in a

@@ -86,11 +86,8 @@ pub async fn open(
         .await?;
     if units.len() != unit_ids.len() {
         let known: Vec<i64> = units.iter().map(|u| u.id).collect();
-        let missing: Vec<String> = unit_ids
-            .iter()
-            .filter(|i| !known.contains(i))
-            .map(|i| crate::ids::global_id("Unit", *i))
-            .collect();
+        let missing: Vec<String> =
+            unit_ids.iter().filter(|i| !known.contains(i)).map(|i| crate::ids::global_id("Unit", *i)).collect();
         return Err(ServiceError::BadUserInput(format!(
             "units {} do not belong to the rubric version's organisation",
             missing.join(", ")
@@ -111,7 +108,7 @@ pub async fn open(
         period_kind: Set(period_kind),
         period: Set(period.to_string()),
         title: Set(title),
-        status: Set(RunStatus::Open.into()),
+        status: Set(RunStatus::Open),
         revision: Set(1),
         replaces_run_id: Set(None),
         created_by: Set(caller.user_id()),
@@ -147,7 +144,9 @@ pub async fn open(
             entity: "score_run",
             entity_id: Some(run.id.to_string()),
             before: None,
-            after: Some(json!({ "run": snapshot(&run), "units": unit_ids, "carried": super::carry::audit_json(&carried) })),
+            after: Some(
+                json!({ "run": snapshot(&run), "units": unit_ids, "carried": super::carry::audit_json(&carried) }),
+            ),
         },
         Scope { score_run_id: Some(run.id), unit_id: None },
     )
@@ -305,10 +304,10 @@ pub async fn amend(
     let new = score_run::ActiveModel {
         organisation_id: Set(run.organisation_id),
         rubric_version_id: Set(run.rubric_version_id),
-        period_kind: Set(run.period_kind.clone()),
+        period_kind: Set(run.period_kind),
         period: Set(run.period.clone()),
         title: Set(run.title.clone()),
-        status: Set(RunStatus::Open.into()),
+        status: Set(RunStatus::Open),
         revision: Set(run.revision + 1),
         replaces_run_id: Set(Some(run_id)),
         created_by: Set(caller.user_id()),
@@ -330,8 +329,7 @@ pub async fn amend(
             .insert(&txn)
             .await?;
     }
-    let observations =
-        if copy_observations { super::active_observations(&txn, run_id).await? } else { Vec::new() };
+    let observations = if copy_observations { super::active_observations(&txn, run_id).await? } else { Vec::new() };
     for o in &observations {
         let copy = observation::ActiveModel {
             score_run_id: Set(new.id),
@@ -339,7 +337,7 @@ pub async fn amend(
             rule_id: Set(o.rule_id),
             facts: Set(o.facts.clone()),
             note: Set(o.note.clone()),
-            status: Set(ObservationStatus::Active.into()),
+            status: Set(ObservationStatus::Active),
             supersedes_id: Set(None),
             work_key: Set(o.work_key.clone()),
             document_date: Set(o.document_date),

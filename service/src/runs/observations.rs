@@ -102,7 +102,7 @@ pub async fn insert<C: ConnectionTrait>(
         rule_id: Set(rule_id),
         facts: Set(facts),
         note: Set(draft.note.clone()),
-        status: Set(ObservationStatus::Active.into()),
+        status: Set(ObservationStatus::Active),
         supersedes_id: Set(supersedes.map(|o| o.id)),
         work_key: Set(draft.work_key.clone()),
         document_date: Set(draft.document_date),
@@ -557,10 +557,10 @@ impl Versions {
         caller: &Caller,
         version_id: i64,
     ) -> Result<&(Rubric, Rules), ServiceError> {
-        if !self.0.contains_key(&version_id) {
+        if let std::collections::hash_map::Entry::Vacant(e) = self.0.entry(version_id) {
             let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, version_id).await?;
             let rules = Rules::of_version(db, version_id).await?;
-            self.0.insert(version_id, (rubric, rules));
+            e.insert((rubric, rules));
         }
         self.0.get(&version_id).ok_or_else(|| ServiceError::Internal("rubric cache".into()))
     }
@@ -751,9 +751,8 @@ async fn withdraw_rows(
     let mut sections: HashMap<(i64, String), Option<ServiceError>> = HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for (i, w) in &rows {
-        if !runs.contains_key(&w.run.id) {
-            let now = run_by_id(&txn, w.run.id).await.and_then(|r| ensure_open(&r).map(|_| r));
-            runs.insert(w.run.id, now);
+        if let std::collections::hash_map::Entry::Vacant(e) = runs.entry(w.run.id) {
+            e.insert(run_by_id(&txn, w.run.id).await.and_then(|r| ensure_open(&r).map(|_| r)));
         }
         let run = match runs.get(&w.run.id) {
             Some(Ok(r)) => r,
