@@ -593,3 +593,41 @@ async fn a_batch_of_500_observations_is_one_call() {
     publish(&app, &run).await;
     assert_eq!(dec(&result_of(&app, &run, "xc-fgw").await["finalScore"]), "25".parse().unwrap());
 }
+
+/// Approving a claim records an observation: it is refused at the door like
+/// any recording (a second direct score for the unit), and the claim stays
+/// pending. A claim's evidence date becomes its document date only on a rule
+/// that defers late documents.
+#[tokio::test]
+async fn an_approved_claim_is_checked_at_the_door_too() {
+    let app = spawn_app_as("xc-admin").await;
+    let units = unit_ids(&app, "xuchang").await;
+    let weidu = unit(&units, "xc-weidu");
+    let run = open(&app, "2026-11", &[&weidu]).await;
+    app.query_with(
+        RECORD,
+        json!({ "i": { "runId": run, "unitId": weidu, "ruleCode": "2.1-1", "facts": { "points": "6" } } }),
+    )
+    .await;
+    const FILE: &str = "mutation($i: FileClaimInput!) { fileClaim(input: $i) { id status version } }";
+    let file = |rule: &str, facts: Value| {
+        json!({ "i": { "runId": run, "unitId": weidu, "ruleCode": rule, "facts": facts,
+            "evidence": [{ "docNumber": "许教组〔2026〕9号", "docDate": "2026-12-03" }] } })
+    };
+    app.sign_in("xc-weidu").await;
+    let direct = app.query_with(FILE, file("2.1-1", json!({ "points": "7" }))).await["fileClaim"].clone();
+    let late = app.query_with(FILE, file("3-②a", json!({ "level": "municipal" }))).await["fileClaim"].clone();
+    app.sign_in("xc-admin").await;
+    const DECIDE: &str =
+        "mutation($c: ID!, $v: Int) { decideClaim(id: $c, approve: true, reason: \"属实\", expectedVersion: $v) {
+        status observation { id documentDate } } }";
+    expect_code(&app, DECIDE, json!({ "c": direct["id"], "v": direct["version"] }), "CONFLICT").await;
+    let pending = app.query_with("query($c: ID!) { claim(id: $c) { status } }", json!({ "c": direct["id"] })).await;
+    assert_eq!(pending["claim"]["status"], "PENDING");
+    // The 表彰 rule defers: the evidence's date (December) is the document date, so it is deferred.
+    let decided = app.query_with(DECIDE, json!({ "c": late["id"], "v": late["version"] })).await["decideClaim"].clone();
+    assert_eq!(decided["observation"]["documentDate"], "2026-12-03");
+    publish(&app, &run).await;
+    let r = result_of(&app, &run, "xc-weidu").await;
+    assert_eq!(lines(&r, "3-②a")[0]["deferredTo"], "2026-12");
+}
