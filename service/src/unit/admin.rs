@@ -240,7 +240,7 @@ async fn administered(db: &DatabaseConnection, caller: &Caller, id: i64) -> Resu
     Ok(unit)
 }
 
-fn stale(_id: i64) -> ServiceError {
+fn stale() -> ServiceError {
     ServiceError::Conflict("the unit was changed by someone else; reload it and retry".to_string())
 }
 
@@ -270,7 +270,7 @@ async fn apply(
     reason: Option<String>,
 ) -> Result<unit::Model, ServiceError> {
     if before.version != expected_version {
-        return Err(stale(before.id));
+        return Err(stale());
     }
     let txn = db::begin_write(db).await?;
     if change == Change::Moved {
@@ -293,9 +293,9 @@ async fn apply(
         .exec(&txn)
         .await?;
     if updated.rows_affected != 1 {
-        return Err(stale(before.id));
+        return Err(stale());
     }
-    let after = unit::Entity::find_by_id(before.id).one(&txn).await?.ok_or_else(|| stale(before.id))?;
+    let after = unit::Entity::find_by_id(before.id).one(&txn).await?.ok_or_else(stale)?;
     record(&txn, chain_key, caller, change, Some(&before), &after, reason.as_deref()).await?;
     txn.commit().await?;
     Ok(after)
