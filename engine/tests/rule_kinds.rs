@@ -99,7 +99,12 @@ fn direct_and_its_limits() {
     assert!(matches!(problem(o.points("B-1", "-1")), Problem::OutOfRange { .. }));
     let two = [o.points("B-1", "1"), o.points("B-1", "2")];
     let err = score_unit(&fixture(), MARCH, "u", &two, false).unwrap_err();
-    assert!(matches!(err.problem, Problem::Conflict(_)), "{err}");
+    assert!(matches!(&err.problem, Problem::AlreadyGiven { existing, .. } if *existing == two[0].id), "{err}");
+    assert_eq!(err.observation, two[1].id);
+    assert_eq!(err.problem.field(), "ruleCode");
+    // The same refusal, before scoring, from the unit check the service runs at the door.
+    let door = kaohe_engine::check_unit(&fixture(), MARCH, &two).unwrap_err();
+    assert_eq!(door, err);
 }
 
 #[test]

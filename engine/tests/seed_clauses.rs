@@ -411,7 +411,7 @@ fn chengkou_rating_manyidu() {
     // A component rated twice is a conflict, naming the rule.
     let err = refused(&chengkou(), Y2026, &[o.rate("7-1", "leaders", "90"), o.rate("7-1", "leaders", "80")]);
     assert_eq!(err.rule, "7-1");
-    assert!(matches!(err.problem, Problem::Conflict(_)), "{err}");
+    assert!(matches!(err.problem, Problem::AlreadyGiven { what: "rating component", .. }), "{err}");
 }
 
 #[test]
@@ -919,6 +919,35 @@ fn xuchang_late_document_deferred_to_next_month() {
     let rl = rule_line(&res, "3", "3-②a");
     assert_eq!(rl.observations[0].counted, Counted::Counted);
     assert_eq!(rl.observations[0].carried_from, Some(MARCH));
+}
+
+#[test]
+fn xuchang_carry_over_is_checked_and_a_document_date_needs_a_deferring_rule() {
+    let mut o = Obs::new();
+    let mut late = lv(&mut o, "3-②a", "municipal", 1);
+    late.document_date = NaiveDate::from_ymd_opt(2026, 4, 8);
+    // Where the deferred item goes: the period of its document.
+    assert_eq!(kaohe_engine::deferred_to(&xuchang(), MARCH, &late), Some(APRIL));
+    assert_eq!(kaohe_engine::deferred_to(&xuchang(), APRIL, &late), None);
+    // Carried into April it counts; carried into March (not later than its
+    // source) or with a document dated after the period, scoring refuses it.
+    let mut carried = late.clone();
+    carried.carried_from = Some(MARCH);
+    assert!(kaohe_engine::check_unit(&xuchang(), APRIL, std::slice::from_ref(&carried)).is_ok());
+    let err = refused(&xuchang(), MARCH, std::slice::from_ref(&carried));
+    assert!(matches!(err.problem, Problem::NotCarried { .. }), "{err}");
+    let mut too_early = carried.clone();
+    too_early.document_date = NaiveDate::from_ymd_opt(2026, 5, 2);
+    let err = refused(&xuchang(), APRIL, &[too_early]);
+    assert!(matches!(err.problem, Problem::NotCarried { .. }), "{err}");
+    assert_eq!(err.problem.field(), "documentDate");
+    // 1.1-1 (平时考核, a deduction) never defers: a document date on it is refused at the door.
+    let mut dated = lv(&mut o, "1.1-1", "x", 1);
+    dated.facts = Facts { count: Some(1), ..Facts::default() };
+    dated.document_date = NaiveDate::from_ymd_opt(2026, 3, 2);
+    let err = kaohe_engine::check_observation(&xuchang(), &dated).unwrap_err();
+    assert!(matches!(err.problem, Problem::NotApplicable { fact: "document_date", .. }), "{err}");
+    assert_eq!(err.problem.field(), "documentDate");
 }
 
 #[test]

@@ -25,6 +25,20 @@ pub struct Model {
     pub version: i32,
     /// Halving reason (折半), one the rule allows.
     pub halve: Option<String>,
+    /// First row of its lineage (corrections, amendment copies, carried
+    /// rows); none when it is its own origin.
+    pub origin_id: Option<i64>,
+    /// The row in an earlier period's run this one was carried from (下发文件滞后).
+    pub carried_from_id: Option<i64>,
+    /// The first row of the `recordObservations` call that wrote it.
+    pub batch_id: Option<i64>,
+}
+
+impl Model {
+    /// The lineage this row belongs to (its origin, or itself).
+    pub fn lineage(&self) -> i64 {
+        self.origin_id.unwrap_or(self.id)
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

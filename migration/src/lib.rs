@@ -24,6 +24,7 @@ mod m20261202_000070_accounts;
 mod m20261202_000080_operations;
 pub mod m20261202_000090_states;
 pub mod m20261202_000095_roles;
+mod m20261202_000100_dataentry;
 pub mod schema;
 
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000080_operations::Migration),
             Box::new(m20261202_000090_states::Migration),
             Box::new(m20261202_000095_roles::Migration),
+            Box::new(m20261202_000100_dataentry::Migration),
         ]
     }
 }

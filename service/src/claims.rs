@@ -114,11 +114,16 @@ pub async fn file(
             "a claim needs at least one evidence (佐证材料): a reference or an uploaded file".into(),
         ));
     }
-    if input.draft.document_date.is_none() {
-        // The document's date (a late one defers the bonus): from an uploaded file's, if given.
-        input.draft.document_date = evidence::first_doc_date(db, &input.draft.evidence_ids).await?;
-    }
     let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
+    let defers = rubric.rule(&input.rule_code).is_some_and(|r| r.defer_late);
+    if input.draft.document_date.is_none() && defers {
+        // The document's date (a late one defers the bonus), on a rule that
+        // defers: a reference's, or else an uploaded file's, if given.
+        input.draft.document_date = match input.draft.evidence.iter().find_map(|e| e.doc_date) {
+            Some(d) => Some(d),
+            None => evidence::first_doc_date(db, &input.draft.evidence_ids).await?,
+        };
+    }
     observations::check(&rubric, &input.rule_code, &input.draft)?;
     let d = &input.draft;
     let stored = ClaimFacts {
@@ -212,7 +217,8 @@ pub async fn decide(
         facts: stored.facts,
         work_key: stored.work_key,
         halve: stored.halve,
-        document_date: stored.document_date,
+        // A date matters (and is accepted) only on a rule that defers late documents.
+        document_date: stored.document_date.filter(|_| rubric.rule(&code).is_some_and(|r| r.defer_late)),
         note: stored.note.or_else(|| Some(format!("申报 #{id}"))),
         evidence: Vec::new(),
         evidence_ids: Vec::new(),
@@ -224,6 +230,8 @@ pub async fn decide(
     let mut observation_id = None;
     if let Some(facts) = facts {
         ensure_section_open(&txn, &run, &section).await?;
+        // Refused at the door as recording refuses it (a second direct score, …).
+        observations::check_with_unit(&txn, &rubric, &run, c.unit_id, &code, &draft).await?;
         let o = observations::insert(&txn, caller, &run, c.unit_id, c.rule_id, facts, &draft, None).await?;
         // The claim's evidence backs the observation.
         evidence::copy_links(&txn, Linked::Claim(id), o.id).await?;

@@ -182,7 +182,7 @@ async fn bump<C: ConnectionTrait>(
         .filter(department::Column::Id.eq(id))
         .filter(department::Column::Version.eq(expected_version));
     if set(q).exec(txn).await?.rows_affected != 1 {
-        return Err(stale(id));
+        return Err(stale());
     }
     Ok(())
 }
@@ -197,11 +197,11 @@ async fn administered(db: &DatabaseConnection, caller: &Caller, id: i64) -> Resu
 }
 
 async fn reread<C: ConnectionTrait>(txn: &C, id: i64) -> Result<department::Model, ServiceError> {
-    department::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| stale(id))
+    department::Entity::find_by_id(id).one(txn).await?.ok_or_else(stale)
 }
 
-fn stale(id: i64) -> ServiceError {
-    ServiceError::Conflict(format!("department {id} was changed by someone else; reload it and retry"))
+fn stale() -> ServiceError {
+    ServiceError::Conflict("the department was changed by someone else; reload it and retry".to_string())
 }
 
 async fn record<C: ConnectionTrait>(

@@ -33,9 +33,34 @@ pub enum ServiceError {
     /// An uploaded file is larger than `MAX_UPLOAD_BYTES` (the gate's code for the same limit).
     #[error("{0}")]
     TooLarge(String),
+    /// Some items of a request of many (`recordObservations`,
+    /// `withdrawObservations`, an entry sheet) cannot be done, so none is:
+    /// each with its index, field and code (`extensions.items`).
+    #[error("{} of the {total} items cannot be done, so nothing was done: {}", .items.len(), .items.first().map(|i| format!("item {}: {}", i.index, i.message)).unwrap_or_default())]
+    Items { total: usize, items: Vec<ItemError> },
     /// Anything unexpected; logged, never shown.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Why one item of a request of many cannot be done.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ItemError {
+    /// Its position in the request (0-based).
+    pub index: usize,
+    /// The input field at fault (`unitId`, `ruleCode`, `facts.count`, …).
+    pub field: String,
+    /// Its code, one of `ServiceError::CODES`.
+    pub code: &'static str,
+    /// What is wrong (never a row number).
+    pub message: String,
+}
+
+impl ItemError {
+    /// The error of item `index`, at `field`.
+    pub fn of(index: usize, field: impl Into<String>, e: &ServiceError) -> ItemError {
+        ItemError { index, field: field.into(), code: e.code(), message: e.public_message() }
+    }
 }
 
 impl ServiceError {
@@ -60,6 +85,14 @@ impl ServiceError {
             ServiceError::Unauthenticated => "UNAUTHENTICATED",
             ServiceError::Frozen(_) => "FROZEN",
             ServiceError::TooLarge(_) => "UPLOAD_TOO_LARGE",
+            // An input error if any item has one; else the first item's code.
+            ServiceError::Items { items, .. } => {
+                if items.iter().any(|i| i.code == "BAD_USER_INPUT") {
+                    "BAD_USER_INPUT"
+                } else {
+                    items.first().map_or("BAD_USER_INPUT", |i| i.code)
+                }
+            }
             ServiceError::Internal(_) => "INTERNAL",
         }
     }
@@ -112,9 +145,31 @@ impl ServiceError {
     }
 }
 
+/// How an error names an observation the engine knows by its key: a stored
+/// row by its global id (never its row number), an item of the request by
+/// its index.
+pub fn observation_name(key: &str) -> String {
+    if let Ok(n) = key.parse::<i64>() {
+        format!("observation {}", crate::ids::global_id("Observation", n))
+    } else if let Some(i) = key.strip_prefix("item-") {
+        format!("item {i} of this request")
+    } else {
+        "another observation".to_string()
+    }
+}
+
 impl From<kaohe_engine::ScoreError> for ServiceError {
     fn from(e: kaohe_engine::ScoreError) -> Self {
-        ServiceError::InvalidObservation { rule: e.rule.clone(), message: e.problem.to_string() }
+        match e.problem {
+            // A second direct score (or rating component) for the same unit: a
+            // conflict with the one that is there, named by its global id.
+            kaohe_engine::Problem::AlreadyGiven { existing, what } => ServiceError::Conflict(format!(
+                "rule {}: {} already gives this {what} for the unit; correct it instead of adding another",
+                e.rule,
+                observation_name(&existing)
+            )),
+            problem => ServiceError::InvalidObservation { rule: e.rule.clone(), message: problem.to_string() },
+        }
     }
 }
 

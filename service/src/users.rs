@@ -281,7 +281,7 @@ pub async fn update(
 ) -> Result<app_user::Model, ServiceError> {
     let before = administered(db, caller, id).await?;
     if before.version != expected_version {
-        return Err(stale(id));
+        return Err(stale());
     }
     let role = match change.role {
         Some(r) => r,
@@ -318,7 +318,7 @@ pub async fn update(
         .exec(&txn)
         .await?;
     if updated.rows_affected != 1 {
-        return Err(stale(id));
+        return Err(stale());
     }
     if membership {
         memberships_changed(&txn).await?;
@@ -402,7 +402,7 @@ pub async fn reset_password(
         .exec(&txn)
         .await?;
     if updated.rows_affected != 1 {
-        return Err(stale(id));
+        return Err(stale());
     }
     let ended = session::end_all_sessions(&txn, id, "password_reset", now).await?;
     let after = reread(&txn, id).await?;
@@ -429,7 +429,7 @@ pub async fn deactivate(
         return Err(ServiceError::BadUserInput("you cannot deactivate yourself".into()));
     }
     if !before.active {
-        return Err(ServiceError::Conflict(format!("user {id} is already deactivated")));
+        return Err(ServiceError::Conflict("the user is already deactivated".to_string()));
     }
     let txn = crate::db::begin_write(db).await?;
     set_active(&txn, id, expected_version, false, now).await?;
@@ -453,7 +453,7 @@ pub async fn reactivate(
 ) -> Result<app_user::Model, ServiceError> {
     let before = administered(db, caller, id).await?;
     if before.active {
-        return Err(ServiceError::Conflict(format!("user {id} is active")));
+        return Err(ServiceError::Conflict("the user is active".to_string()));
     }
     // Its department or unit may have been deactivated meanwhile.
     let role = Role::of(&before.role).ok_or_else(|| ServiceError::Internal(format!("user {id}: role").into()))?;
@@ -483,7 +483,7 @@ async fn set_active<C: ConnectionTrait>(
         .exec(txn)
         .await?;
     if updated.rows_affected != 1 {
-        return Err(stale(id));
+        return Err(stale());
     }
     Ok(())
 }
@@ -497,11 +497,11 @@ async fn administered(db: &DatabaseConnection, caller: &Caller, id: i64) -> Resu
 }
 
 async fn reread<C: ConnectionTrait>(txn: &C, id: i64) -> Result<app_user::Model, ServiceError> {
-    app_user::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| stale(id))
+    app_user::Entity::find_by_id(id).one(txn).await?.ok_or_else(stale)
 }
 
-fn stale(id: i64) -> ServiceError {
-    ServiceError::Conflict(format!("user {id} was changed by someone else; reload it and retry"))
+fn stale() -> ServiceError {
+    ServiceError::Conflict("the user was changed by someone else; reload it and retry".to_string())
 }
 
 /// The policy is read with the users' memberships: every instance reloads it.

@@ -12,6 +12,7 @@ mod backups;
 mod batching;
 mod contract;
 mod costs;
+mod dataentry;
 mod decimal;
 mod drafts;
 mod entities;

@@ -282,10 +282,16 @@ async fn check_org(app: &TestApp, org: &Org) {
             let read_ok = role != Role::Integration;
             c.expect(who, read_ok, "NOT_FOUND", "read", READ, json!({ "r": scoring, "c": area.code })).await;
 
-            // record (then withdraw, so single-use rules can be recorded again)
+            // record (then withdraw, so single-use rules can be recorded again), in
+            // the claims run: in the scoring run the admin's observation above
+            // already gives a direct score or a rating component, and a second
+            // one is refused at the door (CONFLICT).
             let sees_run = role != Role::Integration;
             let refused = refusal(sees_run);
-            let d = c.expect(who, allowed, refused, &format!("record: {what}"), RECORD, json!({ "i": draft })).await;
+            let mut elsewhere = draft.clone();
+            elsewhere["runId"] = json!(claims);
+            let d =
+                c.expect(who, allowed, refused, &format!("record: {what}"), RECORD, json!({ "i": elsewhere })).await;
             if allowed {
                 let o = &d["recordObservation"];
                 c.ok(admin, WITHDRAW, json!({ "id": o["id"], "v": o["version"] })).await;
@@ -319,6 +325,9 @@ async fn check_org(app: &TestApp, org: &Org) {
                 c.ok(admin, WITHDRAW, json!({ "id": o["id"], "v": o["version"] })).await;
             }
         }
+        // The next area may start with the same rule (a section and its first
+        // child): the admin's observation goes, so a direct score can be given again.
+        c.ok(admin, WITHDRAW, json!({ "id": obs, "v": obs_version })).await;
     }
 
     // submit: the section's owner or the admin; reopened after each success.

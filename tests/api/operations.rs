@@ -174,16 +174,36 @@ async fn readiness_is_separate_from_liveness() {
     for check in ["database", "migrations", "rubrics", "policy"] {
         assert_eq!(body["checks"][check], "ok", "{body}");
     }
-    // A migration reverted under the running server: alive, but not ready.
-    use migration::MigratorTrait;
-    migration::Migrator::down(&app.db, Some(1)).await.unwrap();
+    // The newest migration unrecorded under the running server: alive, but
+    // not ready. (Forgetting its row, not running its `down`: schema changes
+    // under a busy server are not what this checks.)
+    use sea_orm::{ConnectionTrait, Statement};
+    let backend = app.db.get_database_backend();
+    let newest = app
+        .db
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT version, applied_at FROM seaql_migrations ORDER BY version DESC LIMIT 1",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let version: String = newest.try_get("", "version").unwrap();
+    let applied_at: i64 = newest.try_get("", "applied_at").unwrap();
+    let sql = |s: String| Statement::from_string(backend, s);
+    app.db.execute_raw(sql(format!("DELETE FROM seaql_migrations WHERE version = '{version}'"))).await.unwrap();
     let res = app.client.get(format!("{}/readyz", app.address)).send().await.unwrap();
     assert_eq!(res.status(), 503);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["checks"]["migrations"], "pending", "{body}");
     let res = app.client.get(format!("{}/healthz", app.address)).send().await.unwrap();
     assert_eq!(res.status(), 200, "liveness does not depend on readiness");
-    migration::Migrator::up(&app.db, None).await.unwrap();
+    app.db
+        .execute_raw(sql(format!(
+            "INSERT INTO seaql_migrations (version, applied_at) VALUES ('{version}', {applied_at})"
+        )))
+        .await
+        .unwrap();
     let res = app.client.get(format!("{}/readyz", app.address)).send().await.unwrap();
     assert_eq!(res.status(), 200);
 }

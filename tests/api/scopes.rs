@@ -37,7 +37,8 @@ const RUN: &str = "query($r: ID!) { scoreRun(id: $r) { id status
     observations(first: 100) { totalCount edges { node { id unit { code } } } }
     results(first: 100) { totalCount edges { node { unit { code } rank finalScore } } }
     ranking { unit { code } rank } } }";
-const NODE_OBS: &str = "query($id: ID!) { node(id: $id) { id ... on Observation { facts { count points } unit { code } } } }";
+const NODE_OBS: &str =
+    "query($id: ID!) { node(id: $id) { id ... on Observation { facts { count points } unit { code } } } }";
 const NODE_RUN: &str = "query($id: ID!) { node(id: $id) { id ... on ScoreRun { status } } }";
 
 fn codes(conn: &Value) -> Vec<String> {

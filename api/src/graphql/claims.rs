@@ -32,7 +32,7 @@ pub struct FileClaimInput {
     pub work_key: Option<String>,
     /// Halving reason (折半原因).
     pub halve: Option<String>,
-    /// Issue date of the document (下发文件日期); defaults to the first evidence's date.
+    /// Issue date of the document (下发文件日期), on rules that defer late documents; defaults to the first evidence's date there.
     pub document_date: Option<Date>,
     /// Note (说明).
     pub note: Option<String>,
@@ -137,7 +137,8 @@ impl ClaimMutation {
         let (db, chain_key, caller) = write_env(ctx)?;
         let evidence = refs(Some(input.evidence));
         let ids = evidence_ids(Some(input.evidence_ids))?;
-        let document_date = input.document_date.map(|d| d.0).or_else(|| evidence.iter().find_map(|e| e.doc_date));
+        // Without one, the service takes the evidence's date on a rule that defers.
+        let document_date = input.document_date.map(|d| d.0);
         let row = claims::file(
             db,
             chain_key,

@@ -34,10 +34,30 @@ impl IntoGql for ServiceError {
 pub fn gql_error(e: &ServiceError) -> async_graphql::Error {
     let code = e.code();
     let rule = e.rule().map(str::to_string);
+    // A request of many: each refused item with its index, field and code.
+    let items = match e {
+        ServiceError::Items { items, .. } => Some(async_graphql::Value::List(
+            items
+                .iter()
+                .map(|i| {
+                    let mut m = async_graphql::indexmap::IndexMap::new();
+                    m.insert(async_graphql::Name::new("index"), async_graphql::Value::from(i.index as u64));
+                    m.insert(async_graphql::Name::new("field"), async_graphql::Value::from(i.field.as_str()));
+                    m.insert(async_graphql::Name::new("code"), async_graphql::Value::from(i.code));
+                    m.insert(async_graphql::Name::new("message"), async_graphql::Value::from(i.message.as_str()));
+                    async_graphql::Value::Object(m)
+                })
+                .collect(),
+        )),
+        _ => None,
+    };
     async_graphql::Error::new(e.public_message()).extend_with(|_, x| {
         x.set("code", code);
         if let Some(rule) = &rule {
             x.set("rule", rule.as_str());
+        }
+        if let Some(items) = &items {
+            x.set("items", items.clone());
         }
     })
 }

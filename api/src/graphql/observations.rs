@@ -1,7 +1,7 @@
 //! Observations (扣分/加分记录) over GraphQL: the observation, its facts, and
 //! recording, correcting and withdrawing one.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::scalars::Date;
@@ -9,14 +9,16 @@ use entity::observation;
 use rust_decimal::Decimal;
 
 use super::connection::connection;
-use super::errors::GqlResult;
+use super::errors::{GqlResult, IntoGql};
 use super::evidence::Evidence;
 use super::evidence::{EvidenceReferenceInput, evidence_ids, refs};
 use super::states::ObservationStatus;
 use super::{IdKind, Unit, env, parse_id, to_id, write_env};
 use crate::evidence::EvidenceReference;
-use crate::runs::observations::{ObservationDraft, RecordObservation};
+use crate::runs::observations::{ObservationDraft, RecordItem, RecordObservation, RecordObservations};
 use crate::runs::{self};
+use kaohe_service::ServiceError;
+use kaohe_service::error::ItemError;
 
 connection!(ObservationConnection, ObservationEdge, Observation, "observations (扣分/加分记录)");
 
@@ -193,6 +195,61 @@ pub struct RecordObservationInput {
     pub idempotency_key: Option<String>,
 }
 
+/// One observation of `recordObservations` (批量录入的一条).
+#[derive(InputObject)]
+pub struct ObservationItemInput {
+    /// The unit (被考核单位).
+    pub unit_id: ID,
+    /// The rule's code (细则代码), e.g. `2.1.1-1`.
+    pub rule_code: String,
+    /// The facts (事实).
+    pub facts: FactsInput,
+    /// Identifies the same work recognised at several levels (只计最高分).
+    pub work_key: Option<String>,
+    /// Halving reason (折半原因), one the rule allows.
+    pub halve: Option<String>,
+    /// Issue date of the document behind a bonus (下发文件日期), on rules that defer late documents only.
+    pub document_date: Option<Date>,
+    /// Note (备注).
+    pub note: Option<String>,
+    /// Evidence references (佐证材料).
+    pub evidence: Option<Vec<EvidenceReferenceInput>>,
+    /// Uploaded evidence (佐证材料附件) of the same unit, at most 20.
+    pub evidence_ids: Option<Vec<ID>>,
+}
+
+/// Recording many observations at once (批量录入): one transaction, all or none.
+#[derive(InputObject)]
+pub struct RecordObservationsInput {
+    /// The score run.
+    pub run_id: ID,
+    /// The observations, 1 to 500; each checked exactly as `recordObservation` checks one.
+    pub items: Vec<ObservationItemInput>,
+    /// The same key (with the same items) twice records them once, and answers the same rows.
+    pub idempotency_key: Option<String>,
+}
+
+/// Where a carried observation comes from, or where a deferred one went (结转).
+#[derive(SimpleObject, Clone)]
+pub struct CarriedObservation {
+    /// The score run (考核批次).
+    pub run_id: ID,
+    /// Its period (考核周期), e.g. `2026-03`.
+    pub period: String,
+    /// The observation there (记录).
+    pub observation_id: ID,
+}
+
+impl From<&kaohe_service::runs::carry::CarriedFrom> for CarriedObservation {
+    fn from(c: &kaohe_service::runs::carry::CarriedFrom) -> Self {
+        CarriedObservation {
+            run_id: to_id(IdKind::ScoreRun, c.run_id),
+            period: c.period.clone(),
+            observation_id: to_id(IdKind::Observation, c.observation_id),
+        }
+    }
+}
+
 /// Correcting an observation (更正): the old one is kept, superseded.
 #[derive(InputObject)]
 pub struct CorrectObservationInput {
@@ -285,6 +342,26 @@ impl Observation {
         self.0.entered_at
     }
 
+    /// Carried here from an earlier period (结转自): the source run, period
+    /// and observation; a carried observation is changed only at its source.
+    async fn carried_from(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<CarriedObservation>> {
+        if self.0.carried_from_id.is_none() {
+            return Ok(None);
+        }
+        let (db, _) = env(ctx)?;
+        let s = runs::carry::sources(db, std::slice::from_ref(&self.0)).await.gql()?;
+        Ok(s.get(&self.0.id).map(Into::into))
+    }
+
+    /// A deferred bonus (下发文件滞后): the run, period and observation it was
+    /// carried into, once it has been (none while no later run takes it).
+    async fn carried_into(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<CarriedObservation>> {
+        let (db, caller) = env(ctx)?;
+        let Some(c) = runs::carry::carried_into(db, &self.0).await.gql()? else { return Ok(None) };
+        // Only a run the caller may see is named.
+        Ok(runs::visible_run(db, caller, c.run_id).await.ok().map(|_| (&c).into()))
+    }
+
     /// Evidence (佐证材料).
     async fn evidence(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Evidence>> {
         let (db, _) = env(ctx)?;
@@ -344,6 +421,69 @@ impl ObservationMutation {
         Ok(Observation(row))
     }
 
+    /// Records up to 500 observations in one run at once (批量录入), in one
+    /// transaction: all or none. Each item is authorized and checked exactly
+    /// as `recordObservation` checks one; a refusal carries every refused item
+    /// in `extensions.items` (`index`, `field`, `code`, `message`).
+    async fn record_observations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The observations.")] input: RecordObservationsInput,
+    ) -> async_graphql::Result<Vec<Observation>> {
+        let (db, chain_key, caller) = write_env(ctx)?;
+        let run_id = parse_id(&input.run_id, IdKind::ScoreRun)?;
+        let total = input.items.len();
+        if total > runs::observations::MAX_ITEMS {
+            let max = runs::observations::MAX_ITEMS;
+            return Err(ServiceError::BadUserInput(format!("send 1 to {max} items (got {total})")).into_gql());
+        }
+        let mut items = Vec::with_capacity(total);
+        let mut bad = Vec::new();
+        for (index, i) in input.items.into_iter().enumerate() {
+            let unit_id = item_id(&i.unit_id, IdKind::Unit, index, "unitId", &mut bad);
+            let mut ids = Vec::new();
+            for e in i.evidence_ids.iter().flatten() {
+                ids.push(item_id(e, IdKind::Evidence, index, "evidenceIds", &mut bad));
+            }
+            if ids.len() > 20 {
+                let e = ServiceError::BadUserInput("at most 20 evidence ids".into());
+                bad.push(ItemError::of(index, "evidenceIds", &e));
+            }
+            let d = draft(i.facts, i.work_key, i.halve, i.document_date.map(|d| d.0), i.note, refs(i.evidence), ids);
+            items.push(RecordItem { unit_id, rule_code: i.rule_code, draft: d });
+        }
+        if !bad.is_empty() {
+            return Err(ServiceError::Items { total, items: bad }.into_gql());
+        }
+        let input = RecordObservations { run_id, items, idempotency_key: input.idempotency_key };
+        let rows = runs::observations::record_many(db, chain_key, caller, input).await.gql()?;
+        Ok(rows.into_iter().map(Observation).collect())
+    }
+
+    /// Withdraws up to 500 observations at once (批量撤回), in one transaction:
+    /// all or none, each checked as `withdrawObservation` checks one; needs a reason.
+    async fn withdraw_observations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The observations, 1 to 500.")] ids: Vec<ID>,
+        #[graphql(desc = "Why (撤回原因).")] reason: String,
+    ) -> async_graphql::Result<Vec<Observation>> {
+        let (db, chain_key, caller) = write_env(ctx)?;
+        let total = ids.len();
+        if total > runs::observations::MAX_ITEMS {
+            let max = runs::observations::MAX_ITEMS;
+            return Err(ServiceError::BadUserInput(format!("send 1 to {max} ids (got {total})")).into_gql());
+        }
+        let mut bad = Vec::new();
+        let rows: Vec<i64> =
+            ids.iter().enumerate().map(|(i, id)| item_id(id, IdKind::Observation, i, "ids", &mut bad)).collect();
+        if !bad.is_empty() {
+            return Err(ServiceError::Items { total, items: bad }.into_gql());
+        }
+        let rows = runs::observations::withdraw_many(db, chain_key, caller, &rows, &reason).await.gql()?;
+        Ok(rows.into_iter().map(Observation).collect())
+    }
+
     /// Corrects an observation (更正): keeps the old one (superseded); needs a reason.
     async fn correct_observation(
         &self,
@@ -373,5 +513,17 @@ impl ObservationMutation {
         let (db, chain_key, caller) = write_env(ctx)?;
         let id = parse_id(&id, IdKind::Observation)?;
         Ok(Observation(runs::observations::withdraw(db, chain_key, caller, id, expected_version, &reason).await.gql()?))
+    }
+}
+
+/// The row id of item `index`'s global id, or a per-item error (and 0).
+fn item_id(id: &ID, kind: IdKind, index: usize, field: &str, bad: &mut Vec<ItemError>) -> i64 {
+    match super::ids::decode(id) {
+        Some((k, n)) if k == kind => n,
+        _ => {
+            let e = ServiceError::BadUserInput(format!("not a {} id", kind.name()));
+            bad.push(ItemError::of(index, field, &e));
+            0
+        }
     }
 }

@@ -105,6 +105,10 @@ pub struct ObservationExplanation {
     pub evidence: Vec<String>,
     /// The observation (记录): its global id, for `node(id)`.
     pub observation: ID,
+    /// When deferred (下发文件滞后): the period its document moves it to (转入期间).
+    pub deferred_to: Option<String>,
+    /// When carried here from an earlier period (结转自): the source run, period and observation.
+    pub carried_from: Option<super::observations::CarriedObservation>,
 }
 
 /// A limit that cut an amount (封顶/扣完为止).
@@ -162,6 +166,8 @@ impl From<&outcome::ObservationExplanation> for ObservationExplanation {
             halved: o.halved.clone(),
             counted: o.counted.clone(),
             evidence: o.evidence.clone(),
+            deferred_to: o.deferred_to.clone(),
+            carried_from: o.carried_from.as_ref().map(Into::into),
         }
     }
 }

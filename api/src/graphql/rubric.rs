@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, ID, Json, Object};
+use async_graphql::{Context, Enum, ID, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{clause, indicator_group, rubric, rubric_version, rule};
 use rust_decimal::Decimal;
@@ -9,10 +9,11 @@ use tokio::sync::OnceCell;
 
 use super::connection::{connection, page};
 use super::env;
-use super::errors::GqlResult;
+use super::errors::{GqlResult, IntoGql};
 use super::states::{IndicatorRole, RubricVersionStatus};
 use super::{IdKind, to_id};
 use crate::rubric::query::{self, VersionTree};
+use kaohe_service::ServiceError;
 
 /// A rubric (考核细则) of an organisation; it has one version per year or edition.
 pub struct Rubric(pub rubric::Model);
@@ -226,6 +227,47 @@ impl RubricVersion {
         Ok(tree.by_code.get(&code).copied().map(|idx| Indicator { tree: tree.clone(), idx }))
     }
 
+    /// One rule (评分规则) by its code, e.g. `3-②a`, with its label, clause and
+    /// the values it takes; none if the version has no such rule.
+    async fn rule(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Rule code (规则编号).")] code: String,
+    ) -> async_graphql::Result<Option<Rule>> {
+        let tree = self.tree(ctx).await?;
+        Ok(all_rules(&tree).find(|r| r.code == code).map(|r| Rule::new(&tree, r)))
+    }
+
+    /// Rules whose clause text, label, indicator title or code contains the
+    /// text (条款检索; case-insensitive), in document order, at most `first`.
+    async fn search_rules(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Text to look for, 1 to 100 characters, e.g. 表彰.")] text: String,
+        #[graphql(desc = "Most rules answered, 1 to 100.", default = 20)] first: i32,
+    ) -> async_graphql::Result<Vec<Rule>> {
+        let needle = text.trim().to_lowercase();
+        if needle.is_empty() || needle.chars().count() > 100 {
+            return Err(ServiceError::BadUserInput("search for 1 to 100 characters".into()).into_gql());
+        }
+        let first = usize::try_from(first).ok().filter(|f| (1..=100).contains(f));
+        let Some(first) = first else {
+            return Err(ServiceError::BadUserInput("`first` must be 1 to 100".into()).into_gql());
+        };
+        let tree = self.tree(ctx).await?;
+        let found = all_rules(&tree)
+            .filter(|r| {
+                let clause = clause_of(&tree, r).map(|c| c.text.to_lowercase()).unwrap_or_default();
+                let title = indicator_of(&tree, r).map(|i| i.title.to_lowercase()).unwrap_or_default();
+                let label = r.label.as_deref().unwrap_or_default().to_lowercase();
+                [clause, title, label, r.code.to_lowercase()].iter().any(|t| t.contains(&needle))
+            })
+            .take(first)
+            .map(|r| Rule::new(&tree, r))
+            .collect();
+        Ok(found)
+    }
+
     /// Number of rules (评分规则) in this version.
     async fn rule_count(&self, ctx: &Context<'_>) -> async_graphql::Result<usize> {
         Ok(self.tree(ctx).await?.rules.values().map(Vec::len).sum())
@@ -412,63 +454,270 @@ impl Clause {
 
     /// The machine rules of this clause (评分规则).
     async fn rules(&self) -> Vec<Rule> {
-        self.tree.rules.get(&self.row.id).into_iter().flatten().cloned().map(Rule).collect()
+        self.tree.rules.get(&self.row.id).into_iter().flatten().map(|r| Rule::new(&self.tree, r)).collect()
     }
 }
 
+/// Every rule of a version, in document order.
+fn all_rules(tree: &VersionTree) -> impl Iterator<Item = &rule::Model> {
+    tree.indicators
+        .iter()
+        .flat_map(|i| tree.clauses.get(&i.id).into_iter().flatten())
+        .flat_map(|c| tree.rules.get(&c.id).into_iter().flatten())
+}
+
+fn clause_of<'t>(tree: &'t VersionTree, r: &rule::Model) -> Option<&'t clause::Model> {
+    tree.clauses.get(&r.indicator_id)?.iter().find(|c| c.id == r.clause_id)
+}
+
+fn indicator_of<'t>(tree: &'t VersionTree, r: &rule::Model) -> Option<&'t entity::indicator::Model> {
+    tree.indicators.iter().find(|i| i.id == r.indicator_id)
+}
+
+/// A level a rule takes (级别), with its points.
+#[derive(SimpleObject, Clone)]
+pub struct RuleLevel {
+    /// Key to send as `facts.level` (级别代码), e.g. `municipal`.
+    pub key: String,
+    /// As the document names it (级别名称), e.g. 市委、市政府.
+    pub label: String,
+    /// Points (分值).
+    pub points: Decimal,
+}
+
+/// A rating component a rule takes (评价主体), with its weight.
+#[derive(SimpleObject, Clone)]
+pub struct RuleComponent {
+    /// Key to send as `facts.component` (评价主体代码), e.g. `leaders`.
+    pub key: String,
+    /// As the document names it (评价主体名称).
+    pub label: String,
+    /// Weight (权重分值).
+    pub weight: Decimal,
+}
+
+/// What a client enters for a rule: the facts, the unit of measure and
+/// the allowed range.
+struct Entry {
+    facts: Vec<&'static str>,
+    unit: Option<String>,
+    min: Option<Decimal>,
+    max: Option<Decimal>,
+}
+
+fn dec_of(v: &serde_json::Value, key: &str) -> Option<Decimal> {
+    match v.get(key)? {
+        serde_json::Value::String(s) => s.parse().ok(),
+        serde_json::Value::Number(n) => n.to_string().parse().ok(),
+        _ => None,
+    }
+}
+
+fn entry_of(kind: &str, p: &serde_json::Value) -> Entry {
+    let text = |k: &str| p.get(k).and_then(|x| x.as_str()).map(str::to_string);
+    let percent = text("measure").as_deref() == Some("percent");
+    let (facts, unit, min, max): (Vec<&'static str>, Option<String>, Option<Decimal>, Option<Decimal>) = match kind {
+        "per_count" => (vec!["count"], text("unit").or_else(|| Some("次".into())), Some(Decimal::ZERO), None),
+        "shortfall" if p.get("target").is_some_and(|t| !t.is_null()) => {
+            (vec!["value"], percent.then(|| "%".into()), Some(Decimal::ZERO), percent.then_some(Decimal::ONE_HUNDRED))
+        }
+        "shortfall" => (
+            vec!["value", "target"],
+            percent.then(|| "%".into()),
+            Some(Decimal::ZERO),
+            percent.then_some(Decimal::ONE_HUNDRED),
+        ),
+        "shortfall_baseline" => (
+            vec!["value", "baseline"],
+            percent.then(|| "%".into()),
+            Some(Decimal::ZERO),
+            percent.then_some(Decimal::ONE_HUNDRED),
+        ),
+        "flag" | "veto" => (vec!["flag"], None, None, None),
+        "by_level" => (vec!["level", "count"], Some("件（项）".into()), None, None),
+        "award" => (vec!["level", "grade", "specialPrizeAwarded", "teamRank", "count"], None, None, None),
+        "range" => (vec!["points"], Some("分".into()), dec_of(p, "min"), dec_of(p, "max")),
+        "rating" => (vec!["component", "rate"], Some("%".into()), Some(Decimal::ZERO), Some(Decimal::ONE_HUNDRED)),
+        "direct" => (vec!["points"], Some("分".into()), Some(Decimal::ZERO), dec_of(p, "max")),
+        "bracket" | "per_amount" => {
+            (vec!["amount"], text("unit").or_else(|| Some("万元".into())), Some(Decimal::ZERO), None)
+        }
+        _ => (Vec::new(), None, None, None),
+    };
+    Entry { facts, unit, min, max }
+}
+
 /// The machine form of (part of) a clause (评分规则): a kind and its parameters.
-pub struct Rule(rule::Model);
+pub struct Rule {
+    row: rule::Model,
+    tree: Arc<VersionTree>,
+}
+
+impl Rule {
+    fn new(tree: &Arc<VersionTree>, row: &rule::Model) -> Rule {
+        Rule { row: row.clone(), tree: tree.clone() }
+    }
+
+    fn params_json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.row.params).unwrap_or(serde_json::Value::Null)
+    }
+
+    fn list(&self, key: &str) -> Vec<serde_json::Value> {
+        self.params_json().get(key).and_then(|l| l.as_array()).cloned().unwrap_or_default()
+    }
+
+    fn level_list(&self) -> Vec<RuleLevel> {
+        self.list("levels")
+            .iter()
+            .map(|l| RuleLevel {
+                key: l.get("key").and_then(|x| x.as_str()).unwrap_or_default().to_string(),
+                label: l.get("label").and_then(|x| x.as_str()).unwrap_or_default().to_string(),
+                points: dec_of(l, "points").unwrap_or_default(),
+            })
+            .collect()
+    }
+}
 
 /// The machine form of (part of) a clause (评分规则): a kind and its parameters.
 #[Object]
 impl Rule {
     /// Identifier.
     pub(crate) async fn id(&self) -> ID {
-        to_id(IdKind::Rule, self.0.id)
+        to_id(IdKind::Rule, self.row.id)
     }
 
     /// Code (规则编号): `{indicator}-{clause}` plus a key, e.g. `2.1.1-1`.
     async fn code(&self) -> &str {
-        &self.0.code
+        &self.row.code
     }
 
     /// Kind (规则类型).
     async fn kind(&self) -> super::states::RuleKind {
-        super::states::RuleKind::known(&self.0.kind)
+        super::states::RuleKind::known(&self.row.kind)
     }
 
     /// Deduct or add (扣分/加分).
     async fn effect(&self) -> RuleEffect {
-        if self.0.effect == "add" { RuleEffect::Add } else { RuleEffect::Deduct }
+        if self.row.effect == "add" { RuleEffect::Add } else { RuleEffect::Deduct }
     }
 
     /// Short label of what it counts (规则说明).
     async fn label(&self) -> Option<&str> {
-        self.0.label.as_deref()
+        self.row.label.as_deref()
+    }
+
+    /// A stable one-line label for pickers and sheet headers (规则标签): code,
+    /// what it counts, clause number, what is entered and in what unit, and
+    /// the levels it takes; made only from the published version's text, so
+    /// it does not change while the version stands.
+    async fn display_label(&self) -> String {
+        let entry = entry_of(&self.row.kind, &self.params_json());
+        let what = self
+            .row
+            .label
+            .clone()
+            .or_else(|| indicator_of(&self.tree, &self.row).map(|i| i.title.clone()))
+            .unwrap_or_default();
+        let clause = clause_of(&self.tree, &self.row).map(|c| c.no.clone()).unwrap_or_default();
+        let mut parts = vec![format!("{} {what}", self.row.code), format!("第{clause}条")];
+        let facts = entry.facts.join("+");
+        parts.push(match (&entry.unit, entry.min, entry.max) {
+            (Some(u), Some(lo), Some(hi)) => format!("{facts}（{u}，{lo}—{hi}）"),
+            (Some(u), _, _) => format!("{facts}（{u}）"),
+            _ => facts,
+        });
+        let levels: Vec<String> = self.level_list().iter().map(|l| format!("{} {}", l.label, l.points)).collect();
+        if !levels.is_empty() {
+            parts.push(levels.join(" / "));
+        }
+        parts.join("｜")
+    }
+
+    /// Number of its clause as printed (条款序号).
+    async fn clause_no(&self) -> Option<&str> {
+        clause_of(&self.tree, &self.row).map(|c| c.no.as_str())
+    }
+
+    /// Original text of its clause (条款原文).
+    async fn clause_text(&self) -> Option<&str> {
+        clause_of(&self.tree, &self.row).map(|c| c.text.as_str())
+    }
+
+    /// Code of its indicator (指标编号).
+    async fn indicator_code(&self) -> Option<&str> {
+        indicator_of(&self.tree, &self.row).map(|i| i.code.as_str())
+    }
+
+    /// The facts it takes (录入字段), as named in `FactsInput`, e.g. `["level", "count"]`.
+    async fn facts(&self) -> Vec<&'static str> {
+        entry_of(&self.row.kind, &self.params_json()).facts
+    }
+
+    /// Unit of measure of what is entered (计量单位), e.g. 次, %, 分, 万元.
+    async fn unit_of_measure(&self) -> Option<String> {
+        entry_of(&self.row.kind, &self.params_json()).unit
+    }
+
+    /// Smallest value accepted (下限), where there is one.
+    async fn min_value(&self) -> Option<Decimal> {
+        entry_of(&self.row.kind, &self.params_json()).min
+    }
+
+    /// Largest value accepted (上限), where there is one.
+    async fn max_value(&self) -> Option<Decimal> {
+        entry_of(&self.row.kind, &self.params_json()).max
+    }
+
+    /// Levels it takes (可选级别), for by-level and award rules.
+    async fn levels(&self) -> Vec<RuleLevel> {
+        self.level_list()
+    }
+
+    /// Rating components it takes (评价主体), for rating rules.
+    async fn components(&self) -> Vec<RuleComponent> {
+        self.list("components")
+            .iter()
+            .map(|c| RuleComponent {
+                key: c.get("key").and_then(|x| x.as_str()).unwrap_or_default().to_string(),
+                label: c.get("label").and_then(|x| x.as_str()).unwrap_or_default().to_string(),
+                weight: dec_of(c, "weight").unwrap_or_default(),
+            })
+            .collect()
+    }
+
+    /// Grades it takes (奖项等级), for award rules.
+    async fn grades(&self) -> Vec<super::observations::AwardGrade> {
+        use super::observations::AwardGrade;
+        if self.row.kind == "award" {
+            vec![AwardGrade::Special, AwardGrade::First, AwardGrade::Second, AwardGrade::Third, AwardGrade::Other]
+        } else {
+            Vec::new()
+        }
     }
 
     /// Parameters of the kind (规则参数) as JSON; decimals are strings.
     async fn params(&self) -> Json<serde_json::Value> {
-        Json(serde_json::from_str(&self.0.params).unwrap_or(serde_json::Value::Null))
+        Json(self.params_json())
     }
 
     /// Cap on the rule's points (规则上限).
     async fn cap(&self) -> Option<Decimal> {
-        self.0.cap.map(|c| c.0)
+        self.row.cap.map(|c| c.0)
     }
 
     /// Reasons an observation may be halved (折半情形).
     async fn halving(&self) -> Vec<String> {
-        serde_json::from_str(&self.0.halving).unwrap_or_default()
+        serde_json::from_str(&self.row.halving).unwrap_or_default()
     }
 
     /// Only the highest level counts for the same work (只计最高分).
     async fn highest_only(&self) -> bool {
-        self.0.highest_only
+        self.row.highest_only
     }
 
-    /// A late document moves the bonus to the next period (滞后转下月).
+    /// A late document moves the bonus to the next period (滞后转下月); only
+    /// these rules take a `documentDate`.
     async fn defer_late(&self) -> bool {
-        self.0.defer_late
+        self.row.defer_late
     }
 }

@@ -405,15 +405,22 @@ impl LifecycleMutation {
         Ok(ScoreRun(run))
     }
 
-    /// Amends a published run (修订): opens a new revision linked to it, observations copied.
+    /// Amends a published run (修订): opens a new revision linked to it, observations copied
+    /// (or not, with `copyObservations: false`: the revision starts empty but for what it
+    /// carries from earlier periods).
     async fn amend_run(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The published score run.")] run_id: ID,
         #[graphql(desc = "Why (修订原因).")] reason: String,
+        #[graphql(
+            desc = "Copy the active observations and their evidence into the revision (default true).",
+            default = true
+        )]
+        copy_observations: bool,
     ) -> async_graphql::Result<ScoreRun> {
         let (db, chain_key, caller) = write_env(ctx)?;
         let run_id = parse_id(&run_id, IdKind::ScoreRun)?;
-        Ok(ScoreRun(lifecycle::amend(db, chain_key, caller, run_id, &reason).await.gql()?))
+        Ok(ScoreRun(lifecycle::amend(db, chain_key, caller, run_id, &reason, copy_observations).await.gql()?))
     }
 }

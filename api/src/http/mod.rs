@@ -99,7 +99,9 @@ pub(crate) fn api_refusal(e: crate::error::ServiceError) -> actix_web::HttpRespo
         ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
         ServiceError::Forbidden => StatusCode::FORBIDDEN,
         ServiceError::Unauthenticated => StatusCode::UNAUTHORIZED,
-        ServiceError::BadUserInput(_) | ServiceError::InvalidObservation { .. } => StatusCode::BAD_REQUEST,
+        ServiceError::BadUserInput(_) | ServiceError::InvalidObservation { .. } | ServiceError::Items { .. } => {
+            StatusCode::BAD_REQUEST
+        }
         ServiceError::Conflict(_) | ServiceError::Frozen(_) => StatusCode::CONFLICT,
         ServiceError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -58,7 +58,33 @@ pub fn check_observation(rubric: &Rubric, observation: &Observation) -> Result<(
     let rule =
         rubric.rule(&observation.rule).ok_or_else(|| err(Problem::UnknownRule { version: rubric.version.clone() }))?;
     rules::worth(&rule.kind, &observation.facts, false).map_err(err)?;
-    check_halving(rule, observation).map_err(err)
+    check_halving(rule, observation).map_err(err)?;
+    if observation.document_date.is_some() && !rule.defer_late {
+        return Err(err(Problem::NotApplicable {
+            fact: "document_date",
+            why: "this rule never defers (only a bonus whose document is issued late, 下发文件滞后, moves to a later period)",
+        }));
+    }
+    Ok(())
+}
+
+/// Checks a unit's observations together as scoring would take them, without
+/// scoring: each one's facts, and what only shows across observations (a
+/// direct score or a rating component given twice, a carried observation that
+/// does not belong in the period). What passes here never makes scoring fail.
+pub fn check_unit(rubric: &Rubric, period: Period, observations: &[Observation]) -> Result<(), ScoreError> {
+    Scorer::new(rubric, period).evaluate(observations, false).map(|_| ())
+}
+
+/// The period a deferred observation moves to (下发文件滞后的转到下月): the
+/// period of its document's date when the rule defers late documents and the
+/// date falls after `period`; `None` when it counts in `period`.
+pub fn deferred_to(rubric: &Rubric, period: Period, observation: &Observation) -> Option<Period> {
+    let rule = rubric.rule(&observation.rule)?;
+    match observation.document_date {
+        Some(d) if rule.defer_late && d > period.last_day() => Some(period.containing(d)),
+        _ => None,
+    }
 }
 
 fn check_halving(rule: &crate::rubric::Rule, o: &Observation) -> Result<(), Problem> {
@@ -178,10 +204,10 @@ impl<'r> Scorer<'r> {
             if let Some(key) = single
                 && let Some(&(_, first)) = seen_single.iter().find(|(k, _)| *k == key)
             {
-                return Err(err(Problem::Conflict(format!(
-                    "observation {first} already gives this {}; correct it instead of adding another",
-                    if key.1.is_some() { "rating component" } else { "direct score" }
-                ))));
+                return Err(err(Problem::AlreadyGiven {
+                    existing: first.to_string(),
+                    what: if key.1.is_some() { "rating component" } else { "direct score" },
+                }));
             }
             if let Some(key) = single {
                 seen_single.push((key, &o.id));
@@ -192,6 +218,22 @@ impl<'r> Scorer<'r> {
                 amount /= Decimal::TWO;
                 if explain {
                     formula = format!("{formula}，{}折半 = {amount}", o.halve.as_deref().unwrap_or_default());
+                }
+            }
+            if let Some(from) = o.carried_from {
+                // Carried here from an earlier period: its document is dated in
+                // (or before) this one, or it would still be deferred.
+                let why = if from >= self.period {
+                    Some("it comes from a period that is not earlier")
+                } else if !rule.defer_late {
+                    Some("the rule never defers")
+                } else if o.document_date.is_none_or(|d| d > period_end) {
+                    Some("its document is dated after the period")
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    return Err(err(Problem::NotCarried { period: self.period.to_string(), why }));
                 }
             }
             let mut counted = Counted::Counted;

@@ -51,8 +51,8 @@ pub struct Edited {
     pub id: i64,
 }
 
-fn stale(id: i64) -> ServiceError {
-    ServiceError::Conflict(format!("rubric version {id} was changed by someone else; reload it and retry"))
+fn stale() -> ServiceError {
+    ServiceError::Conflict("the rubric version was changed by someone else; reload it and retry".to_string())
 }
 
 /// The organisation of a version, the caller's right to edit it, and FROZEN
@@ -75,7 +75,7 @@ async fn check_draft(
         return Err(ServiceError::Frozen(format!("the rubric version ({})", row.status)));
     }
     if row.version != expected {
-        return Err(stale(version_id));
+        return Err(stale());
     }
     Ok((row, organisation_id))
 }
@@ -89,7 +89,7 @@ async fn bump(txn: &DatabaseTransaction, version_id: i64, expected: i32) -> Resu
         .filter(rubric_version::Column::Status.eq(VersionStatus::Draft))
         .exec(txn)
         .await?;
-    if done.rows_affected == 1 { Ok(()) } else { Err(stale(version_id)) }
+    if done.rows_affected == 1 { Ok(()) } else { Err(stale()) }
 }
 
 /// One edit of a draft in progress: its transaction (the version already
@@ -113,7 +113,7 @@ impl Editing {
         let (_, organisation_id) = check_draft(db, caller, version_id, expected, asked).await?;
         let txn = db::begin_write(db).await?;
         bump(&txn, version_id, expected).await?;
-        let draft = rubric_version::Entity::find_by_id(version_id).one(&txn).await?.ok_or_else(|| stale(version_id))?;
+        let draft = rubric_version::Entity::find_by_id(version_id).one(&txn).await?.ok_or_else(stale)?;
         Ok(Editing { txn, chain_key: chain_key.clone(), draft, organisation_id })
     }
 

@@ -86,7 +86,8 @@ pub async fn open(
         .await?;
     if units.len() != unit_ids.len() {
         let known: Vec<i64> = units.iter().map(|u| u.id).collect();
-        let missing: Vec<String> = unit_ids.iter().filter(|i| !known.contains(i)).map(i64::to_string).collect();
+        let missing: Vec<String> =
+            unit_ids.iter().filter(|i| !known.contains(i)).map(|i| crate::ids::global_id("Unit", *i)).collect();
         return Err(ServiceError::BadUserInput(format!(
             "units {} do not belong to the rubric version's organisation",
             missing.join(", ")
@@ -131,6 +132,8 @@ pub async fn open(
             .insert(&txn)
             .await?;
     }
+    // Deferred bonuses of earlier published periods that belong here.
+    let carried = super::carry::sync(&txn, &run).await?;
     audit::record_scoped(
         &txn,
         chain_key,
@@ -141,7 +144,9 @@ pub async fn open(
             entity: "score_run",
             entity_id: Some(run.id.to_string()),
             before: None,
-            after: Some(json!({ "run": snapshot(&run), "units": unit_ids })),
+            after: Some(
+                json!({ "run": snapshot(&run), "units": unit_ids, "carried": super::carry::audit_json(&carried) }),
+            ),
         },
         Scope { score_run_id: Some(run.id), unit_id: None },
     )
@@ -171,7 +176,9 @@ pub async fn publish(
     }
     let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
     let txn = db::begin_write(db).await?;
-    // Score inside the write transaction: no observation can slip in between.
+    // What it carries from earlier periods, up to date, then scored inside
+    // the write transaction: no observation can slip in between.
+    let carried = super::carry::sync(&txn, &run).await?;
     let outcomes = results::compute(&txn, &rubric, &run).await?;
     let now = Utc::now();
     let updated = score_run::Entity::update_many()
@@ -226,6 +233,9 @@ pub async fn publish(
             .await?;
     }
     let after = run_by_id(&txn, run_id).await?;
+    // Later open periods take what this one defers (and follow it, if it
+    // is a revision of a period they carry from).
+    let pushed = super::carry::after_publish(&txn, &after).await?;
     crate::webhooks::outbox::run_published(&txn, &after).await?;
     if let Some(old) = run.replaces_run_id {
         let old = run_by_id(&txn, old).await?;
@@ -245,7 +255,11 @@ pub async fn publish(
             entity: "score_run",
             entity_id: Some(run_id.to_string()),
             before: Some(snapshot(&run)),
-            after: Some(json!({ "run": snapshot(&after), "results": totals, "supersedes": run.replaces_run_id })),
+            after: Some(json!({
+                "run": snapshot(&after), "results": totals, "supersedes": run.replaces_run_id,
+                "carried": super::carry::audit_json(&carried),
+                "carried_into_later_runs": pushed.iter().map(|(r, c)| json!({ "run_id": r, "changes": super::carry::audit_json(c) })).collect::<Vec<_>>(),
+            })),
         },
         Scope { score_run_id: Some(run_id), unit_id: None },
     )
@@ -258,9 +272,11 @@ pub async fn publish(
 }
 
 /// Opens a new revision of a published run: revision + 1, linked to the run it
-/// replaces, with the active observations copied. The old run stays published
-/// (and readable) until the revision is published. The `run.amended`
-/// webhook event is written in the same transaction.
+/// replaces, with the active observations copied (unless `copy_observations`
+/// is false: the revision starts empty, but for what it carries from earlier
+/// periods). The old run stays published (and readable) until the revision
+/// is published. The `run.amended` webhook event is written in the same
+/// transaction.
 #[tracing::instrument(skip_all, fields(run_id))]
 pub async fn amend(
     db: &DatabaseConnection,
@@ -268,6 +284,7 @@ pub async fn amend(
     caller: &Caller,
     run_id: i64,
     reason: &str,
+    copy_observations: bool,
 ) -> Result<score_run::Model, ServiceError> {
     let reason = crate::input::reason(reason)?;
     let (run, _) = visible_run(db, caller, run_id).await?;
@@ -312,7 +329,7 @@ pub async fn amend(
             .insert(&txn)
             .await?;
     }
-    let observations = super::active_observations(&txn, run_id).await?;
+    let observations = if copy_observations { super::active_observations(&txn, run_id).await? } else { Vec::new() };
     for o in &observations {
         let copy = observation::ActiveModel {
             score_run_id: Set(new.id),
@@ -329,12 +346,17 @@ pub async fn amend(
             idempotency_key: Set(None),
             version: Set(1),
             halve: Set(o.halve.clone()),
+            // The copy continues the row's lineage (and stays carried, if it was).
+            origin_id: Set(Some(o.lineage())),
+            carried_from_id: Set(o.carried_from_id),
+            batch_id: Set(None),
             ..Default::default()
         }
         .insert(&txn)
         .await?;
         crate::evidence::copy_links(&txn, crate::evidence::Linked::Observation(o.id), copy.id).await?;
     }
+    let carried = super::carry::sync(&txn, &new).await?;
     crate::webhooks::outbox::run_amended(&txn, &new, &run).await?;
     audit::record_scoped(
         &txn,
@@ -346,7 +368,10 @@ pub async fn amend(
             entity: "score_run",
             entity_id: Some(new.id.to_string()),
             before: Some(snapshot(&run)),
-            after: Some(json!({ "run": snapshot(&new), "reason": reason, "observations_copied": observations.len() })),
+            after: Some(json!({
+                "run": snapshot(&new), "reason": reason, "observations_copied": observations.len(),
+                "copy_observations": copy_observations, "carried": super::carry::audit_json(&carried),
+            })),
         },
         Scope { score_run_id: Some(new.id), unit_id: None },
     )

@@ -5,6 +5,7 @@
 //! entry; every versioned write is `UPDATE … WHERE id = ? AND version = ?`
 //! and a stale version is a CONFLICT. Scores come only from the engine.
 
+pub mod carry;
 pub mod export;
 pub mod lifecycle;
 pub mod observations;
@@ -78,7 +79,12 @@ pub fn ensure_open(run: &score_run::Model) -> Result<(), ServiceError> {
 
 /// The period of a run, as the engine reads it.
 pub fn period_of(run: &score_run::Model) -> Result<Period, ServiceError> {
-    run.period.parse::<Period>().map_err(|e| ServiceError::Internal(e.to_string().into()))
+    period_of_text(&run.period)
+}
+
+/// A stored period, as the engine reads it.
+pub fn period_of_text(period: &str) -> Result<Period, ServiceError> {
+    period.parse::<Period>().map_err(|e| ServiceError::Internal(e.to_string().into()))
 }
 
 /// The organisation a rubric version belongs to.

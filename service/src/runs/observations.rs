@@ -1,18 +1,22 @@
 //! Recording, correcting and withdrawing observations (扣分/加分记录).
 //! The engine validates the facts against the rule (`check_observation`).
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{NaiveDate, Utc};
 use entity::states::ObservationStatus;
 use entity::{observation, score_run, score_run_unit};
 use kaohe_engine::{Facts, Observation, Rubric};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use serde_json::json;
 
 use super::{Rules, ensure_open, ensure_section_open, run_by_id, section_of_rule, visible_run};
 use crate::audit::{self, ChainKey, Entry, Scope};
 use crate::caller::Caller;
-use crate::error::ServiceError;
+use crate::error::{ItemError, ServiceError};
 use crate::evidence::{self, EvidenceReference, Holder, Linked};
 use crate::idempotency;
 use crate::{db, policy};
@@ -56,19 +60,13 @@ fn snapshot(o: &observation::Model, rule: &str) -> serde_json::Value {
         "id": o.id, "unit_id": o.unit_id, "rule": rule, "facts": serde_json::from_str::<serde_json::Value>(&o.facts).unwrap_or_default(),
         "work_key": o.work_key, "halve": o.halve, "document_date": o.document_date, "note": o.note,
         "status": o.status, "supersedes_id": o.supersedes_id, "version": o.version,
+        "origin_id": o.origin_id, "carried_from_id": o.carried_from_id, "batch_id": o.batch_id,
     })
 }
 
 /// Validates a draft for a rule with the engine; BAD_USER_INPUT names the rule.
 pub fn check(rubric: &Rubric, rule_code: &str, d: &ObservationDraft) -> Result<String, ServiceError> {
-    let mut o = Observation::new("new", rule_code, d.facts.clone());
-    o.work = d.work_key.clone();
-    o.halve = d.halve.clone();
-    o.document_date = d.document_date;
-    kaohe_engine::check_observation(rubric, &o)?;
-    crate::input::optional("note", d.note.clone(), crate::input::MAX_TEXT)?;
-    crate::input::optional("workKey", d.work_key.clone(), 200)?;
-    serde_json::to_string(&d.facts).map_err(ServiceError::internal)
+    check_item(rubric, rule_code, d).map_err(|(_, e)| e)
 }
 
 /// The unit must be assessed in the run.
@@ -79,10 +77,15 @@ pub async fn ensure_unit_in_run<C: ConnectionTrait>(conn: &C, run_id: i64, unit_
         .one(conn)
         .await?
         .map(|_| ())
-        .ok_or_else(|| ServiceError::BadUserInput(format!("unit {unit_id} is not assessed in score run {run_id}")))
+        .ok_or_else(not_assessed)
+}
+
+fn not_assessed() -> ServiceError {
+    ServiceError::BadUserInput("the unit is not assessed in this score run".into())
 }
 
 /// Inserts a checked observation and its evidence (inside the caller's transaction).
+#[allow(clippy::too_many_arguments)]
 pub async fn insert<C: ConnectionTrait>(
     conn: &C,
     caller: &Caller,
@@ -91,7 +94,7 @@ pub async fn insert<C: ConnectionTrait>(
     rule_id: i64,
     facts: String,
     draft: &ObservationDraft,
-    supersedes: Option<i64>,
+    supersedes: Option<&observation::Model>,
 ) -> Result<observation::Model, ServiceError> {
     let row = observation::ActiveModel {
         score_run_id: Set(run.id),
@@ -100,7 +103,7 @@ pub async fn insert<C: ConnectionTrait>(
         facts: Set(facts),
         note: Set(draft.note.clone()),
         status: Set(ObservationStatus::Active),
-        supersedes_id: Set(supersedes),
+        supersedes_id: Set(supersedes.map(|o| o.id)),
         work_key: Set(draft.work_key.clone()),
         document_date: Set(draft.document_date),
         entered_by: Set(caller.user_id()),
@@ -108,6 +111,10 @@ pub async fn insert<C: ConnectionTrait>(
         idempotency_key: Set(None),
         version: Set(1),
         halve: Set(draft.halve.clone()),
+        // A correction continues the lineage of the row it corrects.
+        origin_id: Set(supersedes.map(observation::Model::lineage)),
+        carried_from_id: Set(None),
+        batch_id: Set(None),
         ..Default::default()
     }
     .insert(conn)
@@ -115,6 +122,67 @@ pub async fn insert<C: ConnectionTrait>(
     let to = Holder { organisation_id: run.organisation_id, unit_id, observation_id: Some(row.id), claim_id: None };
     evidence::attach(conn, caller, to, &draft.evidence, &draft.evidence_ids).await?;
     Ok(row)
+}
+
+/// Most items one `recordObservations` or `withdrawObservations` call takes.
+pub const MAX_ITEMS: usize = 500;
+
+/// One observation of a recording: the unit, the rule and the draft.
+pub struct RecordItem {
+    pub unit_id: i64,
+    pub rule_code: String,
+    pub draft: ObservationDraft,
+}
+
+/// What recording many observations at once needs.
+pub struct RecordObservations {
+    pub run_id: i64,
+    pub items: Vec<RecordItem>,
+    pub idempotency_key: Option<String>,
+}
+
+/// Why a recording was refused: as a whole (the run), or item by item
+/// (index, field at fault, error).
+enum Refusal {
+    Whole(ServiceError),
+    Items(Vec<(usize, String, ServiceError)>),
+}
+
+impl From<ServiceError> for Refusal {
+    fn from(e: ServiceError) -> Self {
+        Refusal::Whole(e)
+    }
+}
+
+impl From<sea_orm::DbErr> for Refusal {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Refusal::Whole(e.into())
+    }
+}
+
+impl Refusal {
+    /// For one item: its own error, as the single mutation answers it.
+    fn single(self) -> ServiceError {
+        match self {
+            Refusal::Whole(e) => e,
+            Refusal::Items(mut items) if !items.is_empty() => items.swap_remove(0).2,
+            Refusal::Items(_) => ServiceError::Internal("a refusal without items".into()),
+        }
+    }
+
+    /// For many: per-item errors in the error's extensions.
+    fn many(self, total: usize) -> ServiceError {
+        match self {
+            Refusal::Whole(e) => e,
+            Refusal::Items(mut items) => {
+                items.sort_by_key(|(i, _, _)| *i);
+                ServiceError::Items {
+                    total,
+                    items: items.iter().map(|(i, f, e)| ItemError::of(*i, f.clone(), e)).collect(),
+                }
+            }
+        }
+    }
 }
 
 /// Records an observation. A retry with the same idempotency key (and the
@@ -151,49 +219,359 @@ async fn record_with(
     run: score_run::Model,
     input: RecordObservation,
 ) -> Result<observation::Model, ServiceError> {
-    let section = section_of_rule(rubric, &input.rule_code).map_err(|_| ServiceError::InvalidObservation {
-        rule: input.rule_code.clone(),
-        message: "no rule with this code exists in the run's rubric version".into(),
-    })?;
-    let authorized = policy::may_score(caller, run.organisation_id, rubric, &input.rule_code, "record")?;
     let params =
         json!({ "run": run.id, "unit": input.unit_id, "rule": input.rule_code, "draft": input.draft.fingerprint() });
-    let key = idempotency::key(&authorized, "recordObservation", input.idempotency_key.as_deref(), &params)?;
+    let item = RecordItem { unit_id: input.unit_id, rule_code: input.rule_code, draft: input.draft };
+    let how = Keyed { operation: "recordObservation", key: input.idempotency_key.as_deref(), params, batch: false };
+    let mut rows = record_items(db, chain_key, caller, rubric, run, vec![item], how).await.map_err(Refusal::single)?;
+    rows.pop().ok_or_else(|| ServiceError::Internal("recording answered no row".into()))
+}
+
+/// Records up to [`MAX_ITEMS`] observations in one run, in one transaction:
+/// all or none. Each item is authorized and checked exactly as
+/// `recordObservation` checks one (the same code); a refusal lists every
+/// refused item (index, field, code). A retry with the same idempotency key
+/// and the same items answers the observations recorded the first time.
+#[tracing::instrument(skip_all, fields(run_id = input.run_id, items = input.items.len()))]
+pub async fn record_many(
+    db: &DatabaseConnection,
+    chain_key: &ChainKey,
+    caller: &Caller,
+    input: RecordObservations,
+) -> Result<Vec<observation::Model>, ServiceError> {
+    let (run, _) = visible_run(db, caller, input.run_id).await?;
+    let total = input.items.len();
+    if total == 0 || total > MAX_ITEMS {
+        return Err(ServiceError::BadUserInput(format!("send 1 to {MAX_ITEMS} items (got {total})")));
+    }
+    let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
+    let params = json!({
+        "run": run.id,
+        "items": input.items.iter().map(|i| json!({ "unit": i.unit_id, "rule": i.rule_code, "draft": i.draft.fingerprint() })).collect::<Vec<_>>(),
+    });
+    let how = Keyed { operation: "recordObservations", key: input.idempotency_key.as_deref(), params, batch: true };
+    record_items(db, chain_key, caller, &rubric, run, input.items, how).await.map_err(|r| r.many(total))
+}
+
+/// The idempotency side of a recording.
+struct Keyed<'a> {
+    operation: &'static str,
+    key: Option<&'a str>,
+    params: serde_json::Value,
+    /// Many items: the key answers the batch (its first row's id).
+    batch: bool,
+}
+
+/// One item, authorized and with its facts checked, ready to insert.
+struct Ready {
+    index: usize,
+    section: String,
+    facts: String,
+}
+
+/// The one path of recording, for one item or many: authorize every item,
+/// read the key, check the run and every item's facts, then in one
+/// transaction the sections, the units, each unit's observations together
+/// (what scoring would refuse is refused here), the rows and their audit.
+async fn record_items(
+    db: &DatabaseConnection,
+    chain_key: &ChainKey,
+    caller: &Caller,
+    rubric: &Rubric,
+    run: score_run::Model,
+    items: Vec<RecordItem>,
+    how: Keyed<'_>,
+) -> Result<Vec<observation::Model>, Refusal> {
+    let mut failures: Vec<(usize, String, ServiceError)> = Vec::new();
+    let mut authorized = None;
+    let mut sections = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let section = match section_of_rule(rubric, &item.rule_code) {
+            Ok(s) => s,
+            Err(_) => {
+                let e = ServiceError::InvalidObservation {
+                    rule: item.rule_code.clone(),
+                    message: "no rule with this code exists in the run's rubric version".into(),
+                };
+                failures.push((i, "ruleCode".into(), e));
+                sections.push(String::new());
+                continue;
+            }
+        };
+        match policy::may_score(caller, run.organisation_id, rubric, &item.rule_code, "record") {
+            Ok(a) => authorized = Some(a),
+            Err(e) => failures.push((i, "ruleCode".into(), e)),
+        }
+        sections.push(section);
+    }
+    if !failures.is_empty() {
+        return Err(Refusal::Items(failures));
+    }
+    let authorized = authorized.ok_or_else(|| ServiceError::BadUserInput("no items".into()))?;
+    let key = idempotency::key(&authorized, how.operation, how.key, &how.params)?;
     if let Some(id) = idempotency::replayed(db, key.as_ref()).await? {
-        return observation::Entity::find_by_id(id)
-            .one(db)
-            .await?
-            .ok_or_else(|| ServiceError::Internal(format!("observation {id} of an idempotency key").into()));
+        return Ok(replay(db, id, how.batch).await?);
     }
     ensure_open(&run)?;
-    let facts = check(rubric, &input.rule_code, &input.draft)?;
+    let mut ready = Vec::with_capacity(items.len());
+    for (i, (item, section)) in items.iter().zip(sections).enumerate() {
+        match check_item(rubric, &item.rule_code, &item.draft) {
+            Ok(facts) => ready.push(Ready { index: i, section, facts }),
+            Err((field, e)) => failures.push((i, field, e)),
+        }
+    }
+    if !failures.is_empty() {
+        return Err(Refusal::Items(failures));
+    }
+    let period = super::period_of(&run)?;
     let txn = db::begin_write(db).await?;
-    // Re-read inside the transaction: the run or the section may have closed.
+    // Re-read inside the transaction: the run or a section may have closed.
     let run = run_by_id(&txn, run.id).await?;
     ensure_open(&run)?;
-    ensure_section_open(&txn, &run, &section).await?;
-    ensure_unit_in_run(&txn, run.id, input.unit_id).await?;
+    let mut closed: HashMap<&str, Option<ServiceError>> = HashMap::new();
+    for r in &ready {
+        if !closed.contains_key(r.section.as_str()) {
+            let state = ensure_section_open(&txn, &run, &r.section).await.err();
+            closed.insert(r.section.as_str(), state);
+        }
+        if let Some(Some(e)) = closed.get(r.section.as_str()) {
+            failures.push((r.index, "ruleCode".into(), clone_refusal(e)));
+        }
+    }
+    // The items' units the run assesses (only those: a run may have 5,000).
+    let mut wanted: Vec<i64> = ready.iter().map(|r| items[r.index].unit_id).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut assessed: HashSet<i64> = HashSet::new();
+    for chunk in wanted.chunks(MAX_ITEMS) {
+        let found = score_run_unit::Entity::find()
+            .filter(score_run_unit::Column::ScoreRunId.eq(run.id))
+            .filter(score_run_unit::Column::UnitId.is_in(chunk.to_vec()))
+            .all(&txn)
+            .await?;
+        assessed.extend(found.into_iter().map(|u| u.unit_id));
+    }
+    for r in &ready {
+        if !assessed.contains(&items[r.index].unit_id) {
+            failures.push((r.index, "unitId".into(), not_assessed()));
+        }
+    }
+    if !failures.is_empty() {
+        return Err(Refusal::Items(failures));
+    }
     let rules = Rules::of_version(&txn, run.rubric_version_id).await?;
-    let rule = rules.by_code(&input.rule_code)?;
-    let row = insert(&txn, caller, &run, input.unit_id, rule.id, facts, &input.draft, None).await?;
-    idempotency::remember(&txn, key.as_ref(), row.id).await?;
-    audit::record_scoped(
-        &txn,
-        chain_key,
-        caller,
-        Entry {
-            organisation_id: Some(run.organisation_id),
-            action: "observation.record",
-            entity: "observation",
-            entity_id: Some(row.id.to_string()),
-            before: None,
-            after: Some(snapshot(&row, &input.rule_code)),
-        },
-        Scope { score_run_id: Some(run.id), unit_id: Some(input.unit_id) },
-    )
-    .await?;
+    // Each unit's observations with the new ones, as scoring will take them.
+    let new: Vec<(usize, i64, Observation)> = ready
+        .iter()
+        .map(|r| {
+            let item = &items[r.index];
+            (r.index, item.unit_id, engine_draft(&format!("item-{}", r.index), &item.rule_code, &item.draft))
+        })
+        .collect();
+    failures.extend(check_units(&txn, rubric, period, &run, &rules, None, &new).await?);
+    if !failures.is_empty() {
+        return Err(Refusal::Items(failures));
+    }
+    let mut rows = Vec::with_capacity(ready.len());
+    for r in &ready {
+        let item = &items[r.index];
+        let rule = rules.by_code(&item.rule_code)?;
+        match insert(&txn, caller, &run, item.unit_id, rule.id, r.facts.clone(), &item.draft, None).await {
+            Ok(row) => rows.push(row),
+            Err(e @ (ServiceError::Internal(_) | ServiceError::Conflict(_))) => return Err(Refusal::Whole(e)),
+            Err(e) => failures.push((r.index, "evidence".into(), e)),
+        }
+    }
+    if !failures.is_empty() {
+        return Err(Refusal::Items(failures));
+    }
+    let first = rows.first().map(|r| r.id).ok_or_else(|| ServiceError::Internal("nothing recorded".into()))?;
+    if how.batch {
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        for chunk in ids.chunks(MAX_ITEMS) {
+            observation::Entity::update_many()
+                .col_expr(observation::Column::BatchId, Expr::value(first))
+                .filter(observation::Column::Id.is_in(chunk.to_vec()))
+                .exec(&txn)
+                .await?;
+        }
+        for r in &mut rows {
+            r.batch_id = Some(first);
+        }
+    }
+    idempotency::remember(&txn, key.as_ref(), first).await?;
+    for (row, r) in rows.iter().zip(&ready) {
+        let code = &items[r.index].rule_code;
+        audit::record_scoped(
+            &txn,
+            chain_key,
+            caller,
+            Entry {
+                organisation_id: Some(run.organisation_id),
+                action: "observation.record",
+                entity: "observation",
+                entity_id: Some(row.id.to_string()),
+                before: None,
+                after: Some(snapshot(row, code)),
+            },
+            Scope { score_run_id: Some(run.id), unit_id: Some(row.unit_id) },
+        )
+        .await?;
+    }
     txn.commit().await?;
-    Ok(row)
+    Ok(rows)
+}
+
+/// What a retry with a used key answers: the row, or the batch's rows.
+async fn replay(db: &DatabaseConnection, id: i64, batch: bool) -> Result<Vec<observation::Model>, ServiceError> {
+    let rows = if batch {
+        observation::Entity::find()
+            .filter(observation::Column::BatchId.eq(id))
+            .order_by_asc(observation::Column::Id)
+            .all(db)
+            .await?
+    } else {
+        observation::Entity::find_by_id(id).one(db).await?.into_iter().collect()
+    };
+    if rows.is_empty() {
+        return Err(ServiceError::Internal("the rows of an idempotency key are gone".into()));
+    }
+    Ok(rows)
+}
+
+/// A service error seen by several items (a closed section), for each of them.
+fn clone_refusal(e: &ServiceError) -> ServiceError {
+    match e {
+        ServiceError::Frozen(m) => ServiceError::Frozen(m.clone()),
+        ServiceError::BadUserInput(m) => ServiceError::BadUserInput(m.clone()),
+        ServiceError::Conflict(m) => ServiceError::Conflict(m.clone()),
+        ServiceError::NotFound(k) => ServiceError::NotFound(k),
+        other => ServiceError::Conflict(other.public_message()),
+    }
+}
+
+/// A draft as the engine reads it, under a temporary key.
+fn engine_draft(key: &str, rule_code: &str, draft: &ObservationDraft) -> Observation {
+    let mut o = Observation::new(key, rule_code, draft.facts.clone());
+    o.work = draft.work_key.clone();
+    o.halve = draft.halve.clone();
+    o.document_date = draft.document_date;
+    o
+}
+
+/// Checks one new observation of a unit with the unit's active observations
+/// in the run, as recording does (for an approved claim).
+pub(crate) async fn check_with_unit<C: ConnectionTrait>(
+    conn: &C,
+    rubric: &Rubric,
+    run: &score_run::Model,
+    unit_id: i64,
+    rule_code: &str,
+    draft: &ObservationDraft,
+) -> Result<(), ServiceError> {
+    let rules = Rules::of_version(conn, run.rubric_version_id).await?;
+    let new = [(0, unit_id, engine_draft("item-0", rule_code, draft))];
+    match check_units(conn, rubric, super::period_of(run)?, run, &rules, None, &new).await?.into_iter().next() {
+        Some((_, _, e)) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Checks each touched unit's active observations (less `without`, a row
+/// being corrected) together with the new ones, as scoring will: a second
+/// direct score, a rating component given twice, anything that would make
+/// live results or publishing fail. Refusals name the item (by index) and
+/// the existing observation (by global id).
+#[allow(clippy::too_many_arguments)]
+async fn check_units<C: ConnectionTrait>(
+    conn: &C,
+    rubric: &Rubric,
+    period: kaohe_engine::Period,
+    run: &score_run::Model,
+    rules: &Rules,
+    without: Option<i64>,
+    new: &[(usize, i64, Observation)],
+) -> Result<Vec<(usize, String, ServiceError)>, ServiceError> {
+    let mut units: Vec<i64> = new.iter().map(|(_, u, _)| *u).collect();
+    units.sort_unstable();
+    units.dedup();
+    let mut per_unit: HashMap<i64, Vec<Observation>> = HashMap::new();
+    for chunk in units.chunks(MAX_ITEMS) {
+        let rows = observation::Entity::find()
+            .filter(observation::Column::ScoreRunId.eq(run.id))
+            .filter(observation::Column::Status.eq(ObservationStatus::Active))
+            .filter(observation::Column::UnitId.is_in(chunk.to_vec()))
+            .order_by_asc(observation::Column::Id)
+            .all(conn)
+            .await?;
+        for o in rows.iter().filter(|o| Some(o.id) != without) {
+            let mut e = super::engine_observation(o, rules.code_of(o.rule_id)?, Vec::new())?;
+            e.carried_from = super::carry::carried_period(conn, o).await?;
+            per_unit.entry(o.unit_id).or_default().push(e);
+        }
+    }
+    let mut failures = Vec::new();
+    for unit in units {
+        let mine: Vec<&(usize, i64, Observation)> = new.iter().filter(|(_, u, _)| *u == unit).collect();
+        let mut all = per_unit.remove(&unit).unwrap_or_default();
+        all.extend(mine.iter().map(|(_, _, o)| o.clone()));
+        if let Err(e) = kaohe_engine::check_unit(rubric, period, &all) {
+            // The item at fault; a stored row at fault (recorded before this
+            // check existed) is the unit's first new item's problem.
+            let index = e
+                .observation
+                .strip_prefix("item-")
+                .and_then(|i| i.parse::<usize>().ok())
+                .or_else(|| mine.first().map(|(i, _, _)| *i))
+                .unwrap_or(0);
+            let field = e.problem.field();
+            failures.push((index, field, ServiceError::from(e)));
+        }
+    }
+    Ok(failures)
+}
+
+/// Checks a draft's facts for its rule; on refusal, the field at fault.
+fn check_item(rubric: &Rubric, rule_code: &str, d: &ObservationDraft) -> Result<String, (String, ServiceError)> {
+    let mut o = Observation::new("new", rule_code, d.facts.clone());
+    o.work = d.work_key.clone();
+    o.halve = d.halve.clone();
+    o.document_date = d.document_date;
+    if let Err(e) = kaohe_engine::check_observation(rubric, &o) {
+        return Err((e.problem.field(), e.into()));
+    }
+    crate::input::optional("note", d.note.clone(), crate::input::MAX_TEXT).map_err(|e| ("note".to_string(), e))?;
+    crate::input::optional("workKey", d.work_key.clone(), 200).map_err(|e| ("workKey".to_string(), e))?;
+    serde_json::to_string(&d.facts).map_err(|e| ("facts".to_string(), ServiceError::internal(e)))
+}
+
+/// Compiled rubrics and rule tables by version, for a request that touches
+/// many observations.
+#[derive(Default)]
+struct Versions(HashMap<i64, (Rubric, Rules)>);
+
+impl Versions {
+    async fn get(
+        &mut self,
+        db: &DatabaseConnection,
+        caller: &Caller,
+        version_id: i64,
+    ) -> Result<&(Rubric, Rules), ServiceError> {
+        if let std::collections::hash_map::Entry::Vacant(e) = self.0.entry(version_id) {
+            let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, version_id).await?;
+            let rules = Rules::of_version(db, version_id).await?;
+            e.insert((rubric, rules));
+        }
+        self.0.get(&version_id).ok_or_else(|| ServiceError::Internal("rubric cache".into()))
+    }
+}
+
+/// An observation the caller may change.
+struct Writable {
+    old: observation::Model,
+    run: score_run::Model,
+    code: String,
+    section: String,
 }
 
 /// An observation the caller may see, with its run, rule code and section,
@@ -203,16 +581,22 @@ async fn writable(
     db: &DatabaseConnection,
     caller: &Caller,
     id: i64,
-) -> Result<(observation::Model, score_run::Model, String, String), ServiceError> {
+    versions: &mut Versions,
+) -> Result<Writable, ServiceError> {
     let old = super::query::observation_by_id(db, caller, id).await?;
     let run = run_by_id(db, old.score_run_id).await?;
-    let rules = Rules::of_version(db, run.rubric_version_id).await?;
+    let (rubric, rules) = versions.get(db, caller, run.rubric_version_id).await?;
     let code = rules.code_of(old.rule_id)?.to_string();
-    let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
-    let section = section_of_rule(&rubric, &code)?;
-    policy::may_score(caller, run.organisation_id, &rubric, &code, "correct")?;
+    let section = section_of_rule(rubric, &code)?;
+    policy::may_score(caller, run.organisation_id, rubric, &code, "correct")?;
     ensure_open(&run)?;
-    Ok((old, run, code, section))
+    if old.carried_from_id.is_some() {
+        return Err(ServiceError::Conflict(
+            "this observation was carried from an earlier period (下发文件滞后); correct or withdraw it in the run it was recorded in (amend that run), and the carried one follows"
+                .into(),
+        ));
+    }
+    Ok(Writable { old, run, code, section })
 }
 
 fn stale() -> ServiceError {
@@ -222,7 +606,7 @@ fn stale() -> ServiceError {
 }
 
 /// Marks the old row superseded (versioned) inside the transaction.
-async fn retire<C: ConnectionTrait>(
+pub(crate) async fn retire<C: ConnectionTrait>(
     conn: &C,
     id: i64,
     expected_version: i32,
@@ -240,7 +624,8 @@ async fn retire<C: ConnectionTrait>(
 }
 
 /// Corrects an observation: the old row is kept (superseded) and a new row
-/// supersedes it. A reason is required.
+/// supersedes it. A reason is required. The corrected unit is checked as
+/// recording checks it (without the old row).
 #[tracing::instrument(skip_all, fields(observation_id = id, expected_version))]
 pub async fn correct(
     db: &DatabaseConnection,
@@ -252,21 +637,29 @@ pub async fn correct(
     reason: &str,
 ) -> Result<observation::Model, ServiceError> {
     let reason = crate::input::reason(reason)?;
-    let (old, run, code, section) = writable(db, caller, id).await?;
+    let mut versions = Versions::default();
+    let Writable { old, run, code, section } = writable(db, caller, id, &mut versions).await?;
     if old.version != expected_version || old.status != ObservationStatus::Active {
         return Err(stale());
     }
-    let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
+    let (rubric, rules) = versions.get(db, caller, run.rubric_version_id).await?;
     if draft.note.is_none() {
         draft.note = old.note.clone();
     }
-    let facts = check(&rubric, &code, &draft)?;
+    let facts = check(rubric, &code, &draft)?;
+    let period = super::period_of(&run)?;
     let txn = db::begin_write(db).await?;
     let run = run_by_id(&txn, run.id).await?;
     ensure_open(&run)?;
     ensure_section_open(&txn, &run, &section).await?;
+    let new = [(0, old.unit_id, engine_draft("item-0", &code, &draft))];
+    if let Some((_, _, e)) =
+        check_units(&txn, rubric, period, &run, rules, Some(old.id), &new).await?.into_iter().next()
+    {
+        return Err(e);
+    }
     retire(&txn, id, expected_version, ObservationStatus::Superseded).await?;
-    let new = insert(&txn, caller, &run, old.unit_id, old.rule_id, facts, &draft, Some(id)).await?;
+    let new = insert(&txn, caller, &run, old.unit_id, old.rule_id, facts, &draft, Some(&old)).await?;
     evidence::copy_links(&txn, Linked::Observation(id), new.id).await?;
     audit::record_scoped(
         &txn,
@@ -298,31 +691,110 @@ pub async fn withdraw(
     reason: &str,
 ) -> Result<observation::Model, ServiceError> {
     let reason = crate::input::reason(reason)?;
-    let (old, run, code, section) = writable(db, caller, id).await?;
-    if old.version != expected_version || old.status != ObservationStatus::Active {
+    let w = writable(db, caller, id, &mut Versions::default()).await?;
+    if w.old.version != expected_version || w.old.status != ObservationStatus::Active {
         return Err(stale());
     }
+    let mut rows = withdraw_rows(db, chain_key, caller, vec![(0, w)], &reason).await.map_err(Refusal::single)?;
+    rows.pop().ok_or_else(|| ServiceError::Internal("withdrawing answered no row".into()))
+}
+
+/// Withdraws up to [`MAX_ITEMS`] observations in one transaction, all or
+/// none, each checked exactly as `withdrawObservation` checks one (at the
+/// version read here); a refusal lists every refused item (index, code).
+#[tracing::instrument(skip_all, fields(items = ids.len()))]
+pub async fn withdraw_many(
+    db: &DatabaseConnection,
+    chain_key: &ChainKey,
+    caller: &Caller,
+    ids: &[i64],
+    reason: &str,
+) -> Result<Vec<observation::Model>, ServiceError> {
+    policy::signed_in(caller)?;
+    let reason = crate::input::reason(reason)?;
+    let total = ids.len();
+    if total == 0 || total > MAX_ITEMS {
+        return Err(ServiceError::BadUserInput(format!("send 1 to {MAX_ITEMS} ids (got {total})")));
+    }
+    let mut versions = Versions::default();
+    let mut failures = Vec::new();
+    let mut ready = Vec::with_capacity(total);
+    let mut seen = HashSet::new();
+    for (i, id) in ids.iter().enumerate() {
+        if !seen.insert(*id) {
+            failures.push((i, "ids".to_string(), ServiceError::BadUserInput("this id is sent twice".into())));
+            continue;
+        }
+        match writable(db, caller, *id, &mut versions).await {
+            Ok(w) if w.old.status == ObservationStatus::Active => ready.push((i, w)),
+            Ok(_) => failures.push((i, "ids".to_string(), stale())),
+            Err(e) => failures.push((i, "ids".to_string(), e)),
+        }
+    }
+    if !failures.is_empty() {
+        return Err(Refusal::Items(failures).many(total));
+    }
+    withdraw_rows(db, chain_key, caller, ready, &reason).await.map_err(|r| r.many(total))
+}
+
+/// Withdraws checked rows in one transaction, each with its audit entry.
+async fn withdraw_rows(
+    db: &DatabaseConnection,
+    chain_key: &ChainKey,
+    caller: &Caller,
+    rows: Vec<(usize, Writable)>,
+    reason: &str,
+) -> Result<Vec<observation::Model>, Refusal> {
     let txn = db::begin_write(db).await?;
-    let run = run_by_id(&txn, run.id).await?;
-    ensure_open(&run)?;
-    ensure_section_open(&txn, &run, &section).await?;
-    retire(&txn, id, expected_version, ObservationStatus::Withdrawn).await?;
-    let after = observation::Entity::find_by_id(id).one(&txn).await?.ok_or_else(stale)?;
-    audit::record_scoped(
-        &txn,
-        chain_key,
-        caller,
-        Entry {
-            organisation_id: Some(run.organisation_id),
-            action: "observation.withdraw",
-            entity: "observation",
-            entity_id: Some(id.to_string()),
-            before: Some(snapshot(&old, &code)),
-            after: Some(json!({ "observation": snapshot(&after, &code), "reason": reason })),
-        },
-        Scope { score_run_id: Some(run.id), unit_id: Some(old.unit_id) },
-    )
-    .await?;
+    let mut failures = Vec::new();
+    let mut runs: HashMap<i64, Result<score_run::Model, ServiceError>> = HashMap::new();
+    let mut sections: HashMap<(i64, String), Option<ServiceError>> = HashMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, w) in &rows {
+        if let std::collections::hash_map::Entry::Vacant(e) = runs.entry(w.run.id) {
+            e.insert(run_by_id(&txn, w.run.id).await.and_then(|r| ensure_open(&r).map(|_| r)));
+        }
+        let run = match runs.get(&w.run.id) {
+            Some(Ok(r)) => r,
+            Some(Err(e)) => {
+                failures.push((*i, "ids".to_string(), clone_refusal(e)));
+                continue;
+            }
+            None => continue,
+        };
+        let at = (run.id, w.section.clone());
+        if !sections.contains_key(&at) {
+            sections.insert(at.clone(), ensure_section_open(&txn, run, &w.section).await.err());
+        }
+        if let Some(Some(e)) = sections.get(&at) {
+            failures.push((*i, "ids".to_string(), clone_refusal(e)));
+            continue;
+        }
+        if let Err(e) = retire(&txn, w.old.id, w.old.version, ObservationStatus::Withdrawn).await {
+            failures.push((*i, "ids".to_string(), e));
+            continue;
+        }
+        let after = observation::Entity::find_by_id(w.old.id).one(&txn).await?.ok_or_else(stale)?;
+        audit::record_scoped(
+            &txn,
+            chain_key,
+            caller,
+            Entry {
+                organisation_id: Some(run.organisation_id),
+                action: "observation.withdraw",
+                entity: "observation",
+                entity_id: Some(w.old.id.to_string()),
+                before: Some(snapshot(&w.old, &w.code)),
+                after: Some(json!({ "observation": snapshot(&after, &w.code), "reason": reason })),
+            },
+            Scope { score_run_id: Some(run.id), unit_id: Some(w.old.unit_id) },
+        )
+        .await?;
+        out.push(after);
+    }
+    if !failures.is_empty() {
+        return Err(Refusal::Items(failures));
+    }
     txn.commit().await?;
-    Ok(after)
+    Ok(out)
 }

@@ -121,6 +121,12 @@ pub struct ObservationExplanation {
     pub counted: String,
     /// Evidence ids (佐证材料编号).
     pub evidence: Vec<String>,
+    /// When deferred: the period its document moves it to (转入期间).
+    #[serde(default)]
+    pub deferred_to: Option<String>,
+    /// When carried here from an earlier period: the source run, period and row.
+    #[serde(default)]
+    pub carried_from: Option<super::carry::CarriedFrom>,
 }
 
 /// A limit that cut an amount (封顶/扣完为止).
@@ -169,7 +175,14 @@ fn cut(c: &Cut) -> ScoreCut {
     }
 }
 
-fn outcome(rubric: &Rubric, unit_id: i64, unit_name: &str, score: &UnitTotals, ex: Option<&Explanation>) -> UnitResult {
+fn outcome(
+    rubric: &Rubric,
+    unit_id: i64,
+    unit_name: &str,
+    score: &UnitTotals,
+    ex: Option<&Explanation>,
+    carried: &HashMap<String, super::carry::CarriedFrom>,
+) -> UnitResult {
     let sections = score
         .sections
         .iter()
@@ -224,6 +237,11 @@ fn outcome(rubric: &Rubric, unit_id: i64, unit_name: &str, score: &UnitTotals, e
                                         .and_then(|v| v.get("status").and_then(|s| s.as_str()).map(str::to_string))
                                         .unwrap_or_default(),
                                     evidence: o.evidence.clone(),
+                                    deferred_to: match &o.counted {
+                                        kaohe_engine::explain::Counted::Deferred { to } => Some(to.to_string()),
+                                        _ => None,
+                                    },
+                                    carried_from: carried.get(&o.observation).cloned(),
                                 })
                                 .collect(),
                         })
@@ -266,26 +284,36 @@ pub async fn units_of<C: ConnectionTrait>(conn: &C, run_id: i64) -> Result<Vec<u
     Ok(ids.into_iter().filter_map(|i| by_id.remove(&i)).collect())
 }
 
-/// Every unit's observations of a run, as the engine reads them.
+/// Where the carried observations of a run came from, by engine key.
+pub type CarriedSources = HashMap<String, super::carry::CarriedFrom>;
+
+/// Every unit's observations of a run, as the engine reads them (carried
+/// ones with the period they come from), and where the carried ones came from.
 pub async fn unit_observations<C: ConnectionTrait>(
     conn: &C,
     run: &score_run::Model,
-) -> Result<(Vec<unit::Model>, Vec<UnitObservations>), ServiceError> {
+) -> Result<(Vec<unit::Model>, Vec<UnitObservations>, CarriedSources), ServiceError> {
     let units = units_of(conn, run.id).await?;
     let rules = Rules::of_version(conn, run.rubric_version_id).await?;
     let rows = active_observations(conn, run.id).await?;
     let ids: Vec<i64> = rows.iter().map(|o| o.id).collect();
     let mut evidence = evidence_of_observations(conn, &ids).await?;
+    let sources = super::carry::sources(conn, &rows).await?;
     let mut per_unit: HashMap<i64, Vec<Observation>> = HashMap::new();
     for o in &rows {
         let ev = evidence.remove(&o.id).unwrap_or_default();
-        per_unit.entry(o.unit_id).or_default().push(engine_observation(o, rules.code_of(o.rule_id)?, ev)?);
+        let mut e = engine_observation(o, rules.code_of(o.rule_id)?, ev)?;
+        if let Some(s) = sources.get(&o.id) {
+            e.carried_from = Some(super::period_of_text(&s.period)?);
+        }
+        per_unit.entry(o.unit_id).or_default().push(e);
     }
     let list = units
         .iter()
         .map(|u| UnitObservations { unit: engine_label(u), observations: per_unit.remove(&u.id).unwrap_or_default() })
         .collect();
-    Ok((units, list))
+    let sources = sources.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    Ok((units, list, sources))
 }
 
 /// The unit's label inside the engine (names are what ties are ordered by).
@@ -300,11 +328,11 @@ pub async fn compute<C: ConnectionTrait>(
     run: &score_run::Model,
 ) -> Result<Vec<UnitResult>, ServiceError> {
     let period = super::period_of(run)?;
-    let (units, list) = unit_observations(conn, run).await?;
+    let (units, list, carried) = unit_observations(conn, run).await?;
     let mut out = Vec::with_capacity(units.len());
     for (u, uo) in units.iter().zip(&list) {
         let r = kaohe_engine::score_unit(rubric, period, &uo.unit, &uo.observations, true)?;
-        out.push(outcome(rubric, u.id, &u.name, &r.score, r.explanation.as_ref()));
+        out.push(outcome(rubric, u.id, &u.name, &r.score, r.explanation.as_ref(), &carried));
     }
     let labels: Vec<String> = units.iter().map(engine_label).collect();
     let ranked = kaohe_engine::rank(labels.iter().map(String::as_str).zip(out.iter().map(|o| o.final_score)));
@@ -523,14 +551,15 @@ pub async fn what_if(
     policy::may_read_as_staff(caller, run.organisation_id)?;
     let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
     let period = super::period_of(&run)?;
-    let (units, list) = unit_observations(db, &run).await?;
+    let (units, list, _) = unit_observations(db, &run).await?;
     let label_of = |id: i64| units.iter().find(|u| u.id == id).map(engine_label);
     let mut engine_changes = Vec::new();
     for (n, c) in changes.into_iter().enumerate() {
         match c {
             WhatIfChange::Add { unit_id, rule, facts, work, halve } => {
-                let unit = label_of(unit_id)
-                    .ok_or_else(|| ServiceError::BadUserInput(format!("unit {unit_id} is not assessed in this run")))?;
+                let unit = label_of(unit_id).ok_or_else(|| {
+                    ServiceError::BadUserInput(format!("change {}: the unit is not assessed in this run", n + 1))
+                })?;
                 let mut o = Observation::new(format!("what-if-{}", n + 1), rule, *facts);
                 o.work = work;
                 o.halve = halve;
@@ -540,7 +569,11 @@ pub async fn what_if(
             WhatIfChange::Remove { observation_id } => {
                 let key = observation_id.to_string();
                 let owner = list.iter().find(|u| u.observations.iter().any(|o| o.id == key)).ok_or_else(|| {
-                    ServiceError::BadUserInput(format!("observation {observation_id} is not active in this run"))
+                    ServiceError::BadUserInput(format!(
+                        "change {}: {} is not active in this run",
+                        n + 1,
+                        crate::error::observation_name(&key)
+                    ))
                 })?;
                 engine_changes.push(Change::Remove { unit: owner.unit.clone(), observation: key });
             }

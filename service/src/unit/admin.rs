@@ -173,7 +173,7 @@ pub async fn rename(
     let unit = administered(db, caller, id).await?;
     let name = check_name(name)?;
     if name == unit.name {
-        return Err(ServiceError::BadUserInput(format!("unit {id} is already named {name}")));
+        return Err(ServiceError::BadUserInput(format!("the unit is already named {name}")));
     }
     let wanted = Wanted { name, ..Wanted::of(&unit) };
     apply(db, chain_key, caller, unit, expected_version, Change::Renamed, wanted, None).await
@@ -191,7 +191,7 @@ pub async fn move_to(
 ) -> Result<unit::Model, ServiceError> {
     let unit = administered(db, caller, id).await?;
     if parent_id == unit.parent_id {
-        return Err(ServiceError::BadUserInput(format!("unit {id} is already there")));
+        return Err(ServiceError::BadUserInput("the unit is already there".to_string()));
     }
     let wanted = Wanted { parent_id, ..Wanted::of(&unit) };
     apply(db, chain_key, caller, unit, expected_version, Change::Moved, wanted, None).await
@@ -210,7 +210,7 @@ pub async fn deactivate(
     let unit = administered(db, caller, id).await?;
     let reason = crate::input::reason(reason)?;
     if !unit.active {
-        return Err(ServiceError::Conflict(format!("unit {id} is already deactivated")));
+        return Err(ServiceError::Conflict("the unit is already deactivated".to_string()));
     }
     let wanted = Wanted { active: false, ..Wanted::of(&unit) };
     apply(db, chain_key, caller, unit, expected_version, Change::Deactivated, wanted, Some(reason)).await
@@ -226,7 +226,7 @@ pub async fn reactivate(
 ) -> Result<unit::Model, ServiceError> {
     let unit = administered(db, caller, id).await?;
     if unit.active {
-        return Err(ServiceError::Conflict(format!("unit {id} is active")));
+        return Err(ServiceError::Conflict("the unit is active".to_string()));
     }
     let wanted = Wanted { active: true, ..Wanted::of(&unit) };
     apply(db, chain_key, caller, unit, expected_version, Change::Reactivated, wanted, None).await
@@ -240,8 +240,8 @@ async fn administered(db: &DatabaseConnection, caller: &Caller, id: i64) -> Resu
     Ok(unit)
 }
 
-fn stale(id: i64) -> ServiceError {
-    ServiceError::Conflict(format!("unit {id} was changed by someone else; reload it and retry"))
+fn stale() -> ServiceError {
+    ServiceError::Conflict("the unit was changed by someone else; reload it and retry".to_string())
 }
 
 /// The values a unit is to have after a change.
@@ -270,7 +270,7 @@ async fn apply(
     reason: Option<String>,
 ) -> Result<unit::Model, ServiceError> {
     if before.version != expected_version {
-        return Err(stale(before.id));
+        return Err(stale());
     }
     let txn = db::begin_write(db).await?;
     if change == Change::Moved {
@@ -293,9 +293,9 @@ async fn apply(
         .exec(&txn)
         .await?;
     if updated.rows_affected != 1 {
-        return Err(stale(before.id));
+        return Err(stale());
     }
-    let after = unit::Entity::find_by_id(before.id).one(&txn).await?.ok_or_else(|| stale(before.id))?;
+    let after = unit::Entity::find_by_id(before.id).one(&txn).await?.ok_or_else(stale)?;
     record(&txn, chain_key, caller, change, Some(&before), &after, reason.as_deref()).await?;
     txn.commit().await?;
     Ok(after)
@@ -309,7 +309,7 @@ async fn check_parent<C: ConnectionTrait>(
     parent_id: i64,
     moving: Option<i64>,
 ) -> Result<(), ServiceError> {
-    let missing = || ServiceError::BadUserInput(format!("parent unit {parent_id} does not exist"));
+    let missing = || ServiceError::BadUserInput("the parent unit does not exist".to_string());
     let parent = unit::Entity::find_by_id(parent_id).one(conn).await?.ok_or_else(missing)?;
     if parent.organisation_id != organisation_id {
         return Err(ServiceError::BadUserInput(format!(
@@ -336,7 +336,7 @@ async fn check_parent<C: ConnectionTrait>(
             None => None,
         };
     }
-    Err(ServiceError::BadUserInput(format!("the units above unit {parent_id} are nested deeper than {MAX_DEPTH}")))
+    Err(ServiceError::BadUserInput(format!("the units above the parent unit are nested deeper than {MAX_DEPTH}")))
 }
 
 /// The unit's history row and audit entry for one change.

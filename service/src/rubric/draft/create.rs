@@ -112,7 +112,7 @@ pub async fn create(
         Some(id) => {
             let v = query::version_by_id(db, caller, id).await?;
             if v.rubric_id != rubric_row.id {
-                return Err(bad("copyFromVersionId", format!("version {id} is not a version of this rubric")));
+                return Err(bad("copyFromVersionId", "it is not a version of this rubric".to_string()));
             }
             Some(v)
         }

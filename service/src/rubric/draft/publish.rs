@@ -51,10 +51,10 @@ pub async fn publish(
         .exec(&txn)
         .await?;
     if done.rows_affected != 1 {
-        return Err(stale(version_id));
+        return Err(stale());
     }
     normalise(&txn, &rubric, &tree).await?;
-    let published = rubric_version::Entity::find_by_id(version_id).one(&txn).await?.ok_or_else(|| stale(version_id))?;
+    let published = rubric_version::Entity::find_by_id(version_id).one(&txn).await?.ok_or_else(stale)?;
     audit::record(
         &txn,
         chain_key,
