@@ -7,8 +7,7 @@ use entity::claim;
 use entity::states::ClaimStatus;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
 
@@ -82,9 +81,7 @@ pub async fn of_run(
     if let Some(u) = unit_id {
         q = q.filter(claim::Column::UnitId.eq(u));
     }
-    let total = q.clone().count(db).await?;
-    let rows = q.order_by_asc(claim::Column::Id).offset(page.offset).limit(page.first).all(db).await?;
-    Ok(Paged { rows, total, offset: page.offset })
+    crate::paging::fetch(db, q.order_by_asc(claim::Column::Id), page).await
 }
 
 /// Files a claim (pending). Facts are checked by the engine now, so a claim

@@ -35,5 +35,6 @@ mod runs;
 mod schema;
 mod scopes;
 mod sessions;
+mod statements;
 mod units;
 mod webhooks;

@@ -9,7 +9,7 @@ use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Simp
 use chrono::{DateTime, Utc};
 use entity::app_user;
 
-use super::connection::{connection, cost, page};
+use super::connection::{connection, cost, page_of};
 use super::errors::{GqlResult, IntoGql};
 use super::organisation::Department;
 use super::{IdKind, Organisation, Unit, env, parse_id, to_id, write_env};
@@ -173,7 +173,7 @@ impl AccountQuery {
         #[graphql(desc = "Page size, 1 to 100.")] first: i32,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<UserConnection> {
-        let p = page(first, after)?;
+        let p = page_of(ctx, first, after)?;
         let (db, caller) = env(ctx)?;
         let filter = UserFilter {
             role: role.map(Role::from),

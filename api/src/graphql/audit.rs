@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::audit_log;
 
-use super::connection::{connection, cost, page};
+use super::connection::{connection, cost, page_of};
 use super::errors::GqlResult;
 use super::{IdKind, env, parse_id, to_id, write_env};
 use crate::runs::query::AuditFilter;
@@ -158,7 +158,7 @@ impl AuditQuery {
         #[graphql(desc = "Page size, 1 to 100.")] first: i32,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<AuditEntryConnection> {
-        let p = page(first, after)?;
+        let p = page_of(ctx, first, after)?;
         let (db, caller) = env(ctx)?;
         let filter = AuditFilter {
             run_id: run_id.map(|i| parse_id(&i, IdKind::ScoreRun)).transpose()?,

@@ -4,7 +4,7 @@
 //! page with `LIMIT/OFFSET` and `COUNT` (`crate::paging`). A cursor that is
 //! not one this API made, or points past any list, is BAD_USER_INPUT.
 
-use async_graphql::SimpleObject;
+use async_graphql::{Context, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -26,6 +26,13 @@ pub(crate) fn page(first: i32, after: Option<String>) -> async_graphql::Result<P
             .gql()?,
     };
     Page::new(first, offset).gql()
+}
+
+/// [`page`], counted only when the client selects `totalCount` on the
+/// connection (look-ahead): otherwise the service reads one row more instead
+/// of counting, which is all `pageInfo` needs.
+pub(crate) fn page_of(ctx: &Context<'_>, first: i32, after: Option<String>) -> async_graphql::Result<Page> {
+    Ok(page(first, after)?.counted(ctx.look_ahead().field("totalCount").exists()))
 }
 
 /// The offset inside a cursor made by [`cursor`].

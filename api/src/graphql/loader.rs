@@ -93,6 +93,15 @@ pub async fn organisation(ctx: &Context<'_>, id: i64) -> async_graphql::Result<o
     crate::organisation::by_id(db, caller, id).await.gql()
 }
 
+/// Hands the request's loader an organisation already read, so that rows
+/// listed under it (`Organisation.units { organisation }`) find it without
+/// a statement. Only rows this request read for its own caller go in.
+pub async fn known_organisation(ctx: &Context<'_>, org: &organisation::Model) {
+    if let Ok(loader) = ctx.data::<RequestLoader>() {
+        loader.feed_one(OrganisationKey(org.id), org.clone()).await;
+    }
+}
+
 /// A unit by id, batched when the request has a loader.
 pub async fn unit(ctx: &Context<'_>, id: i64) -> async_graphql::Result<unit::Model> {
     if let Ok(loader) = ctx.data::<RequestLoader>() {

@@ -1,7 +1,7 @@
 use async_graphql::{Context, ID, Object};
 use entity::{department, organisation};
 
-use super::connection::{connection, cost, page};
+use super::connection::{connection, cost, page_of};
 use super::errors::GqlResult;
 use super::rubric::RubricConnection;
 use super::unit::UnitConnection;
@@ -38,7 +38,7 @@ impl Organisation {
         #[graphql(desc = "Page size, 1 to 100.")] first: i32,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<DepartmentConnection> {
-        let p = page(first, after)?;
+        let p = page_of(ctx, first, after)?;
         let (db, caller) = env(ctx)?;
         let paged = crate::organisation::departments(db, caller, self.0.id, p).await.gql()?;
         Ok(DepartmentConnection::build(paged, Department))
@@ -58,11 +58,12 @@ impl Organisation {
         #[graphql(desc = "Page size, 1 to 100.")] first: i32,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<UnitConnection> {
-        let p = page(first, after)?;
+        let p = page_of(ctx, first, after)?;
         let (db, caller) = env(ctx)?;
         let parent_id = parent_id.map(|i| parse_id(&i, IdKind::Unit)).transpose()?;
         let filter = UnitFilter { kind, active, parent_id, search };
         let paged = crate::unit::list(db, caller, self.0.id, filter, p).await.gql()?;
+        super::loader::known_organisation(ctx, &self.0).await;
         Ok(UnitConnection::build(paged, Unit))
     }
 
@@ -74,7 +75,7 @@ impl Organisation {
         #[graphql(desc = "Page size, 1 to 100.")] first: i32,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<RubricConnection> {
-        let p = page(first, after)?;
+        let p = page_of(ctx, first, after)?;
         let (db, caller) = env(ctx)?;
         let paged = crate::rubric::query::list(db, caller, self.0.id, p).await.gql()?;
         Ok(RubricConnection::build(paged, Rubric))

@@ -385,7 +385,7 @@ impl ResultQuery {
             period: Some(period),
             status: Some(entity::states::RunStatus::Published),
         };
-        let list = runs::query::runs(db, caller, filter, Page { first: 100, offset: 0 }).await.gql()?;
+        let list = runs::query::runs(db, caller, filter, Page::first(100)).await.gql()?;
         let mut out = Vec::new();
         for run in list.rows {
             if updated_since.is_some_and(|since| run.published_at.is_none_or(|p| p <= since)) {

@@ -6,7 +6,7 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use entity::score_run;
 
-use super::connection::{connection, cost, page, slice};
+use super::connection::{connection, cost, page_of, slice};
 use super::errors::{GqlResult, IntoGql};
 use super::states::{ClaimStatus, ObservationStatus, PeriodKind, ScoreRunStatus, SubmissionStatus};
 use super::unit::UnitConnection;
@@ -134,7 +134,7 @@ impl ScoreRun {
         #[graphql(desc = "Page size, 1 to 100.")] first: i32,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<UnitConnection> {
-        let p = page(first, after)?;
+        let p = page_of(ctx, first, after)?;
         let (db, caller) = env(ctx)?;
         let reader = runs::see_run(db, caller, &self.0).await.gql()?;
         let mut all = results::units_of(db, self.0.id).await.gql()?;
@@ -156,7 +156,7 @@ impl ScoreRun {
         #[graphql(desc = "Page size, 1 to 100.")] first: i32,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<ObservationConnection> {
-        let p = page(first, after)?;
+        let p = page_of(ctx, first, after)?;
         let (db, caller) = env(ctx)?;
         let unit_id = unit_id.map(|u| parse_id(&u, IdKind::Unit)).transpose()?;
         let filter = ObservationFilter { unit_id, indicator_code, status: status.map(Into::into), department };
@@ -172,7 +172,7 @@ impl ScoreRun {
         #[graphql(desc = "Page size, 1 to 100.")] first: i32,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<UnitResultConnection> {
-        let p = page(first, after)?;
+        let p = page_of(ctx, first, after)?;
         let (db, caller) = env(ctx)?;
         let all = results::of_loaded_run(db, caller, &self.0).await.gql()?;
         let page = slice(all, p);
@@ -237,7 +237,7 @@ impl ScoreRun {
         #[graphql(desc = "Page size, 1 to 100.")] first: i32,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<ClaimConnection> {
-        let p = page(first, after)?;
+        let p = page_of(ctx, first, after)?;
         let (db, caller) = env(ctx)?;
         let unit_id = unit_id.map(|u| parse_id(&u, IdKind::Unit)).transpose()?;
         let paged = claims::of_run(db, caller, self.0.id, status.map(Into::into), unit_id, p).await.gql()?;
@@ -301,7 +301,7 @@ impl ScoreRunQuery {
         #[graphql(desc = "Page size, 1 to 100.")] first: i32,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<ScoreRunConnection> {
-        let p = page(first, after)?;
+        let p = page_of(ctx, first, after)?;
         let (db, caller) = env(ctx)?;
         let filter = RunFilter { organisation_code, period, status: status.map(Into::into) };
         let paged = runs::query::runs(db, caller, filter, p).await.gql()?;

@@ -5,7 +5,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Json, MaybeUndefined, Object
 use chrono::{DateTime, Utc};
 use entity::{unit, unit_history};
 
-use super::connection::{connection, cost, page};
+use super::connection::{connection, cost, page_of};
 use super::errors::GqlResult;
 use super::{IdKind, parse_id, to_id, write_env};
 use super::{Organisation, env};
@@ -79,7 +79,7 @@ impl Unit {
         #[graphql(desc = "Page size, 1 to 100.")] first: i32,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<UnitConnection> {
-        let p = page(first, after)?;
+        let p = page_of(ctx, first, after)?;
         let (db, caller) = env(ctx)?;
         let paged = crate::unit::children(db, caller, &self.0, p).await.gql()?;
         Ok(UnitConnection::build(paged, Unit))
@@ -94,7 +94,7 @@ impl Unit {
         #[graphql(desc = "Page size, 1 to 100.")] first: i32,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<UnitChangeConnection> {
-        let p = page(first, after)?;
+        let p = page_of(ctx, first, after)?;
         let (db, caller) = env(ctx)?;
         let paged = crate::unit::history(db, caller, &self.0, p).await.gql()?;
         Ok(UnitChangeConnection::build(paged, UnitChange))

@@ -13,7 +13,7 @@ use kaohe_service::webhooks::address::AddressPolicy;
 use kaohe_service::webhooks::endpoints::{self, DeliveryFilter, DeliveryView, NewEndpoint};
 use kaohe_service::webhooks::{EventType, status};
 
-use super::connection::{connection, page};
+use super::connection::{connection, page_of};
 use super::errors::GqlResult;
 use super::{IdKind, env, parse_id, to_id, write_env};
 
@@ -274,7 +274,7 @@ impl WebhookQuery {
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<WebhookEndpointConnection> {
         crate::http::responses::no_store(ctx);
-        let p = page(first, after)?;
+        let p = page_of(ctx, first, after)?;
         let (db, caller) = env(ctx)?;
         let paged = endpoints::list(db, caller, p).await.gql()?;
         Ok(WebhookEndpointConnection::build(paged, WebhookEndpoint))
@@ -291,7 +291,7 @@ impl WebhookQuery {
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<WebhookDeliveryConnection> {
         crate::http::responses::no_store(ctx);
-        let p = page(first, after)?;
+        let p = page_of(ctx, first, after)?;
         let (db, caller) = env(ctx)?;
         let filter = DeliveryFilter {
             endpoint_id: endpoint_id.map(|i| parse_id(&i, IdKind::WebhookEndpoint)).transpose()?,
