@@ -88,7 +88,6 @@ pub fn build_schema(data: Option<SchemaData>) -> KaoheSchema {
         .extension(signin::SignInForWrites)
         .extension(signin::PasswordChangeFirst)
         .extension(codes::ErrorCodes)
-        .data(rubric::TreeCache::default())
         .data(crate::runs::results::RankingCache::default());
     if let Some(SchemaData { db, evidence, chain_key, webhook_addresses, metrics }) = data {
         b = b.data(db).data(evidence).data(chain_key).data(webhook_addresses).data(metrics);
@@ -142,7 +141,7 @@ impl ReferenceQuery {
         #[graphql(desc = "Page size, 1 to 100.")] first: i32,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<OrganisationConnection> {
-        let p = connection::page(first, after)?;
+        let p = connection::page_of(ctx, first, after)?;
         let (db, caller) = env(ctx)?;
         let paged = crate::organisation::list(db, caller, p).await.gql()?;
         Ok(OrganisationConnection::build(paged, Organisation))
