@@ -23,6 +23,7 @@ mod m20261202_000060_audit_chain;
 mod m20261202_000070_accounts;
 mod m20261202_000080_operations;
 pub mod m20261202_000090_states;
+mod m20261202_000110_performance;
 pub mod schema;
 
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000070_accounts::Migration),
             Box::new(m20261202_000080_operations::Migration),
             Box::new(m20261202_000090_states::Migration),
+            Box::new(m20261202_000110_performance::Migration),
         ]
     }
 }

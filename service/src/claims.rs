@@ -125,7 +125,7 @@ pub async fn file(
         document_date: d.document_date,
         note: d.note.clone(),
     };
-    let txn = db::begin_write(db).await?;
+    let txn = db::begin_organisation_write(db, run.organisation_id).await?;
     let run = run_by_id(&txn, run.id).await?;
     ensure_open(&run)?;
     observations::ensure_unit_in_run(&txn, run.id, input.unit_id).await?;
@@ -215,7 +215,7 @@ pub async fn decide(
         evidence_ids: Vec::new(),
     };
     let facts = if approve { Some(observations::check(&rubric, &code, &draft)?) } else { None };
-    let txn = db::begin_write(db).await?;
+    let txn = db::begin_organisation_write(db, run.organisation_id).await?;
     let run = run_by_id(&txn, run.id).await?;
     ensure_open(&run)?;
     let mut observation_id = None;

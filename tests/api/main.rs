@@ -17,6 +17,7 @@ mod errors;
 mod evidence;
 mod fuzz;
 mod gate;
+mod generations;
 mod graphiql;
 mod health;
 mod http_guards;

@@ -101,7 +101,7 @@ pub async fn open(
             u.name, u.code
         )));
     }
-    let txn = db::begin_write(db).await?;
+    let txn = db::begin_organisation_write(db, organisation_id).await?;
     let now = Utc::now();
     let run = score_run::ActiveModel {
         organisation_id: Set(organisation_id),
@@ -221,7 +221,7 @@ pub async fn publish(
         return Err(stale());
     }
     let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
-    let txn = db::begin_write(db).await?;
+    let txn = db::begin_organisation_write(db, run.organisation_id).await?;
     // Score inside the write transaction: no observation can slip in between.
     let outcomes = results::compute(&txn, &rubric, &run).await?;
     let now = Utc::now();
@@ -301,7 +301,7 @@ pub async fn amend(
             run.status
         )));
     }
-    let txn = db::begin_write(db).await?;
+    let txn = db::begin_organisation_write(db, run.organisation_id).await?;
     let pending = score_run::Entity::find().filter(score_run::Column::ReplacesRunId.eq(run_id)).one(&txn).await?;
     if let Some(p) = pending {
         return Err(ServiceError::Conflict(format!("the score run already has a revision in progress ({})", p.title)));

@@ -167,7 +167,7 @@ async fn record_with(
     }
     ensure_open(&run)?;
     let facts = check(rubric, &input.rule_code, &input.draft)?;
-    let txn = db::begin_write(db).await?;
+    let txn = db::begin_organisation_write(db, run.organisation_id).await?;
     // Re-read inside the transaction: the run or the section may have closed.
     let run = run_by_id(&txn, run.id).await?;
     ensure_open(&run)?;
@@ -261,7 +261,7 @@ pub async fn correct(
         draft.note = old.note.clone();
     }
     let facts = check(&rubric, &code, &draft)?;
-    let txn = db::begin_write(db).await?;
+    let txn = db::begin_organisation_write(db, run.organisation_id).await?;
     let run = run_by_id(&txn, run.id).await?;
     ensure_open(&run)?;
     ensure_section_open(&txn, &run, &section).await?;
@@ -302,7 +302,7 @@ pub async fn withdraw(
     if old.version != expected_version || old.status != ObservationStatus::Active {
         return Err(stale());
     }
-    let txn = db::begin_write(db).await?;
+    let txn = db::begin_organisation_write(db, run.organisation_id).await?;
     let run = run_by_id(&txn, run.id).await?;
     ensure_open(&run)?;
     ensure_section_open(&txn, &run, &section).await?;
