@@ -186,11 +186,13 @@ impl ScoreRun {
     async fn ranking(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<RankingEntry>> {
         let (db, caller) = env(ctx)?;
         let all = results::ranking_of(db, caller, &self.0, ctx.data_opt()).await.gql()?;
-        if ctx.look_ahead().field("unit").exists() {
-            super::loader::prime_units(ctx, all.iter().map(|o| o.unit_id).collect::<Vec<_>>()).await?;
-        }
+        let units = if ctx.look_ahead().field("unit").exists() {
+            super::loader::prime_units(ctx, all.iter().map(|o| o.unit_id).collect::<Vec<_>>()).await?
+        } else {
+            Default::default()
+        };
         let run = std::sync::Arc::new(self.0.clone());
-        Ok(all.into_iter().map(|o| RankingEntry { outcome: o, run: run.clone() }).collect())
+        Ok(RankingEntry::rows(all, run, &units).collect())
     }
 
     /// What the ranking would be with these changes (假设分析); nothing is saved.
