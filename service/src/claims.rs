@@ -6,9 +6,7 @@ use chrono::Utc;
 use entity::claim;
 use entity::states::ClaimStatus;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
 
 use crate::audit::{self, ChainKey, Entry, Scope};
@@ -137,7 +135,7 @@ pub async fn file(
         unit_id: Set(input.unit_id),
         rule_id: Set(rule.id),
         facts: Set(serde_json::to_string(&stored).map_err(ServiceError::internal)?),
-        status: Set(ClaimStatus::Pending.into()),
+        status: Set(ClaimStatus::Pending),
         filed_by: Set(caller.user_id()),
         decided_by: Set(None),
         decision_reason: Set(None),

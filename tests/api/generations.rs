@@ -15,7 +15,8 @@ const RECORD: &str = "mutation($i: RecordObservationInput!) { recordObservation(
 const CREATE_UNIT: &str = "mutation($i: CreateUnitInput!) { createUnit(input: $i) { id } }";
 /// 城口's own data (its runs) and 许昌's public reference data (its units).
 const OWN: &str = "{ scoreRuns(organisationCode: \"chengkou\", first: 20) { totalCount edges { node { id title } } } }";
-const PUBLIC: &str = "{ organisation(code: \"xuchang\") { units(first: 100) { totalCount edges { node { code name } } } } }";
+const PUBLIC: &str =
+    "{ organisation(code: \"xuchang\") { units(first: 100) { totalCount edges { node { code name } } } } }";
 
 /// POSTs with `token` to `address`; the `x-kaohe-cache` header and the body (no errors).
 async fn ask(app: &TestApp, address: &str, token: &str, query: &str, vars: Value) -> (String, Value) {
@@ -139,7 +140,8 @@ async fn on_postgresql_writers_of_different_organisations_do_not_wait_for_each_o
         tokio::spawn(req.json(&json!({ "query": RECORD, "variables": record(&run, &weidu, 2) })).send())
     };
     let shared_write = {
-        let unit = json!({ "i": { "organisationCode": "chengkou", "code": "ck-new", "name": "新单位", "kind": "school" } });
+        let unit =
+            json!({ "i": { "organisationCode": "chengkou", "code": "ck-new", "name": "新单位", "kind": "school" } });
         let req = app.client.post(format!("{}/graphql", app.address)).bearer_auth(&chengkou);
         tokio::spawn(req.json(&json!({ "query": CREATE_UNIT, "variables": unit })).send())
     };

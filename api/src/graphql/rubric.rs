@@ -95,7 +95,6 @@ impl RubricVersion {
     }
 }
 
-
 /// A version of a rubric (考核细则版本), e.g. 2026: its indicator tree and rules.
 #[Object]
 impl RubricVersion {

@@ -109,9 +109,7 @@ pub async fn rubric(db: &DatabaseConnection, caller: &Caller, version_id: i64) -
     }
     let tree = tree(db, caller, &row).await?;
     let (name, file) = rebuild::file_of_rows(db, &row, &tree).await?;
-    let rubric = Arc::new(
-        Rubric::from_file(&name, file).map_err(|e| ServiceError::Internal(e.to_string().into()))?,
-    );
+    let rubric = Arc::new(Rubric::from_file(&name, file).map_err(|e| ServiceError::Internal(e.to_string().into()))?);
     keep(db, &row, tree, Some(rubric.clone()));
     Ok(rubric)
 }

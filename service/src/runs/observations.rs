@@ -99,7 +99,7 @@ pub async fn insert<C: ConnectionTrait>(
         rule_id: Set(rule_id),
         facts: Set(facts),
         note: Set(draft.note.clone()),
-        status: Set(ObservationStatus::Active.into()),
+        status: Set(ObservationStatus::Active),
         supersedes_id: Set(supersedes),
         work_key: Set(draft.work_key.clone()),
         document_date: Set(draft.document_date),

@@ -2,9 +2,7 @@
 
 use entity::states::{ObservationStatus, RunStatus};
 use entity::{audit_log, indicator, observation, organisation, rule, score_run, score_run_unit};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 
 use super::visible_run;
 use crate::audit;

@@ -44,7 +44,7 @@ async fn set_status(
             section_submission::ActiveModel {
                 score_run_id: Set(run_id),
                 indicator_id: Set(section.id),
-                status: Set(SubmissionStatus::Submitted.into()),
+                status: Set(SubmissionStatus::Submitted),
                 submitted_by: Set(caller.user_id()),
                 submitted_at: Set(Some(Utc::now())),
                 version: Set(1),

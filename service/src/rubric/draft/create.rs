@@ -140,7 +140,7 @@ pub async fn create(
         rubric_id: Set(rubric_row.id),
         label: Set(label),
         title: Set(title),
-        status: Set(VersionStatus::Draft.into()),
+        status: Set(VersionStatus::Draft),
         scale: Set(Exact(scale)),
         bonus_cap: Set(bonus_cap),
         regime: Set(regime),
