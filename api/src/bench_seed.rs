@@ -59,7 +59,7 @@ pub async fn seed(db: &DatabaseConnection, chain_key: &ChainKey, units: usize) -
         .into_iter()
         .map(|u| u.id)
         .collect();
-    let rubrics = crate::rubric::query::list(db, &caller, org.id, Page { first: 1, offset: 0 }).await?;
+    let rubrics = crate::rubric::query::list(db, &caller, org.id, Page::first(1)).await?;
     let rubric = rubrics.rows.first().ok_or_else(|| ServiceError::not_found("许昌 rubric"))?;
     let version = crate::rubric::query::current_version(db, &caller, rubric.id)
         .await?

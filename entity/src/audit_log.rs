@@ -27,6 +27,10 @@ pub struct Model {
     /// 1: plain SHA-256, one chain over the whole log (entries written
     /// before the keyed chain); 2: HMAC-SHA256, one chain per organisation.
     pub chain_version: i32,
+    /// Whether the write changed data other organisations' callers may read
+    /// (reference data, settings, the platform's entries): such entries move
+    /// every organisation's data generation; the others only their own's.
+    pub shared_data: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -25,6 +25,7 @@ mod m20261202_000080_operations;
 pub mod m20261202_000090_states;
 pub mod m20261202_000095_roles;
 mod m20261202_000100_dataentry;
+mod m20261202_000110_performance;
 pub mod schema;
 
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000090_states::Migration),
             Box::new(m20261202_000095_roles::Migration),
             Box::new(m20261202_000100_dataentry::Migration),
+            Box::new(m20261202_000110_performance::Migration),
         ]
     }
 }

@@ -6,10 +6,7 @@ use chrono::Utc;
 use entity::claim;
 use entity::states::ClaimStatus;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
 
 use crate::audit::{self, ChainKey, Entry, Scope};
@@ -82,9 +79,7 @@ pub async fn of_run(
     if let Some(u) = unit_id {
         q = q.filter(claim::Column::UnitId.eq(u));
     }
-    let total = q.clone().count(db).await?;
-    let rows = q.order_by_asc(claim::Column::Id).offset(page.offset).limit(page.first).all(db).await?;
-    Ok(Paged { rows, total, offset: page.offset })
+    crate::paging::fetch(db, q.order_by_asc(claim::Column::Id), page).await
 }
 
 /// Files a claim (pending). Facts are checked by the engine now, so a claim
@@ -133,7 +128,7 @@ pub async fn file(
         document_date: d.document_date,
         note: d.note.clone(),
     };
-    let txn = db::begin_write(db).await?;
+    let txn = db::begin_organisation_write(db, run.organisation_id).await?;
     let run = run_by_id(&txn, run.id).await?;
     ensure_open(&run)?;
     observations::ensure_unit_in_run(&txn, run.id, input.unit_id).await?;
@@ -224,7 +219,7 @@ pub async fn decide(
         evidence_ids: Vec::new(),
     };
     let facts = if approve { Some(observations::check(&rubric, &code, &draft)?) } else { None };
-    let txn = db::begin_write(db).await?;
+    let txn = db::begin_organisation_write(db, run.organisation_id).await?;
     let run = run_by_id(&txn, run.id).await?;
     ensure_open(&run)?;
     let mut observation_id = None;

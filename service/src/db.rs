@@ -123,31 +123,84 @@ fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
     Some(std::path::PathBuf::from(path))
 }
 
-/// The PostgreSQL advisory lock every write transaction holds (any constant
-/// unlikely to clash with another application's: "kaohe" in ASCII).
+/// The PostgreSQL advisory lock of the write turn (any constant unlikely to
+/// clash with another application's: "kaohe" in ASCII). A write of data
+/// every organisation may read takes it alone (exclusive); a write of one
+/// organisation's own data takes it shared, with its organisation's lock.
 const WRITE_LOCK: i64 = 0x6b_61_6f_68_65;
 
-/// Starts a transaction that will write; writers take turns, on either
-/// database. On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken at once
-/// (waiting up to the busy timeout), so two writers that read first cannot
-/// deadlock into `SQLITE_BUSY`. On PostgreSQL the transaction first takes a
-/// transaction-scoped advisory lock. Every write appends to its
-/// organisation's audit chain; taking turns over the whole database, not per
-/// chain, means two writers never read the same chain head and fail on its
-/// unique `prev_hash`, and audit ids are committed in order: the newest id is
-/// a data generation that every instance can read (see `http::responses`).
+/// The class of the per-organisation locks (the two-key advisory lock space,
+/// apart from `WRITE_LOCK`'s): `(ORGANISATION_LOCK_CLASS, organisation id)`.
+const ORGANISATION_LOCK_CLASS: i32 = 0x6b_61_6f;
+
+/// Starts a transaction that will write data **any organisation may read**
+/// (reference data, accounts, settings, the platform's entries), or whose
+/// organisation is not known up front. Writers take turns over the whole
+/// database: on SQLite `BEGIN IMMEDIATE` (the write lock is taken at once,
+/// waiting up to the busy timeout, so two writers that read first cannot
+/// deadlock into `SQLITE_BUSY`); on PostgreSQL the exclusive advisory lock
+/// `WRITE_LOCK`, which also waits for every organisation's writers.
+///
+/// Every write appends to its organisation's audit chain, so two writers
+/// never read the same chain head, and audit ids of one chain are committed
+/// in order. The newest id of the caller's organisation together with the
+/// newest *shared* one (`audit_log.shared_data`, only ever written under this
+/// exclusive turn) is the data generation of that organisation's callers
+/// (see `audit::generation`, `http::responses`).
 pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
     if db.get_database_backend() == DbBackend::Sqlite {
-        db.begin_with_options(TransactionOptions {
-            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            ..Default::default()
-        })
-        .await
-    } else {
-        let txn = db.begin().await?;
-        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({WRITE_LOCK})")).await?;
-        Ok(txn)
+        return begin_immediate(db).await;
     }
+    let txn = db.begin().await?;
+    txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({WRITE_LOCK})")).await?;
+    Ok(txn)
+}
+
+/// Starts a transaction that writes **only organisation `organisation_id`'s
+/// own data** (observations, claims, section submissions, its runs and
+/// their results): its audit entries are not shared (`audit::OWN_DATA`).
+/// On PostgreSQL it takes `WRITE_LOCK` shared and the organisation's own
+/// lock, in one statement: writers of different organisations proceed in
+/// parallel, writers of one organisation take turns (its chain head, its
+/// generation), and a shared write waits for them all and they for it. On
+/// SQLite the database has one writer at a time anyway: `BEGIN IMMEDIATE`.
+pub async fn begin_organisation_write(
+    db: &DatabaseConnection,
+    organisation_id: i64,
+) -> Result<DatabaseTransaction, DbErr> {
+    if db.get_database_backend() == DbBackend::Sqlite {
+        return begin_immediate(db).await;
+    }
+    let Ok(org) = i32::try_from(organisation_id) else {
+        // Outside the two-key lock space: take the whole database's turn.
+        return begin_write(db).await;
+    };
+    let txn = db.begin().await?;
+    txn.execute_unprepared(&format!(
+        "SELECT pg_advisory_xact_lock_shared({WRITE_LOCK}), pg_advisory_xact_lock({ORGANISATION_LOCK_CLASS}, {org})"
+    ))
+    .await?;
+    Ok(txn)
+}
+
+/// Inside a write transaction about to append a shared audit entry: makes
+/// sure the transaction holds the exclusive turn (a no-op when it came from
+/// `begin_write`; PostgreSQL advisory locks are re-entrant). So a shared
+/// entry is never written beside another organisation's writer, whichever
+/// way its transaction began, and shared ids are committed in order.
+pub async fn ensure_exclusive_turn<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
+    if conn.get_database_backend() == DbBackend::Postgres {
+        conn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({WRITE_LOCK})")).await?;
+    }
+    Ok(())
+}
+
+async fn begin_immediate(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
 }
 
 /// True when SQLite gave up waiting for a lock ("database is locked").

@@ -1,9 +1,15 @@
 //! Pages of a list (分页): the page a client asks for, one page of rows with
-//! the total, and the SQL that reads exactly that page (`COUNT`, then
-//! `LIMIT/OFFSET`), so no list is loaded whole to be cut in memory.
+//! the total, and the SQL that reads exactly that page in **one statement**
+//! (`LIMIT/OFFSET` with `COUNT(*) OVER ()` beside each row), so no list is
+//! loaded whole to be cut in memory and a page costs one round trip. A page
+//! whose total is not wanted (`Page::counted(false)`: the client did not
+//! select `totalCount`) reads one row more instead, to know whether another
+//! page follows.
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QuerySelect, Select};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QuerySelect, QueryTrait, Select,
+};
 
 use crate::error::ServiceError;
 
@@ -14,11 +20,13 @@ pub const MAX_PAGE: i32 = 100;
 /// enough that `OFFSET` and `offset + first` never overflow anywhere.
 pub const MAX_OFFSET: u64 = 1 << 40;
 
-/// A page request: `first` in 1..=100, `offset` from the cursor.
+/// A page request: `first` in 1..=100, `offset` from the cursor, and
+/// whether the total is wanted (`count`; true unless turned off).
 #[derive(Clone, Copy, Debug)]
 pub struct Page {
     pub first: u64,
     pub offset: u64,
+    pub count: bool,
 }
 
 impl Page {
@@ -29,7 +37,17 @@ impl Page {
         if offset > MAX_OFFSET {
             return Err(ServiceError::BadUserInput("the page starts past the end of any list".into()));
         }
-        Ok(Page { first: u64::try_from(first).unwrap_or(1), offset })
+        Ok(Page { first: u64::try_from(first).unwrap_or(1), offset, count: true })
+    }
+
+    /// The first `first` rows, counted.
+    pub fn first(first: u64) -> Page {
+        Page { first, offset: 0, count: true }
+    }
+
+    /// The same page, its total counted or not.
+    pub fn counted(self, count: bool) -> Page {
+        Page { count, ..self }
     }
 
     /// No rows, at `offset` (paging backwards from the first item).
@@ -37,27 +55,57 @@ impl Page {
         if offset > MAX_OFFSET {
             return Err(ServiceError::BadUserInput("the page starts past the end of any list".into()));
         }
-        Ok(Page { first: 0, offset })
+        Ok(Page { first: 0, offset, count: true })
     }
 }
 
-/// One page of rows and the total matching.
+/// One page of rows and the total matching. When the page was read without
+/// its count, `total` is only as far as the page knows: `offset + rows`, plus
+/// one when another row follows (enough for `hasNextPage`, never shown as a
+/// count).
 pub struct Paged<T> {
     pub rows: Vec<T>,
     pub total: u64,
     pub offset: u64,
 }
 
-/// Counts what `q` selects and reads one page of it; `q` is already ordered
-/// (by a unique key last, so pages neither repeat nor skip rows).
+/// The column the window count is read into (no table has it).
+const TOTAL: &str = "kaohe_page_total";
+
+/// Reads one page of what `q` selects, with the total matching in the same
+/// statement (`COUNT(*) OVER ()`, computed before `LIMIT`); `q` is already
+/// ordered (by a unique key last, so pages neither repeat nor skip rows).
+/// Only a page past the end (no row to carry the count) counts apart.
 pub async fn fetch<C, E>(conn: &C, q: Select<E>, page: Page) -> Result<Paged<E::Model>, ServiceError>
 where
     C: ConnectionTrait,
     E: EntityTrait,
     E::Model: FromQueryResult + Send + Sync,
 {
-    let total = q.clone().count(conn).await?;
-    let rows = q.offset(page.offset).limit(page.first).all(conn).await?;
+    if page.first == 0 {
+        // An empty page (backwards from the first item): only the count is read.
+        return Ok(Paged { rows: Vec::new(), total: q.count(conn).await?, offset: page.offset });
+    }
+    if !page.count {
+        let mut rows = q.offset(page.offset).limit(page.first.saturating_add(1)).all(conn).await?;
+        let more = rows.len() as u64 > page.first;
+        rows.truncate(usize::try_from(page.first).unwrap_or(usize::MAX));
+        let total = page.offset + rows.len() as u64 + u64::from(more);
+        return Ok(Paged { rows, total, offset: page.offset });
+    }
+    let statement = q
+        .clone()
+        .expr_as(Expr::cust("COUNT(*) OVER ()"), TOTAL)
+        .offset(page.offset)
+        .limit(page.first)
+        .build(conn.get_database_backend());
+    let found = conn.query_all_raw(statement).await?;
+    let total = match found.first() {
+        Some(row) => u64::try_from(row.try_get::<i64>("", TOTAL)?).unwrap_or(0),
+        None if page.offset == 0 => 0,
+        None => q.count(conn).await?,
+    };
+    let rows = found.iter().map(|row| E::Model::from_query_result(row, "")).collect::<Result<Vec<_>, _>>()?;
     Ok(Paged { rows, total, offset: page.offset })
 }
 

@@ -112,7 +112,7 @@ pub async fn seed_demo_runs(db: &DatabaseConnection, chain_key: &ChainKey) -> Re
         let organisation = crate::organisation::by_code(db, &caller, org).await?;
         let mut version = None;
         // The demo organisations have one rubric each.
-        let rubrics = crate::rubric::query::list(db, &caller, organisation.id, Page { first: 100, offset: 0 }).await?;
+        let rubrics = crate::rubric::query::list(db, &caller, organisation.id, Page::first(100)).await?;
         for r in rubrics.rows {
             if let Some(v) = crate::rubric::query::current_version(db, &caller, r.id).await? {
                 version = Some(v);
@@ -137,7 +137,7 @@ pub async fn seed_demo_runs(db: &DatabaseConnection, chain_key: &ChainKey) -> Re
             db,
             &caller,
             crate::runs::query::RunFilter { organisation_code: Some(org.into()), ..Default::default() },
-            Page { first: 100, offset: 0 },
+            Page::first(100),
         )
         .await?;
         if existing.rows.iter().any(|r| r.idempotency_key.as_deref() == Some(key) || r.period == period) {

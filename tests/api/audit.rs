@@ -321,6 +321,7 @@ async fn an_upgraded_database_seals_its_old_entries() {
             score_run_id: None,
             unit_id: None,
             chain_version: LEGACY,
+            shared_data: true,
         };
         e.hash = legacy_hash(&e);
         let insert = Query::insert()

@@ -212,9 +212,14 @@ pub async fn serve(settings: Settings) -> TestApp {
 }
 
 /// The log filter of test servers: warnings and errors (with their
-/// request's span), or everything from `info` with `TEST_LOG=1`.
+/// request's span), everything from `info` with `TEST_LOG=1`, and every SQL
+/// statement with `TEST_LOG=sql` (shown when a test fails).
 pub fn test_log_filter() -> &'static str {
-    if std::env::var("TEST_LOG").is_ok_and(|v| v == "1") { "info,sqlx=warn" } else { "warn" }
+    match std::env::var("TEST_LOG").as_deref() {
+        Ok("1") => "info,sqlx=warn",
+        Ok("sql") => "warn,kaohe::sql=trace",
+        _ => "warn",
+    }
 }
 
 /// Builds the application with its logs going to `logs` (JSON lines): a
@@ -226,7 +231,7 @@ pub async fn build_logged(settings: &Settings, logs: &Captured) -> Application {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if std::thread::panicking() && std::env::var("TEST_LOG").is_ok_and(|v| v == "1") {
+        if std::thread::panicking() && std::env::var("TEST_LOG").is_ok_and(|v| v == "1" || v == "sql") {
             eprintln!("---- server logs ({}) ----\n{}---- end of server logs ----", self.address, self.logs.text());
         }
     }

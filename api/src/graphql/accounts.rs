@@ -9,7 +9,7 @@ use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Simp
 use chrono::{DateTime, Utc};
 use entity::app_user;
 
-use super::connection::{connection, page};
+use super::connection::{connection, page_of};
 use super::errors::{GqlResult, IntoGql};
 use super::organisation::Department;
 use super::{IdKind, Organisation, Unit, env, parse_id, to_id, write_env};
@@ -174,7 +174,7 @@ impl AccountQuery {
         #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
         #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<UserConnection> {
-        let p = page(first, after, last, before)?;
+        let p = page_of(ctx, first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let filter = UserFilter {
             role: role.map(Role::from),

@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::audit_log;
 
-use super::connection::{connection, page};
+use super::connection::{connection, page_of};
 use super::errors::GqlResult;
 use super::{IdKind, env, parse_id, to_id, write_env};
 use crate::runs::query::AuditFilter;
@@ -159,7 +159,7 @@ impl AuditQuery {
         #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
         #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<AuditEntryConnection> {
-        let p = page(first, after, last, before)?;
+        let p = page_of(ctx, first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let filter = AuditFilter {
             run_id: run_id.map(|i| parse_id(&i, IdKind::ScoreRun)).transpose()?,

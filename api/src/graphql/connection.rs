@@ -5,7 +5,7 @@
 //! page with `LIMIT/OFFSET` and `COUNT` (`crate::paging`). A cursor that is
 //! not one this API made, or points past any list, is BAD_USER_INPUT.
 
-use async_graphql::SimpleObject;
+use async_graphql::{Context, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -68,6 +68,19 @@ fn cursor_offset(cursor: &str, arg: &str) -> async_graphql::Result<u64> {
         .filter(|n| *n <= MAX_OFFSET)
         .ok_or_else(|| ServiceError::BadUserInput(format!("`{arg}` is not a cursor of this list")))
         .gql()
+}
+
+/// [`page`], counted only when the client selects `totalCount` on the
+/// connection (look-ahead): otherwise the service reads one row more instead
+/// of counting, which is all `pageInfo` needs.
+pub(crate) fn page_of(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> async_graphql::Result<Page> {
+    Ok(page(first, after, last, before)?.counted(ctx.look_ahead().field("totalCount").exists()))
 }
 
 /// The offset inside a cursor made by [`cursor`].

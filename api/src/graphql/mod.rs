@@ -93,7 +93,6 @@ pub fn build_schema(data: Option<SchemaData>) -> KaoheSchema {
         .extension(signin::SignInForWrites)
         .extension(signin::PasswordChangeFirst)
         .extension(codes::ErrorCodes)
-        .data(rubric::TreeCache::default())
         .data(crate::runs::results::RankingCache::default());
     if let Some(SchemaData { db, evidence, chain_key, webhook_addresses, metrics }) = data {
         b = b.data(db).data(evidence).data(chain_key).data(webhook_addresses).data(metrics);
@@ -148,7 +147,7 @@ impl ReferenceQuery {
         #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
         #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<OrganisationConnection> {
-        let p = connection::page(first, after, last, before)?;
+        let p = connection::page_of(ctx, first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let paged = crate::organisation::list(db, caller, p).await.gql()?;
         Ok(OrganisationConnection::build(paged, Organisation))

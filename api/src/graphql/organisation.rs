@@ -1,7 +1,7 @@
 use async_graphql::{Context, ID, Object};
 use entity::{department, organisation};
 
-use super::connection::{connection, page};
+use super::connection::{connection, page_of};
 use super::errors::GqlResult;
 use super::rubric::RubricConnection;
 use super::unit::UnitConnection;
@@ -39,7 +39,7 @@ impl Organisation {
         #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
         #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<DepartmentConnection> {
-        let p = page(first, after, last, before)?;
+        let p = page_of(ctx, first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let paged = crate::organisation::departments(db, caller, self.0.id, p).await.gql()?;
         Ok(DepartmentConnection::build(paged, Department))
@@ -60,11 +60,12 @@ impl Organisation {
         #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
         #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<UnitConnection> {
-        let p = page(first, after, last, before)?;
+        let p = page_of(ctx, first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let parent_id = parent_id.map(|i| parse_id(&i, IdKind::Unit)).transpose()?;
         let filter = UnitFilter { kind, active, parent_id, search };
         let paged = crate::unit::list(db, caller, self.0.id, filter, p).await.gql()?;
+        super::loader::known_organisation(ctx, &self.0).await;
         Ok(UnitConnection::build(paged, Unit))
     }
 
@@ -77,7 +78,7 @@ impl Organisation {
         #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
         #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<RubricConnection> {
-        let p = page(first, after, last, before)?;
+        let p = page_of(ctx, first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let paged = crate::rubric::query::list(db, caller, self.0.id, p).await.gql()?;
         Ok(RubricConnection::build(paged, Rubric))

@@ -279,6 +279,22 @@ impl UnitResult {
 pub struct RankingEntry {
     pub(super) outcome: outcome::UnitResult,
     pub(super) run: std::sync::Arc<score_run::Model>,
+    /// The unit, when the list loaded them all at once (`loader::prime_units`).
+    pub(super) unit: Option<std::sync::Arc<entity::unit::Model>>,
+}
+
+impl RankingEntry {
+    /// Rows of `run`, each with its unit from `units` when there.
+    pub(super) fn rows(
+        outcomes: Vec<outcome::UnitResult>,
+        run: std::sync::Arc<score_run::Model>,
+        units: &std::collections::HashMap<i64, std::sync::Arc<entity::unit::Model>>,
+    ) -> impl Iterator<Item = RankingEntry> {
+        outcomes.into_iter().map(move |o| {
+            let unit = units.get(&o.unit_id).cloned();
+            RankingEntry { outcome: o, run: run.clone(), unit }
+        })
+    }
 }
 
 /// A row of a ranking (排名): rank, unit, final score and its parts.
@@ -291,6 +307,9 @@ impl RankingEntry {
 
     /// The unit (被考核单位).
     async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Unit> {
+        if let Some(u) = &self.unit {
+            return Ok(Unit(u.as_ref().clone()));
+        }
         Ok(Unit(super::loader::unit(ctx, self.outcome.unit_id).await?))
     }
 
@@ -394,18 +413,24 @@ impl ResultQuery {
             period: Some(period),
             status: Some(entity::states::RunStatus::Published),
         };
-        let list = runs::query::runs(db, caller, filter, Page { first: 100, offset: 0 }).await.gql()?;
-        let mut out = Vec::new();
+        let list = runs::query::runs(db, caller, filter, Page::first(100)).await.gql()?;
+        let mut picked = Vec::new();
         for run in list.rows {
             if updated_since.is_some_and(|since| run.published_at.is_none_or(|p| p <= since)) {
                 continue;
             }
             let rows = results::ranking_of(db, caller, &run, ctx.data_opt()).await.gql()?;
-            let run = std::sync::Arc::new(run);
-            out.extend(rows.into_iter().map(|o| RankingEntry { outcome: o, run: run.clone() }));
+            picked.push((std::sync::Arc::new(run), rows));
         }
-        if ctx.look_ahead().field("unit").exists() {
-            super::loader::prime_units(ctx, out.iter().map(|r| r.outcome.unit_id).collect::<Vec<_>>()).await?;
+        let units = if ctx.look_ahead().field("unit").exists() {
+            let ids: Vec<i64> = picked.iter().flat_map(|(_, rows)| rows.iter().map(|r| r.unit_id)).collect();
+            super::loader::prime_units(ctx, ids).await?
+        } else {
+            Default::default()
+        };
+        let mut out = Vec::new();
+        for (run, rows) in picked {
+            out.extend(RankingEntry::rows(rows, run, &units));
         }
         Ok(out)
     }

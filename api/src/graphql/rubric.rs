@@ -1,4 +1,3 @@
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, Json, Object, SimpleObject};
@@ -7,7 +6,7 @@ use entity::{clause, indicator_group, rubric, rubric_version, rule};
 use rust_decimal::Decimal;
 use tokio::sync::OnceCell;
 
-use super::connection::{connection, page};
+use super::connection::{connection, page_of};
 use super::env;
 use super::errors::{GqlResult, IntoGql};
 use super::states::{IndicatorRole, RubricVersionStatus};
@@ -45,7 +44,7 @@ impl Rubric {
         #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
         #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<RubricVersionConnection> {
-        let p = page(first, after, last, before)?;
+        let p = page_of(ctx, first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let paged = query::versions(db, caller, self.0.id, p).await.gql()?;
         Ok(RubricVersionConnection::build(paged, RubricVersion::new))
@@ -90,44 +89,11 @@ impl RubricVersion {
         RubricVersion { row, tree: OnceCell::new() }
     }
 
+    /// Its indicator tree: a frozen version's is read once per server
+    /// (`rubric::frozen`), a draft's on each request.
     async fn tree(&self, ctx: &Context<'_>) -> async_graphql::Result<Arc<VersionTree>> {
         let (db, caller) = env(ctx)?;
-        let id = self.row.id;
-        // A draft's rows change; a published (or retired) version's never do.
-        let frozen = self.row.status != entity::states::VersionStatus::Draft;
-        let shared = ctx.data_opt::<TreeCache>().filter(|_| frozen);
-        self.tree
-            .get_or_try_init(|| async move {
-                if let Some(t) = shared.and_then(|c| c.get(id)) {
-                    return Ok(t);
-                }
-                let t = Arc::new(query::tree(db, caller, id).await.gql()?);
-                if let Some(c) = shared {
-                    c.put(id, t.clone());
-                }
-                Ok(t)
-            })
-            .await
-            .cloned()
-    }
-}
-
-/// The indicator trees of published versions, kept for the life of the
-/// server: they never change once published, and every department head's
-/// page reads one (4 statements saved per request). Read access is checked
-/// on the version before its tree is asked for.
-#[derive(Default)]
-pub struct TreeCache(std::sync::RwLock<HashMap<i64, Arc<VersionTree>>>);
-
-impl TreeCache {
-    fn get(&self, id: i64) -> Option<Arc<VersionTree>> {
-        self.0.read().ok()?.get(&id).cloned()
-    }
-
-    fn put(&self, id: i64, tree: Arc<VersionTree>) {
-        if let Ok(mut m) = self.0.write() {
-            m.insert(id, tree);
-        }
+        self.tree.get_or_try_init(|| crate::rubric::frozen::tree(db, caller, &self.row)).await.cloned().gql()
     }
 }
 

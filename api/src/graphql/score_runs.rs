@@ -6,7 +6,7 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use entity::score_run;
 
-use super::connection::{connection, page, slice};
+use super::connection::{connection, page_of, slice};
 use super::errors::{GqlResult, IntoGql};
 use super::states::{ClaimStatus, ObservationStatus, PeriodKind, ScoreRunStatus, SubmissionStatus};
 use super::unit::UnitConnection;
@@ -135,7 +135,7 @@ impl ScoreRun {
         #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
         #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<UnitConnection> {
-        let p = page(first, after, last, before)?;
+        let p = page_of(ctx, first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let reader = runs::see_run(db, caller, &self.0).await.gql()?;
         let mut all = results::units_of(db, self.0.id).await.gql()?;
@@ -158,7 +158,7 @@ impl ScoreRun {
         #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
         #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<ObservationConnection> {
-        let p = page(first, after, last, before)?;
+        let p = page_of(ctx, first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let unit_id = unit_id.map(|u| parse_id(&u, IdKind::Unit)).transpose()?;
         let filter = ObservationFilter { unit_id, indicator_code, status: status.map(Into::into), department };
@@ -175,7 +175,7 @@ impl ScoreRun {
         #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
         #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<UnitResultConnection> {
-        let p = page(first, after, last, before)?;
+        let p = page_of(ctx, first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let all = results::of_loaded_run(db, caller, &self.0).await.gql()?;
         let page = slice(all, p);
@@ -189,11 +189,13 @@ impl ScoreRun {
     async fn ranking(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<RankingEntry>> {
         let (db, caller) = env(ctx)?;
         let all = results::ranking_of(db, caller, &self.0, ctx.data_opt()).await.gql()?;
-        if ctx.look_ahead().field("unit").exists() {
-            super::loader::prime_units(ctx, all.iter().map(|o| o.unit_id).collect::<Vec<_>>()).await?;
-        }
+        let units = if ctx.look_ahead().field("unit").exists() {
+            super::loader::prime_units(ctx, all.iter().map(|o| o.unit_id).collect::<Vec<_>>()).await?
+        } else {
+            Default::default()
+        };
         let run = std::sync::Arc::new(self.0.clone());
-        Ok(all.into_iter().map(|o| RankingEntry { outcome: o, run: run.clone() }).collect())
+        Ok(RankingEntry::rows(all, run, &units).collect())
     }
 
     /// What the ranking would be with these changes (假设分析); nothing is saved.
@@ -241,7 +243,7 @@ impl ScoreRun {
         #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
         #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<ClaimConnection> {
-        let p = page(first, after, last, before)?;
+        let p = page_of(ctx, first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let unit_id = unit_id.map(|u| parse_id(&u, IdKind::Unit)).transpose()?;
         let paged = claims::of_run(db, caller, self.0.id, status.map(Into::into), unit_id, p).await.gql()?;
@@ -306,7 +308,7 @@ impl ScoreRunQuery {
         #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
         #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<ScoreRunConnection> {
-        let p = page(first, after, last, before)?;
+        let p = page_of(ctx, first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let filter = RunFilter { organisation_code, period, status: status.map(Into::into) };
         let paged = runs::query::runs(db, caller, filter, p).await.gql()?;

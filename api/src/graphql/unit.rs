@@ -5,7 +5,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Json, MaybeUndefined, Object
 use chrono::{DateTime, Utc};
 use entity::{unit, unit_history};
 
-use super::connection::{connection, page};
+use super::connection::{connection, page_of};
 use super::errors::GqlResult;
 use super::{IdKind, parse_id, to_id, write_env};
 use super::{Organisation, env};
@@ -80,7 +80,7 @@ impl Unit {
         #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
         #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<UnitConnection> {
-        let p = page(first, after, last, before)?;
+        let p = page_of(ctx, first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let paged = crate::unit::children(db, caller, &self.0, p).await.gql()?;
         Ok(UnitConnection::build(paged, Unit))
@@ -96,7 +96,7 @@ impl Unit {
         #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
         #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<UnitChangeConnection> {
-        let p = page(first, after, last, before)?;
+        let p = page_of(ctx, first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let paged = crate::unit::history(db, caller, &self.0, p).await.gql()?;
         Ok(UnitChangeConnection::build(paged, UnitChange))

@@ -13,7 +13,7 @@ use kaohe_service::webhooks::address::AddressPolicy;
 use kaohe_service::webhooks::endpoints::{self, DeliveryFilter, DeliveryView, NewEndpoint};
 use kaohe_service::webhooks::{EventType, status};
 
-use super::connection::{connection, page};
+use super::connection::{connection, page_of};
 use super::errors::GqlResult;
 use super::{IdKind, env, parse_id, to_id, write_env};
 
@@ -275,7 +275,7 @@ impl WebhookQuery {
         #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<WebhookEndpointConnection> {
         crate::http::responses::no_store(ctx);
-        let p = page(first, after, last, before)?;
+        let p = page_of(ctx, first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let paged = endpoints::list(db, caller, p).await.gql()?;
         Ok(WebhookEndpointConnection::build(paged, WebhookEndpoint))
@@ -293,7 +293,7 @@ impl WebhookQuery {
         #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
     ) -> async_graphql::Result<WebhookDeliveryConnection> {
         crate::http::responses::no_store(ctx);
-        let p = page(first, after, last, before)?;
+        let p = page_of(ctx, first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let filter = DeliveryFilter {
             endpoint_id: endpoint_id.map(|i| parse_id(&i, IdKind::WebhookEndpoint)).transpose()?,

@@ -1,14 +1,17 @@
 //! Answers to GraphQL queries, kept per caller until the data changes.
 //!
-//! Every write appends to the audit chain in its own transaction, and writers
-//! take turns (`db::begin_write`), so the newest audit id is a generation
-//! number of the whole database that every instance reads alike. A query's
-//! serialised `data` is stored under a hash of (caller identity with its
-//! policy version, operation name, query text, variables) together with the
-//! generation read *before* it ran; it is reused only while that generation
-//! is still the newest. So a cached answer is never older than the last
-//! write, on any instance, and never crosses callers: a unit user and a
-//! department head asking the same text have different keys.
+//! Every write appends to its organisation's audit chain in its own
+//! transaction, so audit ids number the states of the data alike on every
+//! instance; a signed-in caller's generation is the newest id of its own
+//! organisation's chain or of a shared entry (`audit::generation`), so one
+//! bureau's writes of its own data never empty another bureau's answers. A
+//! query's serialised `data` is stored under a hash of (caller identity with
+//! its organisation and policy version, operation name, query text,
+//! variables) together with the generation read *before* it ran; it is
+//! reused only while that generation is still the newest. So a cached answer
+//! is never older than the last write its caller could see, on any
+//! instance, and never crosses callers: a unit user and a department head
+//! asking the same text have different keys.
 //!
 //! Not stored: mutations, answers with any error, requests with uploads, and
 //! answers a resolver marks with [`no_store`] (those that read state the audit

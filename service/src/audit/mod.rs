@@ -10,8 +10,12 @@
 //! check reports a tail cut behind an anchor. Entries written before the key
 //! existed keep their plain SHA-256 (`seal::LEGACY`); `upgrade` seals them.
 //!
-//! Writers take turns over the whole database (`db::begin_write`), whatever
-//! their chain: the newest audit id is the data generation ([`generation`]).
+//! Writers of one chain take turns; a write of data other organisations may
+//! read (an entry with `shared_data`) takes the whole database's turn
+//! (`db::begin_write`), a write of one organisation's own data only that
+//! organisation's (`db::begin_organisation_write`, entries of [`OWN_DATA`]
+//! kinds). An organisation's data generation is the newest id of its chain
+//! and of the shared entries ([`generation`]).
 
 mod anchor;
 pub mod generation;
@@ -81,6 +85,21 @@ pub async fn head<C: ConnectionTrait>(conn: &C, chain: Chain) -> Result<Option<a
     audit_log::Entity::find().filter(chain.entries()).order_by_desc(audit_log::Column::Id).one(conn).await
 }
 
+/// Kinds of entries (`Entry::entity`) whose writes change only their own
+/// organisation's data, which no other organisation's caller can read: they
+/// move only that organisation's data generation. Every other kind, and
+/// every entry of no organisation, is shared: it moves every organisation's
+/// generation and is written under the whole database's turn. A kind missing
+/// here is therefore only slower (other organisations' cached answers are
+/// recomputed), never stale.
+pub const OWN_DATA: [&str; 4] = ["observation", "claim", "section_submission", "score_run"];
+
+/// Whether an entry of `entity` in `organisation_id` changes data other
+/// organisations' callers may read.
+pub fn shares_data(organisation_id: Option<i64>, entity: &str) -> bool {
+    organisation_id.is_none() || !OWN_DATA.contains(&entity)
+}
+
 /// One action to record.
 pub struct Entry<'a> {
     pub organisation_id: Option<i64>,
@@ -118,6 +137,11 @@ pub async fn record_scoped<C: ConnectionTrait>(
     entry: Entry<'_>,
     scope: Scope,
 ) -> Result<audit_log::Model, DbErr> {
+    let shared = shares_data(entry.organisation_id, entry.entity);
+    if shared {
+        // Shared entries are committed in order: under the exclusive turn.
+        crate::db::ensure_exclusive_turn(conn).await?;
+    }
     // Read under the write turn: no other writer can append in between.
     let prev_hash = head(conn, Chain::of(entry.organisation_id)).await?.map(|e| e.hash);
     // Microseconds: what PostgreSQL keeps, so the hash can be re-checked.
@@ -156,6 +180,7 @@ pub async fn record_scoped<C: ConnectionTrait>(
         score_run_id: Set(scope.score_run_id),
         unit_id: Set(scope.unit_id),
         chain_version: Set(KEYED),
+        shared_data: Set(shared),
         ..Default::default()
     }
     .insert(conn)

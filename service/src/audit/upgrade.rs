@@ -235,6 +235,7 @@ mod tests {
             score_run_id: None,
             unit_id: None,
             chain_version: LEGACY,
+            shared_data: true,
         };
         e.hash = seal::legacy(&seal::Fields::from(&e));
         let mut row: audit_log::ActiveModel = e.into();

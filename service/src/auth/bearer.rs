@@ -15,6 +15,7 @@ use sea_orm::{
 };
 
 use super::{AuthError, AuthState};
+use crate::audit::generation;
 use crate::caller::{Caller, CallerRole, Grants, Who};
 
 /// Maps a stored role (`users::Role`, the one list; the database holds
@@ -29,8 +30,9 @@ pub fn role_of(role: &str) -> Option<CallerRole> {
     })
 }
 
-/// The calling subject's row with its organisation's code and the data
-/// generation, read in one statement (so in one snapshot): the only
+/// The calling subject's row with its organisation's code and its
+/// organisation's data generation (`audit::generation`: its own newest
+/// entry and the newest shared one), read in one statement (so in one snapshot): the only
 /// statement a request answered from the response cache costs.
 #[derive(FromQueryResult)]
 struct SubjectRow {
@@ -40,7 +42,8 @@ struct SubjectRow {
     role: String,
     unit_id: Option<i64>,
     org_code: String,
-    generation: Option<i64>,
+    generation_own: Option<i64>,
+    generation_shared: Option<i64>,
     must_change_password: bool,
 }
 
@@ -75,7 +78,8 @@ async fn user_row(
         .column(app_user::Column::UnitId)
         .column(app_user::Column::MustChangePassword)
         .column_as(organisation::Column::Code, "org_code")
-        .expr_as(crate::audit::generation::generation_column(), "generation")
+        .expr_as(generation::own_generation_column("app_user"), "generation_own")
+        .expr_as(generation::shared_generation_column(), "generation_shared")
         .join(JoinType::InnerJoin, app_user::Relation::Organisation.def())
         .into_model::<SubjectRow>()
         .one(db)
@@ -93,7 +97,8 @@ async fn credential_row(db: &DatabaseConnection, id: i64) -> Result<Option<Subje
         .expr_as(Expr::cust("CAST(NULL AS BIGINT)"), "unit_id")
         .expr_as(Expr::val(false), "must_change_password")
         .column_as(organisation::Column::Code, "org_code")
-        .expr_as(crate::audit::generation::generation_column(), "generation")
+        .expr_as(generation::own_generation_column("service_credential"), "generation_own")
+        .expr_as(generation::shared_generation_column(), "generation_shared")
         .join(JoinType::InnerJoin, service_credential::Relation::Organisation.def())
         .into_model::<SubjectRow>()
         .one(db)
@@ -139,5 +144,5 @@ pub async fn caller(
         grants: Some(grants),
         must_change_password: row.must_change_password,
     };
-    Ok((caller, Some(row.generation.unwrap_or(0))))
+    Ok((caller, Some(generation::organisation_generation(row.generation_own, row.generation_shared))))
 }

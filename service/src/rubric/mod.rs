@@ -3,6 +3,7 @@
 //! behind the GraphQL surface.
 
 pub mod draft;
+pub mod frozen;
 pub mod load;
 pub mod query;
 pub mod rebuild;

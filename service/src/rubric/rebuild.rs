@@ -1,7 +1,9 @@
 //! A stored rubric version back into the engine's [`Rubric`]: rows →
 //! [`RubricFile`] → [`Rubric::from_file`] (validated again on the way).
 
-use entity::{organisation, rubric};
+use std::sync::Arc;
+
+use entity::{organisation, rubric, rubric_version};
 use kaohe_engine::Rubric;
 use kaohe_engine::rubric::file::{
     ClauseFile, GroupFile, Header, IndicatorFile, KindFile, Regime, RubricFile, RuleFile,
@@ -21,15 +23,16 @@ fn parse_enum<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<
         .map_err(|e| corrupt(format!("stored {what} `{text}`: {e}")))
 }
 
-/// Loads a stored version and compiles it with the engine. A stored version
-/// that does not compile is a server fault (published versions were checked).
+/// Loads a stored version and compiles it with the engine, read as `caller`
+/// may see it. A frozen (published or retired) version is compiled once per
+/// server and shared (`super::frozen`). A stored version that does not
+/// compile is a server fault (published versions were checked).
 pub async fn rubric_of_version(
     db: &DatabaseConnection,
     caller: &Caller,
     version_id: i64,
-) -> Result<Rubric, ServiceError> {
-    let (name, file, _) = file_of_version(db, caller, version_id).await?;
-    Rubric::from_file(&name, file).map_err(|e| corrupt(e.to_string()))
+) -> Result<Arc<Rubric>, ServiceError> {
+    super::frozen::rubric(db, caller, version_id).await
 }
 
 /// A stored version in the engine's file form, with the name its errors
@@ -41,6 +44,19 @@ pub async fn file_of_version(
     version_id: i64,
 ) -> Result<(String, RubricFile, VersionTree), ServiceError> {
     let version = query::version_by_id(db, caller, version_id).await?;
+    let tree = query::tree(db, caller, version_id).await?;
+    let (name, file) = file_of_rows(db, &version, &tree).await?;
+    Ok((name, file, tree))
+}
+
+/// A version's row and tree in the engine's file form (its rubric and
+/// organisation read for the header).
+pub(crate) async fn file_of_rows(
+    db: &DatabaseConnection,
+    version: &rubric_version::Model,
+    tree: &VersionTree,
+) -> Result<(String, RubricFile), ServiceError> {
+    let version_id = version.id;
     let rubric_row = rubric::Entity::find_by_id(version.rubric_id)
         .one(db)
         .await?
@@ -49,20 +65,19 @@ pub async fn file_of_version(
         .one(db)
         .await?
         .ok_or_else(|| corrupt(format!("organisation of rubric {}", rubric_row.id)))?;
-    let tree = query::tree(db, caller, version_id).await?;
     let header = Header {
         code: rubric_row.code,
-        title: version.title,
-        version: version.label,
+        title: version.title.clone(),
+        version: version.label.clone(),
         organisation: org.code,
         regime: parse_enum::<Regime>("regime", &version.regime)?,
-        source: version.source,
+        source: version.source.clone(),
         scale: version.scale.0,
         bonus_cap: version.bonus_cap.map(|c| c.0),
     };
-    let file = RubricFile { rubric: header, indicators: indicators(&tree)? };
-    let name = version.file_name.unwrap_or_else(|| format!("rubric version {version_id}"));
-    Ok((name, file, tree))
+    let file = RubricFile { rubric: header, indicators: indicators(tree)? };
+    let name = version.file_name.clone().unwrap_or_else(|| format!("rubric version {version_id}"));
+    Ok((name, file))
 }
 
 fn indicators(tree: &VersionTree) -> Result<Vec<IndicatorFile>, ServiceError> {

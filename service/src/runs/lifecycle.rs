@@ -4,7 +4,9 @@ use chrono::Utc;
 use entity::states::{ObservationStatus, PeriodKind, RunStatus, VersionStatus};
 use entity::{observation, result, result_section, score_run, score_run_unit, unit};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use serde_json::json;
 
 use super::{ensure_open, results, run_by_id, visible_run};
@@ -100,7 +102,7 @@ pub async fn open(
             u.name, u.code
         )));
     }
-    let txn = db::begin_write(db).await?;
+    let txn = db::begin_organisation_write(db, organisation_id).await?;
     let now = Utc::now();
     let run = score_run::ActiveModel {
         organisation_id: Set(organisation_id),
@@ -155,6 +157,55 @@ pub async fn open(
     Ok(run)
 }
 
+/// Rows inserted per statement when results are stored: far below either
+/// database's limit on bound values (SQLite 32,766; PostgreSQL 65,535).
+const RESULT_ROWS_PER_INSERT: usize = 500;
+
+/// Stores a run's results and their section scores, many rows a statement
+/// (a 1,000-unit run is a dozen inserts, not 4,000).
+async fn store_results(
+    txn: &DatabaseTransaction,
+    run_id: i64,
+    outcomes: &[results::UnitResult],
+    sections: &std::collections::HashMap<String, i64>,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let mut rows = Vec::with_capacity(outcomes.len());
+    let mut section_rows = Vec::with_capacity(outcomes.len() * sections.len());
+    for o in outcomes {
+        let stored = results::StoredResult { outcome: o.clone() };
+        rows.push(result::ActiveModel {
+            score_run_id: Set(run_id),
+            unit_id: Set(o.unit_id),
+            final_score: Set(o.final_score.into()),
+            base: Set(o.base.into()),
+            bonus: Set(o.bonus.into()),
+            penalty: Set(o.penalty.into()),
+            rank: Set(i32::try_from(o.rank).unwrap_or(i32::MAX)),
+            explanation: Set(serde_json::to_string(&stored).map_err(ServiceError::internal)?),
+            computed_at: Set(now),
+            ..Default::default()
+        });
+        for s in &o.sections {
+            let Some(indicator_id) = sections.get(&s.code) else { continue };
+            section_rows.push(result_section::ActiveModel {
+                score_run_id: Set(run_id),
+                unit_id: Set(o.unit_id),
+                indicator_id: Set(*indicator_id),
+                score: Set(s.score.into()),
+                ..Default::default()
+            });
+        }
+    }
+    for chunk in rows.chunks(RESULT_ROWS_PER_INSERT) {
+        result::Entity::insert_many(chunk.to_vec()).exec_without_returning(txn).await?;
+    }
+    for chunk in section_rows.chunks(RESULT_ROWS_PER_INSERT * 2) {
+        result_section::Entity::insert_many(chunk.to_vec()).exec_without_returning(txn).await?;
+    }
+    Ok(())
+}
+
 /// Scores every unit with the engine, stores the results (exact decimals and
 /// the explanation) and freezes the run. A revision that replaces a published
 /// run supersedes it. The webhook events (`run.published`, and
@@ -175,7 +226,7 @@ pub async fn publish(
         return Err(stale());
     }
     let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
-    let txn = db::begin_write(db).await?;
+    let txn = db::begin_organisation_write(db, run.organisation_id).await?;
     // What it carries from earlier periods, up to date, then scored inside
     // the write transaction: no observation can slip in between.
     let carried = super::carry::sync(&txn, &run).await?;
@@ -194,35 +245,7 @@ pub async fn publish(
         return Err(stale());
     }
     let sections = results::section_rows(&txn, run.rubric_version_id).await?;
-    for o in &outcomes {
-        let stored = results::StoredResult { outcome: o.clone() };
-        result::ActiveModel {
-            score_run_id: Set(run_id),
-            unit_id: Set(o.unit_id),
-            final_score: Set(o.final_score.into()),
-            base: Set(o.base.into()),
-            bonus: Set(o.bonus.into()),
-            penalty: Set(o.penalty.into()),
-            rank: Set(i32::try_from(o.rank).unwrap_or(i32::MAX)),
-            explanation: Set(serde_json::to_string(&stored).map_err(ServiceError::internal)?),
-            computed_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        for s in &o.sections {
-            let Some(indicator_id) = sections.get(&s.code) else { continue };
-            result_section::ActiveModel {
-                score_run_id: Set(run_id),
-                unit_id: Set(o.unit_id),
-                indicator_id: Set(*indicator_id),
-                score: Set(s.score.into()),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-        }
-    }
+    store_results(&txn, run_id, &outcomes, &sections, now).await?;
     if let Some(old) = run.replaces_run_id {
         score_run::Entity::update_many()
             .col_expr(score_run::Column::Status, Expr::value(RunStatus::Superseded))
@@ -295,7 +318,7 @@ pub async fn amend(
             run.status
         )));
     }
-    let txn = db::begin_write(db).await?;
+    let txn = db::begin_organisation_write(db, run.organisation_id).await?;
     let pending = score_run::Entity::find().filter(score_run::Column::ReplacesRunId.eq(run_id)).one(&txn).await?;
     if let Some(p) = pending {
         return Err(ServiceError::Conflict(format!("the score run already has a revision in progress ({})", p.title)));

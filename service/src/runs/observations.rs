@@ -324,7 +324,7 @@ async fn record_items(
         return Err(Refusal::Items(failures));
     }
     let period = super::period_of(&run)?;
-    let txn = db::begin_write(db).await?;
+    let txn = db::begin_organisation_write(db, run.organisation_id).await?;
     // Re-read inside the transaction: the run or a section may have closed.
     let run = run_by_id(&txn, run.id).await?;
     ensure_open(&run)?;
@@ -548,7 +548,7 @@ fn check_item(rubric: &Rubric, rule_code: &str, d: &ObservationDraft) -> Result<
 /// Compiled rubrics and rule tables by version, for a request that touches
 /// many observations.
 #[derive(Default)]
-struct Versions(HashMap<i64, (Rubric, Rules)>);
+struct Versions(HashMap<i64, (std::sync::Arc<Rubric>, Rules)>);
 
 impl Versions {
     async fn get(
@@ -556,7 +556,7 @@ impl Versions {
         db: &DatabaseConnection,
         caller: &Caller,
         version_id: i64,
-    ) -> Result<&(Rubric, Rules), ServiceError> {
+    ) -> Result<&(std::sync::Arc<Rubric>, Rules), ServiceError> {
         if let std::collections::hash_map::Entry::Vacant(e) = self.0.entry(version_id) {
             let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, version_id).await?;
             let rules = Rules::of_version(db, version_id).await?;
@@ -648,7 +648,7 @@ pub async fn correct(
     }
     let facts = check(rubric, &code, &draft)?;
     let period = super::period_of(&run)?;
-    let txn = db::begin_write(db).await?;
+    let txn = db::begin_organisation_write(db, run.organisation_id).await?;
     let run = run_by_id(&txn, run.id).await?;
     ensure_open(&run)?;
     ensure_section_open(&txn, &run, &section).await?;

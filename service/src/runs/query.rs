@@ -2,9 +2,7 @@
 
 use entity::states::{ObservationStatus, RunStatus};
 use entity::{audit_log, indicator, observation, organisation, rule, score_run, score_run_unit};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 
 use super::visible_run;
 use crate::audit;
@@ -62,9 +60,7 @@ pub async fn runs(
     if let Some(s) = &filter.status {
         q = q.filter(score_run::Column::Status.eq(*s));
     }
-    let total = q.clone().count(db).await?;
-    let rows = q.order_by_desc(score_run::Column::Id).offset(page.offset).limit(page.first).all(db).await?;
-    Ok(Paged { rows, total, offset: page.offset })
+    crate::paging::fetch(db, q.order_by_desc(score_run::Column::Id), page).await
 }
 
 /// Filters on a run's observations.
@@ -141,9 +137,7 @@ pub async fn observations(
         let rule_ids = rules_of_department(db, caller, run, dept).await?;
         q = q.filter(observation::Column::RuleId.is_in(rule_ids));
     }
-    let total = q.clone().count(db).await?;
-    let rows = q.order_by_asc(observation::Column::Id).offset(page.offset).limit(page.first).all(db).await?;
-    Ok(Paged { rows, total, offset: page.offset })
+    crate::paging::fetch(db, q.order_by_asc(observation::Column::Id), page).await
 }
 
 /// The rules of the run's version that a department scores: those under an
@@ -262,9 +256,7 @@ pub async fn audit(
     if let Some(u) = filter.user_id {
         q = q.filter(audit_log::Column::ActorId.eq(u));
     }
-    let total = q.clone().count(db).await?;
-    let rows = q.order_by_asc(audit_log::Column::Id).offset(page.offset).limit(page.first).all(db).await?;
-    Ok(Paged { rows, total, offset: page.offset })
+    crate::paging::fetch(db, q.order_by_asc(audit_log::Column::Id), page).await
 }
 
 /// The audit log is for staff (admin, department heads); the organisation to filter by.

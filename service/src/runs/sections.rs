@@ -29,7 +29,7 @@ async fn set_status(
     } else {
         policy::may_administer_runs(caller, run.organisation_id)?;
     }
-    let txn = db::begin_write(db).await?;
+    let txn = db::begin_organisation_write(db, run.organisation_id).await?;
     let run = run_by_id(&txn, run_id).await?;
     ensure_open(&run)?;
     let section = section_row(&txn, run.rubric_version_id, section_code).await?;

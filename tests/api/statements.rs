@@ -1,0 +1,137 @@
+//! Statements per request (issue 18): each typical query is pinned to the
+//! number of SQL statements it costs when computed (never from the response
+//! cache: every request here sends `Cache-Control: no-cache`), so a round
+//! trip added to one of them fails here. The counts are exact: a change that
+//! lowers one should lower the pin with it.
+//!
+//! Each measure is taken twice and the second kept: the first signed-in
+//! request of a server loads the policy (and the compiled rubric), which a
+//! running server has done long before.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app_with};
+
+/// The statements one computed request costs, and its answer (no errors).
+async fn cost(app: &TestApp, query: &str, variables: Value) -> (u64, Value) {
+    let send = || async {
+        let mut req = app.client.post(format!("{}/graphql", app.address)).header("Cache-Control", "no-cache");
+        if let Some(token) = app.token.lock().unwrap().clone() {
+            req = req.bearer_auth(token);
+        }
+        let body: Value =
+            req.json(&json!({ "query": query, "variables": variables })).send().await.unwrap().json().await.unwrap();
+        assert!(body.get("errors").is_none(), "errors: {body:#}");
+        body["data"].clone()
+    };
+    send().await;
+    let before = app.statements.get();
+    let data = send().await;
+    let spent = app.statements.get() - before;
+    eprintln!("STATEMENTS {spent} for {}", query.split_whitespace().collect::<Vec<_>>().join(" "));
+    (spent, data)
+}
+
+async fn bench_app() -> (TestApp, kaohe_api::bench_seed::BenchIds) {
+    // Nothing else may spend a statement inside a measure: no policy
+    // version recheck (every 2 s by default), no webhook worker polling.
+    let app = spawn_app_with(|s| {
+        s.limits.rate_budget = 100_000_000;
+        s.auth.policy_recheck = std::time::Duration::from_secs(3600);
+        s.webhooks.deliver = false;
+    })
+    .await;
+    let ids = kaohe_api::bench_seed::seed(&app.db, &app.chain_key, 120).await.unwrap();
+    (app, ids)
+}
+
+const UNITS_PAGE: &str = "{ organisation(code: \"xuchang\") { units(first: 100) {
+    totalCount edges { node { id code name } } } } }";
+
+const UNITS_PAGE_WITH_ORGANISATION: &str = "{ organisation(code: \"xuchang\") { name units(first: 100) {
+    totalCount edges { node { id code name organisation { name } } } } } }";
+
+const UNITS_PAGE_WITHOUT_COUNT: &str = "{ organisation(code: \"xuchang\") { units(first: 100) {
+    pageInfo { hasNextPage endCursor } edges { node { id code name } } } } }";
+
+/// The department head's page of `scripts/bench.sh`.
+const DEPARTMENT_PAGE: &str = "query($r: ID!, $u: ID!) { scoreRun(id: $r) { title status period
+    rubricVersion { label sections { code title maxPoints weight children { code title maxPoints } } }
+    observations(unitId: $u, first: 50) { totalCount edges { node { id ruleCode status facts { count points level flag } enteredAt } } } } }";
+
+const RANKING: &str = "{ monthlyRanking(organisationCode: \"xuchang\", period: \"2026-10\") {
+    rank finalScore base bonus penalty unit { code name } sections { code score weighted } } }";
+
+#[tokio::test]
+async fn a_page_of_units_and_its_count_cost_one_statement_after_the_caller() {
+    let (app, _) = bench_app().await;
+    app.sign_in("xc-admin").await;
+
+    let (spent, data) = cost(&app, UNITS_PAGE, json!({})).await;
+    let units = &data["organisation"]["units"];
+    assert_eq!(units["edges"].as_array().unwrap().len(), 100);
+    // 120 bench units and the 10 demo ones.
+    assert_eq!(units["totalCount"], 130);
+    // The caller (with the data generation), the organisation, the page with
+    // its count (`COUNT(*) OVER ()`). Before issue 18: 4 (the count apart).
+    assert_eq!(spent, 3, "a page of units with totalCount");
+
+    let (spent, data) = cost(&app, UNITS_PAGE_WITH_ORGANISATION, json!({})).await;
+    let edges = data["organisation"]["units"]["edges"].as_array().unwrap();
+    let name = &data["organisation"]["name"];
+    assert!(edges.iter().all(|e| &e["node"]["organisation"]["name"] == name), "{edges:?}");
+    // Each unit's organisation is the one already read: no statement more
+    // (before: 5, the organisations batch-loaded again).
+    assert_eq!(spent, 3, "a page of units with their organisation's name");
+
+    let (spent, data) = cost(&app, UNITS_PAGE_WITHOUT_COUNT, json!({})).await;
+    let units = &data["organisation"]["units"];
+    assert_eq!(units["pageInfo"]["hasNextPage"], true);
+    assert_eq!(units["edges"].as_array().unwrap().len(), 100);
+    // Not counted at all: one row more read tells `hasNextPage`.
+    assert_eq!(spent, 3, "a page of units without totalCount");
+
+    // The last page knows it is the last without a count, and a page past the
+    // end still answers the whole count.
+    let next = "query($a: String) { organisation(code: \"xuchang\") { units(first: 100, after: $a) {
+        pageInfo { hasNextPage hasPreviousPage } edges { node { id } } } } }";
+    let end = units["pageInfo"]["endCursor"].clone();
+    let last = app.query_with(next, json!({ "a": end })).await;
+    let last = &last["organisation"]["units"];
+    assert_eq!(last["edges"].as_array().unwrap().len(), 30);
+    assert_eq!(last["pageInfo"]["hasNextPage"], false);
+    assert_eq!(last["pageInfo"]["hasPreviousPage"], true);
+    let past = "query($a: String) { organisation(code: \"xuchang\") { units(first: 10, after: $a) {
+        totalCount pageInfo { hasNextPage } edges { node { id } } } } }";
+    let beyond = base64_cursor(500);
+    let past = app.query_with(past, json!({ "a": beyond })).await;
+    let past = &past["organisation"]["units"];
+    assert_eq!((past["totalCount"].as_i64(), past["edges"].as_array().map(Vec::len)), (Some(130), Some(0)));
+    assert_eq!(past["pageInfo"]["hasNextPage"], false);
+}
+
+/// The cursor of the row at `offset` (as `endCursor` gives it).
+fn base64_cursor(offset: u64) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("c1:{offset}"))
+}
+
+#[tokio::test]
+async fn the_department_heads_page_and_the_ranking_cost_a_pinned_number_of_statements() {
+    let (app, ids) = bench_app().await;
+    app.sign_in("xc-mishuke").await;
+    let (spent, data) = cost(&app, DEPARTMENT_PAGE, json!({ "r": ids.run, "u": ids.unit })).await;
+    assert_eq!(data["scoreRun"]["observations"]["totalCount"], 2);
+    assert_eq!(data["scoreRun"]["rubricVersion"]["sections"].as_array().unwrap().len(), 3);
+    // The caller, the run, its rubric version (its tree is kept once read),
+    // the observations with their count, their rules (one batch). Before: 6.
+    assert_eq!(spent, 5, "the department head's page");
+
+    let credential = "xc-yuejiangping";
+    app.sign_in(credential).await;
+    let (spent, data) = cost(&app, RANKING, json!({})).await;
+    assert_eq!(data["monthlyRanking"].as_array().unwrap().len(), 120);
+    // The caller, the organisation, its runs of the period (page and count),
+    // the units (one batch); the published rows are kept once read. Before: 5.
+    assert_eq!(spent, 4, "the ranking of 120 units");
+}
