@@ -631,3 +631,41 @@ async fn an_approved_claim_is_checked_at_the_door_too() {
     let r = result_of(&app, &run, "xc-weidu").await;
     assert_eq!(lines(&r, "3-②a")[0]["deferredTo"], "2026-12");
 }
+
+/// Eight clients give the same direct score at once: the check runs inside
+/// the organisation's write turn, so exactly one lands (on PostgreSQL too,
+/// where transactions alone would let two pass the check side by side).
+#[tokio::test]
+async fn concurrent_second_direct_scores_are_refused_but_one() {
+    let app = spawn_app_as("ck-admin").await;
+    let version = app.version_id("chengkou").await.unwrap();
+    let jxx = unit(&unit_ids(&app, "chengkou").await, "ck-jxx");
+    let open = json!({ "i": { "rubricVersionId": version, "period": "2027", "unitIds": [jxx], "title": "2027年度" } });
+    let run = app.query_with("mutation($i: OpenScoreRunInput!) { openScoreRun(input: $i) { id } }", open).await;
+    let run = run["openScoreRun"]["id"].as_str().unwrap().to_string();
+    let token = app.token.lock().unwrap().clone().unwrap();
+    let record = "mutation($i: RecordObservationInput!) { recordObservation(input: $i) { id } }";
+    let vars = json!({ "i": { "runId": run, "unitId": jxx, "ruleCode": "1-1", "facts": { "points": "18" } } });
+    let mut writes = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let req = app.client.post(format!("{}/graphql", app.address)).bearer_auth(&token);
+        writes.spawn(req.json(&json!({ "query": record, "variables": vars })).send());
+    }
+    let (mut landed, mut refused) = (0, 0);
+    while let Some(sent) = writes.join_next().await {
+        let body: Value = sent.unwrap().unwrap().json().await.unwrap();
+        match code(&body) {
+            "" => landed += 1,
+            "CONFLICT" => refused += 1,
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert_eq!((landed, refused), (1, 7));
+    let count = app
+        .query_with(
+            "query($r: ID!) { scoreRun(id: $r) { observations(first: 10, status: ACTIVE) { totalCount } } }",
+            json!({ "r": run }),
+        )
+        .await;
+    assert_eq!(count["scoreRun"]["observations"]["totalCount"], 1);
+}
