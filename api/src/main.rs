@@ -11,8 +11,39 @@ use std::process::ExitCode;
 
 use kaohe_api::{Application, Settings};
 
+/// What `kaohe --help` prints.
+const USAGE: &str = "\
+usage: kaohe [COMMAND]
+
+  (no command)            start the server (settings from the environment; see README)
+  schema                  print the GraphQL schema (SDL)
+  check-config            check every setting and what it points at
+  migrate up|down|status  manage the database migrations
+  audit verify            check every audit chain
+  admin bootstrap --organisation CODE --name NAME --username U
+                          create an organisation and its first admin
+  backup PATH             write a backup archive
+  restore PATH            restore a backup into an empty DATA_DIR
+  seed-bench [UNITS]      prepare the load scripts' data
+";
+
+const COMMANDS: [&str; 8] = ["schema", "check-config", "migrate", "audit", "admin", "backup", "restore", "seed-bench"];
+
 #[actix_web::main]
 async fn main() -> ExitCode {
+    // Help, or a command this binary does not have, never starts the server
+    // (nor creates a database where it was run).
+    match std::env::args().nth(1).as_deref() {
+        Some("--help" | "-h" | "help") => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) if !COMMANDS.contains(&other) => {
+            eprint!("kaohe: unknown command `{other}`\n{USAGE}");
+            return ExitCode::from(2);
+        }
+        _ => {}
+    }
     if std::env::args().nth(1).as_deref() == Some("schema") {
         print!("{}", kaohe_api::graphql::sdl());
         return ExitCode::SUCCESS;

@@ -258,6 +258,22 @@ async fn from_an_empty_folder_to_a_restored_backup() {
 }
 
 #[test]
+fn help_and_unknown_commands_never_start_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |arg: &str| {
+        Command::new(env!("CARGO_BIN_EXE_kaohe")).arg(arg).current_dir(dir.path()).env_clear().output().unwrap()
+    };
+    let help = run("--help");
+    assert!(help.status.success());
+    assert!(String::from_utf8_lossy(&help.stdout).contains("check-config"));
+    let unknown = run("serve-please");
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown command `serve-please`"));
+    // Nothing was created where it ran (the server would have made ./data).
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
 fn check_config_lists_every_problem_and_hides_secrets() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_kaohe"))
