@@ -1,4 +1,4 @@
-# Shared by scripts/load.sh and scripts/bench.sh (sourced, not run): the
+# Shared by the load and bench scripts (sourced, not run): the
 # release binary, a temporary DATA folder removed on exit, and a server
 # started on it and waited for. Expects HOST and PORT to be set.
 
@@ -33,4 +33,20 @@ start_server() {
   echo "the server did not start; its log:" >&2
   tail -n 20 "$DATA/server.log" >&2
   exit 1
+}
+
+# Points the server at a fresh database (DB=postgres: the database $1 on $PG,
+# dropped and created; else SQLite in $DATA), fills it with `seed-bench
+# $UNITS` and sets RUN and UNIT to the published run and one of its units.
+seed_bench() {
+  if [[ "$DB" == postgres ]]; then
+    psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $1" -qc "CREATE DATABASE $1" >/dev/null
+    export DATABASE_URL="$PG/$1"
+  fi
+  echo "== preparing $UNITS units and a published run ($DB)"
+  local ids
+  ids=$("$BIN" seed-bench "$UNITS" | tail -n1)
+  RUN=$(sed -n 's/.*RUN=\([^ ]*\).*/\1/p' <<<"$ids")
+  UNIT=$(sed -n 's/.*UNIT=\([^ ]*\).*/\1/p' <<<"$ids")
+  [[ -n "$RUN" && -n "$UNIT" ]] || { echo "seed-bench printed: $ids" >&2; exit 1; }
 }

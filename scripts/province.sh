@@ -33,16 +33,7 @@ source scripts/lib.sh
 
 export DATA_DIR="$DATA" LOG=warn DEMO_PASSWORD=bench-password-1 BIND_ADDR="$HOST:$PORT"
 export RATE_BUDGET=1000000000 RATE_REFILL_PER_HOUR=1000000000
-if [[ "$DB" == postgres ]]; then
-  psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS kaohe_province" -qc "CREATE DATABASE kaohe_province" >/dev/null
-  export DATABASE_URL="$PG/kaohe_province"
-fi
-
-echo "== preparing $UNITS units and a published run ($DB)"
-IDS=$("$BIN" seed-bench "$UNITS" | tail -n1)
-RUN=$(sed -n 's/.*RUN=\([^ ]*\).*/\1/p' <<<"$IDS")
-UNIT=$(sed -n 's/.*UNIT=\([^ ]*\).*/\1/p' <<<"$IDS")
-[[ -n "$RUN" && -n "$UNIT" ]] || { echo "seed-bench printed: $IDS" >&2; exit 1; }
+seed_bench kaohe_province
 
 start_server
 gql() { # token, body → answer

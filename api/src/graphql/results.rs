@@ -177,7 +177,7 @@ impl From<&outcome::RuleExplanation> for RuleExplanation {
         RuleExplanation {
             rule: r.rule.clone(),
             kind: RuleKind::known(&r.kind),
-            effect: if r.effect == "add" { RuleEffect::Add } else { RuleEffect::Deduct },
+            effect: RuleEffect::of(&r.effect),
             text: r.text.clone(),
             before_cap: r.before_cap,
             amount: r.amount,

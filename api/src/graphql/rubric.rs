@@ -78,6 +78,13 @@ pub enum RuleEffect {
     Add,
 }
 
+impl RuleEffect {
+    /// The effect as rubric rows and results store it (`add`, `deduct`).
+    pub fn of(stored: &str) -> RuleEffect {
+        if stored == "add" { RuleEffect::Add } else { RuleEffect::Deduct }
+    }
+}
+
 /// A version of a rubric (考核细则版本), e.g. 2026: its indicator tree and rules.
 pub struct RubricVersion {
     row: rubric_version::Model,
@@ -564,7 +571,7 @@ impl Rule {
 
     /// Deduct or add (扣分/加分).
     async fn effect(&self) -> RuleEffect {
-        if self.row.effect == "add" { RuleEffect::Add } else { RuleEffect::Deduct }
+        RuleEffect::of(&self.row.effect)
     }
 
     /// Short label of what it counts (规则说明).

@@ -132,6 +132,16 @@ pub enum CutKind {
     BonusCap,
 }
 
+/// A stored name the database holds to its list (CHECKs of migration 000090),
+/// as its GraphQL value; a name outside the list is logged as a defect and
+/// shown as `fallback`, never silently.
+fn known<E: async_graphql::EnumType>(name: &str, fallback: E) -> E {
+    by_snake_name(name).unwrap_or_else(|| {
+        tracing::error!(value = name, "a stored value the schema does not list");
+        fallback
+    })
+}
+
 /// The GraphQL value of a name the engine writes in `snake_case`; `None`
 /// for a name it does not know (a test checks every name the engine has).
 fn by_snake_name<E: async_graphql::EnumType>(name: &str) -> Option<E> {
@@ -153,14 +163,9 @@ impl RuleKind {
             .unwrap_or_default()
     }
 
-    /// The kind of a stored rule or explanation line. The database refuses
-    /// other kinds (a CHECK of migration 000090), so the fallback is logged
-    /// as a defect, never silently shown.
+    /// The kind of a stored rule or explanation line.
     pub fn known(name: &str) -> RuleKind {
-        RuleKind::of(name).unwrap_or_else(|| {
-            tracing::error!(kind = name, "a rule kind the schema does not list");
-            RuleKind::Direct
-        })
+        known(name, RuleKind::Direct)
     }
 }
 
@@ -171,10 +176,7 @@ impl CutKind {
 
     /// The kind of a stored cut (the engine's names; see [`RuleKind::known`]).
     pub fn known(name: &str) -> CutKind {
-        CutKind::of(name).unwrap_or_else(|| {
-            tracing::error!(cut = name, "a cut the schema does not list");
-            CutKind::Ceiling
-        })
+        known(name, CutKind::Ceiling)
     }
 }
 
@@ -186,10 +188,7 @@ impl IndicatorRole {
 
     /// The role of a stored section result (see [`RuleKind::known`]).
     pub fn known(name: &str) -> IndicatorRole {
-        IndicatorRole::of(name).unwrap_or_else(|| {
-            tracing::error!(role = name, "a section role the schema does not list");
-            IndicatorRole::Base
-        })
+        known(name, IndicatorRole::Base)
     }
 }
 
