@@ -284,15 +284,26 @@ impl Application {
                 None => self.server.await,
             }
         };
+        // The pulse listens while the server serves (PostgreSQL only; on
+        // SQLite it returns at once and is not waited for).
+        let pulse =
+            crate::auth::pulse::listen(self.db.clone(), self.auth.pulse.clone()).with_subscriber(self.dispatch.clone());
+        let served = async move {
+            tokio::pin!(servers);
+            tokio::select! {
+                served = &mut servers => served,
+                () = pulse => servers.await,
+            }
+        };
         match self.worker {
             Some(worker) => {
                 let worker = worker.run().with_subscriber(self.dispatch);
                 tokio::select! {
-                    served = servers => served,
+                    served = served => served,
                     () = worker => Ok(()),
                 }
             }
-            None => servers.await,
+            None => served.await,
         }
     }
 }

@@ -35,6 +35,21 @@ async fn ask(app: &TestApp, address: &str, token: &str, query: &str, vars: Value
     (status, body["data"].clone())
 }
 
+/// Asks until the answer is computed again: at once on the instance that
+/// wrote and on SQLite; on PostgreSQL another instance hears of the write
+/// through the pulse (`auth::pulse`), within its notification delay and
+/// never later than `pulse::RECHECK`.
+async fn recomputed(app: &TestApp, address: &str, token: &str, query: &str) -> (String, Value) {
+    let deadline = std::time::Instant::now() + kaohe_service::auth::pulse::RECHECK + std::time::Duration::from_secs(1);
+    loop {
+        let (status, seen) = ask(app, address, token, query, json!({})).await;
+        if status != "hit" || std::time::Instant::now() > deadline {
+            return (status, seen);
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
 fn token(app: &TestApp) -> String {
     app.token.lock().unwrap().clone().unwrap()
 }
@@ -93,7 +108,7 @@ async fn another_bureaus_own_writes_leave_answers_cached_and_shared_writes_reach
     let unit = json!({ "i": { "organisationCode": "xuchang", "code": "xc-new", "name": "新单位", "kind": "county" } });
     app.query_with(CREATE_UNIT, unit).await;
     for address in [&here, &other_address] {
-        let (status, seen) = ask(&app, address, &chengkou, PUBLIC, json!({})).await;
+        let (status, seen) = recomputed(&app, address, &chengkou, PUBLIC).await;
         assert_eq!(status, "miss", "{address}");
         assert_eq!(seen["organisation"]["units"]["totalCount"], before.as_i64().unwrap() + 1);
         assert_eq!(ask(&app, address, &chengkou, OWN, json!({})).await.0, "miss");
@@ -159,4 +174,56 @@ async fn on_postgresql_writers_of_different_organisations_do_not_wait_for_each_o
     let (_, after) = ask(&app, &app.address, &chengkou, ck_units, json!({})).await;
     assert_eq!(after["organisation"]["units"]["totalCount"].as_i64().unwrap(), units_while_held + 1);
     assert_eq!(app.query("{ verifyAuditChain { ok } }").await["verifyAuditChain"]["ok"], true);
+}
+
+/// `{ me { … } }` with `token` at `address`: the HTTP status.
+async fn status_at(app: &TestApp, address: &str, token: &str) -> u16 {
+    let res = app
+        .client
+        .post(format!("{address}/graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": "{ me { username } }" }))
+        .send()
+        .await
+        .unwrap();
+    res.status().as_u16()
+}
+
+#[tokio::test]
+async fn a_deactivated_login_stops_on_every_instance_within_the_pulse_delay() {
+    let app = spawn_app_as("xc-mishuke").await;
+    let clerk = token(&app);
+    let other = kaohe_api::Application::build(app.settings.clone()).await.unwrap();
+    let other_address = format!("http://127.0.0.1:{}", other.port());
+    tokio::spawn(other.run_until_stopped());
+    // The clerk works on the other instance, which keeps its row (PostgreSQL).
+    for _ in 0..3 {
+        assert_eq!(status_at(&app, &other_address, &clerk).await, 200);
+    }
+    let id: i64 = entity::app_user::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.username == "xc-mishuke")
+        .map(|u| u.id)
+        .unwrap();
+    let version = entity::app_user::Entity::find_by_id(id).one(&app.db).await.unwrap().unwrap().version;
+    app.sign_in("xc-admin").await;
+    let deactivate =
+        "mutation($id: ID!, $v: Int!) { deactivateUser(id: $id, reason: \"离职\", expectedVersion: $v) { active } }";
+    let done = app.query_with(deactivate, json!({ "id": gid("User", id), "v": version })).await;
+    assert_eq!(done["deactivateUser"]["active"], false);
+    // At once on the instance that wrote; on the other, as soon as the
+    // notification arrives: well before the re-check would have found it.
+    assert_eq!(status_at(&app, &app.address, &clerk).await, 401);
+    let started = std::time::Instant::now();
+    let deadline = started + kaohe_service::auth::pulse::RECHECK * 2;
+    let mut status = status_at(&app, &other_address, &clerk).await;
+    while status == 200 && std::time::Instant::now() < deadline {
+        tokio::task::yield_now().await;
+        status = status_at(&app, &other_address, &clerk).await;
+    }
+    assert_eq!(status, 401);
+    assert!(started.elapsed() < kaohe_service::auth::pulse::RECHECK, "took {:?}", started.elapsed());
 }

@@ -353,3 +353,24 @@ pub async fn expect_code(app: &TestApp, q: &str, vars: Value, expected: &str) ->
 pub fn nodes(conn: &Value) -> Vec<&Value> {
     conn["edges"].as_array().map(|edges| edges.iter().map(|e| &e["node"]).collect()).unwrap_or_default()
 }
+
+/// Waits until `done` holds, at most the pulse's re-check bound and a
+/// second: an edit made straight in the database reaches a PostgreSQL
+/// server through its pulse (`auth::pulse`), within the notification delay,
+/// not at the very next statement as on SQLite. Returns whether it held.
+pub async fn within_pulse<F, Fut>(mut done: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + kaohe_service::auth::pulse::RECHECK + std::time::Duration::from_secs(1);
+    loop {
+        if done().await {
+            return true;
+        }
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        tokio::task::yield_now().await;
+    }
+}

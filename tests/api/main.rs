@@ -31,6 +31,7 @@ mod migrations;
 mod operations;
 mod organisations;
 mod passwords;
+mod plain;
 mod proxies;
 mod responses;
 mod restart;

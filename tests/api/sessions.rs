@@ -99,6 +99,7 @@ async fn a_session_ends_after_its_absolute_lifetime() {
         .exec(&app.db)
         .await
         .unwrap();
+    assert!(crate::helpers::within_pulse(|| async { status_with(&app, &s.access).await.0 == 401 }).await);
     assert_ended(&app, &s.access).await;
     assert_eq!(code(&app.post(REFRESH, json!({ "t": s.refresh })).await), "UNAUTHENTICATED");
     // Signing in again starts a new session.

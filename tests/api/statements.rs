@@ -4,9 +4,12 @@
 //! trip added to one of them fails here. The counts are exact: a change that
 //! lowers one should lower the pin with it.
 //!
-//! Each measure is taken twice and the second kept: the first signed-in
+//! Each measure is taken after a first request: the first signed-in
 //! request of a server loads the policy (and the compiled rubric), which a
 //! running server has done long before.
+//!
+//! The caller's row costs one statement on SQLite and none on PostgreSQL,
+//! where the pulse (`auth::pulse`) keeps it until a change is heard.
 
 use serde_json::{Value, json};
 
@@ -25,11 +28,25 @@ async fn cost(app: &TestApp, query: &str, variables: Value) -> (u64, Value) {
         body["data"].clone()
     };
     send().await;
-    let before = app.statements.get();
-    let data = send().await;
-    let spent = app.statements.get() - before;
+    // The steady state: the least of three (on PostgreSQL a change heard
+    // late by the pulse can make one request read its caller again).
+    let mut best = None;
+    for _ in 0..3 {
+        let before = app.statements.get();
+        let data = send().await;
+        let spent = app.statements.get() - before;
+        if best.as_ref().is_none_or(|(b, _)| spent < *b) {
+            best = Some((spent, data));
+        }
+    }
+    let (spent, data) = best.unwrap();
     eprintln!("STATEMENTS {spent} for {}", query.split_whitespace().collect::<Vec<_>>().join(" "));
     (spent, data)
+}
+
+/// The statements reading the caller costs: none while the pulse keeps it.
+fn caller(app: &TestApp) -> u64 {
+    u64::from(app.db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite)
 }
 
 async fn bench_app() -> (TestApp, kaohe_api::bench_seed::BenchIds) {
@@ -74,7 +91,7 @@ async fn a_page_of_units_and_its_count_cost_one_statement_after_the_caller() {
     assert_eq!(units["totalCount"], 130);
     // The caller (with the data generation), the organisation, the page with
     // its count (`COUNT(*) OVER ()`). Before issue 18: 4 (the count apart).
-    assert_eq!(spent, 3, "a page of units with totalCount");
+    assert_eq!(spent, 2 + caller(&app), "a page of units with totalCount");
 
     let (spent, data) = cost(&app, UNITS_PAGE_WITH_ORGANISATION, json!({})).await;
     let edges = data["organisation"]["units"]["edges"].as_array().unwrap();
@@ -82,14 +99,14 @@ async fn a_page_of_units_and_its_count_cost_one_statement_after_the_caller() {
     assert!(edges.iter().all(|e| &e["node"]["organisation"]["name"] == name), "{edges:?}");
     // Each unit's organisation is the one already read: no statement more
     // (before: 5, the organisations batch-loaded again).
-    assert_eq!(spent, 3, "a page of units with their organisation's name");
+    assert_eq!(spent, 2 + caller(&app), "a page of units with their organisation's name");
 
     let (spent, data) = cost(&app, UNITS_PAGE_WITHOUT_COUNT, json!({})).await;
     let units = &data["organisation"]["units"];
     assert_eq!(units["pageInfo"]["hasNextPage"], true);
     assert_eq!(units["edges"].as_array().unwrap().len(), 100);
     // Not counted at all: one row more read tells `hasNextPage`.
-    assert_eq!(spent, 3, "a page of units without totalCount");
+    assert_eq!(spent, 2 + caller(&app), "a page of units without totalCount");
 
     // The last page knows it is the last without a count, and a page past the
     // end still answers the whole count.
@@ -123,15 +140,15 @@ async fn the_department_heads_page_and_the_ranking_cost_a_pinned_number_of_state
     let (spent, data) = cost(&app, DEPARTMENT_PAGE, json!({ "r": ids.run, "u": ids.unit })).await;
     assert_eq!(data["scoreRun"]["observations"]["totalCount"], 2);
     assert_eq!(data["scoreRun"]["rubricVersion"]["sections"].as_array().unwrap().len(), 3);
-    // The caller, the run, its rubric version (its tree is kept once read),
+    // The caller (SQLite), the run, its rubric version (its tree is kept once read),
     // the observations with their count, their rules (one batch). Before: 6.
-    assert_eq!(spent, 5, "the department head's page");
+    assert_eq!(spent, 4 + caller(&app), "the department head's page");
 
     let credential = "xc-yuejiangping";
     app.sign_in(credential).await;
     let (spent, data) = cost(&app, RANKING, json!({})).await;
     assert_eq!(data["monthlyRanking"].as_array().unwrap().len(), 120);
-    // The caller, the organisation, its runs of the period (page and count),
+    // The caller (SQLite), the organisation, its runs of the period (page and count),
     // the units (one batch); the published rows are kept once read. Before: 5.
-    assert_eq!(spent, 4, "the ranking of 120 units");
+    assert_eq!(spent, 3 + caller(&app), "the ranking of 120 units");
 }

@@ -1,12 +1,10 @@
 //! Every error in `errors[]` carries `extensions.code`, also those that
 //! async-graphql itself makes before or around our resolvers (a document
 //! that does not validate, a variable of the wrong type, a scalar that does
-//! not parse). Codes as Apollo Server names them.
+//! not parse). Codes as Apollo Server names them; given in the request hook
+//! of the schema's one extension (`nulls::SpecNulls`).
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest};
-use async_graphql::{ErrorExtensionValues, Response, ServerError};
+use async_graphql::{ErrorExtensionValues, ServerError};
 
 /// A document async-graphql refused to run (unknown field, missing variable…).
 pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
@@ -14,27 +12,6 @@ pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
 pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
 /// A document over the schema's own depth limit (the gate bounds the rest).
 pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
-
-pub struct ErrorCodes;
-
-impl ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodesExtension)
-    }
-}
-
-struct ErrorCodesExtension;
-
-#[async_trait::async_trait]
-impl Extension for ErrorCodesExtension {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        for e in &mut response.errors {
-            give_code(e);
-        }
-        response
-    }
-}
 
 /// The code of an error async-graphql made (ours always have one).
 fn code_of(e: &ServerError) -> &'static str {

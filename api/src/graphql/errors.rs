@@ -7,7 +7,7 @@ use kaohe_service::ServiceError;
 use kaohe_service::auth::AuthError;
 
 /// Every code an error may carry, as a bounded metric label (`OTHER` for
-/// anything else, which never happens: `codes::ErrorCodes` gives each a code).
+/// anything else, which never happens: `codes::give_code` gives each a code).
 pub fn known_code(code: &str) -> &'static str {
     const MORE: [&str; 4] = ["ACCOUNT_LOCKED", "GRAPHQL_VALIDATION_FAILED", "UNAUTHENTICATED", "INTERNAL"];
     ServiceError::CODES

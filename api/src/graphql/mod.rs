@@ -15,6 +15,7 @@ mod nulls;
 mod observations;
 mod organisation;
 pub mod permissions;
+mod plain;
 mod results;
 mod rubric;
 mod scalars;
@@ -88,11 +89,9 @@ pub fn build_schema(data: Option<SchemaData>) -> KaoheSchema {
         .override_output_type_description::<rust_decimal::Decimal>(scalars::DECIMAL)
         .override_output_type_description::<chrono::DateTime<chrono::Utc>>(scalars::DATE_TIME)
         .override_output_type_description::<async_graphql::Json<serde_json::Value>>(scalars::JSON)
-        // Outermost: it sees every field's failure, the sign-in refusals included.
+        // The one extension (see `nulls`): null propagation, the sign-in
+        // refusals and the error codes, one hook around each field.
         .extension(nulls::SpecNulls)
-        .extension(signin::SignInForWrites)
-        .extension(signin::PasswordChangeFirst)
-        .extension(codes::ErrorCodes)
         .data(crate::runs::results::RankingCache::default());
     if let Some(SchemaData { db, evidence, chain_key, webhook_addresses, metrics }) = data {
         b = b.data(db).data(evidence).data(chain_key).data(webhook_addresses).data(metrics);

@@ -8,7 +8,15 @@
 //!
 //! (A list item is not a field: a failure inside a nullable item nulls the
 //! nearest nullable field around the list.)
+//!
+//! This is the schema's **one** extension: it also refuses the top-level
+//! fields a caller may not reach (`signin`) and codes every error (`codes`).
+//! async-graphql runs every registered extension's `resolve` hook around
+//! every field (a boxed future each), so one extension with a cheap path for
+//! the field that succeeds keeps a 30,000-field ranking fast: nothing is
+//! allocated or locked unless some field has failed.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest, NextResolve, ResolveInfo};
@@ -25,6 +33,9 @@ impl ExtensionFactory for SpecNulls {
 /// One request's bookkeeping (an extension is made per request).
 #[derive(Default)]
 struct SpecNullsExtension {
+    /// Set once a non-null field has failed: until then a succeeding
+    /// nullable field has nothing to absorb and takes no lock.
+    any_failed: AtomicBool,
     state: Mutex<State>,
 }
 
@@ -58,11 +69,9 @@ impl Extension for SpecNullsExtension {
             // the null: nothing of `data` stands.
             response.data = Value::Null;
         }
-        // Errors of the nulled fields, coded like every other (they passed
-        // no other extension's request hook).
-        for mut e in state.nulled {
-            super::codes::give_code(&mut e);
-            response.errors.push(e);
+        response.errors.extend(state.nulled);
+        for e in &mut response.errors {
+            super::codes::give_code(e);
         }
         response
     }
@@ -74,10 +83,15 @@ impl Extension for SpecNullsExtension {
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
         let nullable = !info.return_type.ends_with('!');
-        let path = info.path_node.to_string_vec();
-        match next.run(ctx, info).await {
+        let path_node = info.path_node;
+        let outcome = match super::signin::refusal(ctx, &info) {
+            Some(refused) => Err(refused),
+            None => next.run(ctx, info).await,
+        };
+        match outcome {
             Ok(value) => {
-                if nullable {
+                if nullable && self.any_failed.load(Ordering::Acquire) {
+                    let path = path_node.to_string_vec();
                     let mut state = self.state();
                     let before = state.failed.len();
                     state.failed.retain(|p| !starts_with(p, &path));
@@ -93,7 +107,9 @@ impl Extension for SpecNullsExtension {
                 Ok(None)
             }
             Err(e) => {
+                let path = path_node.to_string_vec();
                 self.state().failed.push(path);
+                self.any_failed.store(true, Ordering::Release);
                 Err(e)
             }
         }

@@ -406,7 +406,7 @@ impl ResultQuery {
         #[graphql(desc = "Organisation code (组织代码), e.g. `xuchang`.")] organisation_code: String,
         #[graphql(desc = "Period (考核周期), e.g. `2026-03`.")] period: String,
         #[graphql(desc = "Only if published after this instant (增量拉取).")] updated_since: Option<DateTime<Utc>>,
-    ) -> async_graphql::Result<Vec<RankingEntry>> {
+    ) -> async_graphql::Result<super::plain::Listed<RankingEntry>> {
         let (db, caller) = env(ctx)?;
         let filter = RunFilter {
             organisation_code: Some(organisation_code),
@@ -432,6 +432,52 @@ impl ResultQuery {
         for (run, rows) in picked {
             out.extend(RankingEntry::rows(rows, run, &units));
         }
-        Ok(out)
+        Ok(super::plain::Listed::of(ctx, out))
+    }
+}
+
+/// The plain path (`plain`) for rankings: every field in hand.
+impl super::plain::Plain for RankingEntry {
+    const TYPE: &'static str = "RankingEntry";
+
+    fn field(&self, name: &str, sub: Option<&super::plain::Shape<'_>>) -> Option<async_graphql::Value> {
+        use super::plain::{list, object, scalar};
+        let o = &self.outcome;
+        Some(match name {
+            "rank" => scalar(&o.rank),
+            "unit" => object(self.unit.as_deref()?, sub?)?,
+            "unitName" => scalar(&o.unit_name),
+            "finalScore" => scalar(&o.final_score),
+            "base" => scalar(&o.base),
+            "sections" => list(&o.sections, sub?)?,
+            "bonus" => scalar(&o.bonus),
+            "penalty" => scalar(&o.penalty),
+            "runId" => scalar(&to_id(IdKind::ScoreRun, self.run.id)),
+            "revision" => scalar(&self.run.revision),
+            "publishedAt" => self.run.published_at.as_ref().map_or(async_graphql::Value::Null, scalar),
+            _ => return None,
+        })
+    }
+}
+
+/// As `SectionResult` (`From<&outcome::SectionResult>`) writes it.
+impl super::plain::Plain for outcome::SectionResult {
+    const TYPE: &'static str = "SectionResult";
+
+    fn field(&self, name: &str, _: Option<&super::plain::Shape<'_>>) -> Option<async_graphql::Value> {
+        use super::plain::scalar;
+        let or_null = |d: &Option<Decimal>| d.as_ref().map_or(async_graphql::Value::Null, scalar);
+        Some(match name {
+            "code" => scalar(&self.code),
+            "title" => scalar(&self.title),
+            "role" => async_graphql::resolver_utils::enum_value(IndicatorRole::known(&self.role)),
+            "max" => or_null(&self.max),
+            "score" => scalar(&self.score),
+            "weight" => or_null(&self.weight),
+            "weighted" => scalar(&self.weighted),
+            "bonus" => scalar(&self.bonus),
+            "penalty" => scalar(&self.penalty),
+            _ => return None,
+        })
     }
 }

@@ -186,7 +186,7 @@ impl ScoreRun {
     }
 
     /// The ranking (排名): every unit by final score; ties share a rank (1, 2, 2, 4).
-    async fn ranking(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<RankingEntry>> {
+    async fn ranking(&self, ctx: &Context<'_>) -> async_graphql::Result<super::plain::Listed<RankingEntry>> {
         let (db, caller) = env(ctx)?;
         let all = results::ranking_of(db, caller, &self.0, ctx.data_opt()).await.gql()?;
         let units = if ctx.look_ahead().field("unit").exists() {
@@ -195,7 +195,7 @@ impl ScoreRun {
             Default::default()
         };
         let run = std::sync::Arc::new(self.0.clone());
-        Ok(RankingEntry::rows(all, run, &units).collect())
+        Ok(super::plain::Listed::of(ctx, RankingEntry::rows(all, run, &units).collect()))
     }
 
     /// What the ranking would be with these changes (假设分析); nothing is saved.

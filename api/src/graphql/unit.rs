@@ -324,3 +324,22 @@ impl UnitMutation {
         Ok(Unit(admin::reactivate(db, chain_key, caller, id, expected_version).await.gql()?))
     }
 }
+
+/// The plain path (`plain`): a unit's own columns, as `Unit` writes them.
+impl super::plain::Plain for entity::unit::Model {
+    const TYPE: &'static str = "Unit";
+
+    fn field(&self, name: &str, _: Option<&super::plain::Shape<'_>>) -> Option<async_graphql::Value> {
+        use super::plain::scalar;
+        Some(match name {
+            "id" => scalar(&to_id(IdKind::Unit, self.id)),
+            "code" => scalar(&self.code),
+            "name" => scalar(&self.name),
+            "kind" => scalar(&self.kind),
+            "active" => scalar(&self.active),
+            "version" => scalar(&self.version),
+            "updatedAt" => scalar(&self.updated_at),
+            _ => return None,
+        })
+    }
+}

@@ -379,6 +379,7 @@ async fn answer(
         })
         .collect();
     record_operations(&pass);
+    let writes = pass.kinds.iter().any(|k| *k != kaohe_gate::OperationKind::Query);
     if let Some(m) = &metrics {
         m.charged(pass.cost);
     }
@@ -502,6 +503,11 @@ async fn answer(
             }
         }
     };
+    if writes {
+        // Before the answer leaves: this instance's next requests read their
+        // callers (and generations) again, not waiting for the notification.
+        auth.pulse.after_write();
+    }
     if stored {
         set_etag(&mut res, etag.as_deref());
     }

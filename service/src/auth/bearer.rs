@@ -14,6 +14,7 @@ use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect, RelationTrait,
 };
 
+use super::pulse::SubjectKey;
 use super::{AuthError, AuthState};
 use crate::audit::generation;
 use crate::caller::{Caller, CallerRole, Grants, Who};
@@ -33,9 +34,10 @@ pub fn role_of(role: &str) -> Option<CallerRole> {
 /// The calling subject's row with its organisation's code and its
 /// organisation's data generation (`audit::generation`: its own newest
 /// entry and the newest shared one), read in one statement (so in one snapshot): the only
-/// statement a request answered from the response cache costs.
-#[derive(FromQueryResult)]
-struct SubjectRow {
+/// statement a request answered from the response cache costs, and none
+/// while the pulse keeps it (`auth::pulse`).
+#[derive(Clone, FromQueryResult)]
+pub struct SubjectRow {
     id: i64,
     organisation_id: i64,
     label: String,
@@ -116,14 +118,39 @@ pub async fn caller(
     let Some(value) = header else { return Ok((Caller::anonymous(), None)) };
     let token = value.strip_prefix("Bearer ").map(str::trim).ok_or(AuthError::InvalidSession)?;
     let claims = auth.keys.verify(token).map_err(|_| AuthError::InvalidSession)?;
+    let pulse = &auth.pulse;
     let (row, service) = if let Some(id) = claims.sub.strip_prefix("svc:").and_then(|s| s.parse::<i64>().ok()) {
-        // A revoked credential's tokens stop at once.
-        (credential_row(db, id).await?, true)
+        // A revoked credential's tokens stop at once (within the pulse's bounds).
+        let key = SubjectKey::Credential(id);
+        let row = match pulse.kept(key) {
+            Some(row) => Some(row),
+            None => {
+                let epoch = pulse.epoch();
+                let row = credential_row(db, id).await?;
+                if let Some(r) = &row {
+                    pulse.keep(key, r.clone(), epoch);
+                }
+                row
+            }
+        };
+        (row, true)
     } else {
         let id: i64 = claims.sub.strip_prefix("user:").and_then(|s| s.parse().ok()).ok_or(AuthError::InvalidSession)?;
         // So do a deactivated user's, and those of a session that has ended.
         let sid = claims.sid.ok_or(AuthError::InvalidSession)?;
-        (user_row(db, id, sid, auth.limits.sessions_started_before(now)).await?, false)
+        let key = SubjectKey::Session { user: id, session: sid };
+        let row = match pulse.kept(key) {
+            Some(row) => Some(row),
+            None => {
+                let epoch = pulse.epoch();
+                let row = user_row(db, id, sid, auth.limits.sessions_started_before(now)).await?;
+                if let Some(r) = &row {
+                    pulse.keep(key, r.clone(), epoch);
+                }
+                row
+            }
+        };
+        (row, false)
     };
     let row = row.filter(|r| r.organisation_id == claims.org).ok_or(AuthError::InvalidSession)?;
     let role = role_of(&row.role).ok_or(AuthError::InvalidSession)?;
@@ -144,5 +171,10 @@ pub async fn caller(
         grants: Some(grants),
         must_change_password: row.must_change_password,
     };
-    Ok((caller, Some(generation::organisation_generation(row.generation_own, row.generation_shared))))
+    let generation = if pulse.is_live() {
+        pulse.generation(row.organisation_id, row.generation_own, row.generation_shared)
+    } else {
+        generation::organisation_generation(row.generation_own, row.generation_shared)
+    };
+    Ok((caller, Some(generation)))
 }

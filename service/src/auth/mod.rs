@@ -19,6 +19,7 @@ pub mod password_policy;
 pub mod passwords;
 pub mod policy_admin;
 pub mod policy_store;
+pub mod pulse;
 pub mod session;
 pub mod settings;
 
@@ -80,6 +81,8 @@ pub struct AuthState {
     pub limits: session::Limits,
     pub policy: policy_store::PolicyCache,
     pub passwords: passwords::PasswordWork,
+    /// Callers' rows and generations pushed by PostgreSQL (`pulse`).
+    pub pulse: Arc<pulse::Pulse<bearer::SubjectRow>>,
 }
 
 /// Sets up sign-in at start-up: the key set (refusing settings that do not
@@ -106,6 +109,7 @@ pub async fn start(
         limits,
         policy: policy_store::PolicyCache::new(settings.policy_recheck),
         passwords: passwords::PasswordWork::new(settings.password_hash_concurrency, settings.password_hash_wait),
+        pulse: Arc::default(),
     }))
 }
 

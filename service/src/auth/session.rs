@@ -424,6 +424,7 @@ mod tests {
             limits,
             policy: PolicyCache::new(std::time::Duration::from_secs(2)),
             passwords: PasswordWork::new(2, std::time::Duration::from_secs(5)),
+            pulse: Default::default(),
         }
     }
 

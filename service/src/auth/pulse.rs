@@ -1,0 +1,271 @@
+//! The pulse of the database, pushed instead of asked (PostgreSQL only).
+//!
+//! Without it every signed-in request reads its caller's row with the data
+//! generation (`auth::bearer`): one statement even for an answer the
+//! response cache holds. With it, an instance keeps each caller's row and
+//! learns of changes from PostgreSQL `LISTEN kaohe_pulse` (triggers of
+//! migration 000130 `NOTIFY` on every audit entry, and on every change to a
+//! user, session, service credential or organisation row):
+//! - an audit entry moves the generation of its organisation (or, shared,
+//!   of every organisation) in this instance's memory;
+//! - a change to a user, session, credential or organisation row forgets
+//!   every kept row (they are read again, once per caller);
+//! - a write answered by this instance does both at once, before its
+//!   answer leaves (`after_write`), so a caller reads its own writes.
+//!
+//! **Bounds.** Another instance's write reaches this one within the
+//! notification delay (a few milliseconds on one network). A kept row is
+//! read again after `RECHECK` whatever was heard, and nothing is kept while
+//! the listening connection is down, so a lost notification cannot serve a
+//! deactivated login or a stale generation for longer than `RECHECK`.
+//! SQLite has no pulse: one process owns the file, and the statement costs
+//! no round trip.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use sea_orm::{DatabaseBackend, DatabaseConnection};
+
+/// The channel the triggers of migration 000130 notify.
+pub const CHANNEL: &str = "kaohe_pulse";
+
+/// A kept row is read again after this long, whatever was heard.
+pub const RECHECK: Duration = Duration::from_secs(5);
+
+/// Kept rows at most; past it, the map is emptied (a new caller's first
+/// request reads its row, as without a pulse).
+const MAX_KEPT: usize = 10_000;
+
+/// Whom a kept row is for: a user's session or a service credential.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub enum SubjectKey {
+    Session { user: i64, session: i64 },
+    Credential(i64),
+}
+
+struct Kept<R> {
+    row: R,
+    epoch: u64,
+    read: Instant,
+}
+
+/// One instance's memory of the pulse; `R` is the caller's row as read.
+pub struct Pulse<R> {
+    /// Whether the listening connection is up.
+    live: AtomicBool,
+    /// Moves whenever a kept row may have gone stale (or the connection
+    /// went down or came up): rows kept at an older epoch are not used.
+    epoch: AtomicU64,
+    /// The newest own audit id heard of, per organisation.
+    own: Mutex<HashMap<i64, i64>>,
+    /// The newest shared audit id heard of.
+    shared: AtomicI64,
+    kept: Mutex<HashMap<SubjectKey, Kept<R>>>,
+}
+
+impl<R> Default for Pulse<R> {
+    fn default() -> Self {
+        Pulse {
+            live: AtomicBool::new(false),
+            epoch: AtomicU64::new(0),
+            own: Mutex::new(HashMap::new()),
+            shared: AtomicI64::new(0),
+            kept: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A poisoned lock only means a holder panicked; the map is still usable.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// What a notification says (the triggers' payloads).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Heard {
+    /// `a <organisation id or -> <1 shared | 0 own> <audit id>`
+    Entry { organisation: Option<i64>, shared: bool, id: i64 },
+    /// `s`: a user, session, credential or organisation row changed.
+    Subjects,
+}
+
+impl Heard {
+    pub fn parse(payload: &str) -> Option<Heard> {
+        let mut parts = payload.split(' ');
+        match parts.next()? {
+            "s" => Some(Heard::Subjects),
+            "a" => {
+                let organisation = match parts.next()? {
+                    "-" => None,
+                    n => Some(n.parse().ok()?),
+                };
+                let shared = parts.next()? == "1";
+                let id = parts.next()?.parse().ok()?;
+                Some(Heard::Entry { organisation, shared, id })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl<R: Clone> Pulse<R> {
+    /// The epoch to give `keep` with a row about to be read.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// The kept row, if the pulse is live and nothing may have changed it.
+    pub fn kept(&self, key: SubjectKey) -> Option<R> {
+        if !self.live.load(Ordering::Acquire) {
+            return None;
+        }
+        let epoch = self.epoch();
+        let kept = lock(&self.kept);
+        let k = kept.get(&key)?;
+        (k.epoch == epoch && k.read.elapsed() < RECHECK).then(|| k.row.clone())
+    }
+
+    /// Keeps a row read at `epoch` (taken before the read: a change heard
+    /// during the read makes it stale at once).
+    pub fn keep(&self, key: SubjectKey, row: R, epoch: u64) {
+        if !self.live.load(Ordering::Acquire) || epoch != self.epoch() {
+            return;
+        }
+        let mut kept = lock(&self.kept);
+        if kept.len() >= MAX_KEPT {
+            kept.clear();
+        }
+        kept.insert(key, Kept { row, epoch, read: Instant::now() });
+    }
+
+    /// An organisation's generation as heard: the larger of its newest own
+    /// and the newest shared audit id, merged with what a read just found.
+    pub fn generation(&self, organisation: i64, own: Option<i64>, shared: Option<i64>) -> i64 {
+        let shared = self.shared.fetch_max(shared.unwrap_or(0), Ordering::AcqRel).max(shared.unwrap_or(0));
+        let mut map = lock(&self.own);
+        let entry = map.entry(organisation).or_insert(0);
+        *entry = (*entry).max(own.unwrap_or(0));
+        (*entry).max(shared)
+    }
+
+    /// What a notification says, applied.
+    pub fn hear(&self, heard: Heard) {
+        match heard {
+            Heard::Subjects => {
+                self.epoch.fetch_add(1, Ordering::AcqRel);
+            }
+            Heard::Entry { shared: true, id, .. } | Heard::Entry { organisation: None, id, .. } => {
+                self.shared.fetch_max(id, Ordering::AcqRel);
+            }
+            Heard::Entry { organisation: Some(org), id, .. } => {
+                let mut map = lock(&self.own);
+                let entry = map.entry(org).or_insert(0);
+                *entry = (*entry).max(id);
+            }
+        }
+    }
+
+    /// The listening connection came up or went down: either way, what is
+    /// kept may have missed something.
+    pub fn set_live(&self, live: bool) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        self.live.store(live, Ordering::Release);
+        if !live {
+            lock(&self.kept).clear();
+        }
+    }
+
+    /// Whether the listening connection is up.
+    pub fn is_live(&self) -> bool {
+        self.live.load(Ordering::Acquire)
+    }
+
+    /// After a write this instance answered: its callers read it at once,
+    /// without waiting for its own notification.
+    pub fn after_write(&self) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// Listens on `CHANNEL` for as long as the process runs, reconnecting after
+/// a second when the connection drops. Does nothing on SQLite.
+pub async fn listen<R: Clone + Send + Sync + 'static>(db: DatabaseConnection, pulse: std::sync::Arc<Pulse<R>>) {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return;
+    }
+    let pool = db.get_postgres_connection_pool().clone();
+    loop {
+        match sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await {
+            Ok(mut listener) => {
+                if let Err(e) = listener.listen(CHANNEL).await {
+                    tracing::warn!(error = %e, "pulse: LISTEN failed");
+                } else {
+                    pulse.set_live(true);
+                    tracing::debug!("pulse: listening");
+                    while let Ok(Some(n)) = listener.try_recv().await {
+                        match Heard::parse(n.payload()) {
+                            Some(heard) => pulse.hear(heard),
+                            // Unknown payload: assume anything changed.
+                            None => pulse.after_write(),
+                        }
+                    }
+                    pulse.set_live(false);
+                    tracing::warn!("pulse: connection lost; every request reads its caller until it is back");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "pulse: cannot connect"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_parse_and_garbage_does_not() {
+        assert_eq!(Heard::parse("s"), Some(Heard::Subjects));
+        assert_eq!(Heard::parse("a 7 0 42"), Some(Heard::Entry { organisation: Some(7), shared: false, id: 42 }));
+        assert_eq!(Heard::parse("a - 1 43"), Some(Heard::Entry { organisation: None, shared: true, id: 43 }));
+        assert_eq!(Heard::parse("a x 0 1"), None);
+        assert_eq!(Heard::parse(""), None);
+    }
+
+    #[test]
+    fn rows_are_kept_only_while_nothing_moved() {
+        let p: Pulse<u8> = Pulse::default();
+        let key = SubjectKey::Session { user: 1, session: 2 };
+        let e = p.epoch();
+        p.keep(key, 9, e);
+        assert_eq!(p.kept(key), None, "nothing is kept before the pulse is live");
+        p.set_live(true);
+        let e = p.epoch();
+        p.keep(key, 9, e);
+        assert_eq!(p.kept(key), Some(9));
+        p.hear(Heard::Subjects);
+        assert_eq!(p.kept(key), None, "a changed user or session forgets the row");
+        // A row read while a change was heard is not kept.
+        let e = p.epoch();
+        p.after_write();
+        p.keep(key, 9, e);
+        assert_eq!(p.kept(key), None);
+        p.keep(key, 9, p.epoch());
+        p.set_live(false);
+        assert_eq!(p.kept(key), None, "nothing is used while the connection is down");
+    }
+
+    #[test]
+    fn generations_follow_own_and_shared_entries() {
+        let p: Pulse<u8> = Pulse::default();
+        assert_eq!(p.generation(1, Some(10), Some(5)), 10);
+        p.hear(Heard::Entry { organisation: Some(2), shared: false, id: 20 });
+        assert_eq!(p.generation(1, None, None), 10, "another organisation's entry does not move it");
+        p.hear(Heard::Entry { organisation: Some(2), shared: true, id: 30 });
+        assert_eq!(p.generation(1, None, None), 30, "a shared entry moves every organisation");
+        p.hear(Heard::Entry { organisation: Some(1), shared: false, id: 31 });
+        assert_eq!(p.generation(1, Some(12), None), 31, "a read never moves it back");
+    }
+}

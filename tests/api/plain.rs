@@ -1,0 +1,175 @@
+//! The plain path of long lists (`graphql::plain`, issue 18) answers exactly
+//! what async-graphql's own path answers: the same selection is asked as
+//! is (plain path) and with its first field given once more at the end
+//! (the same field twice merges into one answer, and a response key given
+//! twice sends the list down the normal path, by design), and the two
+//! `data` texts must be equal byte for byte, key order included, over
+//! selections proptest draws: any subset of the fields, aliases,
+//! `__typename`, named and inline fragments, `@skip`/`@include` with
+//! literals and variables.
+
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::TestRunner;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app_with};
+
+const ENTRY: [&str; 9] =
+    ["rank", "unitName", "finalScore", "base", "bonus", "penalty", "runId", "revision", "publishedAt"];
+const UNIT: [&str; 7] = ["id", "code", "name", "kind", "active", "version", "updatedAt"];
+const SECTION: [&str; 9] = ["code", "title", "role", "max", "score", "weight", "weighted", "bonus", "penalty"];
+
+/// One field of a drawn selection.
+#[derive(Clone, Debug)]
+struct Drawn {
+    name: String,
+    alias: Option<String>,
+    /// `@skip`/`@include`: (directive, literal or the variable `$yes`/`$no`).
+    directive: Option<(&'static str, &'static str)>,
+    sub: Vec<Drawn>,
+    /// Wrapped in an inline fragment (`... on Type { }`) or not.
+    inline: bool,
+}
+
+fn leaf(names: &'static [&'static str]) -> impl Strategy<Value = Drawn> {
+    let directive = prop::option::weighted(
+        0.25,
+        prop::sample::select(vec![
+            ("skip", "true"),
+            ("skip", "false"),
+            ("include", "true"),
+            ("include", "false"),
+            ("skip", "$yes"),
+            ("include", "$yes"),
+            ("include", "$no"),
+        ]),
+    );
+    (prop::sample::select(names.to_vec()), prop::option::weighted(0.2, "[a-z]{1,3}"), directive, any::<bool>())
+        .prop_map(|(name, alias, directive, inline)| Drawn {
+            name: name.to_string(),
+            alias: alias.map(|a| format!("a_{a}")),
+            directive,
+            sub: vec![],
+            inline: inline && name.len() % 3 == 0,
+        })
+}
+
+fn selection() -> impl Strategy<Value = Vec<Drawn>> {
+    let typename = Just(Drawn { name: "__typename".into(), alias: None, directive: None, sub: vec![], inline: false });
+    let unit = prop::collection::vec(leaf(&UNIT), 1..5).prop_map(|sub| Drawn {
+        name: "unit".into(),
+        alias: None,
+        directive: None,
+        sub,
+        inline: false,
+    });
+    let sections = (prop::collection::vec(leaf(&SECTION), 1..6), any::<bool>()).prop_map(|(sub, tn)| Drawn {
+        name: "sections".into(),
+        alias: tn.then(|| "parts".to_string()),
+        directive: None,
+        sub,
+        inline: false,
+    });
+    prop::collection::vec(prop_oneof![4 => leaf(&ENTRY), 1 => unit, 1 => sections, 1 => typename], 1..9)
+}
+
+/// The text of a selection; a response key given twice keeps its first.
+fn render(fields: &[Drawn], type_name: &str) -> String {
+    items(fields, type_name).join(" ")
+}
+
+/// Each field's text, once per response key.
+fn items(fields: &[Drawn], type_name: &str) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for f in fields {
+        let key = f.alias.clone().unwrap_or_else(|| f.name.clone());
+        if !seen.insert(key) {
+            continue;
+        }
+        let mut text = String::new();
+        if let Some(a) = &f.alias {
+            text.push_str(&format!("{a}: "));
+        }
+        text.push_str(&f.name);
+        if let Some((d, v)) = f.directive {
+            text.push_str(&format!(" @{d}(if: {v})"));
+        }
+        if !f.sub.is_empty() {
+            let inner = if f.name == "unit" { "Unit" } else { "SectionResult" };
+            text.push_str(&format!(" {{ {} }}", render(&f.sub, inner)));
+        }
+        if f.inline {
+            text = format!("... on {type_name} {{ {text} }}");
+        }
+        out.push(text);
+    }
+    out
+}
+
+/// The raw `data` text of an answer (it is written first).
+async fn data_text(app: &TestApp, query: &str) -> String {
+    let res = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .bearer_auth(app.token.lock().unwrap().clone().unwrap())
+        .json(&json!({ "query": query, "variables": { "yes": true, "no": false } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.unwrap();
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert!(body.get("errors").is_none(), "{query}\n{body:#}");
+    text.split(",\"extensions\"").next().unwrap().to_string()
+}
+
+/// The operation's head: declares only the variables the selection uses
+/// (an unused one is a validation error).
+fn head(sel: &str) -> String {
+    let mut defs = vec![];
+    if sel.contains("$yes") {
+        defs.push("$yes: Boolean!");
+    }
+    if sel.contains("$no") {
+        defs.push("$no: Boolean = false");
+    }
+    if defs.is_empty() { "query".into() } else { format!("query({})", defs.join(", ")) }
+}
+
+#[tokio::test]
+async fn the_plain_path_answers_exactly_as_the_normal_path() {
+    let app = spawn_app_with(|s| {
+        s.limits.rate_budget = 1_000_000;
+        s.limits.rate_refill_per_hour = 1_000_000;
+    })
+    .await;
+    app.sign_in("xc-admin").await;
+    let ranking = "monthlyRanking(organisationCode: \"xuchang\", period: \"2026-03\")";
+    // The demo month has rows, with units and sections.
+    let first = data_text(&app, &format!("{{ {ranking} {{ rank unit {{ code }} sections {{ code }} }} }}")).await;
+    assert!(first.contains("\"sections\":[{"), "{first}");
+
+    let mut runner = TestRunner::deterministic();
+    let strategy = selection();
+    for case in 0..64 {
+        let drawn = strategy.new_tree(&mut runner).unwrap().current();
+        let parts = items(&drawn, "RankingEntry");
+        let sel = parts.join(" ");
+        let again = format!("{sel} {}", parts[0]);
+        let fragment = if case % 4 == 0 { "...F" } else { "" };
+        let defs = if fragment.is_empty() { String::new() } else { "fragment F on RankingEntry { rank base }".into() };
+        let vars = head(&sel);
+        let plain = format!("{vars} {{ {ranking} {{ {sel} {fragment} }} }} {defs}");
+        let normal = format!("{vars} {{ {ranking} {{ {again} {fragment} }} }} {defs}");
+        assert_eq!(data_text(&app, &plain).await, data_text(&app, &normal).await, "{plain}");
+    }
+    // And through a run's own ranking.
+    let sel = "rank unit { id name } sections { code role max weight } publishedAt __typename";
+    let run = "scoreRuns(organisationCode: \"xuchang\", first: 1, status: PUBLISHED) { edges { node { ranking";
+    assert_eq!(
+        data_text(&app, &format!("{{ {run} {{ {sel} }} }} }} }} }}")).await,
+        data_text(&app, &format!("{{ {run} {{ {sel} rank }} }} }} }} }}")).await
+    );
+}
