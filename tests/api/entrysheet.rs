@@ -33,7 +33,10 @@ const AUDIT: &str = "query($r: ID!) { auditLog(runId: $r, first: 100) { edges { 
 
 async fn unit_ids(app: &TestApp) -> BTreeMap<String, String> {
     let data = app
-        .query_with("{ organisation(code: \"xuchang\") { units(first: 100) { edges { node { id code } } } } }", json!({}))
+        .query_with(
+            "{ organisation(code: \"xuchang\") { units(first: 100) { edges { node { id code } } } } }",
+            json!({}),
+        )
         .await;
     data["organisation"]["units"]["edges"]
         .as_array()
@@ -45,7 +48,8 @@ async fn unit_ids(app: &TestApp) -> BTreeMap<String, String> {
 
 async fn open(app: &TestApp, period: &str, units: &[&str]) -> String {
     let version = app.version_id("xuchang").await.unwrap();
-    let i = json!({ "rubricVersionId": version, "period": period, "unitIds": units, "title": format!("{period} 月讲评") });
+    let i =
+        json!({ "rubricVersionId": version, "period": period, "unitIds": units, "title": format!("{period} 月讲评") });
     app.query_with(OPEN, json!({ "i": i })).await["openScoreRun"]["id"].as_str().unwrap().to_string()
 }
 
@@ -282,7 +286,10 @@ async fn a_sheet_round_trips_with_errors_by_cell_then_applies_once_as_recording_
     let old = write(&book, &[("E3", "5")]);
     let v = preview(&app, &run, old).await;
     let errors = v["data"]["previewEntrySheet"]["errors"].as_array().unwrap().clone();
-    assert!(errors.iter().any(|e| e["cell"] == "E3" && e["message"].as_str().unwrap().contains("download it again")), "{v:#}");
+    assert!(
+        errors.iter().any(|e| e["cell"] == "E3" && e["message"].as_str().unwrap().contains("download it again")),
+        "{v:#}"
+    );
 }
 
 #[tokio::test]
@@ -357,7 +364,8 @@ async fn garbage_uploads_are_bad_user_input_never_a_panic_or_500() {
     cases.push(("no section".into(), with_ids(&|g| g[0][4] = "99".into())));
     let names = proptest::collection::vec(any::<char>(), 0..20);
     for _ in 0..4 {
-        let junk: String = names.new_tree(&mut runner).unwrap().current().into_iter().filter(|c| !c.is_control()).collect();
+        let junk: String =
+            names.new_tree(&mut runner).unwrap().current().into_iter().filter(|c| !c.is_control()).collect();
         let junk = format!("x{junk}");
         cases.push((format!("junk ids {junk:?}"), with_ids(&|g| g[2][0] = junk.clone())));
     }

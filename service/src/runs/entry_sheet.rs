@@ -404,12 +404,7 @@ pub async fn download(
         })
         .collect();
     let title = rubric.indicator(&section.code).map(|i| i.title.clone()).unwrap_or_default();
-    let book = EntrySheet {
-        sheet_name: sheet::sheet_name(&format!("{} {title}", section.code)),
-        columns,
-        rows,
-        ids,
-    };
+    let book = EntrySheet { sheet_name: sheet::sheet_name(&format!("{} {title}", section.code)), columns, rows, ids };
     let bytes = book.to_xlsx().map_err(ServiceError::internal)?;
     let safe: String = section.code.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-').collect();
     Ok((bytes, format!("entry-{}-{}-{safe}.xlsx", run.id, run.period)))
@@ -505,7 +500,9 @@ fn bad(m: impl Into<String>) -> ServiceError {
 }
 
 fn not_an_entry_sheet() -> ServiceError {
-    bad("the file is not an entry sheet of kaohe (.xlsx with its hidden `ids` sheet): download the section's entry.xlsx and fill that")
+    bad(
+        "the file is not an entry sheet of kaohe (.xlsx with its hidden `ids` sheet): download the section's entry.xlsx and fill that",
+    )
 }
 
 /// A worksheet as a grid from A1 (empty leading rows and columns kept).
@@ -767,7 +764,9 @@ pub async fn preview(
             };
             if let Editable::Locked = there {
                 if filled || !same_as_sheet {
-                    let m = format!("rule {code} has several observations for this unit (or one carried from an earlier period): change them in the app, not in the sheet");
+                    let m = format!(
+                        "rule {code} has several observations for this unit (or one carried from an earlier period): change them in the app, not in the sheet"
+                    );
                     plan.errors.push(err(first, m));
                 }
                 continue;
@@ -807,7 +806,9 @@ pub async fn preview(
                 (Some(_), true) => Action::Correct,
             };
             if action != Action::Unchanged && !same_as_sheet {
-                let m = format!("rule {code}: the unit's observation changed since the sheet was downloaded; download it again");
+                let m = format!(
+                    "rule {code}: the unit's observation changed since the sheet was downloaded; download it again"
+                );
                 plan.errors.push(err(first, m));
                 continue;
             }
@@ -1078,7 +1079,8 @@ pub async fn apply(
         .filter_map(|c| c.observation_id)
         .collect();
     let new = new_drafts(&plan.changes, &now);
-    if let Some((_, _, e)) = check_units(&txn, &rubric, period, &run, &rules, &without, &new).await?.into_iter().next() {
+    if let Some((_, _, e)) = check_units(&txn, &rubric, period, &run, &rules, &without, &new).await?.into_iter().next()
+    {
         return Err(e);
     }
     let by_id: HashMap<i64, &observation::Model> = now.values().flatten().map(|o| (o.id, o)).collect();

@@ -532,7 +532,11 @@ pub(super) async fn check_units<C: ConnectionTrait>(
 }
 
 /// Checks a draft's facts for its rule; on refusal, the field at fault.
-pub(super) fn check_item(rubric: &Rubric, rule_code: &str, d: &ObservationDraft) -> Result<String, (String, ServiceError)> {
+pub(super) fn check_item(
+    rubric: &Rubric,
+    rule_code: &str,
+    d: &ObservationDraft,
+) -> Result<String, (String, ServiceError)> {
     let mut o = Observation::new("new", rule_code, d.facts.clone());
     o.work = d.work_key.clone();
     o.halve = d.halve.clone();
@@ -653,9 +657,7 @@ pub async fn correct(
     ensure_open(&run)?;
     ensure_section_open(&txn, &run, &section).await?;
     let new = [(0, old.unit_id, engine_draft("item-0", &code, &draft))];
-    if let Some((_, _, e)) =
-        check_units(&txn, rubric, period, &run, rules, &[old.id], &new).await?.into_iter().next()
-    {
+    if let Some((_, _, e)) = check_units(&txn, rubric, period, &run, rules, &[old.id], &new).await?.into_iter().next() {
         return Err(e);
     }
     retire(&txn, id, expected_version, ObservationStatus::Superseded).await?;
