@@ -535,7 +535,10 @@ fn at(grid: &[Vec<Data>], r: usize, c: usize) -> &Data {
 }
 
 /// The workbook read: the visible sheet's name and grid, the ids grid.
-fn read_book(content: &[u8]) -> Result<(String, Vec<Vec<Data>>, Vec<Vec<Data>>), ServiceError> {
+/// Cells of a worksheet, from A1.
+type Grid = Vec<Vec<Data>>;
+
+fn read_book(content: &[u8]) -> Result<(String, Grid, Grid), ServiceError> {
     if !content.starts_with(b"PK\x03\x04") {
         return Err(not_an_entry_sheet());
     }
@@ -816,11 +819,11 @@ pub async fn preview(
                 plan.errors.push(err(first, format!("rule {code}: {}", ServiceError::Forbidden)));
                 continue;
             }
-            if matches!(action, Action::Record | Action::Correct) {
-                if let Err((_, e)) = check_item(&rubric, code, &draft_for(facts.clone(), old)) {
-                    plan.errors.push(err(first, e.to_string()));
-                    continue;
-                }
+            if matches!(action, Action::Record | Action::Correct)
+                && let Err((_, e)) = check_item(&rubric, code, &draft_for(facts.clone(), old))
+            {
+                plan.errors.push(err(first, e.to_string()));
+                continue;
             }
             plan.changes.push(Change {
                 cell: first,
@@ -848,6 +851,7 @@ pub async fn preview(
         plan.errors.push(err(cell, e.public_message()));
     }
     plan.totals = totals(db, &rubric, &run, &section.code, &unit_ids, &codes, &plan.changes).await?;
+    plan.errors.sort_by_key(|e| sort_key(&e.cell));
     let text = serde_json::to_string(&plan).map_err(ServiceError::internal)?;
     let filename: String = filename.chars().filter(|c| !c.is_control()).take(120).collect();
     let created = Utc::now();
@@ -872,7 +876,6 @@ pub async fn preview(
     let txn = db::begin_organisation_write(db, run.organisation_id).await?;
     let sheet_row = row.insert(&txn).await?;
     txn.commit().await?;
-    plan.errors.sort_by(|a, b| sort_key(&a.cell).cmp(&sort_key(&b.cell)));
     Ok(Preview { sheet: sheet_row, plan })
 }
 
