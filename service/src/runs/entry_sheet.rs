@@ -662,6 +662,9 @@ pub async fn preview(
     content: &[u8],
 ) -> Result<Preview, ServiceError> {
     let (run, _) = visible_run(db, caller, run_id).await?;
+    // A published run or a submitted section takes no entry: say so before
+    // planning cells that could never be applied.
+    ensure_open(&run)?;
     let (sheet_name, data, ids) = read_book(content)?;
     // The hidden sheet: marker, format, run, run version, section.
     let head = |c: usize| text_of(at(&ids, 0, c));
@@ -676,6 +679,7 @@ pub async fn preview(
     let section = section_row(db, run.rubric_version_id, &section_code)
         .await
         .map_err(|_| bad("the sheet's section is not a section of the run's rubric version"))?;
+    ensure_section_open(db, &run, &section.code).await?;
     let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
     let rules = Rules::of_version(db, run.rubric_version_id).await?;
     // Columns: each a fact of a rule of this section.
