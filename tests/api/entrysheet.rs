@@ -444,3 +444,62 @@ async fn bench_a_thousand_units_by_nine_rules() {
         previewed + applied
     );
 }
+
+#[tokio::test]
+async fn a_department_applies_its_own_section_all_or_nothing_and_a_change_since_the_preview_is_a_conflict() {
+    let app = spawn_app_as("xc-admin").await;
+    let units = unit_ids(&app).await;
+    let (jianan, weidu) = (&units["xc-jianan"], &units["xc-weidu"]);
+    let run = open(&app, "2026-05", &[jianan, weidu]).await;
+    let (_, admin_sheet) = download(&app, &run, "2").await;
+
+    // 秘书科 scores section 1 (平时考核 1 per 次, 临时交办 2, 重点督办 3).
+    app.sign_in("xc-mishuke").await;
+    let (status, bytes) = download(&app, &run, "1").await;
+    assert_eq!(status, 200);
+    let book = read(&bytes);
+    assert_eq!(book[0].1[0][2..], ["1.1-1", "1.2-1", "1.3-1"]);
+    let v = preview(&app, &run, write(&book, &[("C2", "1"), ("E3", "2"), ("D3", "1.5"), ("D2", "x")])).await;
+    let p = &v["data"]["previewEntrySheet"];
+    let errors: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["message"].as_str().unwrap()).collect();
+    assert_eq!(errors, ["D2: 数量 must be a number (got `x`)", "D3: 数量 must be a whole number (got 1.5)"], "{v:#}");
+
+    let v = preview(&app, &run, write(&book, &[("C2", "1"), ("E3", "2")])).await;
+    let p = v["data"]["previewEntrySheet"].clone();
+    assert_eq!(p["errors"], json!([]), "{v:#}");
+    let totals: Vec<(&str, &str, &str)> = p["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["unitCode"].as_str().unwrap(), t["before"].as_str().unwrap(), t["after"].as_str().unwrap()))
+        .collect();
+    assert_eq!(totals, [("xc-jianan", "30", "29"), ("xc-weidu", "30", "24")], "engine totals of section 1");
+
+    // Someone records one of the sheet's cells meanwhile: the apply is refused whole.
+    record(&app, &run, jianan, "1.1-1", json!({ "count": 2 })).await;
+    let v = app.post(APPLY, json!({ "p": p["id"], "v": p["runVersion"] })).await;
+    assert_eq!(code(&v), "CONFLICT", "{v}");
+    assert_eq!(active(&app, &run).await.len(), 1, "nothing of the sheet was applied");
+
+    // Another caller cannot apply someone's preview (it does not exist for them).
+    let fresh = preview(&app, &run, write(&read(&download(&app, &run, "1").await.1), &[("E3", "2")])).await;
+    let fresh = fresh["data"]["previewEntrySheet"].clone();
+    assert_eq!(fresh["errors"], json!([]), "{fresh:#}");
+    app.sign_in("xc-admin").await;
+    let v = app.post(APPLY, json!({ "p": fresh["id"], "v": fresh["runVersion"] })).await;
+    assert_eq!(code(&v), "NOT_FOUND", "{v}");
+    app.sign_in("xc-mishuke").await;
+    let a = app.query_with(APPLY, json!({ "p": fresh["id"], "v": fresh["runVersion"] })).await;
+    assert_eq!(a["applyEntrySheet"]["recorded"], 1);
+
+    // The admin's sheet of section 2 changed where 秘书科 may not score: refused by cell.
+    let v = preview(&app, &run, write(&read(&admin_sheet), &[("C2", "5")])).await;
+    let errors = &v["data"]["previewEntrySheet"]["errors"];
+    assert_eq!(errors[0]["message"], "C2: rule 2.1-1: not allowed", "{v:#}");
+
+    // A submitted section takes no sheet.
+    let submit = "mutation($r: ID!, $s: String!) { submitSection(runId: $r, sectionCode: $s) { status } }";
+    app.query_with(submit, json!({ "r": run, "s": "1" })).await;
+    let v = preview(&app, &run, write(&book, &[("C3", "1")])).await;
+    assert_eq!(code(&v), "FROZEN", "{v}");
+}
