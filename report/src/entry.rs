@@ -102,8 +102,12 @@ impl EntrySheet {
             sheet.write_string_with_format(0, at, &column.header, &bold)?;
             sheet.insert_note(0, at, &Note::new(&column.note).set_width(360).set_height(200))?;
             let mut v = match &column.takes {
-                // Excel caps a list at 255 characters: a longer one is left to
-                // the prompt (the server checks the value either way).
+                // Excel caps a list at 255 characters, and a comma inside a
+                // label would split it: those are left to the prompt (the
+                // server checks the value either way).
+                Takes::Choice(labels) if labels.iter().any(|l| l.contains(',')) => {
+                    DataValidation::new().allow_any_value()
+                }
                 Takes::Choice(labels) => match DataValidation::new().allow_list_strings(labels) {
                     Ok(v) => v,
                     Err(_) => DataValidation::new().allow_any_value(),
@@ -151,5 +155,39 @@ impl EntrySheet {
         }
         ids.set_hidden(true);
         Ok(book.save_to_buffer()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sheet_names_are_made_safe_for_excel() {
+        assert_eq!(sheet_name("2 重点任务考核"), "2 重点任务考核");
+        assert_eq!(sheet_name("a/b[c]:d*e?f\\g"), "a_b_c__d_e_f_g");
+        assert_eq!(sheet_name("ids"), "录入", "never the hidden sheet's name");
+        assert_eq!(sheet_name(&"长".repeat(40)).chars().count(), 31);
+    }
+
+    #[test]
+    fn a_sheet_is_written_with_its_hidden_ids_and_a_row_of_the_wrong_shape_is_refused() {
+        let column = EntryColumn {
+            header: "3-①".into(),
+            note: "现场会".into(),
+            prompt: "等级".into(),
+            takes: Takes::Choice(vec!["市级".into(), "省部级".into(), "a,b".into()]),
+        };
+        let row = |values| EntryRow { unit_name: "=cmd".into(), unit_code: "u1".into(), values };
+        let mut book = EntrySheet {
+            sheet_name: "3 加减分项目".into(),
+            columns: vec![column],
+            rows: vec![row(vec![EntryValue::Text("市级".into())])],
+            ids: vec![vec!["kaohe-entry-sheet".into(), "1".into()]],
+        };
+        let bytes = book.to_xlsx().unwrap_or_default();
+        assert!(bytes.starts_with(b"PK\x03\x04"));
+        book.rows.push(row(Vec::new()));
+        assert!(matches!(book.to_xlsx(), Err(ReportError::Shape { got: 0, want: 1, .. })));
     }
 }

@@ -878,6 +878,14 @@ pub async fn preview(
     // One row of the caller's own: its organisation's turn, no audit entry
     // (nothing of the run changes until it is applied).
     let txn = db::begin_organisation_write(db, run.organisation_id).await?;
+    // Expired previews that were never applied are of no use to anyone; an
+    // applied one stays, as the audit entry names it.
+    entry_sheet::Entity::delete_many()
+        .filter(entry_sheet::Column::ScoreRunId.eq(run.id))
+        .filter(entry_sheet::Column::AppliedAt.is_null())
+        .filter(entry_sheet::Column::ExpiresAt.lt(created))
+        .exec(&txn)
+        .await?;
     let sheet_row = row.insert(&txn).await?;
     txn.commit().await?;
     Ok(Preview { sheet: sheet_row, plan })
