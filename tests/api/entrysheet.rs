@@ -464,6 +464,25 @@ async fn a_department_applies_its_own_section_all_or_nothing_and_a_change_since_
     let errors: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["message"].as_str().unwrap()).collect();
     assert_eq!(errors, ["D2: 数量 must be a number (got `x`)", "D3: 数量 must be a whole number (got 1.5)"], "{v:#}");
 
+    // Rows sorted, added or columns moved would put values on another unit or rule.
+    let moved = [("B2", "xc-weidu"), ("B3", "xc-jianan"), ("C4", "1"), ("D1", "1.3-1")];
+    let v = preview(&app, &run, write(&book, &moved)).await;
+    let cells: Vec<&str> = v["data"]["previewEntrySheet"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["cell"].as_str().unwrap())
+        .collect();
+    assert_eq!(cells, ["D1", "C4"], "a moved column stops the plan; an added row is named: {v:#}");
+    let v = preview(&app, &run, write(&book, &moved[..3])).await;
+    let cells: Vec<&str> = v["data"]["previewEntrySheet"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["cell"].as_str().unwrap())
+        .collect();
+    assert_eq!(cells, ["B2", "B3", "C4"], "{v:#}");
+
     let v = preview(&app, &run, write(&book, &[("C2", "1"), ("E3", "2")])).await;
     let p = v["data"]["previewEntrySheet"].clone();
     assert_eq!(p["errors"], json!([]), "{v:#}");

@@ -754,7 +754,36 @@ pub async fn preview(
         .iter()
         .map(|(code, id, _)| (*id, policy::may_score(caller, run.organisation_id, &rubric, code, "record").is_ok()))
         .collect();
-    for &(row, unit_id) in &units {
+    // The visible sheet must line up with the hidden one: a moved, sorted or
+    // inserted row or column would put values on another unit or rule.
+    for (i, c) in cols.iter().enumerate() {
+        if text_of(at(&data, 0, i + 2)).split_whitespace().next() != Some(c.rule_code.as_str()) {
+            let m = format!(
+                "this column is rule {} in the sheet's ids: do not move, insert or delete columns",
+                c.rule_code
+            );
+            plan.errors.push(err(cell_ref(0, i + 2), m));
+        }
+    }
+    let aligned = plan.errors.is_empty();
+    let unit_rows: HashSet<usize> = units.iter().map(|(r, _)| *r).collect();
+    for (r, line) in data.iter().enumerate().skip(1) {
+        if unit_rows.contains(&r) {
+            continue;
+        }
+        if let Some(c) = (2..line.len()).find(|&c| !text_of(at(&data, r, c)).is_empty()) {
+            let m = "this row is not a unit of the sheet: do not add, move or sort rows".to_string();
+            plan.errors.push(err(cell_ref(r, c), m));
+        }
+    }
+    for &(row, unit_id) in units.iter().filter(|_| aligned) {
+        let code_here = text_of(at(&data, row, 1));
+        let code = codes.get(&unit_id).cloned().unwrap_or_default();
+        if code_here != code {
+            let m = format!("this row is unit {code} in the sheet's ids: do not sort, insert or delete rows");
+            plan.errors.push(err(cell_ref(row, 1), m));
+            continue;
+        }
         for (code, rule_id, idx) in &groups {
             let first = cell_ref(row, idx[0] + 2);
             let list = now.get(&(unit_id, *rule_id));
