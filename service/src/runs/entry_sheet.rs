@@ -32,7 +32,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::observations::{ObservationDraft, check_item, check_units, engine_draft, insert, retire};
+use super::observations::{ObservationDraft, check_item, check_units, engine_draft, insert, new_row, retire};
 use super::{Rules, ensure_open, ensure_section_open, period_of, run_by_id, section_of_rule, section_row, visible_run};
 use crate::audit::{self, ChainKey, Entry, Scope};
 use crate::caller::Caller;
@@ -45,6 +45,9 @@ use crate::{db, policy};
 pub const EXPIRES_AFTER_HOURS: i64 = 24;
 /// Most units one sheet takes.
 pub const MAX_UNITS: usize = 5_000;
+/// New observations one INSERT statement takes (17 columns each: well
+/// under SQLite's and PostgreSQL's bound-parameter limits).
+const RECORD_BATCH: usize = 200;
 /// The hidden sheet's first cell: what kind of workbook this is.
 const MARKER: &str = "kaohe-entry-sheet";
 const FORMAT: &str = "1";
@@ -1129,32 +1132,28 @@ pub async fn apply(
     }
     let by_id: HashMap<i64, &observation::Model> = now.values().flatten().map(|o| (o.id, o)).collect();
     let old_of = |id: Option<i64>| id.and_then(|id| by_id.get(&id).copied());
-    let mut touched = Vec::with_capacity(moving.len());
-    for c in &moving {
+    // In sheet order: (position, its audit line, the row written).
+    let mut done: Vec<(usize, serde_json::Value, Option<observation::Model>)> = Vec::with_capacity(moving.len());
+    // New rows (a sheet carries no evidence) go in batches: one statement each.
+    let mut records: Vec<(usize, &Change, ObservationDraft)> = Vec::new();
+    for (at, c) in moving.iter().enumerate() {
         let old = old_of(c.observation_id);
         match (c.action, old, &c.facts) {
-            (Action::Record, None, Some(f)) => {
-                let rule = rules.by_code(&c.rule_code)?;
-                let d = draft_for(f.clone(), None);
-                let facts = serde_json::to_string(&d.facts).map_err(ServiceError::internal)?;
-                let row = insert(&txn, caller, &run, c.unit_id, rule.id, facts, &d, None).await?;
-                touched.push(json!({ "cell": c.cell, "action": "record", "unit": c.unit_id, "rule": c.rule_code, "observation": row.id, "facts": d.facts }));
-                applied.recorded += 1;
-                applied.observations.push(row);
-            }
+            (Action::Record, None, Some(f)) => records.push((at, c, draft_for(f.clone(), None))),
             (Action::Correct, Some(o), Some(f)) => {
                 retire(&txn, o.id, o.version, ObservationStatus::Superseded).await?;
                 let d = draft_for(f.clone(), Some(o));
                 let facts = serde_json::to_string(&d.facts).map_err(ServiceError::internal)?;
                 let row = insert(&txn, caller, &run, o.unit_id, o.rule_id, facts, &d, Some(o)).await?;
                 evidence::copy_links(&txn, Linked::Observation(o.id), row.id).await?;
-                touched.push(json!({ "cell": c.cell, "action": "correct", "unit": c.unit_id, "rule": c.rule_code, "observation": row.id, "supersedes": o.id, "before": c.before, "facts": d.facts }));
+                let line = json!({ "cell": c.cell, "action": "correct", "unit": c.unit_id, "rule": c.rule_code, "observation": row.id, "supersedes": o.id, "before": c.before, "facts": d.facts });
+                done.push((at, line, Some(row)));
                 applied.corrected += 1;
-                applied.observations.push(row);
             }
             (Action::Withdraw, Some(o), _) => {
                 retire(&txn, o.id, o.version, ObservationStatus::Withdrawn).await?;
-                touched.push(json!({ "cell": c.cell, "action": "withdraw", "unit": c.unit_id, "rule": c.rule_code, "observation": o.id, "before": c.before }));
+                let line = json!({ "cell": c.cell, "action": "withdraw", "unit": c.unit_id, "rule": c.rule_code, "observation": o.id, "before": c.before });
+                done.push((at, line, None));
                 applied.withdrawn += 1;
             }
             _ => {
@@ -1164,6 +1163,33 @@ pub async fn apply(
             }
         }
     }
+    for chunk in records.chunks(RECORD_BATCH) {
+        let mut rows = Vec::with_capacity(chunk.len());
+        for (_, c, d) in chunk {
+            let rule = rules.by_code(&c.rule_code)?;
+            let facts = serde_json::to_string(&d.facts).map_err(ServiceError::internal)?;
+            rows.push(new_row(caller, &run, c.unit_id, rule.id, facts, d, None));
+        }
+        // A sheet has one change per (unit, rule): that pair finds each row.
+        let mut written: HashMap<(i64, i64), observation::Model> = observation::Entity::insert_many(rows)
+            .exec_with_returning(&txn)
+            .await?
+            .into_iter()
+            .map(|o| ((o.unit_id, o.rule_id), o))
+            .collect();
+        for (at, c, d) in chunk {
+            let rule = rules.by_code(&c.rule_code)?;
+            let row = written
+                .remove(&(c.unit_id, rule.id))
+                .ok_or_else(|| ServiceError::Internal("a batch of new observations answered fewer rows".into()))?;
+            let line = json!({ "cell": c.cell, "action": "record", "unit": c.unit_id, "rule": c.rule_code, "observation": row.id, "facts": d.facts });
+            done.push((*at, line, Some(row)));
+            applied.recorded += 1;
+        }
+    }
+    done.sort_by_key(|(at, _, _)| *at);
+    let touched: Vec<serde_json::Value> = done.iter().map(|(_, line, _)| line.clone()).collect();
+    applied.observations = done.into_iter().filter_map(|(_, _, row)| row).collect();
     let marked = entry_sheet::Entity::update_many()
         .col_expr(entry_sheet::Column::AppliedAt, Expr::value(Utc::now()))
         .filter(entry_sheet::Column::Id.eq(stored.id))

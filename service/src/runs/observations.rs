@@ -84,10 +84,8 @@ fn not_assessed() -> ServiceError {
     ServiceError::BadUserInput("the unit is not assessed in this score run".into())
 }
 
-/// Inserts a checked observation and its evidence (inside the caller's transaction).
-#[allow(clippy::too_many_arguments)]
-pub async fn insert<C: ConnectionTrait>(
-    conn: &C,
+/// The row a checked observation is stored as (not yet inserted).
+pub(super) fn new_row(
     caller: &Caller,
     run: &score_run::Model,
     unit_id: i64,
@@ -95,8 +93,8 @@ pub async fn insert<C: ConnectionTrait>(
     facts: String,
     draft: &ObservationDraft,
     supersedes: Option<&observation::Model>,
-) -> Result<observation::Model, ServiceError> {
-    let row = observation::ActiveModel {
+) -> observation::ActiveModel {
+    observation::ActiveModel {
         score_run_id: Set(run.id),
         unit_id: Set(unit_id),
         rule_id: Set(rule_id),
@@ -117,8 +115,21 @@ pub async fn insert<C: ConnectionTrait>(
         batch_id: Set(None),
         ..Default::default()
     }
-    .insert(conn)
-    .await?;
+}
+
+/// Inserts a checked observation and its evidence (inside the caller's transaction).
+#[allow(clippy::too_many_arguments)]
+pub async fn insert<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    run: &score_run::Model,
+    unit_id: i64,
+    rule_id: i64,
+    facts: String,
+    draft: &ObservationDraft,
+    supersedes: Option<&observation::Model>,
+) -> Result<observation::Model, ServiceError> {
+    let row = new_row(caller, run, unit_id, rule_id, facts, draft, supersedes).insert(conn).await?;
     let to = Holder { organisation_id: run.organisation_id, unit_id, observation_id: Some(row.id), claim_id: None };
     evidence::attach(conn, caller, to, &draft.evidence, &draft.evidence_ids).await?;
     Ok(row)
