@@ -509,7 +509,7 @@ fn not_an_entry_sheet() -> ServiceError {
 }
 
 /// A worksheet as a grid from A1 (empty leading rows and columns kept).
-fn grid(range: &Range<Data>) -> Vec<Vec<Data>> {
+fn grid(range: &Range<Data>) -> Grid {
     let (r0, c0) = range.start().map(|(r, c)| (r as usize, c as usize)).unwrap_or((0, 0));
     let mut out: Vec<Vec<Data>> = vec![Vec::new(); r0];
     for line in range.rows() {
