@@ -15,6 +15,7 @@ pub mod casbin_rule;
 pub mod claim;
 pub mod clause;
 pub mod department;
+pub mod entry_sheet;
 pub mod evidence;
 pub mod evidence_link;
 pub mod idempotency_key;

@@ -26,6 +26,7 @@ pub mod m20261202_000090_states;
 pub mod m20261202_000095_roles;
 mod m20261202_000100_dataentry;
 mod m20261202_000110_performance;
+mod m20261202_000120_entry_sheets;
 mod m20261202_000130_pulse;
 pub mod schema;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000095_roles::Migration),
             Box::new(m20261202_000100_dataentry::Migration),
             Box::new(m20261202_000110_performance::Migration),
+            Box::new(m20261202_000120_entry_sheets::Migration),
             Box::new(m20261202_000130_pulse::Migration),
         ]
     }

@@ -6,6 +6,8 @@
 //! and WPS, so CSV cells get a leading `'` (OWASP ASVS 5.0 1.2.10) and xlsx
 //! cells are written as typed strings. Figures are rounded for display only.
 
+pub mod entry;
+
 use kaohe_engine::num::display;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;

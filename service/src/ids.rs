@@ -11,6 +11,16 @@ pub fn global_id(kind: &str, id: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("{kind}:{id}"))
 }
 
+/// The row id inside a global id of `kind` made by [`global_id`]; `None`
+/// for anything else (another kind, not base64url, not a positive number).
+pub fn row_of(kind: &str, id: &str) -> Option<i64> {
+    let raw = URL_SAFE_NO_PAD.decode(id.trim()).ok()?;
+    let text = std::str::from_utf8(&raw).ok()?;
+    let (k, n) = text.split_once(':')?;
+    let n = n.parse::<i64>().ok().filter(|n| *n > 0)?;
+    (k == kind).then_some(n)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

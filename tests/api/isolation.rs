@@ -88,6 +88,7 @@ const PROBES: &[Probe] = &[
     ),
     rest("export csv", "ScoreRun", "/runs/{id}/export.csv"),
     rest("export xlsx", "ScoreRun", "/runs/{id}/export.xlsx"),
+    rest("entry sheet", "ScoreRun", "/runs/{id}/sections/1/entry.xlsx"),
     // Observations.
     m(
         "correctObservation",

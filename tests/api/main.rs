@@ -16,6 +16,7 @@ mod dataentry;
 mod decimal;
 mod drafts;
 mod entities;
+mod entrysheet;
 mod errors;
 mod evidence;
 mod fuzz;

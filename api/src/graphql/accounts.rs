@@ -499,7 +499,7 @@ impl AccountMutation {
     }
 }
 
-fn upload(ctx: &Context<'_>, file: Upload) -> async_graphql::Result<(String, Vec<u8>)> {
+pub(super) fn upload(ctx: &Context<'_>, file: Upload) -> async_graphql::Result<(String, Vec<u8>)> {
     let f = file
         .value(ctx)
         .map_err(|_| ServiceError::BadUserInput("send the file as a GraphQL multipart request".into()).into_gql())?;

@@ -29,11 +29,12 @@ pub enum IdKind {
     User,
     ServiceCredential,
     UnitImport,
+    EntrySheet,
     WebhookEndpoint,
     WebhookDelivery,
 }
 
-const ALL: [IdKind; 19] = [
+const ALL: [IdKind; 20] = [
     IdKind::Organisation,
     IdKind::Department,
     IdKind::Unit,
@@ -51,6 +52,7 @@ const ALL: [IdKind; 19] = [
     IdKind::User,
     IdKind::ServiceCredential,
     IdKind::UnitImport,
+    IdKind::EntrySheet,
     IdKind::WebhookEndpoint,
     IdKind::WebhookDelivery,
 ];
@@ -76,6 +78,7 @@ impl IdKind {
             IdKind::User => "User",
             IdKind::ServiceCredential => "ServiceCredential",
             IdKind::UnitImport => "UnitImport",
+            IdKind::EntrySheet => "EntrySheet",
             IdKind::WebhookEndpoint => "WebhookEndpoint",
             IdKind::WebhookDelivery => "WebhookDelivery",
         }
@@ -101,6 +104,7 @@ impl IdKind {
             IdKind::User => "user",
             IdKind::ServiceCredential => "service credential",
             IdKind::UnitImport => "unit import",
+            IdKind::EntrySheet => "entry sheet",
             IdKind::WebhookEndpoint => "webhook endpoint",
             IdKind::WebhookDelivery => "webhook delivery",
         }

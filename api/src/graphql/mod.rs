@@ -6,6 +6,7 @@ mod claims;
 mod codes;
 mod connection;
 mod drafts;
+mod entry_sheets;
 pub mod errors;
 mod evidence;
 pub mod ids;
@@ -53,6 +54,7 @@ pub type KaoheSchema = Schema<Query, Mutation, EmptySubscription>;
 pub struct Mutation(
     score_runs::ScoreRunMutation,
     observations::ObservationMutation,
+    entry_sheets::EntrySheetMutation,
     score_runs::LifecycleMutation,
     claims::ClaimMutation,
     RubricDraftMutation,

@@ -1,6 +1,7 @@
 //! HTTP: the one place that lists every route, and the handlers.
 
 pub mod client;
+mod entry_sheet;
 mod evidence;
 mod export;
 pub mod gate;
@@ -26,6 +27,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/graphql").route(web::post().to(graphql::post)).route(web::get().to(graphql::get)))
         .route("/graphiql/{file}", web::get().to(graphiql::asset))
         .route("/runs/{id}/export.{format}", web::get().to(export::run_export))
+        .route("/runs/{id}/sections/{code}/entry.xlsx", web::get().to(entry_sheet::download))
         .route("/evidence/{id}/file", web::get().to(evidence::download))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz));

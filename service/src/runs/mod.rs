@@ -6,6 +6,7 @@
 //! and a stale version is a CONFLICT. Scores come only from the engine.
 
 pub mod carry;
+pub mod entry_sheet;
 pub mod export;
 pub mod lifecycle;
 pub mod observations;

@@ -55,7 +55,7 @@ pub struct RecordObservation {
     pub idempotency_key: Option<String>,
 }
 
-fn snapshot(o: &observation::Model, rule: &str) -> serde_json::Value {
+pub(super) fn snapshot(o: &observation::Model, rule: &str) -> serde_json::Value {
     json!({
         "id": o.id, "unit_id": o.unit_id, "rule": rule, "facts": serde_json::from_str::<serde_json::Value>(&o.facts).unwrap_or_default(),
         "work_key": o.work_key, "halve": o.halve, "document_date": o.document_date, "note": o.note,
@@ -84,10 +84,8 @@ fn not_assessed() -> ServiceError {
     ServiceError::BadUserInput("the unit is not assessed in this score run".into())
 }
 
-/// Inserts a checked observation and its evidence (inside the caller's transaction).
-#[allow(clippy::too_many_arguments)]
-pub async fn insert<C: ConnectionTrait>(
-    conn: &C,
+/// The row a checked observation is stored as (not yet inserted).
+pub(super) fn new_row(
     caller: &Caller,
     run: &score_run::Model,
     unit_id: i64,
@@ -95,8 +93,8 @@ pub async fn insert<C: ConnectionTrait>(
     facts: String,
     draft: &ObservationDraft,
     supersedes: Option<&observation::Model>,
-) -> Result<observation::Model, ServiceError> {
-    let row = observation::ActiveModel {
+) -> observation::ActiveModel {
+    observation::ActiveModel {
         score_run_id: Set(run.id),
         unit_id: Set(unit_id),
         rule_id: Set(rule_id),
@@ -117,8 +115,21 @@ pub async fn insert<C: ConnectionTrait>(
         batch_id: Set(None),
         ..Default::default()
     }
-    .insert(conn)
-    .await?;
+}
+
+/// Inserts a checked observation and its evidence (inside the caller's transaction).
+#[allow(clippy::too_many_arguments)]
+pub async fn insert<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    run: &score_run::Model,
+    unit_id: i64,
+    rule_id: i64,
+    facts: String,
+    draft: &ObservationDraft,
+    supersedes: Option<&observation::Model>,
+) -> Result<observation::Model, ServiceError> {
+    let row = new_row(caller, run, unit_id, rule_id, facts, draft, supersedes).insert(conn).await?;
     let to = Holder { organisation_id: run.organisation_id, unit_id, observation_id: Some(row.id), claim_id: None };
     evidence::attach(conn, caller, to, &draft.evidence, &draft.evidence_ids).await?;
     Ok(row)
@@ -368,7 +379,7 @@ async fn record_items(
             (r.index, item.unit_id, engine_draft(&format!("item-{}", r.index), &item.rule_code, &item.draft))
         })
         .collect();
-    failures.extend(check_units(&txn, rubric, period, &run, &rules, None, &new).await?);
+    failures.extend(check_units(&txn, rubric, period, &run, &rules, &[], &new).await?);
     if !failures.is_empty() {
         return Err(Refusal::Items(failures));
     }
@@ -451,7 +462,7 @@ fn clone_refusal(e: &ServiceError) -> ServiceError {
 }
 
 /// A draft as the engine reads it, under a temporary key.
-fn engine_draft(key: &str, rule_code: &str, draft: &ObservationDraft) -> Observation {
+pub(super) fn engine_draft(key: &str, rule_code: &str, draft: &ObservationDraft) -> Observation {
     let mut o = Observation::new(key, rule_code, draft.facts.clone());
     o.work = draft.work_key.clone();
     o.halve = draft.halve.clone();
@@ -471,25 +482,25 @@ pub(crate) async fn check_with_unit<C: ConnectionTrait>(
 ) -> Result<(), ServiceError> {
     let rules = Rules::of_version(conn, run.rubric_version_id).await?;
     let new = [(0, unit_id, engine_draft("item-0", rule_code, draft))];
-    match check_units(conn, rubric, super::period_of(run)?, run, &rules, None, &new).await?.into_iter().next() {
+    match check_units(conn, rubric, super::period_of(run)?, run, &rules, &[], &new).await?.into_iter().next() {
         Some((_, _, e)) => Err(e),
         None => Ok(()),
     }
 }
 
-/// Checks each touched unit's active observations (less `without`, a row
-/// being corrected) together with the new ones, as scoring will: a second
+/// Checks each touched unit's active observations (less `without`, rows
+/// being corrected or withdrawn) together with the new ones, as scoring will: a second
 /// direct score, a rating component given twice, anything that would make
 /// live results or publishing fail. Refusals name the item (by index) and
 /// the existing observation (by global id).
 #[allow(clippy::too_many_arguments)]
-async fn check_units<C: ConnectionTrait>(
+pub(super) async fn check_units<C: ConnectionTrait>(
     conn: &C,
     rubric: &Rubric,
     period: kaohe_engine::Period,
     run: &score_run::Model,
     rules: &Rules,
-    without: Option<i64>,
+    without: &[i64],
     new: &[(usize, i64, Observation)],
 ) -> Result<Vec<(usize, String, ServiceError)>, ServiceError> {
     let mut units: Vec<i64> = new.iter().map(|(_, u, _)| *u).collect();
@@ -504,7 +515,7 @@ async fn check_units<C: ConnectionTrait>(
             .order_by_asc(observation::Column::Id)
             .all(conn)
             .await?;
-        for o in rows.iter().filter(|o| Some(o.id) != without) {
+        for o in rows.iter().filter(|o| !without.contains(&o.id)) {
             let mut e = super::engine_observation(o, rules.code_of(o.rule_id)?, Vec::new())?;
             e.carried_from = super::carry::carried_period(conn, o).await?;
             per_unit.entry(o.unit_id).or_default().push(e);
@@ -532,7 +543,11 @@ async fn check_units<C: ConnectionTrait>(
 }
 
 /// Checks a draft's facts for its rule; on refusal, the field at fault.
-fn check_item(rubric: &Rubric, rule_code: &str, d: &ObservationDraft) -> Result<String, (String, ServiceError)> {
+pub(super) fn check_item(
+    rubric: &Rubric,
+    rule_code: &str,
+    d: &ObservationDraft,
+) -> Result<String, (String, ServiceError)> {
     let mut o = Observation::new("new", rule_code, d.facts.clone());
     o.work = d.work_key.clone();
     o.halve = d.halve.clone();
@@ -653,9 +668,7 @@ pub async fn correct(
     ensure_open(&run)?;
     ensure_section_open(&txn, &run, &section).await?;
     let new = [(0, old.unit_id, engine_draft("item-0", &code, &draft))];
-    if let Some((_, _, e)) =
-        check_units(&txn, rubric, period, &run, rules, Some(old.id), &new).await?.into_iter().next()
-    {
+    if let Some((_, _, e)) = check_units(&txn, rubric, period, &run, rules, &[old.id], &new).await?.into_iter().next() {
         return Err(e);
     }
     retire(&txn, id, expected_version, ObservationStatus::Superseded).await?;
