@@ -9,7 +9,7 @@
 # debuggers and profilers find it. Panics' backtraces name functions only
 # with it present.
 #
-#   scripts/release.sh               # cargo build --release, then split
+#   scripts/release.sh               # cargo build --profile dist, then split
 #   SKIP_BUILD=1 OUT=dist scripts/release.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,11 +17,12 @@ cd "$(dirname "$0")/.."
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 OUT=${OUT:-dist}
 command -v objcopy >/dev/null || { echo "objcopy is missing (binutils)" >&2; exit 2; }
+# The dist profile (Cargo.toml): the release one with fat LTO in one codegen unit.
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-  cargo build --release -p kaohe-api
+  cargo build --profile dist -p kaohe-api
 fi
 mkdir -p "$OUT"
-cp "$TARGET_DIR/release/kaohe" "$OUT/kaohe.full"
+cp "$TARGET_DIR/dist/kaohe" "$OUT/kaohe.full"
 (
   cd "$OUT"
   objcopy --only-keep-debug kaohe.full kaohe.debug
