@@ -277,7 +277,9 @@ impl UnitResult {
 
 /// A row of a ranking (排名): rank, unit, final score and its parts.
 pub struct RankingEntry {
-    pub(super) outcome: outcome::UnitResult,
+    /// The run's rows (shared, as kept for a published run) and which is this one.
+    rows: std::sync::Arc<Vec<outcome::UnitResult>>,
+    index: usize,
     pub(super) run: std::sync::Arc<score_run::Model>,
     /// The unit, when the list loaded them all at once (`loader::prime_units`).
     pub(super) unit: Option<std::sync::Arc<entity::unit::Model>>,
@@ -286,14 +288,18 @@ pub struct RankingEntry {
 impl RankingEntry {
     /// Rows of `run`, each with its unit from `units` when there.
     pub(super) fn rows(
-        outcomes: Vec<outcome::UnitResult>,
+        outcomes: std::sync::Arc<Vec<outcome::UnitResult>>,
         run: std::sync::Arc<score_run::Model>,
         units: &std::collections::HashMap<i64, std::sync::Arc<entity::unit::Model>>,
     ) -> impl Iterator<Item = RankingEntry> {
-        outcomes.into_iter().map(move |o| {
-            let unit = units.get(&o.unit_id).cloned();
-            RankingEntry { outcome: o, run: run.clone(), unit }
+        (0..outcomes.len()).map(move |index| {
+            let unit = units.get(&outcomes[index].unit_id).cloned();
+            RankingEntry { rows: outcomes.clone(), index, run: run.clone(), unit }
         })
+    }
+
+    fn outcome(&self) -> &outcome::UnitResult {
+        &self.rows[self.index]
     }
 }
 
@@ -302,7 +308,7 @@ impl RankingEntry {
 impl RankingEntry {
     /// Rank (排名); ties share a rank (1, 2, 2, 4).
     async fn rank(&self) -> u32 {
-        self.outcome.rank
+        self.outcome().rank
     }
 
     /// The unit (被考核单位).
@@ -310,37 +316,37 @@ impl RankingEntry {
         if let Some(u) = &self.unit {
             return Ok(Unit(u.as_ref().clone()));
         }
-        Ok(Unit(super::loader::unit(ctx, self.outcome.unit_id).await?))
+        Ok(Unit(super::loader::unit(ctx, self.outcome().unit_id).await?))
     }
 
     /// The unit's name (单位名称), as scored.
     async fn unit_name(&self) -> &str {
-        &self.outcome.unit_name
+        &self.outcome().unit_name
     }
 
     /// Final score (最终得分).
     async fn final_score(&self) -> Decimal {
-        self.outcome.final_score
+        self.outcome().final_score
     }
 
     /// Weighted base (基础分).
     async fn base(&self) -> Decimal {
-        self.outcome.base
+        self.outcome().base
     }
 
     /// Weighted parts per section (折算得分), e.g. 日常工作 and 重点任务.
     async fn sections(&self) -> Vec<SectionResult> {
-        self.outcome.sections.iter().map(Into::into).collect()
+        self.outcome().sections.iter().map(Into::into).collect()
     }
 
     /// Bonus (加分).
     async fn bonus(&self) -> Decimal {
-        self.outcome.bonus
+        self.outcome().bonus
     }
 
     /// Penalty (减分).
     async fn penalty(&self) -> Decimal {
-        self.outcome.penalty
+        self.outcome().penalty
     }
 
     /// The run the row comes from (考核批次).
@@ -442,7 +448,7 @@ impl super::plain::Plain for RankingEntry {
 
     fn field(&self, name: &str, sub: Option<&super::plain::Shape<'_>>) -> Option<async_graphql::Value> {
         use super::plain::{list, object, scalar};
-        let o = &self.outcome;
+        let o = self.outcome();
         Some(match name {
             "rank" => scalar(&o.rank),
             "unit" => object(self.unit.as_deref()?, sub?)?,

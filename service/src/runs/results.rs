@@ -491,15 +491,16 @@ impl RankingCache {
 }
 
 /// A run's ranking rows as the caller may see them; a published run's come
-/// from `cache` after the first read. Visibility is checked every time.
+/// from `cache` after the first read (shared with every caller who sees the
+/// whole run). Visibility is checked every time.
 pub async fn ranking_of(
     db: &DatabaseConnection,
     caller: &Caller,
     run: &score_run::Model,
     cache: Option<&RankingCache>,
-) -> Result<Vec<UnitResult>, ServiceError> {
+) -> Result<std::sync::Arc<Vec<UnitResult>>, ServiceError> {
     let Some(cache) = cache.filter(|_| run.status.is_published()) else {
-        return of_loaded_run_as(db, caller, run, Detail::Summary).await;
+        return Ok(std::sync::Arc::new(of_loaded_run_as(db, caller, run, Detail::Summary).await?));
     };
     let reader = super::see_run(db, caller, run).await?;
     let rows = match cache.get(run.id) {
@@ -510,9 +511,10 @@ pub async fn ranking_of(
             rows
         }
     };
+    // Shared, not copied, for whoever sees the whole run.
     Ok(match reader {
-        RunReader::Unit(u) => rows.iter().filter(|o| o.unit_id == u).cloned().collect(),
-        _ => rows.as_ref().clone(),
+        RunReader::Unit(u) => std::sync::Arc::new(rows.iter().filter(|o| o.unit_id == u).cloned().collect()),
+        _ => rows,
     })
 }
 
