@@ -110,10 +110,11 @@ fn items(fields: &[Drawn], type_name: &str) -> Vec<String> {
 
 /// The raw `data` text of an answer (it is written first).
 async fn data_text(app: &TestApp, query: &str) -> String {
+    let token = app.token.lock().unwrap().clone().unwrap();
     let res = app
         .client
         .post(format!("{}/graphql", app.address))
-        .bearer_auth(app.token.lock().unwrap().clone().unwrap())
+        .bearer_auth(token)
         .json(&json!({ "query": query, "variables": { "yes": true, "no": false } }))
         .send()
         .await
