@@ -131,6 +131,24 @@ pub async fn prime_units(
     Ok(found.into_iter().map(|(k, v)| (k.0, Arc::new(v))).collect())
 }
 
+/// Loads in one batch the organisations of `units` when a list asks for
+/// `unit { organisation }` (else the batch window can split 1,000 look-ups
+/// of the same few organisations into many statements on a busy machine).
+pub async fn prime_organisations(
+    ctx: &Context<'_>,
+    asked: bool,
+    units: &HashMap<i64, Arc<unit::Model>>,
+) -> async_graphql::Result<()> {
+    let Ok(loader) = ctx.data::<RequestLoader>() else {
+        return Ok(());
+    };
+    if asked {
+        let ids: std::collections::BTreeSet<i64> = units.values().map(|u| u.organisation_id).collect();
+        loader.load_many(ids.into_iter().map(OrganisationKey)).await.map_err(gql)?;
+    }
+    Ok(())
+}
+
 /// A rule by id, batched when the request has a loader.
 pub async fn rule(ctx: &Context<'_>, id: i64) -> async_graphql::Result<rule::Model> {
     let found = if let Ok(loader) = ctx.data::<RequestLoader>() {

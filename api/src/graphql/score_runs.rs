@@ -194,6 +194,8 @@ impl ScoreRun {
         } else {
             Default::default()
         };
+        let organisations = ctx.look_ahead().field("unit").field("organisation").exists();
+        super::loader::prime_organisations(ctx, organisations, &units).await?;
         let run = std::sync::Arc::new(self.0.clone());
         Ok(super::plain::Listed::of(ctx, RankingEntry::rows(all, run, &units).collect()))
     }
