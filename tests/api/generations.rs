@@ -40,14 +40,15 @@ async fn ask(app: &TestApp, address: &str, token: &str, query: &str, vars: Value
 /// through the pulse (`auth::pulse`), within its notification delay and
 /// never later than `pulse::RECHECK`.
 async fn recomputed(app: &TestApp, address: &str, token: &str, query: &str) -> (String, Value) {
-    let deadline = std::time::Instant::now() + kaohe_service::auth::pulse::RECHECK + std::time::Duration::from_secs(1);
-    loop {
-        let (status, seen) = ask(app, address, token, query, json!({})).await;
-        if status != "hit" || std::time::Instant::now() > deadline {
-            return (status, seen);
-        }
-        tokio::task::yield_now().await;
-    }
+    let last = std::sync::Mutex::new((String::new(), Value::Null));
+    crate::helpers::within_pulse(|| async {
+        let answer = ask(app, address, token, query, json!({})).await;
+        let done = answer.0 != "hit";
+        *last.lock().unwrap() = answer;
+        done
+    })
+    .await;
+    last.into_inner().unwrap()
 }
 
 fn token(app: &TestApp) -> String {
@@ -218,12 +219,7 @@ async fn a_deactivated_login_stops_on_every_instance_within_the_pulse_delay() {
     // notification arrives: well before the re-check would have found it.
     assert_eq!(status_at(&app, &app.address, &clerk).await, 401);
     let started = std::time::Instant::now();
-    let deadline = started + kaohe_service::auth::pulse::RECHECK * 2;
-    let mut status = status_at(&app, &other_address, &clerk).await;
-    while status == 200 && std::time::Instant::now() < deadline {
-        tokio::task::yield_now().await;
-        status = status_at(&app, &other_address, &clerk).await;
-    }
-    assert_eq!(status, 401);
+    let stopped = crate::helpers::within_pulse(|| async { status_at(&app, &other_address, &clerk).await == 401 });
+    assert!(stopped.await);
     assert!(started.elapsed() < kaohe_service::auth::pulse::RECHECK, "took {:?}", started.elapsed());
 }

@@ -136,16 +136,13 @@ pub async fn prime_units(
 /// of the same few organisations into many statements on a busy machine).
 pub async fn prime_organisations(
     ctx: &Context<'_>,
-    asked: bool,
     units: &HashMap<i64, Arc<unit::Model>>,
 ) -> async_graphql::Result<()> {
     let Ok(loader) = ctx.data::<RequestLoader>() else {
         return Ok(());
     };
-    if asked {
-        let ids: std::collections::BTreeSet<i64> = units.values().map(|u| u.organisation_id).collect();
-        loader.load_many(ids.into_iter().map(OrganisationKey)).await.map_err(gql)?;
-    }
+    let ids: std::collections::BTreeSet<i64> = units.values().map(|u| u.organisation_id).collect();
+    loader.load_many(ids.into_iter().map(OrganisationKey)).await.map_err(gql)?;
     Ok(())
 }
 

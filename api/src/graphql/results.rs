@@ -434,8 +434,9 @@ impl ResultQuery {
         } else {
             Default::default()
         };
-        let organisations = ctx.look_ahead().field("unit").field("organisation").exists();
-        super::loader::prime_organisations(ctx, organisations, &units).await?;
+        if ctx.look_ahead().field("unit").field("organisation").exists() {
+            super::loader::prime_organisations(ctx, &units).await?;
+        }
         let mut out = Vec::new();
         for (run, rows) in picked {
             out.extend(RankingEntry::rows(rows, run, &units));

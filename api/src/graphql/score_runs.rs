@@ -194,8 +194,9 @@ impl ScoreRun {
         } else {
             Default::default()
         };
-        let organisations = ctx.look_ahead().field("unit").field("organisation").exists();
-        super::loader::prime_organisations(ctx, organisations, &units).await?;
+        if ctx.look_ahead().field("unit").field("organisation").exists() {
+            super::loader::prime_organisations(ctx, &units).await?;
+        }
         let run = std::sync::Arc::new(self.0.clone());
         Ok(super::plain::Listed::of(ctx, RankingEntry::rows(all, run, &units).collect()))
     }

@@ -107,6 +107,25 @@ async fn credential_row(db: &DatabaseConnection, id: i64) -> Result<Option<Subje
         .await
 }
 
+/// The subject's row as the pulse keeps it, else as `read` finds it (kept
+/// for the next request when found). The epoch is taken before the read, so a
+/// change heard meanwhile leaves nothing stale kept.
+async fn kept_or_read(
+    auth: &AuthState,
+    key: SubjectKey,
+    read: impl std::future::Future<Output = Result<Option<SubjectRow>, sea_orm::DbErr>>,
+) -> Result<Option<SubjectRow>, sea_orm::DbErr> {
+    if let Some(row) = auth.pulse.kept(key) {
+        return Ok(Some(row));
+    }
+    let epoch = auth.pulse.epoch();
+    let row = read.await?;
+    if let Some(r) = &row {
+        auth.pulse.keep(key, r.clone(), epoch);
+    }
+    Ok(row)
+}
+
 /// The caller at time `now`, and the data generation read with its row
 /// (`None` for an anonymous caller: nothing was read).
 pub async fn caller(
@@ -121,36 +140,13 @@ pub async fn caller(
     let pulse = &auth.pulse;
     let (row, service) = if let Some(id) = claims.sub.strip_prefix("svc:").and_then(|s| s.parse::<i64>().ok()) {
         // A revoked credential's tokens stop at once (within the pulse's bounds).
-        let key = SubjectKey::Credential(id);
-        let row = match pulse.kept(key) {
-            Some(row) => Some(row),
-            None => {
-                let epoch = pulse.epoch();
-                let row = credential_row(db, id).await?;
-                if let Some(r) = &row {
-                    pulse.keep(key, r.clone(), epoch);
-                }
-                row
-            }
-        };
-        (row, true)
+        (kept_or_read(auth, SubjectKey::Credential(id), credential_row(db, id)).await?, true)
     } else {
         let id: i64 = claims.sub.strip_prefix("user:").and_then(|s| s.parse().ok()).ok_or(AuthError::InvalidSession)?;
         // So do a deactivated user's, and those of a session that has ended.
         let sid = claims.sid.ok_or(AuthError::InvalidSession)?;
-        let key = SubjectKey::Session { user: id, session: sid };
-        let row = match pulse.kept(key) {
-            Some(row) => Some(row),
-            None => {
-                let epoch = pulse.epoch();
-                let row = user_row(db, id, sid, auth.limits.sessions_started_before(now)).await?;
-                if let Some(r) = &row {
-                    pulse.keep(key, r.clone(), epoch);
-                }
-                row
-            }
-        };
-        (row, false)
+        let read = user_row(db, id, sid, auth.limits.sessions_started_before(now));
+        (kept_or_read(auth, SubjectKey::Session { user: id, session: sid }, read).await?, false)
     };
     let row = row.filter(|r| r.organisation_id == claims.org).ok_or(AuthError::InvalidSession)?;
     let role = role_of(&row.role).ok_or(AuthError::InvalidSession)?;

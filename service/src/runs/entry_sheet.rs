@@ -1049,10 +1049,12 @@ pub async fn apply(
     expected_run_version: i32,
 ) -> Result<Applied, ServiceError> {
     policy::signed_in(caller)?;
+    // Only the caller's own previews are looked up at all (another's is missing).
+    let mine = caller.user_id().ok_or_else(|| ServiceError::not_found("entry sheet"))?;
     let stored = entry_sheet::Entity::find_by_id(preview_id)
+        .filter(entry_sheet::Column::CreatedBy.eq(mine))
         .one(db)
         .await?
-        .filter(|p| p.created_by.is_some() && p.created_by == caller.user_id())
         .ok_or_else(|| ServiceError::not_found("entry sheet"))?;
     let (run, _) = visible_run(db, caller, stored.score_run_id).await.map_err(|e| e.hidden_as("entry sheet"))?;
     let plan: Plan = serde_json::from_str(&stored.plan).map_err(ServiceError::internal)?;
