@@ -38,6 +38,7 @@ pub struct Metrics {
     cache: IntCounterVec,
     logins: IntCounterVec,
     runs_published: IntCounter,
+    plain_answers: IntCounter,
     pool: IntGaugeVec,
     names: OperationNames,
     pools: Mutex<Vec<(&'static str, DatabaseConnection)>>,
@@ -64,6 +65,11 @@ impl Metrics {
         registry.register(Box::new(cost.clone()))?;
         let runs_published = IntCounter::new("kaohe_runs_published_total", "Score runs published through the API.")?;
         registry.register(Box::new(runs_published.clone()))?;
+        let plain_answers = IntCounter::new(
+            "kaohe_graphql_plain_answers_total",
+            "Long lists and pages written by the plain path (graphql::plain) instead of field by field.",
+        )?;
+        registry.register(Box::new(plain_answers.clone()))?;
         let pool = IntGaugeVec::new(
             Opts::new("kaohe_db_pool_connections", "Database pool connections by pool and state (in_use, idle)."),
             &["pool", "state"],
@@ -115,6 +121,7 @@ impl Metrics {
                 &["outcome"],
             )?,
             runs_published,
+            plain_answers,
             pool,
             names: OperationNames::new(max_operations),
             pools: Mutex::new(Vec::new()),
@@ -162,6 +169,10 @@ impl Metrics {
 
     pub fn run_published(&self) {
         self.runs_published.inc();
+    }
+
+    pub fn plain_answers(&self, n: u64) {
+        self.plain_answers.inc_by(n);
     }
 
     /// The text exposition of every metric, pool gauges read now.

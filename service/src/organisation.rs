@@ -31,6 +31,24 @@ pub async fn by_code(
         .ok_or_else(|| ServiceError::not_found("organisation"))
 }
 
+/// [`by_code`], from what the pulse keeps when it can (PostgreSQL, while
+/// listening; every other time it reads).
+pub async fn by_code_kept<R: Clone>(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    pulse: &crate::auth::pulse::Pulse<R>,
+    code: &str,
+) -> Result<organisation::Model, ServiceError> {
+    policy::may_read(caller)?;
+    if let Some(org) = pulse.kept_organisation(code) {
+        return Ok(org);
+    }
+    let epoch = pulse.epoch();
+    let org = by_code(db, caller, code).await?;
+    pulse.keep_organisation(org.clone(), epoch);
+    Ok(org)
+}
+
 pub async fn by_id(db: &DatabaseConnection, caller: &Caller, id: i64) -> Result<organisation::Model, ServiceError> {
     policy::may_read(caller)?;
     organisation::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ServiceError::not_found("organisation"))

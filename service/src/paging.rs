@@ -82,12 +82,23 @@ where
     E: EntityTrait,
     E::Model: FromQueryResult + Send + Sync,
 {
+    fetch_as::<C, E, E::Model>(conn, q, page).await
+}
+
+/// [`fetch`] into `M`, for a `q` that selects only some columns
+/// (`select_only().columns(…)`): what `M` reads from each row.
+pub async fn fetch_as<C, E, M>(conn: &C, q: Select<E>, page: Page) -> Result<Paged<M>, ServiceError>
+where
+    C: ConnectionTrait,
+    E: EntityTrait,
+    M: FromQueryResult + Send + Sync,
+{
     if page.first == 0 {
         // An empty page (backwards from the first item): only the count is read.
-        return Ok(Paged { rows: Vec::new(), total: q.count(conn).await?, offset: page.offset });
+        return Ok(Paged { rows: Vec::new(), total: q.into_model::<M>().count(conn).await?, offset: page.offset });
     }
     if !page.count {
-        let mut rows = q.offset(page.offset).limit(page.first.saturating_add(1)).all(conn).await?;
+        let mut rows = q.offset(page.offset).limit(page.first.saturating_add(1)).into_model::<M>().all(conn).await?;
         let more = rows.len() as u64 > page.first;
         rows.truncate(usize::try_from(page.first).unwrap_or(usize::MAX));
         let total = page.offset + rows.len() as u64 + u64::from(more);
@@ -109,9 +120,9 @@ where
     let total = match found.first() {
         Some(row) => u64::try_from(row.try_get::<i64>("", TOTAL)?).unwrap_or(0),
         None if page.offset == 0 => 0,
-        None => q.count(conn).await?,
+        None => q.into_model::<M>().count(conn).await?,
     };
-    let rows = found.iter().map(|row| E::Model::from_query_result(row, "")).collect::<Result<Vec<_>, _>>()?;
+    let rows = found.iter().map(|row| M::from_query_result(row, "")).collect::<Result<Vec<_>, _>>()?;
     Ok(Paged { rows, total, offset: page.offset })
 }
 

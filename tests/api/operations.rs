@@ -209,7 +209,7 @@ async fn readiness_is_separate_from_liveness() {
 }
 
 /// One scrape of the metrics listener: every sample by name and labels.
-async fn scrape(app: &crate::helpers::TestApp) -> HashMap<String, f64> {
+pub(crate) async fn scrape(app: &crate::helpers::TestApp) -> HashMap<String, f64> {
     let url = format!("{}/metrics", app.metrics_address.as_deref().expect("a metrics listener"));
     let res = app.client.get(url).send().await.unwrap();
     assert_eq!(res.status(), 200);

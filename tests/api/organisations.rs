@@ -106,3 +106,30 @@ async fn rubrics_and_their_versions_are_pages() {
     let newest_published = versions.iter().rev().find(|v| v["status"] == "PUBLISHED").unwrap();
     assert_eq!(rubric["currentVersion"]["id"], newest_published["id"]);
 }
+
+/// An organisation found by code is kept while the pulse listens
+/// (PostgreSQL): a change to its row, made by any instance or by hand, is
+/// heard and read again within the pulse delay (SQLite reads it every time).
+#[tokio::test]
+async fn a_renamed_organisation_is_read_again_when_the_change_is_heard() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let name = |app: &crate::helpers::TestApp| {
+        let req = app.client.post(format!("{}/graphql", app.address)).header("Cache-Control", "no-cache");
+        async move {
+            let body: serde_json::Value = req
+                .json(&json!({ "query": "{ organisation(code: \"xuchang\") { name } }" }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            body["data"]["organisation"]["name"].as_str().unwrap_or_default().to_string()
+        }
+    };
+    assert_eq!(name(&app).await, "许昌市委教育工作领导小组");
+    assert_eq!(name(&app).await, "许昌市委教育工作领导小组");
+    app.db.execute_unprepared("UPDATE organisation SET name = '许昌市教育局' WHERE code = 'xuchang'").await.unwrap();
+    assert!(crate::helpers::within_pulse(|| async { name(&app).await == "许昌市教育局" }).await);
+}

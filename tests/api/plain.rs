@@ -126,6 +126,19 @@ async fn data_text(app: &TestApp, query: &str) -> String {
     text.split(",\"extensions\"").next().unwrap().to_string()
 }
 
+/// How many lists or pages the plain path wrote for `query` (computed:
+/// `Cache-Control: no-cache`), by the server's own metric.
+async fn written_plain(app: &TestApp, query: &str) -> f64 {
+    const KEY: &str = "kaohe_graphql_plain_answers_total{}";
+    let before = crate::operations::scrape(app).await.get(KEY).copied().unwrap_or(0.0);
+    let token = app.token.lock().unwrap().clone().unwrap();
+    let res =
+        app.client.post(format!("{}/graphql", app.address)).bearer_auth(token).header("Cache-Control", "no-cache");
+    let body: Value = res.json(&json!({ "query": query })).send().await.unwrap().json().await.unwrap();
+    assert!(body.get("errors").is_none(), "{body:#}");
+    crate::operations::scrape(app).await.get(KEY).copied().unwrap_or(0.0) - before
+}
+
 /// The operation's head: declares only the variables the selection uses
 /// (an unused one is a validation error).
 fn head(sel: &str) -> String {
@@ -166,6 +179,10 @@ async fn the_plain_path_answers_exactly_as_the_normal_path() {
         let normal = format!("{vars} {{ {ranking} {{ {again} {fragment} }} }} {defs}");
         assert_eq!(data_text(&app, &plain).await, data_text(&app, &normal).await, "{plain}");
     }
+    // The plain path is taken (the server's metric), and the forced normal path is not.
+    let asked = format!("{{ {ranking} {{ rank unit {{ code }} }} }}");
+    assert_eq!(written_plain(&app, &asked).await, 1.0);
+    assert_eq!(written_plain(&app, &format!("{{ {ranking} {{ rank unit {{ code }} rank }} }}")).await, 0.0);
     // And through a run's own ranking.
     let sel = "rank unit { id name } sections { code role max weight } publishedAt __typename";
     let run = "scoreRuns(organisationCode: \"xuchang\", first: 1, status: PUBLISHED) { edges { node { ranking";
@@ -173,4 +190,110 @@ async fn the_plain_path_answers_exactly_as_the_normal_path() {
         data_text(&app, &format!("{{ {run} {{ {sel} }} }} }} }} }}")).await,
         data_text(&app, &format!("{{ {run} {{ {sel} rank }} }} }} }} }}")).await
     );
+}
+
+const PAGE_INFO: [&str; 4] = ["hasNextPage", "hasPreviousPage", "startCursor", "endCursor"];
+const LISTED_UNIT: [&str; 6] = ["id", "code", "name", "kind", "active", "version"];
+const ORGANISATION: [&str; 3] = ["id", "code", "name"];
+
+fn object(name: &'static str, sub: impl Strategy<Value = Vec<Drawn>>) -> impl Strategy<Value = Drawn> {
+    (sub, prop::option::weighted(0.2, "[a-z]{1,3}")).prop_map(move |(sub, alias)| Drawn {
+        name: name.into(),
+        alias: alias.map(|a| format!("b_{a}")),
+        directive: None,
+        sub,
+        inline: false,
+    })
+}
+
+/// A selection of a page of units: what the plain path of
+/// `Organisation.units` writes (`plain::page`).
+fn page_selection() -> impl Strategy<Value = Vec<Drawn>> {
+    let typename =
+        || Just(Drawn { name: "__typename".into(), alias: None, directive: None, sub: vec![], inline: false });
+    let organisation =
+        object("organisation", prop::collection::vec(prop_oneof![4 => leaf(&ORGANISATION), 1 => typename()], 1..4));
+    let node = object(
+        "node",
+        prop::collection::vec(prop_oneof![5 => leaf(&LISTED_UNIT), 1 => organisation, 1 => typename()], 1..6),
+    );
+    let edges =
+        object("edges", prop::collection::vec(prop_oneof![1 => leaf(&["cursor"]), 3 => node, 1 => typename()], 1..4));
+    let info = object("pageInfo", prop::collection::vec(leaf(&PAGE_INFO), 1..5));
+    prop::collection::vec(prop_oneof![2 => leaf(&["totalCount"]), 1 => info, 3 => edges, 1 => typename()], 1..5)
+}
+
+/// Renders a page selection (object fields by their own type names).
+fn page_items(fields: &[Drawn], type_name: &str) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for f in fields {
+        let key = f.alias.clone().unwrap_or_else(|| f.name.clone());
+        if !seen.insert(key) {
+            continue;
+        }
+        let mut text = String::new();
+        if let Some(a) = &f.alias {
+            text.push_str(&format!("{a}: "));
+        }
+        text.push_str(&f.name);
+        if let Some((d, v)) = f.directive {
+            text.push_str(&format!(" @{d}(if: {v})"));
+        }
+        if !f.sub.is_empty() {
+            let inner = match f.name.as_str() {
+                "pageInfo" => "PageInfo",
+                "edges" => "UnitEdge",
+                "node" => "Unit",
+                _ => "Organisation",
+            };
+            text.push_str(&format!(" {{ {} }}", page_items(&f.sub, inner).join(" ")));
+        }
+        if f.inline {
+            text = format!("... on {type_name} {{ {text} }}");
+        }
+        out.push(text);
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_page_of_units_is_written_plain_exactly_as_the_normal_path_writes_it() {
+    let app = spawn_app_with(|s| {
+        s.limits.rate_budget = 1_000_000;
+        s.limits.rate_refill_per_hour = 1_000_000;
+    })
+    .await;
+    app.sign_in("xc-admin").await;
+    let mut runner = TestRunner::deterministic();
+    let strategy = page_selection();
+    for case in 0..64 {
+        let drawn = strategy.new_tree(&mut runner).unwrap().current();
+        let parts = page_items(&drawn, "UnitConnection");
+        let sel = parts.join(" ");
+        // Pages from the start, in the middle, at the end, past the end.
+        let args = ["first: 3", "first: 4, after: \"YzE6Mw\"", "first: 100", "first: 2, after: \"YzE6OTk\""][case % 4];
+        let filter = if case % 5 == 0 { ", kind: \"county\"" } else { "" };
+        let units = format!("units({args}{filter})");
+        let vars = head(&sel);
+        let plain = format!("{vars} {{ organisation(code: \"xuchang\") {{ {units} {{ {sel} }} }} }}");
+        let normal = format!("{vars} {{ organisation(code: \"xuchang\") {{ {units} {{ {sel} {} }} }} }}", parts[0]);
+        assert_eq!(data_text(&app, &plain).await, data_text(&app, &normal).await, "{plain}");
+    }
+    // The plain path is taken (the server's metric), and not for a selection
+    // it does not write.
+    let page = "{ organisation(code: \"xuchang\") { units(first: 5) { totalCount edges { node { code organisation { name } } } } } }";
+    assert_eq!(written_plain(&app, page).await, 1.0);
+    let twice = "{ organisation(code: \"xuchang\") { units(first: 5) { totalCount totalCount } } }";
+    assert_eq!(written_plain(&app, twice).await, 0.0);
+    let parent = "{ organisation(code: \"xuchang\") { units(first: 5) { edges { node { parent { code } } } } } }";
+    assert_eq!(written_plain(&app, parent).await, 0.0);
+    // A field the short columns do not hold reads whole rows (the same answer
+    // as ever), and a unit's attributes are there.
+    let whole = data_text(
+        &app,
+        "{ organisation(code: \"xuchang\") { units(first: 2) { edges { node { code attributes updatedAt } } } } }",
+    )
+    .await;
+    assert!(whole.contains("\"attributes\":{"), "{whole}");
 }

@@ -161,7 +161,8 @@ impl ReferenceQuery {
         #[graphql(desc = "Organisation code (组织代码).")] code: String,
     ) -> async_graphql::Result<Option<Organisation>> {
         let (db, caller) = env(ctx)?;
-        let org = crate::organisation::by_code(db, caller, &code).await.gql()?;
+        let pulse = &ctx.data::<std::sync::Arc<crate::auth::AuthState>>()?.pulse;
+        let org = crate::organisation::by_code_kept(db, caller, pulse, &code).await.gql()?;
         Ok(Some(Organisation(org)))
     }
 

@@ -3,6 +3,7 @@ use entity::{department, organisation};
 
 use super::connection::{connection, page_of};
 use super::errors::GqlResult;
+use super::plain::{self, Answered, PageTypes};
 use super::rubric::RubricConnection;
 use super::unit::UnitConnection;
 use super::{IdKind, parse_id, to_id};
@@ -59,14 +60,23 @@ impl Organisation {
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
         #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
         #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
-    ) -> async_graphql::Result<UnitConnection> {
+    ) -> async_graphql::Result<Answered<UnitConnection>> {
         let p = page_of(ctx, first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let parent_id = parent_id.map(|i| parse_id(&i, IdKind::Unit)).transpose()?;
         let filter = UnitFilter { kind, active, parent_id, search };
+        if let Some(shape) = plain::shape_of(ctx).filter(|s| super::unit::UnitIn::takes(s, &["edges", "node"])) {
+            // The plain path: only the short columns asked, written straight.
+            let paged = crate::unit::list_rows(db, caller, self.0.id, filter.clone(), p).await.gql()?;
+            let rows: Vec<_> =
+                paged.rows.iter().map(|row| super::unit::UnitIn { row, organisation: &self.0 }).collect();
+            if let Some(value) = plain::page(&UNIT_PAGE, &rows, paged.offset, paged.total, &shape) {
+                return Ok(Answered::plain(value));
+            }
+        }
         let paged = crate::unit::list(db, caller, self.0.id, filter, p).await.gql()?;
         super::loader::known_organisation(ctx, &self.0).await;
-        Ok(UnitConnection::build(paged, Unit))
+        Ok(Answered::Normal(UnitConnection::build(paged, Unit)))
     }
 
     /// Its rubrics (考核细则), by code.
@@ -84,6 +94,9 @@ impl Organisation {
         Ok(RubricConnection::build(paged, Rubric))
     }
 }
+
+/// The names a page of units is written under (`plain::page`).
+const UNIT_PAGE: PageTypes = PageTypes { connection: "UnitConnection", edge: "UnitEdge" };
 
 connection!(OrganisationConnection, OrganisationEdge, Organisation, "organisations (考核组织)");
 connection!(DepartmentConnection, DepartmentEdge, Department, "departments (科室)");
@@ -117,5 +130,19 @@ impl Department {
     /// The organisation (考核组织) it belongs to.
     async fn organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<Organisation> {
         Ok(Organisation(super::loader::organisation(ctx, self.0.organisation_id).await?))
+    }
+}
+
+/// The plain path (`plain`): an organisation's own columns, as `Organisation` writes them.
+impl plain::Plain for organisation::Model {
+    const TYPE: &'static str = "Organisation";
+
+    fn field(&self, name: &str, _: Option<&plain::Shape<'_>>) -> Option<async_graphql::Value> {
+        Some(match name {
+            "id" => plain::scalar(&to_id(IdKind::Organisation, self.id)),
+            "code" => plain::scalar(&self.code),
+            "name" => plain::scalar(&self.name),
+            _ => return None,
+        })
     }
 }

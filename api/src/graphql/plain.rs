@@ -133,35 +133,45 @@ fn collect<'a>(ctx: &Context<'a>, set: &'a SelectionSet, out: &mut Vec<Part<'a>>
     Some(())
 }
 
-/// A list answered either way, with the schema type of `Vec<T>`.
-pub(crate) enum Listed<T> {
+/// An answer written by the plain path or left to the normal path, with
+/// the schema type of `T` (`Listed<T>`: a list; a connection page).
+pub(crate) enum Answered<T> {
     /// Written by the plain path (taken once, when resolved).
     Plain(Mutex<Option<Value>>),
     /// For the normal path.
-    Objects(Vec<T>),
+    Normal(T),
 }
 
-impl<T: Plain + OutputType> Listed<T> {
+/// A list answered either way, with the schema type of `Vec<T>`.
+pub(crate) type Listed<T> = Answered<Vec<T>>;
+
+impl<T> Answered<T> {
+    pub(crate) fn plain(value: Value) -> Self {
+        Answered::Plain(Mutex::new(Some(value)))
+    }
+}
+
+impl<T: Plain + OutputType> Answered<Vec<T>> {
     /// The plain answer if the selection allows it, else the objects.
     pub(crate) fn of(ctx: &Context<'_>, items: Vec<T>) -> Self {
         match shape_of(ctx).and_then(|shape| list(&items, &shape)) {
-            Some(value) => Listed::Plain(Mutex::new(Some(value))),
-            None => Listed::Objects(items),
+            Some(value) => Answered::plain(value),
+            None => Answered::Normal(items),
         }
     }
 }
 
-impl<T: OutputType> OutputType for Listed<T> {
+impl<T: OutputType> OutputType for Answered<T> {
     fn type_name() -> Cow<'static, str> {
-        <Vec<T> as OutputType>::type_name()
+        T::type_name()
     }
 
     fn qualified_type_name() -> String {
-        <Vec<T> as OutputType>::qualified_type_name()
+        T::qualified_type_name()
     }
 
     fn create_type_info(registry: &mut Registry) -> String {
-        <Vec<T> as OutputType>::create_type_info(registry)
+        T::create_type_info(registry)
     }
 
     async fn resolve(
@@ -170,11 +180,95 @@ impl<T: OutputType> OutputType for Listed<T> {
         field: &Positioned<async_graphql::parser::types::Field>,
     ) -> ServerResult<Value> {
         match self {
-            Listed::Plain(value) => {
+            Answered::Plain(value) => {
+                crate::http::responses::plain_answer(ctx);
                 let taken = value.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
                 Ok(taken.unwrap_or(Value::Null))
             }
-            Listed::Objects(items) => items.resolve(ctx, field).await,
+            Answered::Normal(inner) => inner.resolve(ctx, field).await,
         }
+    }
+}
+
+/// The names a connection's page is written under (`__typename`).
+pub(crate) struct PageTypes {
+    pub connection: &'static str,
+    pub edge: &'static str,
+}
+
+/// A page of a Relay connection, as `shape` asks for it: `totalCount`,
+/// `pageInfo` and `edges { cursor node }` of `rows` read at `offset` out
+/// of `total` (as `connection!`'s `build` makes them).
+pub(crate) fn page<T: Plain>(
+    types: &PageTypes,
+    rows: &[T],
+    offset: u64,
+    total: u64,
+    shape: &Shape<'_>,
+) -> Option<Value> {
+    let info = super::connection::PageInfo::of(offset, rows.len() as u64, total);
+    let mut map = IndexMap::with_capacity(shape.fields.len());
+    for p in &shape.fields {
+        let value = match (p.name, p.sub.as_ref()) {
+            ("__typename", _) => Value::String(types.connection.to_string()),
+            ("totalCount", None) => scalar(&i64::try_from(total).unwrap_or(i64::MAX)),
+            ("pageInfo", Some(sub)) => object(&info, sub)?,
+            ("edges", Some(sub)) => {
+                let mut edges = Vec::with_capacity(rows.len());
+                for (i, row) in rows.iter().enumerate() {
+                    edges.push(edge(types.edge, row, offset + i as u64, sub)?);
+                }
+                Value::List(edges)
+            }
+            _ => return None,
+        };
+        map.insert(p.key.clone(), value);
+    }
+    Some(Value::Object(map))
+}
+
+fn edge<T: Plain>(type_name: &str, row: &T, at: u64, shape: &Shape<'_>) -> Option<Value> {
+    let mut map = IndexMap::with_capacity(shape.fields.len());
+    for p in &shape.fields {
+        let value = match (p.name, p.sub.as_ref()) {
+            ("__typename", _) => Value::String(type_name.to_string()),
+            ("cursor", None) => Value::String(super::connection::cursor(at)),
+            ("node", Some(sub)) => object(row, sub)?,
+            _ => return None,
+        };
+        map.insert(p.key.clone(), value);
+    }
+    Some(Value::Object(map))
+}
+
+impl Plain for super::connection::PageInfo {
+    const TYPE: &'static str = "PageInfo";
+
+    fn field(&self, name: &str, _: Option<&Shape<'_>>) -> Option<Value> {
+        let text = |c: &Option<String>| c.as_ref().map_or(Value::Null, |c| Value::String(c.clone()));
+        Some(match name {
+            "hasNextPage" => Value::Boolean(self.has_next_page),
+            "hasPreviousPage" => Value::Boolean(self.has_previous_page),
+            "startCursor" => text(&self.start_cursor),
+            "endCursor" => text(&self.end_cursor),
+            _ => return None,
+        })
+    }
+}
+
+impl<'a> Shape<'a> {
+    /// The names of every field asked under `path` (e.g. `edges`, `node`),
+    /// through every response key that asks it.
+    pub(crate) fn names_under(&self, path: &[&str]) -> Vec<&'a str> {
+        let Some((first, rest)) = path.split_first() else {
+            return self.fields.iter().map(|p| p.name).collect();
+        };
+        let mut out = Vec::new();
+        for part in self.fields.iter().filter(|p| p.name == *first) {
+            if let Some(sub) = &part.sub {
+                out.extend(sub.names_under(rest));
+            }
+        }
+        out
     }
 }

@@ -9,6 +9,7 @@ use super::connection::{connection, page_of};
 use super::errors::GqlResult;
 use super::{IdKind, parse_id, to_id, write_env};
 use super::{Organisation, env};
+use crate::unit::UnitRow;
 use crate::unit::admin::{self, Change, NewUnit, OrganisationRef};
 use kaohe_service::ServiceError;
 
@@ -339,6 +340,49 @@ impl super::plain::Plain for entity::unit::Model {
             "active" => scalar(&self.active),
             "version" => scalar(&self.version),
             "updatedAt" => scalar(&self.updated_at),
+            _ => return None,
+        })
+    }
+}
+
+/// A unit of a list read as its short columns ([`UnitRow`]) with its
+/// organisation in hand: what the plain path writes for a page of units.
+pub(crate) struct UnitIn<'a> {
+    pub row: &'a UnitRow,
+    pub organisation: &'a entity::organisation::Model,
+}
+
+impl UnitIn<'_> {
+    /// Its fields `Unit` writes the same from these columns.
+    const OWN: [&'static str; 7] = ["__typename", "id", "code", "name", "kind", "active", "version"];
+    /// What may be asked of its organisation (its own columns).
+    const ORGANISATION: [&'static str; 4] = ["__typename", "id", "code", "name"];
+
+    /// Whether every field `shape` asks of the units at `path` is answered
+    /// here (else the rows are read whole, for the normal path).
+    pub(crate) fn takes(shape: &super::plain::Shape<'_>, path: &[&str]) -> bool {
+        let own = shape.names_under(path);
+        let mut deeper = path.to_vec();
+        deeper.push("organisation");
+        own.iter().all(|n| Self::OWN.contains(n) || *n == "organisation")
+            && shape.names_under(&deeper).iter().all(|n| Self::ORGANISATION.contains(n))
+    }
+}
+
+impl super::plain::Plain for UnitIn<'_> {
+    const TYPE: &'static str = "Unit";
+
+    fn field(&self, name: &str, sub: Option<&super::plain::Shape<'_>>) -> Option<async_graphql::Value> {
+        use super::plain::{object, scalar};
+        let u = self.row;
+        Some(match name {
+            "id" => scalar(&to_id(IdKind::Unit, u.id)),
+            "code" => scalar(&u.code),
+            "name" => scalar(&u.name),
+            "kind" => scalar(&u.kind),
+            "active" => scalar(&u.active),
+            "version" => scalar(&u.version),
+            "organisation" if self.organisation.id == u.organisation_id => object(self.organisation, sub?)?,
             _ => return None,
         })
     }

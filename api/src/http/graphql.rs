@@ -456,6 +456,7 @@ async fn answer(
                 let mut response = execute(&schema, &db, &caller, &per_request, request, hint.clone()).await;
                 if let Some(m) = &run_metrics {
                     m.operation(label, kind, outcome_code(&response), started.elapsed());
+                    m.plain_answers(hint.plain_answers());
                 }
                 with_request_id(&mut response, run_id.as_deref());
                 rate_limited |= refused_as_rate_limited(&response);

@@ -123,11 +123,27 @@ pub fn none_match(req: &HttpRequest, etag: &str) -> bool {
 
 /// Per request: set when a resolver's answer must not be stored.
 #[derive(Default)]
-pub struct Hint(AtomicBool);
+pub struct Hint {
+    no_store: AtomicBool,
+    /// Lists and pages the plain path wrote (`graphql::plain`).
+    plain: std::sync::atomic::AtomicU64,
+}
 
 impl Hint {
     pub fn storable(&self) -> bool {
-        !self.0.load(Ordering::Relaxed)
+        !self.no_store.load(Ordering::Relaxed)
+    }
+
+    /// How many lists and pages of this answer the plain path wrote.
+    pub fn plain_answers(&self) -> u64 {
+        self.plain.load(Ordering::Relaxed)
+    }
+}
+
+/// Counts a list or page the plain path wrote (`kaohe_graphql_plain_answers_total`).
+pub fn plain_answer<T>(ctx: &async_graphql::ContextBase<'_, T>) {
+    if let Some(hint) = ctx.data_opt::<std::sync::Arc<Hint>>() {
+        hint.plain.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -135,7 +151,7 @@ impl Hint {
 /// through the API does not announce, e.g. rows edited by hand).
 pub fn no_store(ctx: &async_graphql::Context<'_>) {
     if let Some(hint) = ctx.data_opt::<std::sync::Arc<Hint>>() {
-        hint.0.store(true, Ordering::Relaxed);
+        hint.no_store.store(true, Ordering::Relaxed);
     }
 }
 

@@ -26,6 +26,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use entity::organisation;
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 
 /// The channel the triggers of migration 000130 notify.
@@ -63,6 +64,9 @@ pub struct Pulse<R> {
     /// The newest shared audit id heard of.
     shared: AtomicI64,
     kept: Mutex<HashMap<SubjectKey, Kept<R>>>,
+    /// Organisations by code, kept on the same terms as callers' rows (a
+    /// changed organisation row notifies `s`; a new one is read when asked).
+    organisations: Mutex<HashMap<String, Kept<organisation::Model>>>,
 }
 
 impl<R> Default for Pulse<R> {
@@ -73,6 +77,7 @@ impl<R> Default for Pulse<R> {
             own: Mutex::new(HashMap::new()),
             shared: AtomicI64::new(0),
             kept: Mutex::new(HashMap::new()),
+            organisations: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -140,6 +145,29 @@ impl<R: Clone> Pulse<R> {
         kept.insert(key, Kept { row, epoch, read: Instant::now() });
     }
 
+    /// The organisation of this code, if kept and nothing may have changed it.
+    pub fn kept_organisation(&self, code: &str) -> Option<organisation::Model> {
+        if !self.live.load(Ordering::Acquire) {
+            return None;
+        }
+        let epoch = self.epoch();
+        let kept = lock(&self.organisations);
+        let k = kept.get(code)?;
+        (k.epoch == epoch && k.read.elapsed() < RECHECK).then(|| k.row.clone())
+    }
+
+    /// Keeps an organisation read at `epoch` (as [`Pulse::keep`]).
+    pub fn keep_organisation(&self, row: organisation::Model, epoch: u64) {
+        if !self.live.load(Ordering::Acquire) || epoch != self.epoch() {
+            return;
+        }
+        let mut kept = lock(&self.organisations);
+        if kept.len() >= MAX_KEPT {
+            kept.clear();
+        }
+        kept.insert(row.code.clone(), Kept { row, epoch, read: Instant::now() });
+    }
+
     /// An organisation's generation as heard: the larger of its newest own
     /// and the newest shared audit id, merged with what a read just found.
     pub fn generation(&self, organisation: i64, own: Option<i64>, shared: Option<i64>) -> i64 {
@@ -174,6 +202,7 @@ impl<R: Clone> Pulse<R> {
         self.live.store(live, Ordering::Release);
         if !live {
             lock(&self.kept).clear();
+            lock(&self.organisations).clear();
         }
     }
 
