@@ -28,6 +28,7 @@ mod m20261202_000100_dataentry;
 mod m20261202_000110_performance;
 mod m20261202_000120_entry_sheets;
 mod m20261202_000130_pulse;
+mod m20261202_000140_unit_pages;
 pub mod schema;
 
 pub struct Migrator;
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000110_performance::Migration),
             Box::new(m20261202_000120_entry_sheets::Migration),
             Box::new(m20261202_000130_pulse::Migration),
+            Box::new(m20261202_000140_unit_pages::Migration),
         ]
     }
 }

@@ -71,13 +71,17 @@ pub struct Gate {
     persisted: super::persisted::Persisted,
 }
 
-/// The runtime (one thread) on which expensive requests execute.
+/// The runtime on which expensive requests execute: one thread per slot
+/// (`EXPENSIVE_CONCURRENCY`), at most one per core, so that two slots
+/// compute at once where there are two cores (one thread left a computed
+/// ranking on one core of two, issue 18); HTTP workers never run them.
 struct Expensive(Option<tokio::runtime::Runtime>);
 
 impl Expensive {
-    fn new() -> Expensive {
+    fn new(slots: usize) -> Expensive {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
         let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
+            .worker_threads(slots.clamp(1, cores))
             .thread_name("kaohe-expensive")
             .enable_all()
             .build();
@@ -244,7 +248,8 @@ impl Gate {
         let expensive = Semaphore::new(limits.expensive_concurrency);
         let admitted = quick_cache::sync::Cache::new(ADMITTED_TEXTS);
         let persisted = super::persisted::Persisted::default();
-        Gate { limits, budgets, expensive, runtime: Expensive::new(), expensive_db, admitted, persisted }
+        let runtime = Expensive::new(limits.expensive_concurrency);
+        Gate { limits, budgets, expensive, runtime, expensive_db, admitted, persisted }
     }
 
     pub fn limits(&self) -> &Limits {
