@@ -78,7 +78,9 @@ pub struct Limits {
     /// `REQUEST_TIMEOUT_MS`: execution time of one request, including waiting for admission.
     pub request_timeout: Duration,
     /// `EXPENSIVE_NODES`: operations that may touch more nodes than this are
-    /// expensive (a ranking, a chain verification, a page of pages).
+    /// expensive (a ranking, a chain verification, a page of pages); a page
+    /// of 100 rows with a few fields each is not (it was at 200: two such
+    /// pages at a time, the CPU idle between their statements, issue 18).
     pub expensive_nodes: u64,
     /// `EXPENSIVE_CONCURRENCY`: expensive requests run at once per instance.
     pub expensive_concurrency: usize,
@@ -120,7 +122,7 @@ impl Default for Limits {
             rate_max_keys: 100_000,
             max_logins_per_request: 1,
             request_timeout: Duration::from_millis(10_000),
-            expensive_nodes: 200,
+            expensive_nodes: 1_000,
             expensive_concurrency: 2,
             trusted_proxies: Vec::new(),
             response_cache_bytes: 64 * 1024 * 1024,
