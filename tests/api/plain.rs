@@ -297,3 +297,44 @@ async fn a_page_of_units_is_written_plain_exactly_as_the_normal_path_writes_it()
     .await;
     assert!(whole.contains("\"attributes\":{"), "{whole}");
 }
+
+/// A computed ranking is written once per data generation (`graphql::written`):
+/// asked again it is the very same text, and a write that changes what it
+/// shows (a unit renamed) shows in the next answer, computed or not.
+#[tokio::test]
+async fn a_written_ranking_follows_the_generation() {
+    let app = spawn_app_with(|s| {
+        s.limits.rate_budget = 1_000_000;
+        s.limits.rate_refill_per_hour = 1_000_000;
+    })
+    .await;
+    app.sign_in("xc-admin").await;
+    let ranking = "{ monthlyRanking(organisationCode: \"xuchang\", period: \"2026-03\") { rank unitName unit { id name version } } }";
+    let computed = |app: &TestApp| {
+        let token = app.token.lock().unwrap().clone().unwrap();
+        let req = app.client.post(format!("{}/graphql", app.address)).bearer_auth(token).header("Cache-Control", "no-cache");
+        async move {
+            let text = req.json(&json!({ "query": ranking })).send().await.unwrap().text().await.unwrap();
+            text.split(",\"extensions\"").next().unwrap().to_string()
+        }
+    };
+    let first = computed(&app).await;
+    assert!(first.starts_with("{\"data\":{\"monthlyRanking\":[{\"rank\":"), "{first}");
+    assert_eq!(computed(&app).await, first);
+    // Both paths agree on the bytes (the first field again: the normal path).
+    let normal = "{ monthlyRanking(organisationCode: \"xuchang\", period: \"2026-03\") { rank unitName unit { id name version } rank } }";
+    assert_eq!(data_text(&app, normal).await, first);
+
+    let body: Value = serde_json::from_str(&format!("{first}}}")).unwrap();
+    let unit = &body["data"]["monthlyRanking"][0]["unit"];
+    let renamed = app
+        .post(
+            "mutation($id: ID!, $v: Int!) { renameUnit(id: $id, name: \"改名后的单位\", expectedVersion: $v) { name } }",
+            json!({ "id": unit["id"], "v": unit["version"] }),
+        )
+        .await;
+    assert!(renamed.get("errors").is_none(), "{renamed}");
+    let after = computed(&app).await;
+    assert!(after.contains("改名后的单位"), "{after}");
+    assert_ne!(after, first);
+}

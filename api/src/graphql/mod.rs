@@ -26,6 +26,7 @@ mod signin;
 pub mod states;
 mod unit;
 mod webhooks;
+pub mod written;
 
 use async_graphql::{Context, EmptySubscription, ID, MergedObject, Object, Schema};
 use sea_orm::DatabaseConnection;
@@ -94,7 +95,8 @@ pub fn build_schema(data: Option<SchemaData>) -> KaoheSchema {
         // The one extension (see `nulls`): null propagation, the sign-in
         // refusals and the error codes, one hook around each field.
         .extension(nulls::SpecNulls)
-        .data(crate::runs::results::RankingCache::default());
+        .data(crate::runs::results::RankingCache::default())
+        .data(written::Written::default());
     if let Some(SchemaData { db, evidence, chain_key, webhook_addresses, metrics }) = data {
         b = b.data(db).data(evidence).data(chain_key).data(webhook_addresses).data(metrics);
     }

@@ -257,6 +257,28 @@ impl Plain for super::connection::PageInfo {
 }
 
 impl<'a> Shape<'a> {
+    /// A text that differs for any two shapes that write differently
+    /// (keys, names, nesting), for keys of written answers.
+    pub(crate) fn fingerprint(&self) -> String {
+        let mut out = String::new();
+        self.write_to(&mut out);
+        out
+    }
+
+    fn write_to(&self, out: &mut String) {
+        for p in &self.fields {
+            out.push_str(p.key.as_str());
+            out.push(':');
+            out.push_str(p.name);
+            if let Some(sub) = &p.sub {
+                out.push('{');
+                sub.write_to(out);
+                out.push('}');
+            }
+            out.push(' ');
+        }
+    }
+
     /// The names of every field asked under `path` (e.g. `edges`, `node`),
     /// through every response key that asks it.
     pub(crate) fn names_under(&self, path: &[&str]) -> Vec<&'a str> {

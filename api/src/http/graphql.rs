@@ -453,6 +453,14 @@ async fn answer(
                     continue;
                 }
                 let hint = Arc::new(Hint::default());
+                let splices = Arc::new(crate::graphql::written::Splices::default());
+                // A batch that writes moves the generation while it runs: its
+                // answers are written afresh.
+                let request = match cached.generation {
+                    Some(g) if !writes => request.data(crate::graphql::written::Generation(g)),
+                    _ => request,
+                };
+                let request = request.data(splices.clone());
                 let mut response = execute(&schema, &db, &caller, &per_request, request, hint.clone()).await;
                 if let Some(m) = &run_metrics {
                     m.operation(label, kind, outcome_code(&response), started.elapsed());
@@ -464,13 +472,13 @@ async fn answer(
                 response.extensions.extend(ext);
                 match (cached.keys[i], cached.generation) {
                     (Some(key), Some(generation)) if response.errors.is_empty() && hint.storable() => {
-                        let data = Bytes::from(serde_json::to_vec(&response.data)?);
+                        let data = Bytes::from(splices.splice(serde_json::to_vec(&response.data)?));
                         responses.put(key, generation, data.clone());
                         parts.push(assemble(&data, &response.extensions)?);
                     }
                     _ => {
                         stored = false;
-                        parts.push(serialise(&response)?);
+                        parts.push(splices.splice(serialise(&response)?));
                     }
                 }
             }
