@@ -312,7 +312,8 @@ async fn a_written_ranking_follows_the_generation() {
     let ranking = "{ monthlyRanking(organisationCode: \"xuchang\", period: \"2026-03\") { rank unitName unit { id name version } } }";
     let computed = |app: &TestApp| {
         let token = app.token.lock().unwrap().clone().unwrap();
-        let req = app.client.post(format!("{}/graphql", app.address)).bearer_auth(token).header("Cache-Control", "no-cache");
+        let req =
+            app.client.post(format!("{}/graphql", app.address)).bearer_auth(token).header("Cache-Control", "no-cache");
         async move {
             let text = req.json(&json!({ "query": ranking })).send().await.unwrap().text().await.unwrap();
             text.split(",\"extensions\"").next().unwrap().to_string()
