@@ -302,6 +302,16 @@ async fn a_written_ranking_follows_the_generation() {
     let normal = "{ monthlyRanking(organisationCode: \"xuchang\", period: \"2026-03\") { rank unitName unit { id name version } rank } }";
     assert_eq!(data_text(&app, normal).await, first);
 
+    // Two written lists in one answer, each in its place.
+    let both = "{ a: monthlyRanking(organisationCode: \"xuchang\", period: \"2026-03\") { rank unitName }
+        b: monthlyRanking(organisationCode: \"xuchang\", period: \"2026-03\") { unitName } }";
+    let written: Value = serde_json::from_str(&format!("{}}}", data_text(&app, both).await)).unwrap();
+    let again = "{ a: monthlyRanking(organisationCode: \"xuchang\", period: \"2026-03\") { rank unitName rank }
+        b: monthlyRanking(organisationCode: \"xuchang\", period: \"2026-03\") { unitName unitName } }";
+    let normal_both: Value = serde_json::from_str(&format!("{}}}", data_text(&app, again).await)).unwrap();
+    assert_eq!(written, normal_both);
+    assert!(written["data"]["b"][0]["unitName"].is_string(), "{written}");
+
     let body: Value = serde_json::from_str(&format!("{first}}}")).unwrap();
     let unit = &body["data"]["monthlyRanking"][0]["unit"];
     let renamed = app

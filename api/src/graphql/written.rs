@@ -116,28 +116,32 @@ impl Splices {
         Value::String(placeholder(parts.len() - 1))
     }
 
-    /// `data` (serialised) with every placeholder replaced by its bytes.
+    /// `data` (serialised) with every placeholder replaced by its bytes,
+    /// wherever each one landed (fields resolve concurrently: the order
+    /// they were held in is not the order they are written in).
     pub fn splice(&self, data: Vec<u8>) -> Vec<u8> {
         let parts = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if parts.is_empty() {
             return data;
         }
-        let mut out = Vec::with_capacity(data.len() + parts.iter().map(Bytes::len).sum::<usize>());
-        let mut rest = &data[..];
-        for (n, bytes) in parts.iter().enumerate() {
-            // As serde_json writes the placeholder string.
+        // (where, how long, which), as serde_json writes each placeholder.
+        let mut found: Vec<(usize, usize, usize)> = Vec::with_capacity(parts.len());
+        for n in 0..parts.len() {
             let text = serde_json::to_vec(&placeholder(n)).unwrap_or_default();
-            match find(rest, &text) {
-                Some(at) => {
-                    out.extend_from_slice(&rest[..at]);
-                    out.extend_from_slice(bytes);
-                    rest = &rest[at + text.len()..];
-                }
-                // Not written (e.g. a null propagated over it): nothing to replace.
-                None => continue,
+            // Absent when not written (e.g. a null propagated over it).
+            if let Some(at) = find(&data, &text) {
+                found.push((at, text.len(), n));
             }
         }
-        out.extend_from_slice(rest);
+        found.sort_unstable();
+        let mut out = Vec::with_capacity(data.len() + parts.iter().map(Bytes::len).sum::<usize>());
+        let mut from = 0;
+        for (at, len, n) in found {
+            out.extend_from_slice(&data[from..at]);
+            out.extend_from_slice(&parts[n]);
+            from = at + len;
+        }
+        out.extend_from_slice(&data[from..]);
         out
     }
 }
@@ -168,6 +172,17 @@ mod tests {
         .unwrap();
         let out = String::from_utf8(s.splice(data)).unwrap();
         assert_eq!(out, r#"{"a":[1,2],"b":{"x":true},"c":"kaohe-written"}"#);
+    }
+
+    #[test]
+    fn placeholders_held_in_another_order_than_written_are_all_replaced() {
+        let s = Splices::default();
+        let first = s.hold(Bytes::from_static(b"1"));
+        let second = s.hold(Bytes::from_static(b"2"));
+        let data = serde_json::to_vec(&serde_json::json!({ "a": second.into_json().unwrap(),
+            "b": first.into_json().unwrap() }))
+        .unwrap();
+        assert_eq!(String::from_utf8(s.splice(data)).unwrap(), r#"{"a":2,"b":1}"#);
     }
 
     #[test]
