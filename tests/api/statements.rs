@@ -146,9 +146,10 @@ async fn the_department_heads_page_and_the_ranking_cost_a_pinned_number_of_state
     let (spent, data) = cost(&app, DEPARTMENT_PAGE, json!({ "r": ids.run, "u": ids.unit })).await;
     assert_eq!(data["scoreRun"]["observations"]["totalCount"], 2);
     assert_eq!(data["scoreRun"]["rubricVersion"]["sections"].as_array().unwrap().len(), 3);
-    // The caller (SQLite), the run, its rubric version (its tree is kept once read),
-    // the observations with their count, their rules (one batch). Before: 6.
-    assert_eq!(spent, 4 + caller(&app), "the department head's page");
+    // The caller (SQLite), the observations with their count: the run, its
+    // rubric version and their rules are kept per generation (`graphql::kept`),
+    // the version's tree once read. Before: 6, then 4 + the caller.
+    assert_eq!(spent, 1 + caller(&app), "the department head's page");
 
     let credential = "xc-yuejiangping";
     app.sign_in(credential).await;
@@ -158,4 +159,60 @@ async fn the_department_heads_page_and_the_ranking_cost_a_pinned_number_of_state
     // count); the published rows are kept once read, and the answer written
     // once per generation needs no units (`graphql::written`). Before: 5.
     assert_eq!(spent, 2 + caller(&app), "the ranking of 120 units");
+}
+
+/// Rows kept per generation (`graphql::kept`) follow every write and never
+/// cross callers: a run amended shows its new state at once, and another
+/// organisation's caller gets the same answer as for a run that does not exist.
+#[tokio::test]
+async fn kept_rows_follow_writes_and_never_cross_organisations() {
+    let (app, ids) = bench_app().await;
+    app.sign_in("xc-admin").await;
+    let q = "query($r: ID!) { scoreRun(id: $r) { status revision rubricVersion { label } } }";
+    let (_, before) = cost(&app, q, json!({ "r": ids.run })).await;
+    assert_eq!(before["scoreRun"]["status"], "PUBLISHED");
+    let amended = app
+        .post(
+            "mutation($r: ID!) { amendRun(runId: $r, reason: \"更正\", copyObservations: false) { id version } }",
+            json!({ "r": ids.run }),
+        )
+        .await;
+    assert!(amended.get("errors").is_none(), "{amended}");
+    // Publishing the revision supersedes the run kept above.
+    let revision = &amended["data"]["amendRun"];
+    let published = app
+        .post(
+            "mutation($r: ID!, $v: Int!) { publishRun(runId: $r, expectedVersion: $v) { status } }",
+            json!({ "r": revision["id"], "v": revision["version"] }),
+        )
+        .await;
+    assert!(published.get("errors").is_none(), "{published}");
+    let (_, after) = cost(&app, q, json!({ "r": ids.run })).await;
+    assert_eq!(after["scoreRun"]["status"], "SUPERSEDED", "{after}");
+
+    // Another organisation: the kept run is not theirs to see.
+    app.sign_in("ck-admin").await;
+    let ask = |id: Value| {
+        let token = app.token.lock().unwrap().clone().unwrap();
+        let req =
+            app.client.post(format!("{}/graphql", app.address)).bearer_auth(token).header("Cache-Control", "no-cache");
+        async move {
+            let mut body: Value =
+                req.json(&json!({ "query": q, "variables": { "r": id } })).send().await.unwrap().json().await.unwrap();
+            if let Some(errors) = body["errors"].as_array_mut() {
+                for e in errors {
+                    e["extensions"].as_object_mut().map(|x| x.remove("requestId"));
+                }
+            }
+            body.as_object_mut().map(|b| b.remove("extensions"));
+            body
+        }
+    };
+    let theirs = ask(json!(ids.run)).await;
+    assert_eq!(theirs["errors"][0]["extensions"]["code"], "NOT_FOUND", "{theirs}");
+    let missing = {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("ScoreRun:999999")
+    };
+    assert_eq!(theirs, ask(json!(missing)).await);
 }

@@ -148,11 +148,17 @@ pub async fn prime_organisations(
 
 /// A rule by id, batched when the request has a loader.
 pub async fn rule(ctx: &Context<'_>, id: i64) -> async_graphql::Result<rule::Model> {
+    if let Some(rule) = super::kept::rule(ctx, id) {
+        crate::policy::may_read(env(ctx)?.1).gql()?;
+        return Ok(rule);
+    }
     let found = if let Ok(loader) = ctx.data::<RequestLoader>() {
         loader.load_one(RuleKey(id)).await.map_err(gql)?
     } else {
         let (db, caller) = env(ctx)?;
         crate::rubric::query::rules_by_ids(db, caller, &[id]).await.gql()?.pop()
     };
-    found.ok_or_else(|| ServiceError::not_found("rule").into_gql())
+    let rule = found.ok_or_else(|| ServiceError::not_found("rule").into_gql())?;
+    super::kept::keep_rule(ctx, &rule);
+    Ok(rule)
 }

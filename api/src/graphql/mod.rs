@@ -10,6 +10,7 @@ mod entry_sheets;
 pub mod errors;
 mod evidence;
 pub mod ids;
+mod kept;
 pub mod loader;
 mod node;
 mod nulls;
@@ -96,7 +97,8 @@ pub fn build_schema(data: Option<SchemaData>) -> KaoheSchema {
         // refusals and the error codes, one hook around each field.
         .extension(nulls::SpecNulls)
         .data(crate::runs::results::RankingCache::default())
-        .data(written::Written::default());
+        .data(written::Written::default())
+        .data(kept::Kept::default());
     if let Some(SchemaData { db, evidence, chain_key, webhook_addresses, metrics }) = data {
         b = b.data(db).data(evidence).data(chain_key).data(webhook_addresses).data(metrics);
     }

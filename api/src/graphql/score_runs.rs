@@ -122,7 +122,17 @@ impl ScoreRun {
     /// The rubric version scored (考核细则版本).
     async fn rubric_version(&self, ctx: &Context<'_>) -> async_graphql::Result<RubricVersion> {
         let (db, caller) = env(ctx)?;
-        let v = crate::rubric::query::version_by_id(db, caller, self.0.rubric_version_id).await.gql()?;
+        let id = self.0.rubric_version_id;
+        // A published or retired version (what runs score by) is reference
+        // data anyone may read: kept per generation. Drafts are read each time.
+        if let Some(v) = super::kept::version(ctx, id) {
+            crate::policy::may_read(caller).gql()?;
+            return Ok(RubricVersion::new(v));
+        }
+        let v = crate::rubric::query::version_by_id(db, caller, id).await.gql()?;
+        if v.status != entity::states::VersionStatus::Draft {
+            super::kept::keep_version(ctx, &v);
+        }
         Ok(RubricVersion::new(v))
     }
 
@@ -326,7 +336,15 @@ impl ScoreRunQuery {
     ) -> async_graphql::Result<Option<ScoreRun>> {
         let (db, caller) = env(ctx)?;
         let id = parse_id(&id, IdKind::ScoreRun)?;
-        Ok(Some(ScoreRun(runs::visible_run(db, caller, id).await.gql()?.0)))
+        let run = match super::kept::run(ctx, id) {
+            Some(run) => runs::visible_kept_run(db, caller, run).await.gql()?.0,
+            None => {
+                let run = runs::visible_run(db, caller, id).await.gql()?.0;
+                super::kept::keep_run(ctx, &run);
+                run
+            }
+        };
+        Ok(Some(ScoreRun(run)))
     }
 }
 

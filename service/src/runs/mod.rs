@@ -69,6 +69,19 @@ pub async fn visible_run<C: ConnectionTrait>(
     Ok((run, reader))
 }
 
+/// [`visible_run`] for a run row already in hand (kept from an earlier read
+/// at the same data generation): the same checks, in the same order, and
+/// the same answer for a run the caller may not see.
+pub async fn visible_kept_run<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    run: score_run::Model,
+) -> Result<(score_run::Model, RunReader), ServiceError> {
+    policy::signed_in(caller)?;
+    let reader = see_run(conn, caller, &run).await.map_err(|e| e.hidden_as("score run"))?;
+    Ok((run, reader))
+}
+
 /// FROZEN unless the run still takes writes.
 pub fn ensure_open(run: &score_run::Model) -> Result<(), ServiceError> {
     if run.status == RunStatus::Open {
