@@ -26,7 +26,7 @@ type Key = (i64, Option<i64>, i64);
 /// Rows kept at most, per kind.
 const ROWS: usize = 10_000;
 
-struct Table<T: Clone>(Cache<Key, (Instant, T)>);
+pub struct Table<T: Clone>(Cache<Key, (Instant, T)>);
 
 impl<T: Clone> Table<T> {
     fn new() -> Self {
@@ -56,6 +56,39 @@ impl Default for Kept {
     }
 }
 
+/// A kind of row kept here.
+pub trait Keep: Clone + Sized {
+    fn table(kept: &Kept) -> &Table<Self>;
+    fn id(&self) -> i64;
+}
+
+impl Keep for score_run::Model {
+    fn table(kept: &Kept) -> &Table<Self> {
+        &kept.runs
+    }
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
+
+impl Keep for rubric_version::Model {
+    fn table(kept: &Kept) -> &Table<Self> {
+        &kept.versions
+    }
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
+
+impl Keep for rule::Model {
+    fn table(kept: &Kept) -> &Table<Self> {
+        &kept.rules
+    }
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
+
 /// The kept rows and the key of `id` for this request, if it may use them.
 fn at<'a>(ctx: &Context<'a>, id: i64) -> Option<(&'a Kept, Key)> {
     let generation = ctx.data_opt::<Generation>()?;
@@ -63,35 +96,15 @@ fn at<'a>(ctx: &Context<'a>, id: i64) -> Option<(&'a Kept, Key)> {
     Some((ctx.data_opt::<Kept>()?, (id, caller.organisation_id, generation.0)))
 }
 
-pub fn run(ctx: &Context<'_>, id: i64) -> Option<score_run::Model> {
+/// The row `id` kept for this request's organisation and generation.
+pub fn get<T: Keep>(ctx: &Context<'_>, id: i64) -> Option<T> {
     let (kept, key) = at(ctx, id)?;
-    kept.runs.get(&key)
+    T::table(kept).get(&key)
 }
 
-pub fn keep_run(ctx: &Context<'_>, row: &score_run::Model) {
-    if let Some((kept, key)) = at(ctx, row.id) {
-        kept.runs.put(key, row.clone());
-    }
-}
-
-pub fn version(ctx: &Context<'_>, id: i64) -> Option<rubric_version::Model> {
-    let (kept, key) = at(ctx, id)?;
-    kept.versions.get(&key)
-}
-
-pub fn keep_version(ctx: &Context<'_>, row: &rubric_version::Model) {
-    if let Some((kept, key)) = at(ctx, row.id) {
-        kept.versions.put(key, row.clone());
-    }
-}
-
-pub fn rule(ctx: &Context<'_>, id: i64) -> Option<rule::Model> {
-    let (kept, key) = at(ctx, id)?;
-    kept.rules.get(&key)
-}
-
-pub fn keep_rule(ctx: &Context<'_>, row: &rule::Model) {
-    if let Some((kept, key)) = at(ctx, row.id) {
-        kept.rules.put(key, row.clone());
+/// Keeps a row this request read.
+pub fn keep<T: Keep>(ctx: &Context<'_>, row: &T) {
+    if let Some((kept, key)) = at(ctx, row.id()) {
+        T::table(kept).put(key, row.clone());
     }
 }

@@ -148,7 +148,7 @@ pub async fn prime_organisations(
 
 /// A rule by id, batched when the request has a loader.
 pub async fn rule(ctx: &Context<'_>, id: i64) -> async_graphql::Result<rule::Model> {
-    if let Some(rule) = super::kept::rule(ctx, id) {
+    if let Some(rule) = super::kept::get::<rule::Model>(ctx, id) {
         crate::policy::may_read(env(ctx)?.1).gql()?;
         return Ok(rule);
     }
@@ -159,6 +159,6 @@ pub async fn rule(ctx: &Context<'_>, id: i64) -> async_graphql::Result<rule::Mod
         crate::rubric::query::rules_by_ids(db, caller, &[id]).await.gql()?.pop()
     };
     let rule = found.ok_or_else(|| ServiceError::not_found("rule").into_gql())?;
-    super::kept::keep_rule(ctx, &rule);
+    super::kept::keep(ctx, &rule);
     Ok(rule)
 }

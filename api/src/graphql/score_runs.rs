@@ -125,13 +125,13 @@ impl ScoreRun {
         let id = self.0.rubric_version_id;
         // A published or retired version (what runs score by) is reference
         // data anyone may read: kept per generation. Drafts are read each time.
-        if let Some(v) = super::kept::version(ctx, id) {
+        if let Some(v) = super::kept::get::<entity::rubric_version::Model>(ctx, id) {
             crate::policy::may_read(caller).gql()?;
             return Ok(RubricVersion::new(v));
         }
         let v = crate::rubric::query::version_by_id(db, caller, id).await.gql()?;
         if v.status != entity::states::VersionStatus::Draft {
-            super::kept::keep_version(ctx, &v);
+            super::kept::keep(ctx, &v);
         }
         Ok(RubricVersion::new(v))
     }
@@ -336,11 +336,11 @@ impl ScoreRunQuery {
     ) -> async_graphql::Result<Option<ScoreRun>> {
         let (db, caller) = env(ctx)?;
         let id = parse_id(&id, IdKind::ScoreRun)?;
-        let run = match super::kept::run(ctx, id) {
+        let run = match super::kept::get::<entity::score_run::Model>(ctx, id) {
             Some(run) => runs::visible_kept_run(db, caller, run).await.gql()?.0,
             None => {
                 let run = runs::visible_run(db, caller, id).await.gql()?.0;
-                super::kept::keep_run(ctx, &run);
+                super::kept::keep(ctx, &run);
                 run
             }
         };

@@ -123,49 +123,51 @@ impl<R: Clone> Pulse<R> {
 
     /// The kept row, if the pulse is live and nothing may have changed it.
     pub fn kept(&self, key: SubjectKey) -> Option<R> {
-        if !self.live.load(Ordering::Acquire) {
-            return None;
-        }
-        let epoch = self.epoch();
-        let kept = lock(&self.kept);
-        let k = kept.get(&key)?;
-        (k.epoch == epoch && k.read.elapsed() < RECHECK).then(|| k.row.clone())
+        self.fresh(&self.kept, &key)
     }
 
     /// Keeps a row read at `epoch` (taken before the read: a change heard
     /// during the read makes it stale at once).
     pub fn keep(&self, key: SubjectKey, row: R, epoch: u64) {
-        if !self.live.load(Ordering::Acquire) || epoch != self.epoch() {
-            return;
-        }
-        let mut kept = lock(&self.kept);
-        if kept.len() >= MAX_KEPT {
-            kept.clear();
-        }
-        kept.insert(key, Kept { row, epoch, read: Instant::now() });
+        self.put(&self.kept, key, row, epoch);
     }
 
     /// The organisation of this code, if kept and nothing may have changed it.
     pub fn kept_organisation(&self, code: &str) -> Option<organisation::Model> {
-        if !self.live.load(Ordering::Acquire) {
-            return None;
-        }
-        let epoch = self.epoch();
-        let kept = lock(&self.organisations);
-        let k = kept.get(code)?;
-        (k.epoch == epoch && k.read.elapsed() < RECHECK).then(|| k.row.clone())
+        self.fresh(&self.organisations, code)
     }
 
     /// Keeps an organisation read at `epoch` (as [`Pulse::keep`]).
     pub fn keep_organisation(&self, row: organisation::Model, epoch: u64) {
+        self.put(&self.organisations, row.code.clone(), row, epoch);
+    }
+
+    /// A kept row, if the pulse is live and nothing may have changed it.
+    fn fresh<K, Q, T>(&self, map: &Mutex<HashMap<K, Kept<T>>>, key: &Q) -> Option<T>
+    where
+        K: std::borrow::Borrow<Q> + std::hash::Hash + Eq,
+        Q: std::hash::Hash + Eq + ?Sized,
+        T: Clone,
+    {
+        if !self.live.load(Ordering::Acquire) {
+            return None;
+        }
+        let epoch = self.epoch();
+        let kept = lock(map);
+        let k = kept.get(key)?;
+        (k.epoch == epoch && k.read.elapsed() < RECHECK).then(|| k.row.clone())
+    }
+
+    /// Keeps a row read at `epoch`, unless something moved since.
+    fn put<K: std::hash::Hash + Eq, T>(&self, map: &Mutex<HashMap<K, Kept<T>>>, key: K, row: T, epoch: u64) {
         if !self.live.load(Ordering::Acquire) || epoch != self.epoch() {
             return;
         }
-        let mut kept = lock(&self.organisations);
+        let mut kept = lock(map);
         if kept.len() >= MAX_KEPT {
             kept.clear();
         }
-        kept.insert(row.code.clone(), Kept { row, epoch, read: Instant::now() });
+        kept.insert(key, Kept { row, epoch, read: Instant::now() });
     }
 
     /// An organisation's generation as heard: the larger of its newest own
