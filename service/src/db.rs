@@ -34,6 +34,9 @@ pub async fn connect_expensive(
     connect_with(url, Some(max)).await
 }
 
+/// A pooled connection idle this long is pinged before it is handed out.
+pub const ACQUIRE_PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
 async fn connect_with(url: &DatabaseUrl, max_connections: Option<u32>) -> Result<DatabaseConnection, DbErr> {
     if url.is_sqlite() && !url.is_memory() {
         // The default database lives in DATA_DIR; make sure the folder exists.
@@ -55,6 +58,12 @@ async fn connect_with(url: &DatabaseUrl, max_connections: Option<u32>) -> Result
     opt.max_connections(max_connections.unwrap_or(max).min(max))
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
+        // sqlx pings a connection on every acquire by default: a second round
+        // trip for every statement. Only a connection idle for a while (the
+        // one a server restart, proxy or firewall may have dropped) is
+        // pinged, as HikariCP bypasses its check for a connection used
+        // within the last half second.
+        .test_before_acquire_if_idle_for(ACQUIRE_PING_AFTER_IDLE)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)

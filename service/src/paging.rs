@@ -27,6 +27,9 @@ pub struct Page {
     pub first: u64,
     pub offset: u64,
     pub count: bool,
+    /// The total, when the caller already knows it (kept per data
+    /// generation): the page is read without counting.
+    pub known_total: Option<u64>,
 }
 
 impl Page {
@@ -37,12 +40,12 @@ impl Page {
         if offset > MAX_OFFSET {
             return Err(ServiceError::BadUserInput("the page starts past the end of any list".into()));
         }
-        Ok(Page { first: u64::try_from(first).unwrap_or(1), offset, count: true })
+        Ok(Page { first: u64::try_from(first).unwrap_or(1), offset, count: true, known_total: None })
     }
 
     /// The first `first` rows, counted.
     pub fn first(first: u64) -> Page {
-        Page { first, offset: 0, count: true }
+        Page { first, offset: 0, count: true, known_total: None }
     }
 
     /// The same page, its total counted or not.
@@ -50,12 +53,17 @@ impl Page {
         Page { count, ..self }
     }
 
+    /// The same page with its total known (`None`: counted when wanted).
+    pub fn with_total(self, known_total: Option<u64>) -> Page {
+        Page { known_total, ..self }
+    }
+
     /// No rows, at `offset` (paging backwards from the first item).
     pub fn empty(offset: u64) -> Result<Page, ServiceError> {
         if offset > MAX_OFFSET {
             return Err(ServiceError::BadUserInput("the page starts past the end of any list".into()));
         }
-        Ok(Page { first: 0, offset, count: true })
+        Ok(Page { first: 0, offset, count: true, known_total: None })
     }
 }
 
@@ -93,6 +101,15 @@ where
     E: EntityTrait,
     M: FromQueryResult + Send + Sync,
 {
+    if let (true, Some(total)) = (page.count, page.known_total) {
+        // The total is known: only the page is read.
+        let rows = if page.first == 0 {
+            Vec::new()
+        } else {
+            q.offset(page.offset).limit(page.first).into_model::<M>().all(conn).await?
+        };
+        return Ok(Paged { rows, total, offset: page.offset });
+    }
     if page.first == 0 {
         // An empty page (backwards from the first item): only the count is read.
         return Ok(Paged { rows: Vec::new(), total: q.into_model::<M>().count(conn).await?, offset: page.offset });

@@ -74,13 +74,14 @@ fn selection() -> impl Strategy<Value = Vec<Drawn>> {
     prop::collection::vec(prop_oneof![4 => leaf(&ENTRY), 1 => unit, 1 => sections, 1 => typename], 1..9)
 }
 
-/// The text of a selection; a response key given twice keeps its first.
-fn render(fields: &[Drawn], type_name: &str) -> String {
-    items(fields, type_name).join(" ")
+/// Each field's text, once per response key (a response key given twice
+/// keeps its first).
+fn items(fields: &[Drawn], type_name: &str) -> Vec<String> {
+    items_typed(fields, type_name, &type_of)
 }
 
-/// Each field's text, once per response key.
-fn items(fields: &[Drawn], type_name: &str) -> Vec<String> {
+/// The same, with the types of object fields' selections told by `types`.
+fn items_typed(fields: &[Drawn], type_name: &str, types: &dyn Fn(&str) -> &'static str) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
     for f in fields {
@@ -97,7 +98,7 @@ fn items(fields: &[Drawn], type_name: &str) -> Vec<String> {
             text.push_str(&format!(" @{d}(if: {v})"));
         }
         if !f.sub.is_empty() {
-            text.push_str(&format!(" {{ {} }}", render(&f.sub, type_of(&f.name))));
+            text.push_str(&format!(" {{ {} }}", items_typed(&f.sub, types(&f.name), types).join(" ")));
         }
         if f.inline {
             text = format!("... on {type_name} {{ {text} }}");
@@ -324,4 +325,128 @@ async fn a_written_ranking_follows_the_generation() {
     let after = computed(&app).await;
     assert!(after.contains("改名后的单位"), "{after}");
     assert_ne!(after, first);
+}
+
+const OBSERVATION: [&str; 10] =
+    ["id", "version", "status", "ruleCode", "workKey", "halve", "documentDate", "note", "supersedesId", "enteredAt"];
+const FACTS: [&str; 13] = [
+    "count",
+    "value",
+    "target",
+    "baseline",
+    "flag",
+    "level",
+    "grade",
+    "specialPrizeAwarded",
+    "teamRank",
+    "component",
+    "rate",
+    "points",
+    "amount",
+];
+const INDICATOR: [&str; 9] = ["id", "code", "title", "depth", "maxPoints", "weight", "role", "department", "note"];
+const GROUP: [&str; 4] = ["key", "title", "text", "cap"];
+
+/// The types of a department head's page's object fields.
+fn page_types(field: &str) -> &'static str {
+    match field {
+        "node" => "Observation",
+        "edges" => "ObservationEdge",
+        "facts" => "Facts",
+        "pageInfo" => "PageInfo",
+        "groups" => "IndicatorGroup",
+        _ => "Indicator",
+    }
+}
+
+/// A selection of a page of observations (`ObservationIn::page`).
+fn observation_selection() -> impl Strategy<Value = Vec<Drawn>> {
+    let typename =
+        || Just(Drawn { name: "__typename".into(), alias: None, directive: None, sub: vec![], inline: false });
+    let facts = object("facts", prop::collection::vec(prop_oneof![4 => leaf(&FACTS), 1 => typename()], 1..6));
+    let node =
+        object("node", prop::collection::vec(prop_oneof![6 => leaf(&OBSERVATION), 1 => facts, 1 => typename()], 1..7));
+    let edges =
+        object("edges", prop::collection::vec(prop_oneof![1 => leaf(&["cursor"]), 3 => node, 1 => typename()], 1..4));
+    let info = object("pageInfo", prop::collection::vec(leaf(&PAGE_INFO), 1..5));
+    prop::collection::vec(prop_oneof![2 => leaf(&["totalCount"]), 1 => info, 3 => edges, 1 => typename()], 1..5)
+}
+
+/// A selection of indicators (`sections`, `indicators`): fields, children,
+/// a parent and groups, two levels deep.
+fn indicator_selection() -> impl Strategy<Value = Vec<Drawn>> {
+    let typename =
+        || Just(Drawn { name: "__typename".into(), alias: None, directive: None, sub: vec![], inline: false });
+    let groups = || object("groups", prop::collection::vec(leaf(&GROUP), 1..4));
+    let parent = object("parent", prop::collection::vec(leaf(&INDICATOR), 1..3));
+    let children = object(
+        "children",
+        prop::collection::vec(prop_oneof![4 => leaf(&INDICATOR), 1 => groups(), 1 => typename()], 1..5),
+    );
+    prop::collection::vec(
+        prop_oneof![5 => leaf(&INDICATOR), 2 => children, 1 => parent, 1 => groups(), 1 => typename()],
+        1..7,
+    )
+}
+
+/// A department head's page (a run's rubric tree and one unit's
+/// observations) is written plain exactly as the normal path writes it.
+#[tokio::test]
+async fn a_department_heads_page_is_written_plain_exactly_as_the_normal_path_writes_it() {
+    let app = spawn_app_with(|s| {
+        s.limits.rate_budget = 1_000_000;
+        s.limits.rate_refill_per_hour = 1_000_000;
+    })
+    .await;
+    app.sign_in("xc-admin").await;
+    let found = app
+        .post(
+            "{ scoreRuns(organisationCode: \"xuchang\", first: 1, status: PUBLISHED) { edges { node { id observations(first: 1) { edges { node { unit { id } } } } } } } }",
+            json!({}),
+        )
+        .await;
+    let run = found["data"]["scoreRuns"]["edges"][0]["node"].clone();
+    let unit = run["observations"]["edges"][0]["node"]["unit"]["id"].as_str().expect("an observation").to_string();
+    let run = run["id"].as_str().unwrap().to_string();
+
+    let mut runner = TestRunner::deterministic();
+    let pages = observation_selection();
+    for case in 0..48 {
+        let parts = items_typed(&pages.new_tree(&mut runner).unwrap().current(), "ObservationConnection", &page_types);
+        let sel = parts.join(" ");
+        let args = ["first: 3", "first: 2, after: \"YzE6MQ\"", "first: 100", "first: 2, after: \"YzE6OTk5\""][case % 4];
+        let filter = if case % 3 == 0 { format!(", unitId: \"{unit}\"") } else { String::new() };
+        let vars = head(&sel);
+        let asked =
+            |s: &str| format!("{vars} {{ scoreRun(id: \"{run}\") {{ observations({args}{filter}) {{ {s} }} }} }}");
+        let plain = asked(&sel);
+        let normal = asked(&format!("{sel} {}", parts[0]));
+        assert_eq!(data_text(&app, &plain).await, data_text(&app, &normal).await, "{plain}");
+    }
+    let tree = indicator_selection();
+    for case in 0..32 {
+        let parts = items_typed(&tree.new_tree(&mut runner).unwrap().current(), "Indicator", &page_types);
+        let sel = parts.join(" ");
+        let list = if case % 2 == 0 { "sections" } else { "indicators" };
+        let vars = head(&sel);
+        let asked =
+            |s: &str| format!("{vars} {{ scoreRun(id: \"{run}\") {{ rubricVersion {{ {list} {{ {s} }} }} }} }}");
+        let plain = asked(&sel);
+        let normal = asked(&format!("{sel} {}", parts[0]));
+        assert_eq!(data_text(&app, &plain).await, data_text(&app, &normal).await, "{plain}");
+    }
+    // The plain path is taken for the page as the bench asks it (the
+    // sections, each one's children, and the observations), and not for a
+    // field it does not write.
+    let page = format!(
+        "{{ scoreRun(id: \"{run}\") {{ rubricVersion {{ sections {{ code children {{ code }} }} }}
+           observations(unitId: \"{unit}\", first: 50) {{ totalCount edges {{ node {{ id ruleCode facts {{ count }} }} }} }} }} }}"
+    );
+    assert_eq!(written_plain(&app, &page).await, 2.0);
+    let evidence = format!(
+        "{{ scoreRun(id: \"{run}\") {{ observations(first: 5) {{ edges {{ node {{ evidence {{ id }} }} }} }} }} }}"
+    );
+    assert_eq!(written_plain(&app, &evidence).await, 0.0);
+    let clauses = format!("{{ scoreRun(id: \"{run}\") {{ rubricVersion {{ sections {{ clauses {{ no }} }} }} }} }}");
+    assert_eq!(written_plain(&app, &clauses).await, 0.0);
 }

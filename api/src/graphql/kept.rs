@@ -10,6 +10,11 @@
 //! every request, on the kept row as on a read one. Kept no longer than
 //! `written::TTL` (a change made by hand moves no generation), and only for
 //! requests that do not write (`written::Generation` is absent then).
+//!
+//! The totals of lists (`totalCount`) are kept on the same terms, for lists
+//! of the caller's own organisation (its generation moves with every write
+//! that could change them): a page of 100 out of 1,000 units then reads its
+//! 100 rows, not all 1,000 again to count them.
 
 use std::time::Instant;
 
@@ -48,11 +53,13 @@ pub struct Kept {
     runs: Table<score_run::Model>,
     versions: Table<rubric_version::Model>,
     rules: Table<rule::Model>,
+    /// Totals by (what was counted, caller's organisation, generation).
+    counts: Cache<(String, Option<i64>, i64), (Instant, u64)>,
 }
 
 impl Default for Kept {
     fn default() -> Self {
-        Kept { runs: Table::new(), versions: Table::new(), rules: Table::new() }
+        Kept { runs: Table::new(), versions: Table::new(), rules: Table::new(), counts: Cache::new(ROWS) }
     }
 }
 
@@ -106,5 +113,27 @@ pub fn get<T: Keep>(ctx: &Context<'_>, id: i64) -> Option<T> {
 pub fn keep<T: Keep>(ctx: &Context<'_>, row: &T) {
     if let Some((kept, key)) = at(ctx, row.id()) {
         T::table(kept).put(key, row.clone());
+    }
+}
+
+/// The key of a total counted for this request, if it may use kept ones.
+fn count_key<'a>(ctx: &Context<'a>, what: &str) -> Option<(&'a Kept, (String, Option<i64>, i64))> {
+    let generation = ctx.data_opt::<Generation>()?;
+    let caller = ctx.data_opt::<Caller>()?;
+    Some((ctx.data_opt::<Kept>()?, (what.to_string(), caller.organisation_id, generation.0)))
+}
+
+/// The total of `what` (a list of the caller's organisation and its
+/// filter, spelled out) counted at this request's generation.
+pub fn count(ctx: &Context<'_>, what: &str) -> Option<u64> {
+    let (kept, key) = count_key(ctx, what)?;
+    let (at, total) = kept.counts.get(&key)?;
+    (at.elapsed() < TTL).then_some(total)
+}
+
+/// Keeps the total of `what` this request counted.
+pub fn keep_count(ctx: &Context<'_>, what: &str, total: u64) {
+    if let Some((kept, key)) = count_key(ctx, what) {
+        kept.counts.insert(key, (Instant::now(), total));
     }
 }

@@ -527,3 +527,117 @@ fn item_id(id: &ID, kind: IdKind, index: usize, field: &str, bad: &mut Vec<ItemE
         }
     }
 }
+
+/// The plain path (`plain`) for facts: every field in hand.
+impl super::plain::Plain for Facts {
+    const TYPE: &'static str = "Facts";
+
+    fn field(&self, name: &str, _: Option<&super::plain::Shape<'_>>) -> Option<async_graphql::Value> {
+        use super::plain::scalar;
+        use async_graphql::Value;
+        fn or_null<T: async_graphql::ScalarType>(v: &Option<T>) -> Value {
+            v.as_ref().map_or(Value::Null, scalar)
+        }
+        Some(match name {
+            "count" => or_null(&self.count),
+            "value" => or_null(&self.value),
+            "target" => or_null(&self.target),
+            "baseline" => or_null(&self.baseline),
+            "flag" => or_null(&self.flag),
+            "level" => or_null(&self.level),
+            "grade" => self.grade.map_or(Value::Null, async_graphql::resolver_utils::enum_value),
+            "specialPrizeAwarded" => scalar(&self.special_prize_awarded),
+            "teamRank" => or_null(&self.team_rank),
+            "component" => or_null(&self.component),
+            "rate" => or_null(&self.rate),
+            "points" => or_null(&self.points),
+            "amount" => or_null(&self.amount),
+            _ => return None,
+        })
+    }
+}
+
+/// An observation of a page with its rule's code in hand: what the plain
+/// path writes for a run's observations (a department head's page).
+pub(crate) struct ObservationIn<'a> {
+    row: &'a observation::Model,
+    rule_code: Option<&'a str>,
+}
+
+/// The names a page of observations is written under (`plain::page`).
+const OBSERVATION_PAGE: super::plain::PageTypes =
+    super::plain::PageTypes { connection: "ObservationConnection", edge: "ObservationEdge" };
+
+impl ObservationIn<'_> {
+    /// Its fields `Observation` writes the same from the row (and its rule's code).
+    const OWN: [&'static str; 12] = [
+        "__typename",
+        "id",
+        "version",
+        "status",
+        "ruleCode",
+        "facts",
+        "workKey",
+        "halve",
+        "documentDate",
+        "note",
+        "supersedesId",
+        "enteredAt",
+    ];
+
+    /// A page of observations written plain, when `shape` asks only what
+    /// the rows hold; `None` leaves it to the normal path. Rule codes come
+    /// through `loader::rule` (kept rows, the same checks).
+    pub(crate) async fn page(
+        ctx: &Context<'_>,
+        paged: &kaohe_service::paging::Paged<observation::Model>,
+        shape: &super::plain::Shape<'_>,
+    ) -> Option<async_graphql::Value> {
+        let asked = shape.names_under(&["edges", "node"]);
+        if !asked.iter().all(|n| Self::OWN.contains(n)) {
+            return None;
+        }
+        let mut codes = std::collections::HashMap::new();
+        if asked.contains(&"ruleCode") {
+            let mut ids: Vec<i64> = paged.rows.iter().map(|r| r.rule_id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let found = futures_util::future::join_all(ids.iter().map(|&id| super::loader::rule(ctx, id))).await;
+            for (id, rule) in ids.into_iter().zip(found) {
+                // A rule that cannot be read: the normal path says why.
+                codes.insert(id, rule.ok()?.code);
+            }
+        }
+        let rows: Vec<ObservationIn<'_>> = paged
+            .rows
+            .iter()
+            .map(|row| ObservationIn { row, rule_code: codes.get(&row.rule_id).map(String::as_str) })
+            .collect();
+        super::plain::page(&OBSERVATION_PAGE, &rows, paged.offset, paged.total, shape)
+    }
+}
+
+impl super::plain::Plain for ObservationIn<'_> {
+    const TYPE: &'static str = "Observation";
+
+    fn field(&self, name: &str, sub: Option<&super::plain::Shape<'_>>) -> Option<async_graphql::Value> {
+        use super::plain::{object, scalar};
+        use async_graphql::Value;
+        let o = self.row;
+        let text = |t: &Option<String>| t.as_ref().map_or(Value::Null, scalar);
+        Some(match name {
+            "id" => scalar(&to_id(IdKind::Observation, o.id)),
+            "version" => scalar(&o.version),
+            "status" => async_graphql::resolver_utils::enum_value(ObservationStatus::from(o.status)),
+            "ruleCode" => scalar(&self.rule_code?.to_string()),
+            "facts" => object(&Facts::of_json(serde_json::from_str(&o.facts).unwrap_or_default()), sub?)?,
+            "workKey" => text(&o.work_key),
+            "halve" => text(&o.halve),
+            "documentDate" => o.document_date.map_or(Value::Null, |d| scalar(&Date(d))),
+            "note" => text(&o.note),
+            "supersedesId" => o.supersedes_id.map_or(Value::Null, |i| scalar(&to_id(IdKind::Observation, i))),
+            "enteredAt" => scalar(&o.entered_at),
+            _ => return None,
+        })
+    }
+}

@@ -65,9 +65,20 @@ impl Organisation {
         let (db, caller) = env(ctx)?;
         let parent_id = parent_id.map(|i| parse_id(&i, IdKind::Unit)).transpose()?;
         let filter = UnitFilter { kind, active, parent_id, search };
+        // The total of the same list at the same generation is known (`kept`):
+        // only for the caller's own organisation, whose generation it follows.
+        let counted = (caller.organisation_id == Some(self.0.id)).then(|| format!("units:{}:{filter:?}", self.0.id));
+        let known = counted.as_deref().and_then(|what| super::kept::count(ctx, what));
+        let p = p.with_total(known);
+        let keep = |total: u64| {
+            if let (Some(what), None, true) = (&counted, known, p.count) {
+                super::kept::keep_count(ctx, what, total);
+            }
+        };
         if let Some(shape) = plain::shape_of(ctx).filter(|s| super::unit::UnitIn::takes(s, &["edges", "node"])) {
             // The plain path: only the short columns asked, written straight.
             let paged = crate::unit::list_rows(db, caller, self.0.id, filter.clone(), p).await.gql()?;
+            keep(paged.total);
             let rows: Vec<_> =
                 paged.rows.iter().map(|row| super::unit::UnitIn { row, organisation: &self.0 }).collect();
             if let Some(value) = plain::page(&UNIT_PAGE, &rows, paged.offset, paged.total, &shape) {
@@ -75,6 +86,7 @@ impl Organisation {
             }
         }
         let paged = crate::unit::list(db, caller, self.0.id, filter, p).await.gql()?;
+        keep(paged.total);
         super::loader::known_organisation(ctx, &self.0).await;
         Ok(Answered::Normal(UnitConnection::build(paged, Unit)))
     }

@@ -9,6 +9,7 @@ use tokio::sync::OnceCell;
 use super::connection::{connection, page_of};
 use super::env;
 use super::errors::{GqlResult, IntoGql};
+use super::plain::{Listed, Plain, Shape};
 use super::states::{IndicatorRole, RubricVersionStatus};
 use super::{IdKind, to_id};
 use crate::rubric::query::{self, VersionTree};
@@ -179,15 +180,15 @@ impl RubricVersion {
     }
 
     /// The top-level indicators (一级指标, sections), in document order.
-    async fn sections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Indicator>> {
+    async fn sections(&self, ctx: &Context<'_>) -> async_graphql::Result<Listed<Indicator>> {
         let tree = self.tree(ctx).await?;
-        Ok(tree.sections().into_iter().map(|idx| Indicator { tree: tree.clone(), idx }).collect())
+        Ok(Listed::of(ctx, tree.sections().into_iter().map(|idx| Indicator { tree: tree.clone(), idx }).collect()))
     }
 
     /// Every indicator (考核指标), parents before children.
-    async fn indicators(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Indicator>> {
+    async fn indicators(&self, ctx: &Context<'_>) -> async_graphql::Result<Listed<Indicator>> {
         let tree = self.tree(ctx).await?;
-        Ok((0..tree.indicators.len()).map(|idx| Indicator { tree: tree.clone(), idx }).collect())
+        Ok(Listed::of(ctx, (0..tree.indicators.len()).map(|idx| Indicator { tree: tree.clone(), idx }).collect()))
     }
 
     /// One indicator (考核指标) by code, e.g. `2.1`.
@@ -274,6 +275,71 @@ impl Indicator {
     fn row(&self) -> &entity::indicator::Model {
         &self.tree.indicators[self.idx]
     }
+
+    fn parent_of(&self) -> Option<Indicator> {
+        let pid = self.row().parent_id?;
+        let idx = self.tree.indicators.iter().position(|i| i.id == pid)?;
+        Some(Indicator { tree: self.tree.clone(), idx })
+    }
+
+    fn children_of(&self) -> Vec<Indicator> {
+        let kids = self.tree.children.get(&self.row().id).into_iter().flatten();
+        kids.map(|&idx| Indicator { tree: self.tree.clone(), idx }).collect()
+    }
+
+    fn groups_of(&self) -> Vec<IndicatorGroup> {
+        self.tree.groups.get(&self.row().id).into_iter().flatten().cloned().map(IndicatorGroup).collect()
+    }
+}
+
+/// The plain path (`plain`) for the indicator tree: a frozen tree is in
+/// hand, so a department head's page of sections and children is written
+/// straight. Clauses and rules take the normal path.
+impl Plain for Indicator {
+    const TYPE: &'static str = "Indicator";
+
+    fn field(&self, name: &str, sub: Option<&Shape<'_>>) -> Option<async_graphql::Value> {
+        use super::plain::{list, object, scalar};
+        use async_graphql::Value;
+        let r = self.row();
+        let text = |t: &Option<String>| t.as_ref().map_or(Value::Null, scalar);
+        let decimal = |d: Option<Decimal>| d.as_ref().map_or(Value::Null, scalar);
+        Some(match name {
+            "id" => scalar(&to_id(IdKind::Indicator, r.id)),
+            "code" => scalar(&r.code),
+            "title" => scalar(&r.title),
+            "depth" => scalar(&r.depth),
+            "maxPoints" => decimal(r.max_points.map(|m| m.0)),
+            "weight" => decimal(r.weight.map(|w| w.0)),
+            "role" => async_graphql::resolver_utils::enum_value(IndicatorRole::from(r.role)),
+            "department" => text(&r.department),
+            "note" => text(&r.note),
+            "parent" => match self.parent_of() {
+                Some(p) => object(&p, sub?)?,
+                None => Value::Null,
+            },
+            "children" => list(&self.children_of(), sub?)?,
+            "groups" => list(&self.groups_of(), sub?)?,
+            _ => return None,
+        })
+    }
+}
+
+impl Plain for IndicatorGroup {
+    const TYPE: &'static str = "IndicatorGroup";
+
+    fn field(&self, name: &str, _: Option<&Shape<'_>>) -> Option<async_graphql::Value> {
+        use super::plain::scalar;
+        use async_graphql::Value;
+        let g = &self.0;
+        Some(match name {
+            "key" => scalar(&g.key),
+            "title" => scalar(&g.title),
+            "text" => g.text.as_ref().map_or(Value::Null, scalar),
+            "cap" => g.cap.map_or(Value::Null, |c| scalar(&c.0)),
+            _ => return None,
+        })
+    }
 }
 
 /// A node of the indicator tree (考核指标): 一级/二级/三级指标.
@@ -326,25 +392,17 @@ impl Indicator {
 
     /// The parent indicator (上级指标).
     async fn parent(&self) -> Option<Indicator> {
-        let pid = self.row().parent_id?;
-        let idx = self.tree.indicators.iter().position(|i| i.id == pid)?;
-        Some(Indicator { tree: self.tree.clone(), idx })
+        self.parent_of()
     }
 
     /// Child indicators (下级指标), in document order.
-    async fn children(&self) -> Vec<Indicator> {
-        self.tree
-            .children
-            .get(&self.row().id)
-            .into_iter()
-            .flatten()
-            .map(|&idx| Indicator { tree: self.tree.clone(), idx })
-            .collect()
+    async fn children(&self, ctx: &Context<'_>) -> Listed<Indicator> {
+        Listed::of(ctx, self.children_of())
     }
 
     /// Headings over clauses, with optional caps (条款分组).
     async fn groups(&self) -> Vec<IndicatorGroup> {
-        self.tree.groups.get(&self.row().id).into_iter().flatten().cloned().map(IndicatorGroup).collect()
+        self.groups_of()
     }
 
     /// The clauses (细则条款), verbatim, in document order.

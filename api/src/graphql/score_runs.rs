@@ -18,7 +18,8 @@ use crate::runs::{self, lifecycle, sections};
 use kaohe_service::ServiceError;
 
 use super::claims::{Claim, ClaimConnection};
-use super::observations::{FactsInput, Observation, ObservationConnection};
+use super::observations::{FactsInput, Observation, ObservationConnection, ObservationIn};
+use super::plain::Answered;
 use super::results::{RankingEntry, UnitResult, UnitResultConnection, WhatIfRow};
 
 connection!(ScoreRunConnection, ScoreRunEdge, ScoreRun, "score runs (考核批次)");
@@ -167,13 +168,18 @@ impl ScoreRun {
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
         #[graphql(desc = "Page size before `before` (paging backwards), 1 to 100.")] last: Option<i32>,
         #[graphql(desc = "Cursor to page backwards from; needed with `last`.")] before: Option<String>,
-    ) -> async_graphql::Result<ObservationConnection> {
+    ) -> async_graphql::Result<Answered<ObservationConnection>> {
         let p = page_of(ctx, first, after, last, before)?;
         let (db, caller) = env(ctx)?;
         let unit_id = unit_id.map(|u| parse_id(&u, IdKind::Unit)).transpose()?;
         let filter = ObservationFilter { unit_id, indicator_code, status: status.map(Into::into), department };
         let paged = runs::query::observations(db, caller, &self.0, filter, p).await.gql()?;
-        Ok(ObservationConnection::build(paged, Observation))
+        if let Some(shape) = super::plain::shape_of(ctx)
+            && let Some(value) = ObservationIn::page(ctx, &paged, &shape).await
+        {
+            return Ok(Answered::plain(value));
+        }
+        Ok(Answered::Normal(ObservationConnection::build(paged, Observation)))
     }
 
     /// Results per unit (考核结果), best first: stored once published, computed live while open.

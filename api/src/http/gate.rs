@@ -9,6 +9,7 @@
 //! admission (expensive requests share a small semaphore; cheap ones never
 //! wait for it) and an execution timeout.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::HttpResponse;
@@ -69,6 +70,22 @@ pub struct Gate {
     admitted: quick_cache::sync::Cache<TextKey, Admitted>,
     /// Automatic persisted queries (`persisted.rs`).
     persisted: super::persisted::Persisted,
+    /// Parsed documents by text, for operations admitted from memory that
+    /// run: the schema would parse them again (see [`Gate::reuse_parsed`]).
+    parsed: quick_cache::sync::Cache<String, Arc<ExecutableDocument>, ByText>,
+}
+
+/// Bytes of parsed documents kept, weighed by their text (an AST holds
+/// about ten times its text).
+const PARSED_BYTES: u64 = 16 << 20;
+
+#[derive(Clone)]
+struct ByText;
+
+impl quick_cache::Weighter<String, Arc<ExecutableDocument>> for ByText {
+    fn weight(&self, text: &String, _: &Arc<ExecutableDocument>) -> u64 {
+        (text.len() as u64).saturating_mul(10).saturating_add(256)
+    }
 }
 
 /// The runtime on which expensive requests execute: one thread per slot
@@ -165,6 +182,9 @@ pub struct Pass {
     /// The name of each operation run: the one asked for, or the document's
     /// only operation's (`None`: anonymous).
     pub names: Vec<Option<String>>,
+    /// Whether each operation was parsed by admission (else it was admitted
+    /// from memory, unparsed).
+    pub parsed: Vec<bool>,
     /// The whole request's cost, charged to the caller's budget.
     pub cost: u64,
     pub remaining: u64,
@@ -249,7 +269,16 @@ impl Gate {
         let admitted = quick_cache::sync::Cache::new(ADMITTED_TEXTS);
         let persisted = super::persisted::Persisted::default();
         let runtime = Expensive::new(limits.expensive_concurrency);
-        Gate { limits, budgets, expensive, runtime, expensive_db, admitted, persisted }
+        let parsed = quick_cache::sync::Cache::with_weighter(1024, PARSED_BYTES, ByText);
+        Gate { limits, budgets, expensive, runtime, expensive_db, admitted, persisted, parsed }
+    }
+
+    /// Gives an operation admitted from memory the document parsed when its
+    /// text was first seen (a clone of the tree costs a fraction of a parse).
+    pub fn reuse_parsed(&self, request: &mut async_graphql::Request) {
+        if let Some(doc) = self.parsed.get(request.query.as_str()) {
+            request.set_parsed_query(ExecutableDocument::clone(&doc));
+        }
     }
 
     pub fn limits(&self) -> &Limits {
@@ -278,16 +307,25 @@ impl Gate {
         let mut texts = Vec::with_capacity(requests.len());
         let mut meta_only = Vec::with_capacity(requests.len());
         let mut names = Vec::with_capacity(requests.len());
+        let mut parsed = Vec::with_capacity(requests.len());
         let (mut total, mut logins, mut nodes) = (0u64, 0u64, 0u64);
         for mut request in requests {
             let persisted = self.persisted.resolve(&mut request)?;
             let variables = serde_json::to_value(&request.variables).ok();
             let text = text_key(&request, variables.as_ref());
             let admitted = match self.admitted.get(&text) {
-                Some(a) => a,
+                Some(a) => {
+                    parsed.push(false);
+                    a
+                }
                 None => {
                     let a = first_look(&mut request, variables.as_ref(), limits, queries_only)?;
                     self.admitted.insert(text, a.clone());
+                    let text = request.query.clone();
+                    if let Ok(doc) = request.parsed_query() {
+                        self.parsed.insert(text, Arc::new(doc.clone()));
+                    }
+                    parsed.push(true);
                     a
                 }
             };
@@ -354,6 +392,7 @@ impl Gate {
             texts,
             meta_only,
             names,
+            parsed,
             cost: total,
             remaining,
             expensive: nodes > self.limits.expensive_nodes,

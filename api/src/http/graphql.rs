@@ -380,16 +380,22 @@ async fn answer(
         .collect();
     record_operations(&pass);
     let writes = pass.kinds.iter().any(|k| *k != kaohe_gate::OperationKind::Query);
+    let writer = caller.organisation_id;
     if let Some(m) = &metrics {
         m.charged(pass.cost);
     }
     let remaining = pass.remaining;
-    let operations = std::mem::take(&mut pass.operations);
+    let mut operations = std::mem::take(&mut pass.operations);
     let cost_limit = gate.limits().rate_budget;
     let costs: Vec<async_graphql::Value> =
         pass.costs.iter().zip(&pass.nodes).map(|(c, n)| cost_block(*c, *n, remaining, cost_limit)).collect();
     let cached = Cached::look_up(responses, db, &caller, generation, &operations, &pass, req).await;
     let status = cached.status();
+    for (i, request) in operations.iter_mut().enumerate() {
+        if cached.hits[i].is_none() && !pass.parsed[i] {
+            gate.reuse_parsed(request);
+        }
+    }
     if let (Some(m), Some(_)) = (&metrics, status) {
         for (i, key) in cached.keys.iter().enumerate() {
             if key.is_some() {
@@ -515,7 +521,7 @@ async fn answer(
     if writes {
         // Before the answer leaves: this instance's next requests read their
         // callers (and generations) again, not waiting for the notification.
-        auth.pulse.after_write();
+        auth.pulse.after_write(writer);
     }
     if stored {
         set_etag(&mut res, etag.as_deref());

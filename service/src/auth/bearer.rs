@@ -121,7 +121,7 @@ async fn kept_or_read(
     let epoch = auth.pulse.epoch();
     let row = read.await?;
     if let Some(r) = &row {
-        auth.pulse.keep(key, r.clone(), epoch);
+        auth.pulse.keep(key, r.clone(), r.organisation_id, epoch);
     }
     Ok(row)
 }

@@ -10,8 +10,11 @@
 //!   of every organisation) in this instance's memory;
 //! - a change to a user, session, credential or organisation row forgets
 //!   every kept row (they are read again, once per caller);
-//! - a write answered by this instance does both at once, before its
-//!   answer leaves (`after_write`), so a caller reads its own writes.
+//! - a write answered by this instance does both at once for its
+//!   organisation, before its answer leaves (`after_write`), so a caller
+//!   reads its own writes; the kept rows of other organisations' callers
+//!   stay (a bureau's writes do not send every other bureau's readers back
+//!   to the database), and hear of it with the notification.
 //!
 //! **Bounds.** Another instance's write reaches this one within the
 //! notification delay (a few milliseconds on one network). A kept row is
@@ -48,8 +51,19 @@ pub enum SubjectKey {
 
 struct Kept<R> {
     row: R,
-    epoch: u64,
+    /// The organisation the row belongs to (its writes make it stale).
+    organisation: i64,
+    /// When it was read: `Stamp` taken before the read.
+    stamp: Stamp,
     read: Instant,
+}
+
+/// The moment a read starts, as the pulse counts time: the epoch, and the
+/// count of this instance's writes ([`Pulse::epoch`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    epoch: u64,
+    writes: u64,
 }
 
 /// One instance's memory of the pulse; `R` is the caller's row as read.
@@ -59,6 +73,10 @@ pub struct Pulse<R> {
     /// Moves whenever a kept row may have gone stale (or the connection
     /// went down or came up): rows kept at an older epoch are not used.
     epoch: AtomicU64,
+    /// Writes this instance answered, counted; `written` holds the count
+    /// at each organisation's last one.
+    writes: AtomicU64,
+    written: Mutex<HashMap<i64, u64>>,
     /// The newest own audit id heard of, per organisation.
     own: Mutex<HashMap<i64, i64>>,
     /// The newest shared audit id heard of.
@@ -74,6 +92,8 @@ impl<R> Default for Pulse<R> {
         Pulse {
             live: AtomicBool::new(false),
             epoch: AtomicU64::new(0),
+            writes: AtomicU64::new(0),
+            written: Mutex::new(HashMap::new()),
             own: Mutex::new(HashMap::new()),
             shared: AtomicI64::new(0),
             kept: Mutex::new(HashMap::new()),
@@ -116,9 +136,9 @@ impl Heard {
 }
 
 impl<R: Clone> Pulse<R> {
-    /// The epoch to give `keep` with a row about to be read.
-    pub fn epoch(&self) -> u64 {
-        self.epoch.load(Ordering::Acquire)
+    /// The stamp to give `keep` with a row about to be read.
+    pub fn epoch(&self) -> Stamp {
+        Stamp { epoch: self.epoch.load(Ordering::Acquire), writes: self.writes.load(Ordering::Acquire) }
     }
 
     /// The kept row, if the pulse is live and nothing may have changed it.
@@ -126,10 +146,11 @@ impl<R: Clone> Pulse<R> {
         self.fresh(&self.kept, &key)
     }
 
-    /// Keeps a row read at `epoch` (taken before the read: a change heard
-    /// during the read makes it stale at once).
-    pub fn keep(&self, key: SubjectKey, row: R, epoch: u64) {
-        self.put(&self.kept, key, row, epoch);
+    /// Keeps a row of `organisation` read at `stamp` (taken before the
+    /// read: a change heard, or a write of its organisation answered, during
+    /// the read makes it stale at once).
+    pub fn keep(&self, key: SubjectKey, row: R, organisation: i64, stamp: Stamp) {
+        self.put(&self.kept, key, row, organisation, stamp);
     }
 
     /// The organisation of this code, if kept and nothing may have changed it.
@@ -137,9 +158,10 @@ impl<R: Clone> Pulse<R> {
         self.fresh(&self.organisations, code)
     }
 
-    /// Keeps an organisation read at `epoch` (as [`Pulse::keep`]).
-    pub fn keep_organisation(&self, row: organisation::Model, epoch: u64) {
-        self.put(&self.organisations, row.code.clone(), row, epoch);
+    /// Keeps an organisation read at `stamp` (as [`Pulse::keep`]).
+    pub fn keep_organisation(&self, row: organisation::Model, stamp: Stamp) {
+        let (code, id) = (row.code.clone(), row.id);
+        self.put(&self.organisations, code, row, id, stamp);
     }
 
     /// A kept row, if the pulse is live and nothing may have changed it.
@@ -152,22 +174,41 @@ impl<R: Clone> Pulse<R> {
         if !self.live.load(Ordering::Acquire) {
             return None;
         }
-        let epoch = self.epoch();
-        let kept = lock(map);
-        let k = kept.get(key)?;
-        (k.epoch == epoch && k.read.elapsed() < RECHECK).then(|| k.row.clone())
+        let epoch = self.epoch.load(Ordering::Acquire);
+        let (row, organisation, stamp) = {
+            let kept = lock(map);
+            let k = kept.get(key)?;
+            if k.stamp.epoch != epoch || k.read.elapsed() >= RECHECK {
+                return None;
+            }
+            (k.row.clone(), k.organisation, k.stamp)
+        };
+        self.unwritten_since(organisation, stamp).then_some(row)
     }
 
-    /// Keeps a row read at `epoch`, unless something moved since.
-    fn put<K: std::hash::Hash + Eq, T>(&self, map: &Mutex<HashMap<K, Kept<T>>>, key: K, row: T, epoch: u64) {
-        if !self.live.load(Ordering::Acquire) || epoch != self.epoch() {
+    /// Whether this instance answered no write of `organisation` after `stamp`.
+    fn unwritten_since(&self, organisation: i64, stamp: Stamp) -> bool {
+        lock(&self.written).get(&organisation).is_none_or(|&at| at <= stamp.writes)
+    }
+
+    /// Keeps a row read at `stamp`, unless something moved since.
+    fn put<K: std::hash::Hash + Eq, T>(
+        &self,
+        map: &Mutex<HashMap<K, Kept<T>>>,
+        key: K,
+        row: T,
+        organisation: i64,
+        stamp: Stamp,
+    ) {
+        let live = self.live.load(Ordering::Acquire);
+        if !live || stamp.epoch != self.epoch.load(Ordering::Acquire) || !self.unwritten_since(organisation, stamp) {
             return;
         }
         let mut kept = lock(map);
         if kept.len() >= MAX_KEPT {
             kept.clear();
         }
-        kept.insert(key, Kept { row, epoch, read: Instant::now() });
+        kept.insert(key, Kept { row, organisation, stamp, read: Instant::now() });
     }
 
     /// An organisation's generation as heard: the larger of its newest own
@@ -213,10 +254,24 @@ impl<R: Clone> Pulse<R> {
         self.live.load(Ordering::Acquire)
     }
 
-    /// After a write this instance answered: its callers read it at once,
-    /// without waiting for its own notification.
-    pub fn after_write(&self) {
-        self.epoch.fetch_add(1, Ordering::AcqRel);
+    /// After a write this instance answered for a caller of `organisation`
+    /// (`None`: anonymous, e.g. a sign-in): that organisation's callers (all
+    /// callers, for `None`) read their rows and generation again at once,
+    /// without waiting for the write's own notification. An organisation's
+    /// callers can change only its own users, sessions and credentials; what
+    /// a write changes elsewhere (a shared entry) arrives with its
+    /// notification, as another instance's writes do.
+    pub fn after_write(&self, organisation: Option<i64>) {
+        match organisation {
+            Some(org) => {
+                let mut written = lock(&self.written);
+                let at = self.writes.fetch_add(1, Ordering::AcqRel) + 1;
+                written.insert(org, at);
+            }
+            None => {
+                self.epoch.fetch_add(1, Ordering::AcqRel);
+            }
+        }
     }
 }
 
@@ -239,7 +294,7 @@ pub async fn listen<R: Clone + Send + Sync + 'static>(db: DatabaseConnection, pu
                         match Heard::parse(n.payload()) {
                             Some(heard) => pulse.hear(heard),
                             // Unknown payload: assume anything changed.
-                            None => pulse.after_write(),
+                            None => pulse.after_write(None),
                         }
                     }
                     pulse.set_live(false);
@@ -270,22 +325,44 @@ mod tests {
         let p: Pulse<u8> = Pulse::default();
         let key = SubjectKey::Session { user: 1, session: 2 };
         let e = p.epoch();
-        p.keep(key, 9, e);
+        p.keep(key, 9, 1, e);
         assert_eq!(p.kept(key), None, "nothing is kept before the pulse is live");
         p.set_live(true);
         let e = p.epoch();
-        p.keep(key, 9, e);
+        p.keep(key, 9, 1, e);
         assert_eq!(p.kept(key), Some(9));
         p.hear(Heard::Subjects);
         assert_eq!(p.kept(key), None, "a changed user or session forgets the row");
         // A row read while a change was heard is not kept.
         let e = p.epoch();
-        p.after_write();
-        p.keep(key, 9, e);
+        p.after_write(None);
+        p.keep(key, 9, 1, e);
         assert_eq!(p.kept(key), None);
-        p.keep(key, 9, p.epoch());
+        p.keep(key, 9, 1, p.epoch());
         p.set_live(false);
         assert_eq!(p.kept(key), None, "nothing is used while the connection is down");
+    }
+
+    #[test]
+    fn a_write_forgets_only_its_own_organisations_rows() {
+        let p: Pulse<u8> = Pulse::default();
+        p.set_live(true);
+        let (mine, theirs) = (SubjectKey::Session { user: 1, session: 1 }, SubjectKey::Credential(2));
+        p.keep(mine, 1, 10, p.epoch());
+        p.keep(theirs, 2, 20, p.epoch());
+        p.after_write(Some(10));
+        assert_eq!(p.kept(mine), None, "the writer's organisation reads its callers again");
+        assert_eq!(p.kept(theirs), Some(2), "another organisation's callers stay kept");
+        // A row of the written organisation read while the write was answered is not kept.
+        let e = p.epoch();
+        p.after_write(Some(10));
+        p.keep(mine, 1, 10, e);
+        assert_eq!(p.kept(mine), None);
+        p.keep(mine, 1, 10, p.epoch());
+        assert_eq!(p.kept(mine), Some(1), "read after the write, it is kept");
+        // An anonymous write (a sign-in) forgets every row.
+        p.after_write(None);
+        assert_eq!((p.kept(mine), p.kept(theirs)), (None, None));
     }
 
     #[test]

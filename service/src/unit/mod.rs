@@ -17,7 +17,7 @@ use crate::paging::{self, Page, Paged};
 use crate::policy;
 
 /// Filters on an organisation's units.
-#[derive(Clone, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct UnitFilter {
     /// Only units of this kind (`county`, `school`, …).
     pub kind: Option<String>,
@@ -47,7 +47,7 @@ pub async fn list(
 /// A unit as a list shows it: its own short columns, without its
 /// attributes, timestamps and idempotency key (a page of these is read
 /// in well under the time of whole rows, issue 18).
-#[derive(Clone, Debug, PartialEq, Eq, FromQueryResult)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnitRow {
     pub id: i64,
     pub organisation_id: i64,
@@ -59,6 +59,41 @@ pub struct UnitRow {
     pub version: i32,
 }
 
+impl UnitRow {
+    /// Its columns, in the order they are selected and read back.
+    const COLUMNS: [unit::Column; 8] = [
+        unit::Column::Id,
+        unit::Column::OrganisationId,
+        unit::Column::ParentId,
+        unit::Column::Code,
+        unit::Column::Name,
+        unit::Column::Kind,
+        unit::Column::Active,
+        unit::Column::Version,
+    ];
+}
+
+/// Read by position, in the order of [`UnitRow::COLUMNS`]: a page of 100
+/// rows looked up 800 columns by name (a hash of each name), about a
+/// tenth of a computed page's time.
+impl FromQueryResult for UnitRow {
+    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
+        if !pre.is_empty() {
+            return Err(sea_orm::DbErr::Type("UnitRow is read only by position, without a prefix".into()));
+        }
+        Ok(UnitRow {
+            id: res.try_get_by_index(0)?,
+            organisation_id: res.try_get_by_index(1)?,
+            parent_id: res.try_get_by_index(2)?,
+            code: res.try_get_by_index(3)?,
+            name: res.try_get_by_index(4)?,
+            kind: res.try_get_by_index(5)?,
+            active: res.try_get_by_index(6)?,
+            version: res.try_get_by_index(7)?,
+        })
+    }
+}
+
 /// [`list`], each unit read as a [`UnitRow`].
 pub async fn list_rows(
     db: &DatabaseConnection,
@@ -68,16 +103,7 @@ pub async fn list_rows(
     page: Page,
 ) -> Result<Paged<UnitRow>, ServiceError> {
     policy::may_read(caller)?;
-    let q = filtered(organisation_id, filter)?.select_only().columns([
-        unit::Column::Id,
-        unit::Column::OrganisationId,
-        unit::Column::ParentId,
-        unit::Column::Code,
-        unit::Column::Name,
-        unit::Column::Kind,
-        unit::Column::Active,
-        unit::Column::Version,
-    ]);
+    let q = filtered(organisation_id, filter)?.select_only().columns(UnitRow::COLUMNS);
     paging::fetch_as(db, q, page).await
 }
 
