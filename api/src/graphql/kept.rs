@@ -28,6 +28,9 @@ use crate::caller::Caller;
 /// (row id, caller's organisation, generation).
 type Key = (i64, Option<i64>, i64);
 
+/// (what was counted, caller's organisation, generation).
+type CountKey = (String, Option<i64>, i64);
+
 /// Rows kept at most, per kind.
 const ROWS: usize = 10_000;
 
@@ -53,8 +56,7 @@ pub struct Kept {
     runs: Table<score_run::Model>,
     versions: Table<rubric_version::Model>,
     rules: Table<rule::Model>,
-    /// Totals by (what was counted, caller's organisation, generation).
-    counts: Cache<(String, Option<i64>, i64), (Instant, u64)>,
+    counts: Cache<CountKey, (Instant, u64)>,
 }
 
 impl Default for Kept {
@@ -117,7 +119,7 @@ pub fn keep<T: Keep>(ctx: &Context<'_>, row: &T) {
 }
 
 /// The key of a total counted for this request, if it may use kept ones.
-fn count_key<'a>(ctx: &Context<'a>, what: &str) -> Option<(&'a Kept, (String, Option<i64>, i64))> {
+fn count_key<'a>(ctx: &Context<'a>, what: &str) -> Option<(&'a Kept, CountKey)> {
     let generation = ctx.data_opt::<Generation>()?;
     let caller = ctx.data_opt::<Caller>()?;
     Some((ctx.data_opt::<Kept>()?, (what.to_string(), caller.organisation_id, generation.0)))
