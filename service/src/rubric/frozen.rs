@@ -103,15 +103,26 @@ pub async fn tree(
 /// Version `version_id` compiled by the engine, read as `caller` may see it
 /// (NOT_FOUND otherwise). A frozen version costs one statement once kept.
 pub async fn rubric(db: &DatabaseConnection, caller: &Caller, version_id: i64) -> Result<Arc<Rubric>, ServiceError> {
+    Ok(compiled(db, caller, version_id).await?.0)
+}
+
+/// [`rubric`] with, for a frozen version, the tree it was compiled from (its
+/// rules never change: a recording no longer reads them again). A draft's
+/// tree is not given: whoever needs its rows reads them where it writes.
+pub async fn compiled(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    version_id: i64,
+) -> Result<(Arc<Rubric>, Option<Arc<VersionTree>>), ServiceError> {
     let row = query::version_by_id(db, caller, version_id).await?;
-    if let Some(rubric) = cached(db, &row, |e| e.rubric.clone()) {
-        return Ok(rubric);
+    if let Some(both) = cached(db, &row, |e| e.rubric.clone().map(|r| (r, Some(e.tree.clone())))) {
+        return Ok(both);
     }
     let tree = tree(db, caller, &row).await?;
     let (name, file) = rebuild::file_of_rows(db, &row, &tree).await?;
     let rubric = Arc::new(Rubric::from_file(&name, file).map_err(|e| ServiceError::Internal(e.to_string().into()))?);
-    keep(db, &row, tree, Some(rubric.clone()));
-    Ok(rubric)
+    keep(db, &row, tree.clone(), Some(rubric.clone()));
+    Ok((rubric, frozen(&row).then_some(tree)))
 }
 
 #[cfg(test)]

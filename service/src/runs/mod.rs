@@ -122,9 +122,18 @@ pub struct Rules {
 impl Rules {
     pub async fn of_version<C: ConnectionTrait>(conn: &C, version_id: i64) -> Result<Rules, ServiceError> {
         let rows = rule::Entity::find().filter(rule::Column::RubricVersionId.eq(version_id)).all(conn).await?;
+        Ok(Rules::of_rows(rows))
+    }
+
+    /// The rules of a version's tree (as read for its compiled rubric).
+    pub fn of_tree(tree: &crate::rubric::query::VersionTree) -> Rules {
+        Rules::of_rows(tree.rules.values().flatten().cloned().collect())
+    }
+
+    fn of_rows(rows: Vec<rule::Model>) -> Rules {
         let by_code = rows.iter().map(|r| (r.code.clone(), r.id)).collect();
         let by_id = rows.into_iter().map(|r| (r.id, r)).collect();
-        Ok(Rules { by_id, by_code })
+        Rules { by_id, by_code }
     }
 
     /// The rule with this code, or BAD_USER_INPUT naming it.

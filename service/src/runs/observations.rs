@@ -20,6 +20,7 @@ use crate::caller::Caller;
 use crate::error::{ItemError, ServiceError};
 use crate::evidence::{self, EvidenceReference, Holder, Linked};
 use crate::idempotency;
+use crate::rubric::query::VersionTree;
 use crate::{db, policy};
 
 /// The facts and context of one observation.
@@ -207,8 +208,8 @@ pub async fn record(
     input: RecordObservation,
 ) -> Result<observation::Model, ServiceError> {
     let (run, _) = visible_run(db, caller, input.run_id).await?;
-    let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
-    record_with(db, chain_key, caller, &rubric, run, input).await
+    let (rubric, tree) = crate::rubric::frozen::compiled(db, caller, run.rubric_version_id).await?;
+    record_with(db, chain_key, caller, (&rubric, tree.as_deref()), run, input).await
 }
 
 /// Records with the run's rubric already compiled (for bulk entry such as the seed).
@@ -220,14 +221,14 @@ pub async fn record_with_rubric(
     input: RecordObservation,
 ) -> Result<observation::Model, ServiceError> {
     let (run, _) = visible_run(db, caller, input.run_id).await?;
-    record_with(db, chain_key, caller, rubric, run, input).await
+    record_with(db, chain_key, caller, (rubric, None), run, input).await
 }
 
 async fn record_with(
     db: &DatabaseConnection,
     chain_key: &ChainKey,
     caller: &Caller,
-    rubric: &Rubric,
+    rubric: (&Rubric, Option<&VersionTree>),
     run: score_run::Model,
     input: RecordObservation,
 ) -> Result<observation::Model, ServiceError> {
@@ -256,13 +257,13 @@ pub async fn record_many(
     if total == 0 || total > MAX_ITEMS {
         return Err(ServiceError::BadUserInput(format!("send 1 to {MAX_ITEMS} items (got {total})")));
     }
-    let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, run.rubric_version_id).await?;
+    let (rubric, tree) = crate::rubric::frozen::compiled(db, caller, run.rubric_version_id).await?;
     let params = json!({
         "run": run.id,
         "items": input.items.iter().map(|i| json!({ "unit": i.unit_id, "rule": i.rule_code, "draft": i.draft.fingerprint() })).collect::<Vec<_>>(),
     });
     let how = Keyed { operation: "recordObservations", key: input.idempotency_key.as_deref(), params, batch: true };
-    record_items(db, chain_key, caller, &rubric, run, input.items, how).await.map_err(|r| r.many(total))
+    record_items(db, chain_key, caller, (&rubric, tree.as_deref()), run, input.items, how).await.map_err(|r| r.many(total))
 }
 
 /// The idempotency side of a recording.
@@ -285,11 +286,13 @@ struct Ready {
 /// read the key, check the run and every item's facts, then in one
 /// transaction the sections, the units, each unit's observations together
 /// (what scoring would refuse is refused here), the rows and their audit.
+/// `rubric` comes with the tree it was compiled from when the caller has it
+/// (its rules are then not read again).
 async fn record_items(
     db: &DatabaseConnection,
     chain_key: &ChainKey,
     caller: &Caller,
-    rubric: &Rubric,
+    (rubric, tree): (&Rubric, Option<&VersionTree>),
     run: score_run::Model,
     items: Vec<RecordItem>,
     how: Keyed<'_>,
@@ -371,7 +374,11 @@ async fn record_items(
     if !failures.is_empty() {
         return Err(Refusal::Items(failures));
     }
-    let rules = Rules::of_version(&txn, run.rubric_version_id).await?;
+    // A version's rules never change once it is frozen (`rubric::frozen`).
+    let rules = match tree {
+        Some(tree) => Rules::of_tree(tree),
+        None => Rules::of_version(&txn, run.rubric_version_id).await?,
+    };
     // Each unit's observations with the new ones, as scoring will take them.
     let new: Vec<(usize, i64, Observation)> = ready
         .iter()
