@@ -98,11 +98,18 @@ impl Keep for rule::Model {
     }
 }
 
-/// The kept rows and the key of `id` for this request, if it may use them.
-fn at<'a>(ctx: &Context<'a>, id: i64) -> Option<(&'a Kept, Key)> {
+/// The kept rows, the caller's organisation and the generation, if this
+/// request may use kept rows.
+fn scope<'a>(ctx: &Context<'a>) -> Option<(&'a Kept, Option<i64>, i64)> {
     let generation = ctx.data_opt::<Generation>()?;
     let caller = ctx.data_opt::<Caller>()?;
-    Some((ctx.data_opt::<Kept>()?, (id, caller.organisation_id, generation.0)))
+    Some((ctx.data_opt::<Kept>()?, caller.organisation_id, generation.0))
+}
+
+/// The kept rows and the key of `id` for this request, if it may use them.
+fn at<'a>(ctx: &Context<'a>, id: i64) -> Option<(&'a Kept, Key)> {
+    let (kept, organisation, generation) = scope(ctx)?;
+    Some((kept, (id, organisation, generation)))
 }
 
 /// The row `id` kept for this request's organisation and generation.
@@ -120,9 +127,8 @@ pub fn keep<T: Keep>(ctx: &Context<'_>, row: &T) {
 
 /// The key of a total counted for this request, if it may use kept ones.
 fn count_key<'a>(ctx: &Context<'a>, what: &str) -> Option<(&'a Kept, CountKey)> {
-    let generation = ctx.data_opt::<Generation>()?;
-    let caller = ctx.data_opt::<Caller>()?;
-    Some((ctx.data_opt::<Kept>()?, (what.to_string(), caller.organisation_id, generation.0)))
+    let (kept, organisation, generation) = scope(ctx)?;
+    Some((kept, (what.to_string(), organisation, generation)))
 }
 
 /// The total of `what` (a list of the caller's organisation and its

@@ -204,13 +204,25 @@ pub fn engine_observation(
     rule_code: &str,
     evidence: Vec<String>,
 ) -> Result<Observation, ServiceError> {
+    let columns = (o.facts.as_str(), o.work_key.clone(), o.halve.clone(), o.document_date);
+    observation_of(o.id, rule_code, columns, evidence)
+}
+
+/// The same from the columns the engine reads (facts, work key, halving,
+/// document date), for reads that take only those.
+pub fn observation_of(
+    id: i64,
+    rule_code: &str,
+    (facts, work, halve, document_date): (&str, Option<String>, Option<String>, Option<chrono::NaiveDate>),
+    evidence: Vec<String>,
+) -> Result<Observation, ServiceError> {
     Ok(Observation {
-        id: o.id.to_string(),
+        id: id.to_string(),
         rule: rule_code.to_string(),
-        facts: facts_of(&o.facts)?,
-        work: o.work_key.clone(),
-        halve: o.halve.clone(),
-        document_date: o.document_date,
+        facts: facts_of(facts)?,
+        work,
+        halve,
+        document_date,
         carried_from: None,
         evidence,
     })

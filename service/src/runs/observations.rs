@@ -263,7 +263,9 @@ pub async fn record_many(
         "items": input.items.iter().map(|i| json!({ "unit": i.unit_id, "rule": i.rule_code, "draft": i.draft.fingerprint() })).collect::<Vec<_>>(),
     });
     let how = Keyed { operation: "recordObservations", key: input.idempotency_key.as_deref(), params, batch: true };
-    record_items(db, chain_key, caller, (&rubric, tree.as_deref()), run, input.items, how).await.map_err(|r| r.many(total))
+    record_items(db, chain_key, caller, (&rubric, tree.as_deref()), run, input.items, how)
+        .await
+        .map_err(|r| r.many(total))
 }
 
 /// The idempotency side of a recording.
@@ -527,25 +529,14 @@ pub(super) async fn check_units<C: ConnectionTrait>(
             .all(conn)
             .await?;
         for o in rows.into_iter().filter(|o| !without.contains(&o.id)) {
-            let rule = rules.code_of(o.rule_id)?.to_string();
-            let carried_from = match o.carried_from_id {
+            let columns = (o.facts.as_str(), o.work_key, o.halve, o.document_date);
+            let mut e = super::observation_of(o.id, rules.code_of(o.rule_id)?, columns, Vec::new())?;
+            if o.carried_from_id.is_some() {
                 // Rare: a row carried from an earlier period, read whole.
-                Some(_) => match observation::Entity::find_by_id(o.id).one(conn).await? {
-                    Some(whole) => super::carry::carried_period(conn, &whole).await?,
-                    None => None,
-                },
-                None => None,
-            };
-            let e = Observation {
-                id: o.id.to_string(),
-                rule,
-                facts: super::facts_of(&o.facts)?,
-                work: o.work_key,
-                halve: o.halve,
-                document_date: o.document_date,
-                carried_from,
-                evidence: Vec::new(),
-            };
+                if let Some(whole) = observation::Entity::find_by_id(o.id).one(conn).await? {
+                    e.carried_from = super::carry::carried_period(conn, &whole).await?;
+                }
+            }
             per_unit.entry(o.unit_id).or_default().push(e);
         }
     }
