@@ -67,6 +67,8 @@ impl Organisation {
         let filter = UnitFilter { kind, active, parent_id, search };
         // The total of the same list at the same generation is known (`kept`):
         // only for the caller's own organisation, whose generation it follows.
+        // Every caller of the organisation sees the same units; were the list
+        // ever narrowed per role, the role would belong in the key.
         let counted = (caller.organisation_id == Some(self.0.id)).then(|| format!("units:{}:{filter:?}", self.0.id));
         let known = counted.as_deref().and_then(|what| super::kept::count(ctx, what));
         let p = p.with_total(known);
