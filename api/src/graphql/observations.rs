@@ -533,11 +533,8 @@ impl super::plain::Plain for Facts {
     const TYPE: &'static str = "Facts";
 
     fn field(&self, name: &str, _: Option<&super::plain::Shape<'_>>) -> Option<async_graphql::Value> {
-        use super::plain::scalar;
+        use super::plain::{optional as or_null, scalar};
         use async_graphql::Value;
-        fn or_null<T: async_graphql::ScalarType>(v: &Option<T>) -> Value {
-            v.as_ref().map_or(Value::Null, scalar)
-        }
         Some(match name {
             "count" => or_null(&self.count),
             "value" => or_null(&self.value),
@@ -621,10 +618,9 @@ impl super::plain::Plain for ObservationIn<'_> {
     const TYPE: &'static str = "Observation";
 
     fn field(&self, name: &str, sub: Option<&super::plain::Shape<'_>>) -> Option<async_graphql::Value> {
-        use super::plain::{object, scalar};
+        use super::plain::{object, optional as text, scalar};
         use async_graphql::Value;
         let o = self.row;
-        let text = |t: &Option<String>| t.as_ref().map_or(Value::Null, scalar);
         Some(match name {
             "id" => scalar(&to_id(IdKind::Observation, o.id)),
             "version" => scalar(&o.version),

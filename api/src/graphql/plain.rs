@@ -69,6 +69,11 @@ pub(crate) fn scalar<T: async_graphql::ScalarType>(v: &T) -> Value {
     v.to_value()
 }
 
+/// A nullable scalar field's value: the scalar, or `null`.
+pub(crate) fn optional<T: async_graphql::ScalarType>(v: &Option<T>) -> Value {
+    v.as_ref().map_or(Value::Null, scalar)
+}
+
 /// What the executing field asks of each item of the list it returns;
 /// `None` when the plain path cannot take it.
 pub(crate) fn shape_of<'a>(ctx: &Context<'a>) -> Option<Shape<'a>> {
@@ -245,12 +250,11 @@ impl Plain for super::connection::PageInfo {
     const TYPE: &'static str = "PageInfo";
 
     fn field(&self, name: &str, _: Option<&Shape<'_>>) -> Option<Value> {
-        let text = |c: &Option<String>| c.as_ref().map_or(Value::Null, |c| Value::String(c.clone()));
         Some(match name {
             "hasNextPage" => Value::Boolean(self.has_next_page),
             "hasPreviousPage" => Value::Boolean(self.has_previous_page),
-            "startCursor" => text(&self.start_cursor),
-            "endCursor" => text(&self.end_cursor),
+            "startCursor" => optional(&self.start_cursor),
+            "endCursor" => optional(&self.end_cursor),
             _ => return None,
         })
     }

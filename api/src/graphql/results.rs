@@ -494,7 +494,7 @@ impl super::plain::Plain for RankingEntry {
             "penalty" => scalar(&o.penalty),
             "runId" => scalar(&to_id(IdKind::ScoreRun, self.run.id)),
             "revision" => scalar(&self.run.revision),
-            "publishedAt" => self.run.published_at.as_ref().map_or(async_graphql::Value::Null, scalar),
+            "publishedAt" => super::plain::optional(&self.run.published_at),
             _ => return None,
         })
     }
@@ -505,8 +505,7 @@ impl super::plain::Plain for outcome::SectionResult {
     const TYPE: &'static str = "SectionResult";
 
     fn field(&self, name: &str, _: Option<&super::plain::Shape<'_>>) -> Option<async_graphql::Value> {
-        use super::plain::scalar;
-        let or_null = |d: &Option<Decimal>| d.as_ref().map_or(async_graphql::Value::Null, scalar);
+        use super::plain::{optional as or_null, scalar};
         Some(match name {
             "code" => scalar(&self.code),
             "title" => scalar(&self.title),

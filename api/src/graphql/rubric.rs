@@ -299,21 +299,19 @@ impl Plain for Indicator {
     const TYPE: &'static str = "Indicator";
 
     fn field(&self, name: &str, sub: Option<&Shape<'_>>) -> Option<async_graphql::Value> {
-        use super::plain::{list, object, scalar};
+        use super::plain::{list, object, optional, scalar};
         use async_graphql::Value;
         let r = self.row();
-        let text = |t: &Option<String>| t.as_ref().map_or(Value::Null, scalar);
-        let decimal = |d: Option<Decimal>| d.as_ref().map_or(Value::Null, scalar);
         Some(match name {
             "id" => scalar(&to_id(IdKind::Indicator, r.id)),
             "code" => scalar(&r.code),
             "title" => scalar(&r.title),
             "depth" => scalar(&r.depth),
-            "maxPoints" => decimal(r.max_points.map(|m| m.0)),
-            "weight" => decimal(r.weight.map(|w| w.0)),
+            "maxPoints" => optional(&r.max_points.map(|m| m.0)),
+            "weight" => optional(&r.weight.map(|w| w.0)),
             "role" => async_graphql::resolver_utils::enum_value(IndicatorRole::from(r.role)),
-            "department" => text(&r.department),
-            "note" => text(&r.note),
+            "department" => optional(&r.department),
+            "note" => optional(&r.note),
             "parent" => match self.parent_of() {
                 Some(p) => object(&p, sub?)?,
                 None => Value::Null,
@@ -329,14 +327,13 @@ impl Plain for IndicatorGroup {
     const TYPE: &'static str = "IndicatorGroup";
 
     fn field(&self, name: &str, _: Option<&Shape<'_>>) -> Option<async_graphql::Value> {
-        use super::plain::scalar;
-        use async_graphql::Value;
+        use super::plain::{optional, scalar};
         let g = &self.0;
         Some(match name {
             "key" => scalar(&g.key),
             "title" => scalar(&g.title),
-            "text" => g.text.as_ref().map_or(Value::Null, scalar),
-            "cap" => g.cap.map_or(Value::Null, |c| scalar(&c.0)),
+            "text" => optional(&g.text),
+            "cap" => optional(&g.cap.map(|c| c.0)),
             _ => return None,
         })
     }
