@@ -5,9 +5,11 @@
 //! the request with `set_parsed_query`, so the schema does not parse again),
 //! `kaohe_gate::analyze` (expanded fields, aliases, directives, depth, cost,
 //! `login` fields); a text admitted before with the same operation name and
-//! variables is admitted again from memory, unparsed. Per request: login attempts, the caller's cost budget,
-//! admission (expensive requests share a small semaphore; cheap ones never
-//! wait for it) and an execution timeout.
+//! variables is admitted again from memory, unparsed, and if it runs it is
+//! given the tree parsed the first time (`Gate::reuse_parsed`). Per request:
+//! login attempts, the caller's cost budget, admission (expensive requests
+//! share a small semaphore; cheap ones never wait for it) and an execution
+//! timeout.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -215,7 +217,7 @@ fn text_key(request: &async_graphql::Request, variables: Option<&serde_json::Val
 
 /// What admission learns of a document: the same text, name and variables
 /// always give the same, so a repeated request skips the parse and the
-/// analysis (the schema parses it when it runs, if it runs).
+/// analysis (if it runs, the schema gets the kept tree: `Gate::reuse_parsed`).
 #[derive(Clone)]
 struct Admitted {
     analysis: kaohe_gate::Analysis,
