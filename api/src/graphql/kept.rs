@@ -34,19 +34,20 @@ type CountKey = (String, Option<i64>, i64);
 /// Rows kept at most, per kind.
 const ROWS: usize = 10_000;
 
-pub struct Table<T: Clone>(Cache<Key, (Instant, T)>);
+/// Values kept under `K`, each no longer than `TTL`.
+pub struct Table<T: Clone, K = Key>(Cache<K, (Instant, T)>);
 
-impl<T: Clone> Table<T> {
+impl<T: Clone, K: Eq + std::hash::Hash + Clone> Table<T, K> {
     fn new() -> Self {
         Table(Cache::new(ROWS))
     }
 
-    fn get(&self, key: &Key) -> Option<T> {
+    fn get(&self, key: &K) -> Option<T> {
         let (at, row) = self.0.get(key)?;
         (at.elapsed() < TTL).then_some(row)
     }
 
-    fn put(&self, key: Key, row: T) {
+    fn put(&self, key: K, row: T) {
         self.0.insert(key, (Instant::now(), row));
     }
 }
@@ -56,12 +57,12 @@ pub struct Kept {
     runs: Table<score_run::Model>,
     versions: Table<rubric_version::Model>,
     rules: Table<rule::Model>,
-    counts: Cache<CountKey, (Instant, u64)>,
+    counts: Table<u64, CountKey>,
 }
 
 impl Default for Kept {
     fn default() -> Self {
-        Kept { runs: Table::new(), versions: Table::new(), rules: Table::new(), counts: Cache::new(ROWS) }
+        Kept { runs: Table::new(), versions: Table::new(), rules: Table::new(), counts: Table::new() }
     }
 }
 
@@ -135,13 +136,12 @@ fn count_key<'a>(ctx: &Context<'a>, what: &str) -> Option<(&'a Kept, CountKey)> 
 /// filter, spelled out) counted at this request's generation.
 pub fn count(ctx: &Context<'_>, what: &str) -> Option<u64> {
     let (kept, key) = count_key(ctx, what)?;
-    let (at, total) = kept.counts.get(&key)?;
-    (at.elapsed() < TTL).then_some(total)
+    kept.counts.get(&key)
 }
 
 /// Keeps the total of `what` this request counted.
 pub fn keep_count(ctx: &Context<'_>, what: &str, total: u64) {
     if let Some((kept, key)) = count_key(ctx, what) {
-        kept.counts.insert(key, (Instant::now(), total));
+        kept.counts.put(key, total);
     }
 }
