@@ -43,9 +43,9 @@ pub async fn by_code_kept<R: Clone>(
     if let Some(org) = pulse.kept_organisation(code) {
         return Ok(org);
     }
-    let epoch = pulse.epoch();
+    let stamp = pulse.stamp();
     let org = by_code(db, caller, code).await?;
-    pulse.keep_organisation(org.clone(), epoch);
+    pulse.keep_organisation(org.clone(), stamp);
     Ok(org)
 }
 

@@ -118,10 +118,10 @@ async fn kept_or_read(
     if let Some(row) = auth.pulse.kept(key) {
         return Ok(Some(row));
     }
-    let epoch = auth.pulse.epoch();
+    let stamp = auth.pulse.stamp();
     let row = read.await?;
     if let Some(r) = &row {
-        auth.pulse.keep(key, r.clone(), r.organisation_id, epoch);
+        auth.pulse.keep(key, r.clone(), r.organisation_id, stamp);
     }
     Ok(row)
 }

@@ -59,7 +59,7 @@ struct Kept<R> {
 }
 
 /// The moment a read starts, as the pulse counts time: the epoch, and the
-/// count of this instance's writes ([`Pulse::epoch`]).
+/// count of this instance's writes ([`Pulse::stamp`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Stamp {
     epoch: u64,
@@ -137,7 +137,7 @@ impl Heard {
 
 impl<R: Clone> Pulse<R> {
     /// The stamp to give `keep` with a row about to be read.
-    pub fn epoch(&self) -> Stamp {
+    pub fn stamp(&self) -> Stamp {
         Stamp { epoch: self.epoch.load(Ordering::Acquire), writes: self.writes.load(Ordering::Acquire) }
     }
 
@@ -324,21 +324,21 @@ mod tests {
     fn rows_are_kept_only_while_nothing_moved() {
         let p: Pulse<u8> = Pulse::default();
         let key = SubjectKey::Session { user: 1, session: 2 };
-        let e = p.epoch();
+        let e = p.stamp();
         p.keep(key, 9, 1, e);
         assert_eq!(p.kept(key), None, "nothing is kept before the pulse is live");
         p.set_live(true);
-        let e = p.epoch();
+        let e = p.stamp();
         p.keep(key, 9, 1, e);
         assert_eq!(p.kept(key), Some(9));
         p.hear(Heard::Subjects);
         assert_eq!(p.kept(key), None, "a changed user or session forgets the row");
         // A row read while a change was heard is not kept.
-        let e = p.epoch();
+        let e = p.stamp();
         p.after_write(None);
         p.keep(key, 9, 1, e);
         assert_eq!(p.kept(key), None);
-        p.keep(key, 9, 1, p.epoch());
+        p.keep(key, 9, 1, p.stamp());
         p.set_live(false);
         assert_eq!(p.kept(key), None, "nothing is used while the connection is down");
     }
@@ -348,17 +348,17 @@ mod tests {
         let p: Pulse<u8> = Pulse::default();
         p.set_live(true);
         let (mine, theirs) = (SubjectKey::Session { user: 1, session: 1 }, SubjectKey::Credential(2));
-        p.keep(mine, 1, 10, p.epoch());
-        p.keep(theirs, 2, 20, p.epoch());
+        p.keep(mine, 1, 10, p.stamp());
+        p.keep(theirs, 2, 20, p.stamp());
         p.after_write(Some(10));
         assert_eq!(p.kept(mine), None, "the writer's organisation reads its callers again");
         assert_eq!(p.kept(theirs), Some(2), "another organisation's callers stay kept");
         // A row of the written organisation read while the write was answered is not kept.
-        let e = p.epoch();
+        let e = p.stamp();
         p.after_write(Some(10));
         p.keep(mine, 1, 10, e);
         assert_eq!(p.kept(mine), None);
-        p.keep(mine, 1, 10, p.epoch());
+        p.keep(mine, 1, 10, p.stamp());
         assert_eq!(p.kept(mine), Some(1), "read after the write, it is kept");
         // An anonymous write (a sign-in) forgets every row.
         p.after_write(None);
