@@ -108,7 +108,7 @@ async fn credential_row(db: &DatabaseConnection, id: i64) -> Result<Option<Subje
 }
 
 /// The subject's row as the pulse keeps it, else as `read` finds it (kept
-/// for the next request when found). The epoch is taken before the read, so a
+/// for the next request when found). The stamp is taken before the read, so a
 /// change heard meanwhile leaves nothing stale kept.
 async fn kept_or_read(
     auth: &AuthState,
