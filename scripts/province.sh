@@ -12,6 +12,9 @@
 #   scripts/province.sh                        # PostgreSQL: a fresh database kaohe_province
 #   DB=sqlite scripts/province.sh
 #   DURATION=10 READERS=50 WRITERS=20 SKIP_BUILD=1 scripts/province.sh
+#   READER_DELAY_MS=20 scripts/province.sh     # readers who pause 20 ms between
+#                                              # requests (default 0: as fast as
+#                                              # they can, the CPU saturated)
 #
 # Needs wrk and, for PostgreSQL, psql.
 set -euo pipefail
@@ -47,30 +50,40 @@ READER_TOKEN=$(login xc-mishuke)
 WRITER_TOKEN=$(login ck-admin)
 [[ -n "$READER_TOKEN" && -n "$WRITER_TOKEN" ]] || { echo "login failed" >&2; exit 1; }
 
-# 城口's writers record into an open run of their own.
-CK=$(gql "$WRITER_TOKEN" '{"query":"{ organisation(code: \"chengkou\") { units(first: 1) { edges { node { id } } } rubrics(first: 1) { edges { node { currentVersion { id } } } } } }"}')
-CK_UNIT=$(sed -n 's/.*"units":{"edges":\[{"node":{"id":"\([^"]*\)".*/\1/p' <<<"$CK")
+# 城口's writers record into an open run of their own, covering WRITER_UNITS
+# of its units and taking them in turn, as a 科室 enters a month unit by unit
+# (each unit gathers tens of observations in a run, not thousands).
+WRITER_UNITS=${WRITER_UNITS:-20}
+for i in $(seq 1 "$WRITER_UNITS"); do # the demo's 城口 has one school: more, as an admin adds them
+  gql "$WRITER_TOKEN" "{\"query\":\"mutation { createUnit(input: { organisationCode: \\\"chengkou\\\", code: \\\"ck-bench-$i\\\", name: \\\"压测学校$i\\\", kind: \\\"school\\\", idempotencyKey: \\\"bench-$i\\\" }) { id } }\"}" >/dev/null
+done
+CK=$(gql "$WRITER_TOKEN" "{\"query\":\"{ organisation(code: \\\"chengkou\\\") { units(first: $WRITER_UNITS) { edges { node { id } } } rubrics(first: 1) { edges { node { currentVersion { id } } } } } }\"}")
 CK_VERSION=$(sed -n 's/.*"currentVersion":{"id":"\([^"]*\)".*/\1/p' <<<"$CK")
-OPENED=$(gql "$WRITER_TOKEN" "{\"query\":\"mutation(\$i: OpenScoreRunInput!) { openScoreRun(input: \$i) { id } }\",\"variables\":{\"i\":{\"rubricVersionId\":\"$CK_VERSION\",\"period\":\"2027\",\"unitIds\":[\"$CK_UNIT\"],\"title\":\"省级压测\"}}}")
+CK_UNITS=$(sed -n 's/.*"units":{\(.*\)},"rubrics".*/\1/p' <<<"$CK" | grep -o '"id":"[^"]*"' | cut -d'"' -f4)
+[[ -n "$CK_UNITS" && -n "$CK_VERSION" ]] || { echo "cannot read 城口's units: $CK" >&2; exit 1; }
+UNIT_LIST=$(sed 's/.*/"&"/' <<<"$CK_UNITS" | paste -sd, -)
+OPENED=$(gql "$WRITER_TOKEN" "{\"query\":\"mutation(\$i: OpenScoreRunInput!) { openScoreRun(input: \$i) { id } }\",\"variables\":{\"i\":{\"rubricVersionId\":\"$CK_VERSION\",\"period\":\"2027\",\"unitIds\":[$UNIT_LIST],\"title\":\"省级压测\"}}}")
 CK_RUN=$(sed -n 's/.*"id":"\([^"]*\)".*/\1/p' <<<"$OPENED")
 [[ -n "$CK_RUN" ]] || { echo "cannot open 城口's run: $OPENED" >&2; exit 1; }
+echo "== 城口's run covers $(wc -l <<<"$CK_UNITS") units"
 
 BODIES="$DATA/bodies"
 mkdir -p "$BODIES"
 cat >"$BODIES/reader.json" <<JSON
 {"query":"query(\$r: ID!, \$u: ID!) { scoreRun(id: \$r) { title status period rubricVersion { label sections { code title maxPoints weight children { code title maxPoints } } } observations(unitId: \$u, first: 50) { totalCount edges { node { id ruleCode status facts { count points level flag } enteredAt } } } } }","variables":{"r":"$RUN","u":"$UNIT"}}
 JSON
-cat >"$BODIES/writer.json" <<JSON
-{"query":"mutation(\$i: RecordObservationInput!) { recordObservation(input: \$i) { id } }","variables":{"i":{"runId":"$CK_RUN","unitId":"$CK_UNIT","ruleCode":"2.1.1-1","facts":{"count":1}}}}
-JSON
+# One body per line (writer.lua takes them in turn).
+for unit in $CK_UNITS; do
+  echo "{\"query\":\"mutation(\$i: RecordObservationInput!) { recordObservation(input: \$i) { id } }\",\"variables\":{\"i\":{\"runId\":\"$CK_RUN\",\"unitId\":\"$unit\",\"ruleCode\":\"2.1.1-1\",\"facts\":{\"count\":1}}}}"
+done >"$BODIES/writer.json"
 for f in reader writer; do
   token=$READER_TOKEN; [[ $f == writer ]] && token=$WRITER_TOKEN
-  out=$(gql "$token" "@$BODIES/$f.json")
+  out=$(gql "$token" "$(head -n1 "$BODIES/$f.json")")
   if grep -q '"errors"' <<<"$out"; then echo "$f answers errors: ${out:0:400}" >&2; exit 1; fi
 done
 
 read_phase() {
-  NAME=$1 TOKEN=$READER_TOKEN BODY_FILE="$BODIES/reader.json" \
+  NAME=$1 TOKEN=$READER_TOKEN BODY_FILE="$BODIES/reader.json" DELAY_MS=${READER_DELAY_MS:-0} \
     wrk -t2 -c"$READERS" -d"${DURATION}s" --timeout 10s -s scripts/load/reader.lua "$URL" | grep '^RESULT'
 }
 NAME=warm TOKEN=$READER_TOKEN BODY_FILE="$BODIES/reader.json" wrk -t1 -c4 -d2s -s scripts/load/reader.lua "$URL" >/dev/null

@@ -39,6 +39,7 @@ pub struct Metrics {
     logins: IntCounterVec,
     runs_published: IntCounter,
     plain_answers: IntCounter,
+    validated_before: IntCounter,
     pool: IntGaugeVec,
     names: OperationNames,
     pools: Mutex<Vec<(&'static str, DatabaseConnection)>>,
@@ -70,6 +71,11 @@ impl Metrics {
             "Long lists and pages written by the plain path (graphql::plain) instead of field by field.",
         )?;
         registry.register(Box::new(plain_answers.clone()))?;
+        let validated_before = IntCounter::new(
+            "kaohe_graphql_validated_before_total",
+            "Operations run without validating again: the same text, name and variables validated clean here before.",
+        )?;
+        registry.register(Box::new(validated_before.clone()))?;
         let pool = IntGaugeVec::new(
             Opts::new("kaohe_db_pool_connections", "Database pool connections by pool and state (in_use, idle)."),
             &["pool", "state"],
@@ -122,6 +128,7 @@ impl Metrics {
             )?,
             runs_published,
             plain_answers,
+            validated_before,
             pool,
             names: OperationNames::new(max_operations),
             pools: Mutex::new(Vec::new()),
@@ -169,6 +176,10 @@ impl Metrics {
 
     pub fn run_published(&self) {
         self.runs_published.inc();
+    }
+
+    pub fn validated_before(&self) {
+        self.validated_before.inc();
     }
 
     pub fn plain_answers(&self, n: u64) {

@@ -16,7 +16,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 use crate::audit::{self, ChainKey};
 use crate::config::Settings;
 use crate::evidence::EvidenceStore;
-use crate::graphql::{SchemaData, build_schema};
+use crate::graphql::{SchemaData, build_schemas};
 use crate::metrics::Metrics;
 use crate::rubric::load::{self, LoadError};
 use crate::webhooks::worker::Worker;
@@ -143,7 +143,7 @@ impl Application {
         // Evidence files live next to the default database, at most one upload's size each.
         let evidence = EvidenceStore::new(settings.data_dir.join("evidence"), settings.limits.max_upload_bytes);
         let webhook_addresses = Arc::new(crate::webhooks::address::AddressPolicy::new(&settings.webhooks));
-        let schema = web::Data::new(build_schema(Some(SchemaData {
+        let schema = web::Data::new(build_schemas(Some(SchemaData {
             db: db.clone(),
             evidence: evidence.clone(),
             chain_key: chain_key.clone(),

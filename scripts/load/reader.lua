@@ -16,6 +16,9 @@ setup = function(thread) table.insert(threads, thread) end
 
 hits, misses, graphql_errors = 0, 0, 0
 request = function() return wrk.format("POST", "/graphql", headers, body) end
+-- DELAY_MS > 0: each connection pauses between requests (a person reading).
+local pause = tonumber(os.getenv("DELAY_MS") or "0")
+if pause > 0 then delay = function() return pause end end
 response = function(status, hdrs, resp)
   local cache = hdrs["x-kaohe-cache"] or hdrs["X-Kaohe-Cache"]
   if cache == "hit" then hits = hits + 1 else misses = misses + 1 end

@@ -1,9 +1,13 @@
--- A writer of another organisation: posts BODY_FILE (a mutation) with TOKEN,
--- then waits DELAY_MS (200: about 5 writes a second per connection).
+-- A writer of another organisation: posts the mutations of BODY_FILE (one
+-- JSON body per line, taken in turn) with TOKEN, then waits DELAY_MS (200:
+-- about 5 writes a second per connection).
 -- Prints: WRITER requests=… rps=… p50_ms=… p99_ms=… non2xx=… errors=…
-local f = assert(io.open(os.getenv("BODY_FILE"), "r"))
-local body = f:read("*a")
-f:close()
+local bodies = {}
+for line in io.lines(os.getenv("BODY_FILE")) do
+  if line ~= "" then table.insert(bodies, line) end
+end
+assert(#bodies > 0, "BODY_FILE has no body")
+local next_body = 0
 local headers = { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. (os.getenv("TOKEN") or "") }
 local wait = tonumber(os.getenv("DELAY_MS") or "200")
 
@@ -11,7 +15,10 @@ local threads = {}
 setup = function(thread) table.insert(threads, thread) end
 
 graphql_errors = 0
-request = function() return wrk.format("POST", "/graphql", headers, body) end
+request = function()
+  next_body = next_body % #bodies + 1
+  return wrk.format("POST", "/graphql", headers, bodies[next_body])
+end
 delay = function() return wait end
 response = function(status, hdrs, resp)
   if status ~= 200 or string.find(resp, '"errors"', 1, true) then graphql_errors = graphql_errors + 1 end

@@ -421,3 +421,47 @@ async fn nodes_is_charged_per_id() {
     let body = app.post(q, json!({ "ids": ids })).await;
     assert_eq!(body["extensions"]["cost"]["requested"], 2, "{body}");
 }
+
+/// An operation that validated clean here runs again without validating
+/// (the metric counts it) and answers the same; one that failed validation,
+/// or the same text with other variables, is validated afresh every time.
+#[tokio::test]
+async fn only_operations_that_validated_clean_skip_validation_and_answer_the_same() {
+    let app = crate::helpers::spawn_app_as("xc-admin").await;
+    let post = |query: &'static str, variables: Value| {
+        let req = app.client.post(format!("{}/graphql", app.address)).header("Cache-Control", "no-cache");
+        let req = req.bearer_auth(app.token.lock().unwrap().clone().unwrap_or_default());
+        async move {
+            let res = req.json(&json!({ "query": query, "variables": variables })).send().await.unwrap();
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    let skipped = |m: &std::collections::HashMap<String, f64>| {
+        m.get("kaohe_graphql_validated_before_total{}").copied().unwrap_or(0.0)
+    };
+    let valid = "query Orgs($n: Int) { organisations(first: $n) { totalCount edges { node { code } } } }";
+    let before = skipped(&crate::operations::scrape(&app).await);
+    let first = post(valid, json!({ "n": 2 })).await;
+    assert!(first.get("errors").is_none(), "{first}");
+    let again = post(valid, json!({ "n": 2 })).await;
+    assert_eq!(again["data"], first["data"]);
+    assert_eq!(skipped(&crate::operations::scrape(&app).await) - before, 1.0, "the repeat skips validation");
+
+    // Validation's refusals stay, however often they are sent.
+    let unused = "query Unused($x: Int) { organisations(first: 1) { totalCount } }";
+    let mut refusals = Vec::new();
+    for _ in 0..3 {
+        let body = post(unused, json!({})).await;
+        assert!(body["data"].is_null(), "{body}");
+        let mut errors = body["errors"].clone();
+        errors[0]["extensions"].as_object_mut().unwrap().remove("requestId");
+        refusals.push(errors);
+    }
+    assert!(refusals[0][0]["message"].as_str().unwrap().contains("$x"), "{}", refusals[0]);
+    assert!(refusals.iter().all(|r| *r == refusals[0]), "{refusals:?}");
+    // The clean text with other variables is another operation: validated again.
+    let other = post(valid, json!({ "n": 1 })).await;
+    assert!(other.get("errors").is_none(), "{other}");
+    assert_eq!(other["data"]["organisations"]["edges"].as_array().unwrap().len(), 1);
+    assert_eq!(skipped(&crate::operations::scrape(&app).await) - before, 1.0, "nothing else skipped validation");
+}

@@ -104,7 +104,7 @@ impl Keep for rule::Model {
 fn scope<'a>(ctx: &Context<'a>) -> Option<(&'a Kept, Option<i64>, i64)> {
     let generation = ctx.data_opt::<Generation>()?;
     let caller = ctx.data_opt::<Caller>()?;
-    Some((ctx.data_opt::<Kept>()?, caller.organisation_id, generation.0))
+    Some((ctx.data_opt::<std::sync::Arc<Kept>>()?.as_ref(), caller.organisation_id, generation.0))
 }
 
 /// The kept rows and the key of `id` for this request, if it may use them.

@@ -74,6 +74,7 @@ pub const MAX_DEPTH: usize = 16;
 
 /// What the schema serves with: the database, the evidence files and the
 /// key that seals the audit chain.
+#[derive(Clone)]
 pub struct SchemaData {
     pub db: DatabaseConnection,
     pub evidence: crate::evidence::EvidenceStore,
@@ -84,9 +85,42 @@ pub struct SchemaData {
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
-/// Builds the schema once; the caller is added per request.
+/// The server's two schemas: the same types over the same data and the same
+/// caches. `checked` leaves out the validation rules (async-graphql's
+/// `ValidationMode::Fast`) and serves only operations whose text, operation
+/// name and variables validated clean on this server before (the gate
+/// remembers them): validation reads nothing else, so its answer would be
+/// the same, and it was a tenth of a department head's page (issue 18).
+pub struct Schemas {
+    pub strict: KaoheSchema,
+    pub checked: KaoheSchema,
+}
+
+/// The caches resolvers keep across requests, one set for both schemas.
+#[derive(Clone, Default)]
+struct Caches {
+    ranking: std::sync::Arc<crate::runs::results::RankingCache>,
+    written: std::sync::Arc<written::Written>,
+    kept: std::sync::Arc<kept::Kept>,
+}
+
+/// Builds the schemas once; the caller is added per request.
+pub fn build_schemas(data: Option<SchemaData>) -> Schemas {
+    let caches = Caches::default();
+    Schemas {
+        strict: build(async_graphql::ValidationMode::Strict, &caches, data.clone()),
+        checked: build(async_graphql::ValidationMode::Fast, &caches, data),
+    }
+}
+
+/// The schema every operation may be given (validation on).
 pub fn build_schema(data: Option<SchemaData>) -> KaoheSchema {
+    build_schemas(data).strict
+}
+
+fn build(mode: async_graphql::ValidationMode, caches: &Caches, data: Option<SchemaData>) -> KaoheSchema {
     let mut b = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .validation_mode(mode)
         .limit_depth(MAX_DEPTH)
         .limit_recursive_depth(32)
         .disable_suggestions()
@@ -96,9 +130,9 @@ pub fn build_schema(data: Option<SchemaData>) -> KaoheSchema {
         // The one extension (see `nulls`): null propagation, the sign-in
         // refusals and the error codes, one hook around each field.
         .extension(nulls::SpecNulls)
-        .data(crate::runs::results::RankingCache::default())
-        .data(written::Written::default())
-        .data(kept::Kept::default());
+        .data(caches.ranking.clone())
+        .data(caches.written.clone())
+        .data(caches.kept.clone());
     if let Some(SchemaData { db, evidence, chain_key, webhook_addresses, metrics }) = data {
         b = b.data(db).data(evidence).data(chain_key).data(webhook_addresses).data(metrics);
     }
@@ -192,4 +226,9 @@ impl ReferenceQuery {
         let v = crate::rubric::query::version_by_id(db, caller, id).await.gql()?;
         Ok(Some(RubricVersion::new(v)))
     }
+}
+
+/// The computed-ranking cache both schemas share.
+pub(crate) fn ranking_cache<'a>(ctx: &Context<'a>) -> Option<&'a crate::runs::results::RankingCache> {
+    ctx.data_opt::<std::sync::Arc<crate::runs::results::RankingCache>>().map(|c| c.as_ref())
 }

@@ -426,13 +426,18 @@ impl ResultQuery {
             if updated_since.is_some_and(|since| run.published_at.is_none_or(|p| p <= since)) {
                 continue;
             }
-            let rows = results::ranking_of(db, caller, &run, ctx.data_opt()).await.gql()?;
+            let rows = results::ranking_of(db, caller, &run, super::ranking_cache(ctx)).await.gql()?;
             picked.push((std::sync::Arc::new(run), rows));
         }
         // Written once per generation (`written`): the same caller, runs and
         // selection at the same generation answer the very same bytes.
         let shape = super::plain::shape_of(ctx);
-        let written = match (&shape, ctx.data_opt::<Generation>(), ctx.data_opt::<Written>(), written::splices(ctx)) {
+        let written = match (
+            &shape,
+            ctx.data_opt::<Generation>(),
+            ctx.data_opt::<std::sync::Arc<Written>>(),
+            written::splices(ctx),
+        ) {
             (Some(shape), Some(generation), Some(kept), Some(splices))
                 if picked.iter().all(|(run, _)| Some(run.organisation_id) == caller.organisation_id) =>
             {

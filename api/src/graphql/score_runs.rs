@@ -204,7 +204,7 @@ impl ScoreRun {
     /// The ranking (排名): every unit by final score; ties share a rank (1, 2, 2, 4).
     async fn ranking(&self, ctx: &Context<'_>) -> async_graphql::Result<super::plain::Listed<RankingEntry>> {
         let (db, caller) = env(ctx)?;
-        let all = results::ranking_of(db, caller, &self.0, ctx.data_opt()).await.gql()?;
+        let all = results::ranking_of(db, caller, &self.0, super::ranking_cache(ctx)).await.gql()?;
         let units = if ctx.look_ahead().field("unit").exists() {
             super::loader::prime_units(ctx, all.iter().map(|o| o.unit_id).collect::<Vec<_>>()).await?
         } else {

@@ -75,6 +75,9 @@ pub struct Gate {
     /// Parsed documents by text, for operations admitted from memory that
     /// run: the schema would parse them again (see [`Gate::reuse_parsed`]).
     parsed: quick_cache::sync::Cache<String, Arc<ExecutableDocument>, ByText>,
+    /// Operations (text, name, variables) that passed the schema's validation
+    /// here: they may run on the schema that skips it (`graphql::Schemas`).
+    validated: quick_cache::sync::Cache<TextKey, ()>,
 }
 
 /// Bytes of parsed documents kept, weighed by their text (an AST holds
@@ -187,6 +190,8 @@ pub struct Pass {
     /// Whether each operation was parsed by admission (else it was admitted
     /// from memory, unparsed).
     pub parsed: Vec<bool>,
+    /// Whether each operation validated clean here before ([`Gate::validated`]).
+    pub validated: Vec<bool>,
     /// The whole request's cost, charged to the caller's budget.
     pub cost: u64,
     pub remaining: u64,
@@ -272,7 +277,14 @@ impl Gate {
         let persisted = super::persisted::Persisted::default();
         let runtime = Expensive::new(limits.expensive_concurrency);
         let parsed = quick_cache::sync::Cache::with_weighter(1024, PARSED_BYTES, ByText);
-        Gate { limits, budgets, expensive, runtime, expensive_db, admitted, persisted, parsed }
+        let validated = quick_cache::sync::Cache::new(ADMITTED_TEXTS);
+        Gate { limits, budgets, expensive, runtime, expensive_db, admitted, persisted, parsed, validated }
+    }
+
+    /// Remembers that an operation passed validation (its answer had no
+    /// error outside a field: see `graphql::passed_validation`).
+    pub fn validated(&self, text: TextKey) {
+        self.validated.insert(text, ());
     }
 
     /// Gives an operation admitted from memory the document parsed when its
@@ -310,6 +322,7 @@ impl Gate {
         let mut meta_only = Vec::with_capacity(requests.len());
         let mut names = Vec::with_capacity(requests.len());
         let mut parsed = Vec::with_capacity(requests.len());
+        let mut validated = Vec::with_capacity(requests.len());
         let (mut total, mut logins, mut nodes) = (0u64, 0u64, 0u64);
         for mut request in requests {
             let persisted = self.persisted.resolve(&mut request)?;
@@ -346,6 +359,7 @@ impl Gate {
             costs.push(analysis.cost);
             sizes.push(analysis.nodes);
             kinds.push(analysis.kind);
+            validated.push(self.validated.get(&text).is_some());
             texts.push(text);
             meta_only.push(admitted.meta_only);
             names.push(admitted.name.clone());
@@ -395,6 +409,7 @@ impl Gate {
             meta_only,
             names,
             parsed,
+            validated,
             cost: total,
             remaining,
             expensive: nodes > self.limits.expensive_nodes,

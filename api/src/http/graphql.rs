@@ -21,7 +21,7 @@ use super::graphiql;
 use super::responses::{self, CACHE_STATUS, Cached, Hint, Responses};
 use crate::auth::AuthState;
 use crate::caller::Caller;
-use crate::graphql::{KaoheSchema, loader};
+use crate::graphql::{KaoheSchema, Schemas, loader};
 use crate::metrics::Metrics;
 
 /// The caller of this request, from its bearer token (none: anonymous). A
@@ -88,7 +88,7 @@ enum Body {
 }
 
 pub async fn post(
-    schema: web::Data<KaoheSchema>,
+    schema: web::Data<Schemas>,
     db: web::Data<DatabaseConnection>,
     gate: web::Data<Gate>,
     auth: web::Data<AuthState>,
@@ -307,7 +307,7 @@ pub struct GetParams {
 }
 
 pub async fn get(
-    schema: web::Data<KaoheSchema>,
+    schema: web::Data<Schemas>,
     db: web::Data<DatabaseConnection>,
     gate: web::Data<Gate>,
     auth: web::Data<AuthState>,
@@ -346,7 +346,7 @@ pub async fn get(
 /// fresh answers for (`responses`), runs the others, and answers.
 #[allow(clippy::too_many_arguments)]
 async fn answer(
-    schema: &KaoheSchema,
+    schemas: &Schemas,
     db: &DatabaseConnection,
     gate: &Gate,
     auth: &web::Data<AuthState>,
@@ -436,7 +436,8 @@ async fn answer(
             Err(e) => (internal(&e), false),
         }
     } else {
-        let (schema, db) = (schema.clone(), gate.pool(&pass, db).clone());
+        let (strict, checked, db) = (schemas.strict.clone(), schemas.checked.clone(), gate.pool(&pass, db).clone());
+        let validated = pass.validated.clone();
         let responses = responses.clone().into_inner();
         let run_metrics = metrics.clone();
         let run_id = request_id.clone();
@@ -447,6 +448,7 @@ async fn answer(
             let mut stored = true;
             let mut rate_limited = false;
             let mut refused_before = None;
+            let mut newly_valid = Vec::new();
             for (i, request) in operations.into_iter().enumerate() {
                 let ext = extensions(&costs[i]);
                 let started = std::time::Instant::now();
@@ -467,7 +469,14 @@ async fn answer(
                     _ => request,
                 };
                 let request = request.data(splices.clone());
-                let mut response = execute(&schema, &db, &caller, &per_request, request, hint.clone()).await;
+                let schema = if validated[i] { &checked } else { &strict };
+                if let (true, Some(m)) = (validated[i], &run_metrics) {
+                    m.validated_before();
+                }
+                let mut response = execute(schema, &db, &caller, &per_request, request, hint.clone()).await;
+                if !validated[i] && passed_validation(&response) {
+                    newly_valid.push(i);
+                }
                 if let Some(m) = &run_metrics {
                     m.operation(label, kind, outcome_code(&response), started.elapsed());
                     m.plain_answers(hint.plain_answers());
@@ -488,14 +497,22 @@ async fn answer(
                     }
                 }
             }
-            Ok::<_, serde_json::Error>((join(parts, batch)?, stored, rate_limited, refused_before))
+            Ok::<_, serde_json::Error>(((join(parts, batch)?, stored, rate_limited, refused_before), newly_valid))
         };
         // On the expensive requests' own thread too: the request's span, id and log dispatcher.
         let work = super::request_id::scope(
             request_id.clone(),
             work.instrument(tracing::Span::current()).with_current_subscriber(),
         );
-        match gate.run(&pass, work).await {
+        let ran = gate.run(&pass, work).await.map(|done| {
+            done.map(|(answer, newly_valid)| {
+                for i in newly_valid {
+                    gate.validated(pass.texts[i]);
+                }
+                answer
+            })
+        });
+        match ran {
             // A single operation refused as RATE_LIMITED is a 429, like the gate's refusals.
             Ok(Ok((bytes, _, true, _))) if !batch => (rate_limited_response(bytes), false),
             // GraphQL-over-HTTP: a request error is a 4xx for the clients of its media type.
@@ -646,6 +663,13 @@ fn join(parts: Vec<Vec<u8>>, batch: bool) -> Result<Vec<u8>, serde_json::Error> 
 fn cost_block(requested: u64, nodes: u64, remaining: u64, limit: u64) -> async_graphql::Value {
     let block = serde_json::json!({ "requested": requested, "nodes": nodes, "remaining": remaining, "limit": limit });
     async_graphql::Value::from_json(block).unwrap_or(async_graphql::Value::Null)
+}
+
+/// Whether `response` came from an operation that passed validation: no
+/// error, or one inside a field (validation's errors are outside any field,
+/// and with one nothing runs).
+fn passed_validation(response: &async_graphql::Response) -> bool {
+    response.errors.is_empty() || response.errors.iter().any(|e| !e.path.is_empty())
 }
 
 /// Runs one operation with the caller and its own batch loader.

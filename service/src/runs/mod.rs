@@ -21,7 +21,10 @@ use entity::{
     evidence_link, indicator, observation, rubric, rubric_version, rule, score_run, score_run_unit, section_submission,
 };
 use kaohe_engine::{Facts, Observation, Period, Rubric};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
+};
 
 use crate::caller::Caller;
 use crate::error::ServiceError;
@@ -174,22 +177,39 @@ pub async fn section_row<C: ConnectionTrait>(
 }
 
 /// FROZEN if the section has been submitted (until an admin reopens it).
+/// One statement: the section and its submission in this run, if any (a
+/// recording checks this inside its write turn, where every round trip
+/// holds the organisation's turn longer).
 pub async fn ensure_section_open<C: ConnectionTrait>(
     conn: &C,
     run: &score_run::Model,
     section_code: &str,
 ) -> Result<(), ServiceError> {
-    let section = section_row(conn, run.rubric_version_id, section_code).await?;
-    let sub = section_submission::Entity::find()
-        .filter(section_submission::Column::ScoreRunId.eq(run.id))
-        .filter(section_submission::Column::IndicatorId.eq(section.id))
+    let run_id = run.id;
+    let found: Option<(i64, Option<SubmissionStatus>)> = indicator::Entity::find()
+        .select_only()
+        .column(indicator::Column::Id)
+        .column(section_submission::Column::Status)
+        .join(
+            JoinType::LeftJoin,
+            section_submission::Relation::Indicator.def().rev().on_condition(move |_, submission| {
+                Expr::col((submission, section_submission::Column::ScoreRunId)).eq(run_id).into_condition()
+            }),
+        )
+        .filter(indicator::Column::RubricVersionId.eq(run.rubric_version_id))
+        .filter(indicator::Column::Code.eq(section_code))
+        .filter(indicator::Column::ParentId.is_null())
+        .into_tuple()
         .one(conn)
         .await?;
-    match sub {
-        Some(s) if s.status == SubmissionStatus::Submitted => {
+    match found {
+        None => {
+            Err(ServiceError::BadUserInput(format!("`{section_code}` is not a section of the run's rubric version")))
+        }
+        Some((_, Some(SubmissionStatus::Submitted))) => {
             Err(ServiceError::Frozen(format!("section {section_code} (submitted)")))
         }
-        _ => Ok(()),
+        Some(_) => Ok(()),
     }
 }
 
