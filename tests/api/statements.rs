@@ -276,3 +276,38 @@ async fn kept_totals_follow_writes_and_filters() {
     assert_eq!(total("").await, 131, "kept for the generation");
     assert_eq!(total(", search: \"by-hand\"").await, 1, "another filter counts afresh");
 }
+
+/// A recording (`recordObservation`, a 科室 entering a month): every
+/// statement it costs, pinned, so that a round trip added inside the
+/// organisation's write turn fails here.
+#[tokio::test]
+async fn a_recording_costs_a_pinned_number_of_statements() {
+    let (app, _) = bench_app().await;
+    app.sign_in("ck-admin").await;
+    let found = app
+        .query(
+            "{ organisation(code: \"chengkou\") { units(first: 1) { edges { node { id } } }
+               rubrics(first: 1) { edges { node { currentVersion { id } } } } } }",
+        )
+        .await;
+    let unit = found["organisation"]["units"]["edges"][0]["node"]["id"].clone();
+    let version = found["organisation"]["rubrics"]["edges"][0]["node"]["currentVersion"]["id"].clone();
+    let opened = app
+        .query_with(
+            "mutation($i: OpenScoreRunInput!) { openScoreRun(input: $i) { id } }",
+            json!({ "i": { "rubricVersionId": version, "period": "2027", "unitIds": [unit], "title": "语句计数" } }),
+        )
+        .await;
+    let record = "mutation($i: RecordObservationInput!) { recordObservation(input: $i) { id ruleCode } }";
+    let input = json!({ "i": { "runId": opened["openScoreRun"]["id"], "unitId": unit, "ruleCode": "2.1.1-1",
+        "facts": { "count": 1 } } });
+    let (spent, data) = cost(&app, record, input).await;
+    assert_eq!(data["recordObservation"]["ruleCode"], "2.1.1-1");
+    // The caller (its organisation's last write forgot it, on PostgreSQL
+    // too), the run and its rubric version as the caller may see them; in
+    // the write turn: taking the turn, the run again, the section's state
+    // (one statement since issue 18, two before), the run's unit, the unit's
+    // observations (the check), the observation, the audit chain's head and
+    // its entry.
+    assert_eq!(spent, 11, "a recording");
+}
