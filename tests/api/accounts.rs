@@ -83,7 +83,7 @@ async fn first_sign_in(app: &TestApp, username: &str, one_time: &str, own: &str)
 }
 
 /// An open 城口 run on 城口县教师进修学校 (2027), opened by the signed-in admin.
-async fn open_ck_run(app: &TestApp) -> (String, String) {
+pub(crate) async fn open_ck_run(app: &TestApp) -> (String, String) {
     let version = app.version_id("chengkou").await.unwrap();
     let jxx = unit_id(app, "chengkou", "ck-jxx").await;
     let open = json!({ "i": { "rubricVersionId": version, "period": "2027", "unitIds": [jxx], "title": "2027年度" } });

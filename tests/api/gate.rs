@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, gid, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, gid, spawn_app, spawn_app_as, spawn_app_with};
 
 struct Answer {
     status: StatusCode,
@@ -427,7 +427,7 @@ async fn nodes_is_charged_per_id() {
 /// or the same text with other variables, is validated afresh every time.
 #[tokio::test]
 async fn only_operations_that_validated_clean_skip_validation_and_answer_the_same() {
-    let app = crate::helpers::spawn_app_as("xc-admin").await;
+    let app = spawn_app_as("xc-admin").await;
     let post = |query: &'static str, variables: Value| {
         let req = app.client.post(format!("{}/graphql", app.address)).header("Cache-Control", "no-cache");
         let req = req.bearer_auth(app.token.lock().unwrap().clone().unwrap_or_default());

@@ -284,22 +284,9 @@ async fn kept_totals_follow_writes_and_filters() {
 async fn a_recording_costs_a_pinned_number_of_statements() {
     let (app, _) = bench_app().await;
     app.sign_in("ck-admin").await;
-    let found = app
-        .query(
-            "{ organisation(code: \"chengkou\") { units(first: 1) { edges { node { id } } }
-               rubrics(first: 1) { edges { node { currentVersion { id } } } } } }",
-        )
-        .await;
-    let unit = found["organisation"]["units"]["edges"][0]["node"]["id"].clone();
-    let version = found["organisation"]["rubrics"]["edges"][0]["node"]["currentVersion"]["id"].clone();
-    let opened = app
-        .query_with(
-            "mutation($i: OpenScoreRunInput!) { openScoreRun(input: $i) { id } }",
-            json!({ "i": { "rubricVersionId": version, "period": "2027", "unitIds": [unit], "title": "语句计数" } }),
-        )
-        .await;
+    let (run, unit) = crate::accounts::open_ck_run(&app).await;
     let record = "mutation($i: RecordObservationInput!) { recordObservation(input: $i) { id ruleCode } }";
-    let input = json!({ "i": { "runId": opened["openScoreRun"]["id"], "unitId": unit, "ruleCode": "2.1.1-1",
+    let input = json!({ "i": { "runId": run, "unitId": unit, "ruleCode": "2.1.1-1",
         "facts": { "count": 1 } } });
     let (spent, data) = cost(&app, record, input).await;
     assert_eq!(data["recordObservation"]["ruleCode"], "2.1.1-1");

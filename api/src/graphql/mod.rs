@@ -113,9 +113,9 @@ pub fn build_schemas(data: Option<SchemaData>) -> Schemas {
     }
 }
 
-/// The schema every operation may be given (validation on).
+/// The validating schema alone (the SDL, tests).
 pub fn build_schema(data: Option<SchemaData>) -> KaoheSchema {
-    build_schemas(data).strict
+    build(async_graphql::ValidationMode::Strict, &Caches::default(), data)
 }
 
 fn build(mode: async_graphql::ValidationMode, caches: &Caches, data: Option<SchemaData>) -> KaoheSchema {
