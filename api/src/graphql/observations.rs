@@ -585,11 +585,11 @@ impl ObservationIn<'_> {
     /// A page of observations written plain, when `shape` asks only what
     /// the rows hold; `None` leaves it to the normal path. Rule codes come
     /// through `loader::rule` (kept rows, the same checks).
-    pub(crate) async fn page(
+    pub(crate) async fn page<U>(
         ctx: &Context<'_>,
         paged: &kaohe_service::paging::Paged<observation::Model>,
         shape: &super::plain::Shape<'_>,
-    ) -> Option<async_graphql::Value> {
+    ) -> Option<super::plain::Answered<U>> {
         let asked = shape.names_under(&["edges", "node"]);
         if !asked.iter().all(|n| Self::OWN.contains(n)) {
             return None;
@@ -610,7 +610,7 @@ impl ObservationIn<'_> {
             .iter()
             .map(|row| ObservationIn { row, rule_code: codes.get(&row.rule_id).map(String::as_str) })
             .collect();
-        super::plain::page(&OBSERVATION_PAGE, &rows, paged.offset, paged.total, shape)
+        super::plain::answer_page(ctx, &OBSERVATION_PAGE, &rows, paged.offset, paged.total, shape)
     }
 }
 

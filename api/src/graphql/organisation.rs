@@ -83,8 +83,8 @@ impl Organisation {
             keep(paged.total);
             let rows: Vec<_> =
                 paged.rows.iter().map(|row| super::unit::UnitIn { row, organisation: &self.0 }).collect();
-            if let Some(value) = plain::page(&UNIT_PAGE, &rows, paged.offset, paged.total, &shape) {
-                return Ok(Answered::plain(value));
+            if let Some(answer) = plain::answer_page(ctx, &UNIT_PAGE, &rows, paged.offset, paged.total, &shape) {
+                return Ok(answer);
             }
         }
         let paged = crate::unit::list(db, caller, self.0.id, filter, p).await.gql()?;

@@ -175,9 +175,9 @@ impl ScoreRun {
         let filter = ObservationFilter { unit_id, indicator_code, status: status.map(Into::into), department };
         let paged = runs::query::observations(db, caller, &self.0, filter, p).await.gql()?;
         if let Some(shape) = super::plain::shape_of(ctx)
-            && let Some(value) = ObservationIn::page(ctx, &paged, &shape).await
+            && let Some(answer) = ObservationIn::page(ctx, &paged, &shape).await
         {
-            return Ok(Answered::plain(value));
+            return Ok(answer);
         }
         Ok(Answered::Normal(ObservationConnection::build(paged, Observation)))
     }

@@ -386,4 +386,20 @@ impl super::plain::Plain for UnitIn<'_> {
             _ => return None,
         })
     }
+
+    /// As `field`, written without a `Value` (a page of units, issue 18).
+    fn write_field(&self, name: &str, sub: Option<&super::plain::Shape<'_>>, out: &mut Vec<u8>) -> Option<()> {
+        use super::plain::{write_json, write_object};
+        let u = self.row;
+        match name {
+            "id" => write_json(out, &to_id(IdKind::Unit, u.id).0),
+            "code" => write_json(out, &u.code),
+            "name" => write_json(out, &u.name),
+            "kind" => write_json(out, &u.kind),
+            "active" => write_json(out, &u.active),
+            "version" => write_json(out, &u.version),
+            "organisation" if self.organisation.id == u.organisation_id => write_object(self.organisation, sub?, out),
+            _ => None,
+        }
+    }
 }

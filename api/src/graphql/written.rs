@@ -137,11 +137,13 @@ impl Splices {
     }
 }
 
+/// A byte-by-byte window compare cost a 250 KB ranking about a millisecond
+/// per placeholder; memchr's searcher is vectorised.
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     if needle.is_empty() {
         return None;
     }
-    haystack.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(haystack, needle)
 }
 
 /// The request's splices, when the HTTP layer gave it some.
