@@ -118,7 +118,21 @@ pub struct KeySet {
     pub issuer: String,
     /// Lifetime of access tokens in seconds.
     pub ttl_secs: i64,
+    /// Tokens whose signature, key, audience and issuer verified, with their
+    /// claims: a client sends the same token with every request, and
+    /// decoding and checking it again was a few per cent of a computed
+    /// answer's CPU (an RS256 signature costs far more). Keyed by the whole
+    /// token text, so a token that differs in any byte is verified afresh;
+    /// kept in the key set, so keys changed (a new `KeySet`) forget them all.
+    /// The times are checked on every use.
+    verified: quick_cache::sync::Cache<String, Claims>,
 }
+
+/// Tokens kept verified at most (a few hundred bytes each).
+const VERIFIED_CAPACITY: usize = 4096;
+
+/// Seconds of clock difference allowed on `exp` and `nbf`.
+const LEEWAY_SECS: i64 = 5;
 
 impl KeySet {
     pub fn new(keys: Vec<Key>, current_kid: &str, issuer: &str, ttl_secs: i64) -> Result<KeySet, KeyError> {
@@ -126,7 +140,8 @@ impl KeySet {
             .iter()
             .position(|k| k.kid == current_kid && k.encoding.is_some())
             .ok_or_else(|| KeyError::NoCurrent(current_kid.into()))?;
-        Ok(KeySet { keys, current, issuer: issuer.into(), ttl_secs })
+        let verified = quick_cache::sync::Cache::new(VERIFIED_CAPACITY);
+        Ok(KeySet { keys, current, issuer: issuer.into(), ttl_secs, verified })
     }
 
     /// Signs claims built for `sub` at time `now` (seconds since the epoch),
@@ -171,6 +186,35 @@ impl KeySet {
 
     /// Verifies an access token strictly and returns its claims.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        self.verify_at(token, now)
+    }
+
+    /// [`verify`](Self::verify) at `now` (seconds since the epoch): the
+    /// signature once per token (then kept), the times every time.
+    pub fn verify_at(&self, token: &str, now: i64) -> Result<Claims, TokenError> {
+        let claims = match self.verified.get(token) {
+            Some(claims) => claims,
+            None => {
+                let claims = self.verify_signed(token)?;
+                self.verified.insert(token.to_owned(), claims.clone());
+                claims
+            }
+        };
+        if claims.exp < now.saturating_sub(LEEWAY_SECS) {
+            return Err(TokenError::Invalid("ExpiredSignature".into()));
+        }
+        if claims.nbf > now.saturating_add(LEEWAY_SECS) {
+            return Err(TokenError::Invalid("ImmatureSignature".into()));
+        }
+        Ok(claims)
+    }
+
+    /// Everything but the times: header, key, algorithm, signature,
+    /// audience, issuer, the claims required.
+    fn verify_signed(&self, token: &str) -> Result<Claims, TokenError> {
         let header = decode_header(token).map_err(|_| TokenError::Malformed)?;
         let kid = header.kid.ok_or(TokenError::UnknownKey)?;
         let key = self.keys.iter().find(|k| k.kid == kid).ok_or(TokenError::UnknownKey)?;
@@ -179,9 +223,9 @@ impl KeySet {
         }
         let mut v = Validation::new(key.alg);
         v.algorithms = vec![key.alg];
-        v.leeway = 5;
-        v.validate_exp = true;
-        v.validate_nbf = true;
+        // The times are `verify_at`'s (on every use, kept or not).
+        v.validate_exp = false;
+        v.validate_nbf = false;
         v.set_audience(&[ACCESS_AUDIENCE]);
         v.set_issuer(&[&self.issuer]);
         v.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);

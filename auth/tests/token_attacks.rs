@@ -135,3 +135,31 @@ fn weak_secrets_and_missing_current_keys_are_refused() {
     assert!(KeySet::new(vec![verify_only], "r1", "kaohe", 900).is_err(), "a verify-only key cannot sign");
     assert!(!format!("{:?}", Key::hs256("k1", SECRET).unwrap()).contains("0123"), "key material is never printed");
 }
+
+/// A token verified once is kept with its claims: its times are still
+/// checked on every use, and any other text (one byte changed) is verified
+/// afresh, not taken for it.
+#[test]
+fn a_kept_token_still_expires_and_a_tampered_one_is_not_taken_for_it() {
+    let ks = hs();
+    let t = now();
+    let good = ks.issue("user:7", 1, "admin", t).unwrap();
+    assert_eq!(ks.verify_at(&good, t).unwrap().sub, "user:7");
+    // Kept now: the same token at later times.
+    assert!(ks.verify_at(&good, t + 900).is_ok(), "within its lifetime (and the leeway)");
+    assert!(ks.verify_at(&good, t + 906).is_err(), "kept, yet expired");
+    assert!(ks.verify_at(&good, t - 6).is_err(), "kept, yet not valid yet");
+    assert!(ks.verify_at(&good, t).is_ok(), "and valid again at its time");
+    // Changed in its payload or signature after being kept: refused.
+    assert!(ks.verify(&tamper_payload(&good, |p| p["org"] = 2.into())).is_err());
+    let mut flipped = good.clone().into_bytes();
+    let at = flipped.len() - 10;
+    flipped[at] = if flipped[at] == b'A' { b'Q' } else { b'A' };
+    assert!(ks.verify(std::str::from_utf8(&flipped).unwrap()).is_err(), "another signature");
+    // An expired token is refused the first time and when asked again.
+    let mut c = claims(t - 3600);
+    c.exp = t - 60;
+    let expired = ks.sign(&c).unwrap();
+    assert!(ks.verify(&expired).is_err());
+    assert!(ks.verify(&expired).is_err());
+}

@@ -136,7 +136,7 @@ pub async fn caller(
 ) -> Result<(Caller, Option<i64>), AuthError> {
     let Some(value) = header else { return Ok((Caller::anonymous(), None)) };
     let token = value.strip_prefix("Bearer ").map(str::trim).ok_or(AuthError::InvalidSession)?;
-    let claims = auth.keys.verify(token).map_err(|_| AuthError::InvalidSession)?;
+    let claims = auth.keys.verify_at(token, now.timestamp()).map_err(|_| AuthError::InvalidSession)?;
     let pulse = &auth.pulse;
     let (row, service) = if let Some(id) = claims.sub.strip_prefix("svc:").and_then(|s| s.parse::<i64>().ok()) {
         // A revoked credential's tokens stop at once (within the pulse's bounds).
