@@ -51,6 +51,9 @@ export DATABASE_URL="$PG/kaohe_peer"
 
 echo "== preparing $UNITS units and a published run (PostgreSQL)"
 "$BIN" seed-bench "$UNITS" >/dev/null
+# Fresh rows (seed-bench analysed them): vacuumed now, so autovacuum does not
+# do it in the middle of a measurement, and index-only scans see them visible.
+psql "$DATABASE_URL" -qc "VACUUM" >/dev/null
 ORG_ID=$(psql "$DATABASE_URL" -Atc "SELECT id FROM organisation WHERE code = 'xuchang'")
 
 start_server
@@ -85,6 +88,7 @@ check() { # url, token, body
 for q in units units-org; do check "$URL" "$TOKEN" "$B/$q.json"; check "$PEER_URL" "" "$B/peer-$q.json"; done
 
 run() { # name, url, token, body, no-cache
+  sleep 2 # the previous run's server settles (Node's collector, sockets closing)
   NAME=$1 TOKEN=$3 BODY_FILE=$4 NO_CACHE=$5 wrk -t1 -c4 -d2s -s scripts/load/query.lua "$2" >/dev/null
   NAME=$1 TOKEN=$3 BODY_FILE=$4 NO_CACHE=$5 \
     wrk -t2 -c"$CLIENTS" -d"${DURATION}s" --timeout 10s -s scripts/load/query.lua "$2" | grep '^RESULT'
