@@ -69,6 +69,17 @@ pub(crate) fn object<T: Plain>(item: &T, shape: &Shape<'_>) -> Option<Value> {
 /// One object written as JSON at the end of `out`, as `object` would
 /// serialise.
 pub(crate) fn write_object<T: Plain>(item: &T, shape: &Shape<'_>, out: &mut Vec<u8>) -> Option<()> {
+    write_fields(shape, out, |p, out| {
+        if p.name == "__typename" { write_json(out, T::TYPE) } else { item.write_field(p.name, p.sub.as_ref(), out) }
+    })
+}
+
+/// `{"key":value,…}` for the fields of `shape`, each value written by `value`.
+fn write_fields(
+    shape: &Shape<'_>,
+    out: &mut Vec<u8>,
+    mut value: impl FnMut(&Part<'_>, &mut Vec<u8>) -> Option<()>,
+) -> Option<()> {
     out.push(b'{');
     for (i, p) in shape.fields.iter().enumerate() {
         if i > 0 {
@@ -76,11 +87,7 @@ pub(crate) fn write_object<T: Plain>(item: &T, shape: &Shape<'_>, out: &mut Vec<
         }
         write_json(out, p.key.as_str())?;
         out.push(b':');
-        if p.name == "__typename" {
-            write_json(out, T::TYPE)?;
-        } else {
-            item.write_field(p.name, p.sub.as_ref(), out)?;
-        }
+        value(p, out)?;
     }
     out.push(b'}');
     Some(())
@@ -277,51 +284,30 @@ pub(crate) fn write_page<T: Plain>(
 ) -> Option<Vec<u8>> {
     let info = super::connection::PageInfo::of(offset, rows.len() as u64, total);
     let mut out = Vec::with_capacity(64 + 128 * rows.len());
-    out.push(b'{');
-    for (i, p) in shape.fields.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_json(&mut out, p.key.as_str())?;
-        out.push(b':');
-        match (p.name, p.sub.as_ref()) {
-            ("__typename", _) => write_json(&mut out, types.connection)?,
-            ("totalCount", None) => write_json(&mut out, &i64::try_from(total).unwrap_or(i64::MAX))?,
-            ("pageInfo", Some(sub)) => write_object(&info, sub, &mut out)?,
-            ("edges", Some(sub)) => {
-                out.push(b'[');
-                for (n, row) in rows.iter().enumerate() {
-                    if n > 0 {
-                        out.push(b',');
-                    }
-                    write_edge(types.edge, row, offset + n as u64, sub, &mut out)?;
+    write_fields(shape, &mut out, |p, out| match (p.name, p.sub.as_ref()) {
+        ("__typename", _) => write_json(out, types.connection),
+        ("totalCount", None) => write_json(out, &i64::try_from(total).unwrap_or(i64::MAX)),
+        ("pageInfo", Some(sub)) => write_object(&info, sub, out),
+        ("edges", Some(sub)) => {
+            out.push(b'[');
+            for (n, row) in rows.iter().enumerate() {
+                if n > 0 {
+                    out.push(b',');
                 }
-                out.push(b']');
+                let at = offset + n as u64;
+                write_fields(sub, out, |p, out| match (p.name, p.sub.as_ref()) {
+                    ("__typename", _) => write_json(out, types.edge),
+                    ("cursor", None) => write_json(out, &super::connection::cursor(at)),
+                    ("node", Some(sub)) => write_object(row, sub, out),
+                    _ => None,
+                })?;
             }
-            _ => return None,
+            out.push(b']');
+            Some(())
         }
-    }
-    out.push(b'}');
+        _ => None,
+    })?;
     Some(out)
-}
-
-fn write_edge<T: Plain>(type_name: &str, row: &T, at: u64, shape: &Shape<'_>, out: &mut Vec<u8>) -> Option<()> {
-    out.push(b'{');
-    for (i, p) in shape.fields.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_json(out, p.key.as_str())?;
-        out.push(b':');
-        match (p.name, p.sub.as_ref()) {
-            ("__typename", _) => write_json(out, type_name)?,
-            ("cursor", None) => write_json(out, &super::connection::cursor(at))?,
-            ("node", Some(sub)) => write_object(row, sub, out)?,
-            _ => return None,
-        }
-    }
-    out.push(b'}');
-    Some(())
 }
 
 /// A page answered by the plain path: written to JSON and put in place by
