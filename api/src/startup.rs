@@ -61,6 +61,8 @@ pub struct Application {
     worker: Option<Arc<Worker>>,
     dispatch: tracing::Dispatch,
     db: DatabaseConnection,
+    /// An in-memory SQLite database has no pulse (`auth::pulse`).
+    in_memory: bool,
     statements: db::StatementCounter,
     chain_key: ChainKey,
     auth: std::sync::Arc<crate::auth::AuthState>,
@@ -230,6 +232,7 @@ impl Application {
             worker,
             dispatch,
             db,
+            in_memory: settings.database_url.is_memory(),
             statements,
             chain_key,
             auth,
@@ -284,10 +287,11 @@ impl Application {
                 None => self.server.await,
             }
         };
-        // The pulse listens while the server serves (PostgreSQL only; on
-        // SQLite it returns at once and is not waited for).
-        let pulse =
-            crate::auth::pulse::listen(self.db.clone(), self.auth.pulse.clone()).with_subscriber(self.dispatch.clone());
+        // The pulse listens (PostgreSQL) or watches the file (SQLite) while
+        // the server serves; on an in-memory database it returns at once and
+        // is not waited for.
+        let pulse = crate::auth::pulse::listen(self.db.clone(), self.auth.pulse.clone(), self.in_memory)
+            .with_subscriber(self.dispatch.clone());
         let served = async move {
             tokio::pin!(servers);
             tokio::select! {

@@ -31,8 +31,8 @@ pub async fn by_code(
         .ok_or_else(|| ServiceError::not_found("organisation"))
 }
 
-/// [`by_code`], from what the pulse keeps when it can (PostgreSQL, while
-/// listening; every other time it reads).
+/// [`by_code`], from what the pulse keeps when it can (while it listens or
+/// watches; every other time it reads).
 pub async fn by_code_kept<R: Clone>(
     db: &DatabaseConnection,
     caller: &Caller,

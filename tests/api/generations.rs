@@ -36,9 +36,9 @@ async fn ask(app: &TestApp, address: &str, token: &str, query: &str, vars: Value
 }
 
 /// Asks until the answer is computed again: at once on the instance that
-/// wrote and on SQLite; on PostgreSQL another instance hears of the write
-/// through the pulse (`auth::pulse`), within its notification delay and
-/// never later than `pulse::RECHECK`.
+/// wrote; another instance hears of the write through the pulse
+/// (`auth::pulse`: PostgreSQL's notification, SQLite's `data_version`
+/// watch), within its delay and never later than `pulse::RECHECK`.
 async fn recomputed(app: &TestApp, address: &str, token: &str, query: &str) -> (String, Value) {
     let last = std::sync::Mutex::new((String::new(), Value::Null));
     crate::helpers::within_pulse(|| async {

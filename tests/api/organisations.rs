@@ -108,8 +108,9 @@ async fn rubrics_and_their_versions_are_pages() {
 }
 
 /// An organisation found by code is kept while the pulse listens
-/// (PostgreSQL): a change to its row, made by any instance or by hand, is
-/// heard and read again within the pulse delay (SQLite reads it every time).
+/// (PostgreSQL) or watches (SQLite): a change to its row, made by any
+/// instance or by hand, is heard or seen and read again within the pulse
+/// delay.
 #[tokio::test]
 async fn a_renamed_organisation_is_read_again_when_the_change_is_heard() {
     use sea_orm::ConnectionTrait;

@@ -1,4 +1,4 @@
-//! The pulse of the database, pushed instead of asked (PostgreSQL only).
+//! The pulse of the database, pushed instead of asked.
 //!
 //! Without it every signed-in request reads its caller's row with the data
 //! generation (`auth::bearer`): one statement even for an answer the
@@ -21,8 +21,19 @@
 //! read again after `RECHECK` whatever was heard, and nothing is kept while
 //! the listening connection is down, so a lost notification cannot serve a
 //! deactivated login or a stale generation for longer than `RECHECK`.
-//! SQLite has no pulse: one process owns the file, and the statement costs
-//! no round trip.
+//!
+//! **SQLite** has no notifications; there the server's own writes are the
+//! pulse. A write answered here forgets every kept row at once (`after_write`:
+//! a shared entry moves every organisation, and nothing else will say so), and
+//! one connection of its own asks `PRAGMA data_version` every `WATCH`: the
+//! number moves when any other connection commits (this server's other pooled
+//! connections, its webhook worker, a `kaohe` command run beside it, a hand
+//! edit), and then every kept row is forgotten. A kept row is used only while
+//! the watch answered within `WATCH_STALE`, so another process's write reaches
+//! this one within `WATCH` (`WATCH_STALE` if the watch is slow). An idle
+//! server watches every `WATCH_IDLE`; its next request reads its caller and
+//! wakes the watch. An in-memory database has no second connection to watch
+//! it with: there every request reads its caller.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -37,6 +48,17 @@ pub const CHANNEL: &str = "kaohe_pulse";
 
 /// A kept row is read again after this long, whatever was heard.
 pub const RECHECK: Duration = Duration::from_secs(5);
+
+/// How often a server on a SQLite file asks whether anything was committed,
+/// while it is asked for kept rows ...
+pub const WATCH: Duration = Duration::from_millis(10);
+
+/// ... and after `BUSY` without a request.
+const WATCH_IDLE: Duration = Duration::from_millis(250);
+const BUSY: Duration = Duration::from_secs(1);
+
+/// On SQLite, kept rows are not used when the watch has not answered for this long.
+pub const WATCH_STALE: Duration = Duration::from_millis(50);
 
 /// Kept rows at most; past it, the map is emptied (a new caller's first
 /// request reads its row, as without a pulse).
@@ -68,8 +90,18 @@ pub struct Stamp {
 
 /// One instance's memory of the pulse; `R` is the caller's row as read.
 pub struct Pulse<R> {
-    /// Whether the listening connection is up.
+    /// Whether the listening connection (the watching one, on SQLite) is up.
     live: AtomicBool,
+    /// SQLite: no notifications come, so a write answered here forgets
+    /// every kept row, and the watch's last answer (`born`-relative
+    /// milliseconds) bounds what is used.
+    local: AtomicBool,
+    watched: AtomicU64,
+    /// When a kept row was last asked for (`born`-relative milliseconds),
+    /// and the wake-up of an idle watch.
+    asked: AtomicU64,
+    wake: tokio::sync::Notify,
+    born: Instant,
     /// Moves whenever a kept row may have gone stale (or the connection
     /// went down or came up): rows kept at an older epoch are not used.
     epoch: AtomicU64,
@@ -91,6 +123,11 @@ impl<R> Default for Pulse<R> {
     fn default() -> Self {
         Pulse {
             live: AtomicBool::new(false),
+            local: AtomicBool::new(false),
+            watched: AtomicU64::new(0),
+            asked: AtomicU64::new(0),
+            wake: tokio::sync::Notify::new(),
+            born: Instant::now(),
             epoch: AtomicU64::new(0),
             writes: AtomicU64::new(0),
             written: Mutex::new(HashMap::new()),
@@ -171,7 +208,7 @@ impl<R: Clone> Pulse<R> {
         Q: std::hash::Hash + Eq + ?Sized,
         T: Clone,
     {
-        if !self.live.load(Ordering::Acquire) {
+        if !self.live.load(Ordering::Acquire) || self.watch_stalled() {
             return None;
         }
         let epoch = self.epoch.load(Ordering::Acquire);
@@ -184,6 +221,41 @@ impl<R: Clone> Pulse<R> {
             (k.row.clone(), k.organisation, k.stamp)
         };
         self.unwritten_since(organisation, stamp).then_some(row)
+    }
+
+    /// Milliseconds since `born`.
+    fn now(&self) -> u64 {
+        u64::try_from(self.born.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// On SQLite: whether the watch has not answered for `WATCH_STALE` (then
+    /// it is woken). Notes that a kept row was asked for.
+    fn watch_stalled(&self) -> bool {
+        if !self.local.load(Ordering::Acquire) {
+            return false;
+        }
+        let now = self.now();
+        self.asked.store(now, Ordering::Relaxed);
+        let stalled = now.saturating_sub(self.watched.load(Ordering::Acquire)) >= WATCH_STALE.as_millis() as u64;
+        if stalled {
+            self.wake.notify_one();
+        }
+        stalled
+    }
+
+    /// How long the watch waits before asking again.
+    fn watch_interval(&self) -> Duration {
+        let idle = self.now().saturating_sub(self.asked.load(Ordering::Relaxed));
+        if idle < BUSY.as_millis() as u64 { WATCH } else { WATCH_IDLE }
+    }
+
+    /// The watch (SQLite) answered: `moved` when something was committed
+    /// since its last answer.
+    fn watched(&self, moved: bool) {
+        if moved {
+            self.epoch.fetch_add(1, Ordering::AcqRel);
+        }
+        self.watched.store(self.now(), Ordering::Release);
     }
 
     /// Whether this instance answered no write of `organisation` after `stamp`.
@@ -261,25 +333,33 @@ impl<R: Clone> Pulse<R> {
     /// callers can change only its own users, sessions and credentials; what
     /// a write changes elsewhere (a shared entry) arrives with its
     /// notification, as another instance's writes do.
+    /// On SQLite every kept row is forgotten: no notification will follow.
     pub fn after_write(&self, organisation: Option<i64>) {
         match organisation {
-            Some(org) => {
+            Some(org) if !self.local.load(Ordering::Acquire) => {
                 let mut written = lock(&self.written);
                 let at = self.writes.fetch_add(1, Ordering::AcqRel) + 1;
                 written.insert(org, at);
             }
-            None => {
+            _ => {
                 self.epoch.fetch_add(1, Ordering::AcqRel);
             }
         }
     }
 }
 
-/// Listens on `CHANNEL` for as long as the process runs, reconnecting after
-/// a second when the connection drops. Does nothing on SQLite.
-pub async fn listen<R: Clone + Send + Sync + 'static>(db: DatabaseConnection, pulse: std::sync::Arc<Pulse<R>>) {
-    if db.get_database_backend() != DatabaseBackend::Postgres {
-        return;
+/// Listens on `CHANNEL` (PostgreSQL) or watches the file (SQLite, see
+/// [`watch`]) for as long as the process runs, reconnecting after a second
+/// when the connection drops. Returns at once for an in-memory database.
+pub async fn listen<R: Clone + Send + Sync + 'static>(
+    db: DatabaseConnection,
+    pulse: std::sync::Arc<Pulse<R>>,
+    in_memory: bool,
+) {
+    match db.get_database_backend() {
+        DatabaseBackend::Postgres => {}
+        DatabaseBackend::Sqlite if !in_memory => return watch(db, pulse).await,
+        _ => return,
     }
     let pool = db.get_postgres_connection_pool().clone();
     loop {
@@ -302,6 +382,45 @@ pub async fn listen<R: Clone + Send + Sync + 'static>(db: DatabaseConnection, pu
                 }
             }
             Err(e) => tracing::warn!(error = %e, "pulse: cannot connect"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// SQLite: asks `PRAGMA data_version` on a connection of its own every
+/// `WATCH` (`WATCH_IDLE` when idle); the number moves when any other
+/// connection commits.
+async fn watch<R: Clone + Send + Sync + 'static>(db: DatabaseConnection, pulse: std::sync::Arc<Pulse<R>>) {
+    use sea_orm::sqlx::Connection;
+    pulse.local.store(true, Ordering::Release);
+    let options = db.get_sqlite_connection_pool().connect_options();
+    loop {
+        match sea_orm::sqlx::sqlite::SqliteConnection::connect_with(&options).await {
+            Ok(mut conn) => {
+                let mut seen = None;
+                loop {
+                    match sea_orm::sqlx::query_scalar::<_, i64>("PRAGMA data_version").fetch_one(&mut conn).await {
+                        Ok(version) => {
+                            pulse.watched(seen.is_some_and(|s| s != version));
+                            if seen.is_none() {
+                                pulse.set_live(true);
+                                tracing::debug!("pulse: watching the database file");
+                            }
+                            seen = Some(version);
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "pulse: watch failed");
+                            break;
+                        }
+                    }
+                    tokio::select! {
+                        () = tokio::time::sleep(pulse.watch_interval()) => {}
+                        () = pulse.wake.notified() => {}
+                    }
+                }
+                pulse.set_live(false);
+            }
+            Err(e) => tracing::warn!(error = %e, "pulse: cannot open the watching connection"),
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
@@ -363,6 +482,35 @@ mod tests {
         // An anonymous write (a sign-in) forgets every row.
         p.after_write(None);
         assert_eq!((p.kept(mine), p.kept(theirs)), (None, None));
+    }
+
+    #[test]
+    fn on_sqlite_any_write_forgets_every_row_and_a_stalled_watch_keeps_nothing() {
+        let p: Pulse<u8> = Pulse::default();
+        p.local.store(true, Ordering::Release);
+        p.set_live(true);
+        let (mine, theirs) = (SubjectKey::Session { user: 1, session: 1 }, SubjectKey::Credential(2));
+        p.keep(mine, 1, 10, p.stamp());
+        p.keep(theirs, 2, 20, p.stamp());
+        // (Each use follows an answer of the watch: a slow test machine
+        // would otherwise find it stalled.)
+        p.watched(false);
+        assert_eq!((p.kept(mine), p.kept(theirs)), (Some(1), Some(2)));
+        p.after_write(Some(10));
+        p.watched(false);
+        assert_eq!((p.kept(mine), p.kept(theirs)), (None, None), "a shared entry is not notified on SQLite");
+        p.keep(theirs, 2, 20, p.stamp());
+        p.watched(false);
+        assert_eq!(p.kept(theirs), Some(2), "an unmoved data_version keeps rows");
+        p.watched(true);
+        assert_eq!(p.kept(theirs), None, "another connection committed");
+        p.keep(theirs, 2, 20, p.stamp());
+        p.watched(false);
+        std::thread::sleep(WATCH_STALE);
+        assert_eq!(p.kept(theirs), None, "a silent watch keeps nothing");
+        assert_eq!(p.watch_interval(), WATCH, "asked for a row: the watch hurries");
+        p.watched(false);
+        assert_eq!(p.kept(theirs), Some(2));
     }
 
     #[test]
