@@ -538,7 +538,7 @@ async fn answer(
     if writes {
         // Before the answer leaves: this instance's next requests read their
         // callers (and generations) again, not waiting for the notification.
-        auth.pulse.after_write(writer);
+        auth.pulse.written(writer).await;
     }
     if stored {
         set_etag(&mut res, etag.as_deref());

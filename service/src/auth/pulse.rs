@@ -41,6 +41,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use entity::organisation;
+use sea_orm::sqlx::sqlite::SqliteConnection;
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 
 /// The channel the triggers of migration 000130 notify.
@@ -102,6 +103,10 @@ pub struct Pulse<R> {
     asked: AtomicU64,
     wake: tokio::sync::Notify,
     born: Instant,
+    /// SQLite: the watching connection and the `data_version` it last saw
+    /// (shared with [`Pulse::written`], which takes in the server's own
+    /// write so that the watch does not count it a second time).
+    watcher: tokio::sync::Mutex<Option<(SqliteConnection, i64)>>,
     /// Moves whenever a kept row may have gone stale (or the connection
     /// went down or came up): rows kept at an older epoch are not used.
     epoch: AtomicU64,
@@ -128,6 +133,7 @@ impl<R> Default for Pulse<R> {
             asked: AtomicU64::new(0),
             wake: tokio::sync::Notify::new(),
             born: Instant::now(),
+            watcher: tokio::sync::Mutex::new(None),
             epoch: AtomicU64::new(0),
             writes: AtomicU64::new(0),
             written: Mutex::new(HashMap::new()),
@@ -333,7 +339,8 @@ impl<R: Clone> Pulse<R> {
     /// callers can change only its own users, sessions and credentials; what
     /// a write changes elsewhere (a shared entry) arrives with its
     /// notification, as another instance's writes do.
-    /// On SQLite every kept row is forgotten: no notification will follow.
+    /// On SQLite every kept row is forgotten: no notification will follow
+    /// (use [`Pulse::written`] there, which also spares the watch).
     pub fn after_write(&self, organisation: Option<i64>) {
         match organisation {
             Some(org) if !self.local.load(Ordering::Acquire) => {
@@ -346,6 +353,45 @@ impl<R: Clone> Pulse<R> {
             }
         }
     }
+
+    /// [`Pulse::after_write`], after on SQLite taking in the write's own move
+    /// of `data_version`: read first, then forget, so any commit up to the
+    /// read (this write's, or another process's just before it) is covered by
+    /// this forgetting, and the watch does not make every caller read its row
+    /// a second time for it.
+    pub async fn written(&self, organisation: Option<i64>) {
+        if self.local.load(Ordering::Acquire) {
+            let mut watcher = self.watcher.lock().await;
+            if let Some((conn, seen)) = watcher.as_mut()
+                && let Ok(version) = data_version(conn).await
+            {
+                *seen = version;
+            }
+        }
+        self.after_write(organisation);
+    }
+
+    /// The watch's look (SQLite): whether `data_version` moved since the
+    /// last; an error drops the connection.
+    async fn look(&self) -> Result<(), sea_orm::sqlx::Error> {
+        let mut watcher = self.watcher.lock().await;
+        let Some((conn, seen)) = watcher.as_mut() else { return Ok(()) };
+        match data_version(conn).await {
+            Ok(version) => {
+                self.watched(version != *seen);
+                *seen = version;
+                Ok(())
+            }
+            Err(e) => {
+                *watcher = None;
+                Err(e)
+            }
+        }
+    }
+}
+
+async fn data_version(conn: &mut SqliteConnection) -> Result<i64, sea_orm::sqlx::Error> {
+    sea_orm::sqlx::query_scalar::<_, i64>("PRAGMA data_version").fetch_one(conn).await
 }
 
 /// Listens on `CHANNEL` (PostgreSQL) or watches the file (SQLite, see
@@ -395,27 +441,25 @@ async fn watch<R: Clone + Send + Sync + 'static>(db: DatabaseConnection, pulse: 
     pulse.local.store(true, Ordering::Release);
     let options = db.get_sqlite_connection_pool().connect_options();
     loop {
-        match sea_orm::sqlx::sqlite::SqliteConnection::connect_with(&options).await {
-            Ok(mut conn) => {
-                let mut seen = None;
+        let opened = async {
+            let mut conn = SqliteConnection::connect_with(&options).await?;
+            let version = data_version(&mut conn).await?;
+            Ok::<_, sea_orm::sqlx::Error>((conn, version))
+        };
+        match opened.await {
+            Ok(watching) => {
+                *pulse.watcher.lock().await = Some(watching);
+                pulse.watched(false);
+                pulse.set_live(true);
+                tracing::debug!("pulse: watching the database file");
                 loop {
-                    match sea_orm::sqlx::query_scalar::<_, i64>("PRAGMA data_version").fetch_one(&mut conn).await {
-                        Ok(version) => {
-                            pulse.watched(seen.is_some_and(|s| s != version));
-                            if seen.is_none() {
-                                pulse.set_live(true);
-                                tracing::debug!("pulse: watching the database file");
-                            }
-                            seen = Some(version);
-                        }
-                        Err(e) => {
-                            tracing::warn!(error = %e, "pulse: watch failed");
-                            break;
-                        }
-                    }
                     tokio::select! {
                         () = tokio::time::sleep(pulse.watch_interval()) => {}
                         () = pulse.wake.notified() => {}
+                    }
+                    if let Err(e) = pulse.look().await {
+                        tracing::warn!(error = %e, "pulse: watch failed");
+                        break;
                     }
                 }
                 pulse.set_live(false);
