@@ -88,6 +88,23 @@ read_phase() {
 }
 NAME=warm TOKEN=$READER_TOKEN BODY_FILE="$BODIES/reader.json" wrk -t1 -c4 -d2s -s scripts/load/reader.lua "$URL" >/dev/null
 
+# CPU ticks (1/100 s) of a process, and of every PostgreSQL process.
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+pg_ticks() {
+  local t=0 p
+  for p in $(pgrep -x postgres || true); do t=$((t + $(ticks "$p"))); done
+  echo "$t"
+}
+# Phase 0: the writers alone, to price one write (server and database CPU).
+S0=$(ticks "$SERVER_PID"); P0=$(pg_ticks)
+TOKEN=$WRITER_TOKEN BODY_FILE="$BODIES/writer.json" DELAY_MS=${DELAY_MS:-200} \
+  wrk -t1 -c"$WRITERS" -d"${DURATION}s" --timeout 10s -s scripts/load/writer.lua "$URL" >"$DATA/alone.out"
+S1=$(ticks "$SERVER_PID"); P1=$(pg_ticks)
+ALONE_WRITES=$(sed -n 's/.*WRITER requests=\([0-9]*\).*/\1/p' "$DATA/alone.out")
+echo "== phase 0: $WRITERS writers alone, ${DURATION}s: $(grep '^WRITER' "$DATA/alone.out")"
+awk -v s=$((S1 - S0)) -v p=$((P1 - P0)) -v n="${ALONE_WRITES:-0}" 'BEGIN {
+  if (n > 0) printf "   CPU per write: server %.2f ms, PostgreSQL %.2f ms (all its processes; 0 on SQLite)\n", s * 10 / n, p * 10 / n }'
+
 echo "== phase 1: $READERS readers of 许昌 alone, ${DURATION}s ($DB)"
 ALONE=$(read_phase readers-alone)
 echo "$ALONE"

@@ -589,6 +589,11 @@ async fn a_batch_of_500_observations_is_one_call() {
     let took = started.elapsed();
     assert_eq!(rows.len(), 500);
     println!("recordObservations, 500 items: {took:?} ({})", if app.is_sqlite() { "SQLite" } else { "PostgreSQL" });
+    // The 500 entries are chained each from the last, from the head read
+    // under the write turn: the chain verifies, every entry on it.
+    let chain = app.query("{ verifyAuditChain { ok entries firstBrokenId } }").await["verifyAuditChain"].clone();
+    assert_eq!((chain["ok"].clone(), chain["firstBrokenId"].clone()), (json!(true), Value::Null), "{chain}");
+    assert!(chain["entries"].as_u64().unwrap() >= 500, "{chain}");
     // 平时考核: 167 (or 166) late reports each; 扣完为止 at 5 points.
     publish(&app, &run).await;
     assert_eq!(dec(&result_of(&app, &run, "xc-fgw").await["finalScore"]), "25".parse().unwrap());

@@ -299,5 +299,5 @@ async fn a_recording_costs_a_pinned_number_of_statements() {
     // (one statement since issue 18, two before), the run's unit, the unit's
     // observations (the check), the observation, the audit chain's head and
     // its entry.
-    assert_eq!(spent, 11, "a recording");
+    assert_eq!(spent, 7, "a recording");
 }

@@ -27,7 +27,8 @@ mod verify;
 use chrono::{SubsecRound, Utc};
 use entity::{audit_anchor, audit_log};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Set,
 };
 
 use crate::caller::Caller;
@@ -83,6 +84,18 @@ impl Chain {
 /// The newest entry of a chain (an indexed look-up, `(organisation_id, id)`).
 pub async fn head<C: ConnectionTrait>(conn: &C, chain: Chain) -> Result<Option<audit_log::Model>, DbErr> {
     audit_log::Entity::find().filter(chain.entries()).order_by_desc(audit_log::Column::Id).one(conn).await
+}
+
+/// The hash of a chain's newest entry, as a query to embed in a statement
+/// read under the write turn (then passed to [`record_after`]).
+pub fn head_hash_query(chain: Chain) -> sea_orm::sea_query::SelectStatement {
+    audit_log::Entity::find()
+        .select_only()
+        .column(audit_log::Column::Hash)
+        .filter(chain.entries())
+        .order_by_desc(audit_log::Column::Id)
+        .limit(1)
+        .into_query()
 }
 
 /// Kinds of entries (`Entry::entity`) whose writes change only their own
@@ -144,6 +157,36 @@ pub async fn record_scoped<C: ConnectionTrait>(
     }
     // Read under the write turn: no other writer can append in between.
     let prev_hash = head(conn, Chain::of(entry.organisation_id)).await?.map(|e| e.hash);
+    append(conn, key, caller, entry, scope, shared, prev_hash).await
+}
+
+/// Appends an entry of an organisation's own data whose chain head the
+/// caller has read under its write turn (`head_hash_query`, or the entry it
+/// appended last), saving the head's round trip. A shared entry reads the
+/// head itself, under the exclusive turn, as [`record_scoped`] does.
+pub async fn record_after<C: ConnectionTrait>(
+    conn: &C,
+    key: &ChainKey,
+    caller: &Caller,
+    entry: Entry<'_>,
+    scope: Scope,
+    prev_hash: Option<String>,
+) -> Result<audit_log::Model, DbErr> {
+    if shares_data(entry.organisation_id, entry.entity) {
+        return record_scoped(conn, key, caller, entry, scope).await;
+    }
+    append(conn, key, caller, entry, scope, false, prev_hash).await
+}
+
+async fn append<C: ConnectionTrait>(
+    conn: &C,
+    key: &ChainKey,
+    caller: &Caller,
+    entry: Entry<'_>,
+    scope: Scope,
+    shared: bool,
+    prev_hash: Option<String>,
+) -> Result<audit_log::Model, DbErr> {
     // Microseconds: what PostgreSQL keeps, so the hash can be re-checked.
     let at = Utc::now().trunc_subsecs(6);
     let before = entry.before.map(|v| v.to_string());

@@ -13,6 +13,7 @@ pub mod observations;
 pub mod query;
 pub mod results;
 pub mod sections;
+mod turn;
 
 use std::collections::HashMap;
 

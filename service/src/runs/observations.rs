@@ -341,36 +341,46 @@ async fn record_items(
         return Err(Refusal::Items(failures));
     }
     let period = super::period_of(&run)?;
-    let txn = db::begin_organisation_write(db, run.organisation_id).await?;
-    // Re-read inside the transaction: the run or a section may have closed.
-    let run = run_by_id(&txn, run.id).await?;
-    ensure_open(&run)?;
-    let mut closed: HashMap<&str, Option<ServiceError>> = HashMap::new();
-    for r in &ready {
-        if !closed.contains_key(r.section.as_str()) {
-            let state = ensure_section_open(&txn, &run, &r.section).await.err();
-            closed.insert(r.section.as_str(), state);
-        }
-        if let Some(Some(e)) = closed.get(r.section.as_str()) {
-            failures.push((r.index, "ruleCode".into(), clone_refusal(e)));
-        }
-    }
-    // The items' units the run assesses (only those: a run may have 5,000).
     let mut wanted: Vec<i64> = ready.iter().map(|r| items[r.index].unit_id).collect();
     wanted.sort_unstable();
     wanted.dedup();
-    let mut assessed: HashSet<i64> = HashSet::new();
-    for chunk in wanted.chunks(MAX_ITEMS) {
-        let found = score_run_unit::Entity::find()
-            .filter(score_run_unit::Column::ScoreRunId.eq(run.id))
-            .filter(score_run_unit::Column::UnitId.is_in(chunk.to_vec()))
-            .all(&txn)
-            .await?;
-        assessed.extend(found.into_iter().map(|u| u.unit_id));
+    let mut codes: Vec<&str> = ready.iter().map(|r| r.section.as_str()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let txn = db::begin_organisation_write(db, run.organisation_id).await?;
+    // Checked again inside the turn (the run or a section may have closed),
+    // in one statement with the units' observations and the chain head.
+    let state = super::turn::read(&txn, &run, &codes, &wanted).await?;
+    let run = score_run::Model { status: state.run_status, ..run };
+    ensure_open(&run)?;
+    if state.open_sections != codes.len() as i64 {
+        // A section is submitted: which, item by item (rare).
+        let mut closed: HashMap<&str, Option<ServiceError>> = HashMap::new();
+        for r in &ready {
+            if !closed.contains_key(r.section.as_str()) {
+                let state = ensure_section_open(&txn, &run, &r.section).await.err();
+                closed.insert(r.section.as_str(), state);
+            }
+            if let Some(Some(e)) = closed.get(r.section.as_str()) {
+                failures.push((r.index, "ruleCode".into(), clone_refusal(e)));
+            }
+        }
     }
-    for r in &ready {
-        if !assessed.contains(&items[r.index].unit_id) {
-            failures.push((r.index, "unitId".into(), not_assessed()));
+    if state.assessed_units != wanted.len() as i64 {
+        // A unit the run does not assess: which (rare; `wanted` holds at
+        // most MAX_ITEMS units).
+        let assessed: HashSet<i64> = score_run_unit::Entity::find()
+            .filter(score_run_unit::Column::ScoreRunId.eq(run.id))
+            .filter(score_run_unit::Column::UnitId.is_in(wanted.clone()))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|u| u.unit_id)
+            .collect();
+        for r in &ready {
+            if !assessed.contains(&items[r.index].unit_id) {
+                failures.push((r.index, "unitId".into(), not_assessed()));
+            }
         }
     }
     if !failures.is_empty() {
@@ -389,7 +399,8 @@ async fn record_items(
             (r.index, item.unit_id, engine_draft(&format!("item-{}", r.index), &item.rule_code, &item.draft))
         })
         .collect();
-    failures.extend(check_units(&txn, rubric, period, &run, &rules, &[], &new).await?);
+    let mut head = state.head;
+    failures.extend(check_rows(&txn, rubric, period, &rules, &[], &new, state.rows).await?);
     if !failures.is_empty() {
         return Err(Refusal::Items(failures));
     }
@@ -421,9 +432,12 @@ async fn record_items(
         }
     }
     idempotency::remember(&txn, key.as_ref(), first).await?;
+    // Chained from the head read under the turn, each entry from the last
+    // (nothing else appends in between; the chain's unique `prev_hash` index
+    // would refuse a fork).
     for (row, r) in rows.iter().zip(&ready) {
         let code = &items[r.index].rule_code;
-        audit::record_scoped(
+        let entry = audit::record_after(
             &txn,
             chain_key,
             caller,
@@ -436,8 +450,10 @@ async fn record_items(
                 after: Some(snapshot(row, code)),
             },
             Scope { score_run_id: Some(run.id), unit_id: Some(row.unit_id) },
+            head.take(),
         )
         .await?;
+        head = Some(entry.hash);
     }
     txn.commit().await?;
     Ok(rows)
@@ -513,32 +529,56 @@ pub(super) async fn check_units<C: ConnectionTrait>(
     without: &[i64],
     new: &[(usize, i64, Observation)],
 ) -> Result<Vec<(usize, String, ServiceError)>, ServiceError> {
+    let units = units_of(new);
+    let mut rows = Vec::new();
+    for chunk in units.chunks(MAX_ITEMS) {
+        rows.extend(
+            observation::Entity::find()
+                .select_only()
+                .columns(Checked::COLUMNS)
+                .filter(observation::Column::ScoreRunId.eq(run.id))
+                .filter(observation::Column::Status.eq(ObservationStatus::Active))
+                .filter(observation::Column::UnitId.is_in(chunk.to_vec()))
+                .order_by_asc(observation::Column::Id)
+                .into_model::<Checked>()
+                .all(conn)
+                .await?,
+        );
+    }
+    check_rows(conn, rubric, period, rules, without, new, rows).await
+}
+
+/// The distinct units of new observations, in order.
+fn units_of(new: &[(usize, i64, Observation)]) -> Vec<i64> {
     let mut units: Vec<i64> = new.iter().map(|(_, u, _)| *u).collect();
     units.sort_unstable();
     units.dedup();
+    units
+}
+
+/// [`check_units`] with the units' active observations already read
+/// (oldest first).
+async fn check_rows<C: ConnectionTrait>(
+    conn: &C,
+    rubric: &Rubric,
+    period: kaohe_engine::Period,
+    rules: &Rules,
+    without: &[i64],
+    new: &[(usize, i64, Observation)],
+    rows: Vec<Checked>,
+) -> Result<Vec<(usize, String, ServiceError)>, ServiceError> {
+    let units = units_of(new);
     let mut per_unit: HashMap<i64, Vec<Observation>> = HashMap::new();
-    for chunk in units.chunks(MAX_ITEMS) {
-        let rows = observation::Entity::find()
-            .select_only()
-            .columns(Checked::COLUMNS)
-            .filter(observation::Column::ScoreRunId.eq(run.id))
-            .filter(observation::Column::Status.eq(ObservationStatus::Active))
-            .filter(observation::Column::UnitId.is_in(chunk.to_vec()))
-            .order_by_asc(observation::Column::Id)
-            .into_model::<Checked>()
-            .all(conn)
-            .await?;
-        for o in rows.into_iter().filter(|o| !without.contains(&o.id)) {
-            let columns = (o.facts.as_str(), o.work_key, o.halve, o.document_date);
-            let mut e = super::observation_of(o.id, rules.code_of(o.rule_id)?, columns, Vec::new())?;
-            if o.carried_from_id.is_some() {
-                // Rare: a row carried from an earlier period, read whole.
-                if let Some(whole) = observation::Entity::find_by_id(o.id).one(conn).await? {
-                    e.carried_from = super::carry::carried_period(conn, &whole).await?;
-                }
+    for o in rows.into_iter().filter(|o| !without.contains(&o.id)) {
+        let columns = (o.facts.as_str(), o.work_key, o.halve, o.document_date);
+        let mut e = super::observation_of(o.id, rules.code_of(o.rule_id)?, columns, Vec::new())?;
+        if o.carried_from_id.is_some() {
+            // Rare: a row carried from an earlier period, read whole.
+            if let Some(whole) = observation::Entity::find_by_id(o.id).one(conn).await? {
+                e.carried_from = super::carry::carried_period(conn, &whole).await?;
             }
-            per_unit.entry(o.unit_id).or_default().push(e);
         }
+        per_unit.entry(o.unit_id).or_default().push(e);
     }
     let mut failures = Vec::new();
     for unit in units {
@@ -565,7 +605,7 @@ pub(super) async fn check_units<C: ConnectionTrait>(
 /// are checked together at every recording: a unit with 1,000 of them read
 /// 18 columns of each by name (sea-orm formats the name of every null one),
 /// most of a recording's time.
-struct Checked {
+pub(super) struct Checked {
     id: i64,
     unit_id: i64,
     rule_id: i64,
@@ -578,7 +618,7 @@ struct Checked {
 
 impl Checked {
     /// Its columns, in the order they are selected and read back.
-    const COLUMNS: [observation::Column; 8] = [
+    pub(super) const COLUMNS: [observation::Column; 8] = [
         observation::Column::Id,
         observation::Column::UnitId,
         observation::Column::RuleId,
@@ -595,15 +635,22 @@ impl sea_orm::FromQueryResult for Checked {
         if !pre.is_empty() {
             return Err(sea_orm::DbErr::Type("Checked is read only by position, without a prefix".into()));
         }
+        Checked::read(res, 0)
+    }
+}
+
+impl Checked {
+    /// Reads [`Checked::COLUMNS`] from position `at` on.
+    pub(super) fn read(res: &sea_orm::QueryResult, at: usize) -> Result<Self, sea_orm::DbErr> {
         Ok(Checked {
-            id: res.try_get_by_index(0)?,
-            unit_id: res.try_get_by_index(1)?,
-            rule_id: res.try_get_by_index(2)?,
-            facts: res.try_get_by_index(3)?,
-            work_key: res.try_get_by_index(4)?,
-            halve: res.try_get_by_index(5)?,
-            document_date: res.try_get_by_index(6)?,
-            carried_from_id: res.try_get_by_index(7)?,
+            id: res.try_get_by_index(at)?,
+            unit_id: res.try_get_by_index(at + 1)?,
+            rule_id: res.try_get_by_index(at + 2)?,
+            facts: res.try_get_by_index(at + 3)?,
+            work_key: res.try_get_by_index(at + 4)?,
+            halve: res.try_get_by_index(at + 5)?,
+            document_date: res.try_get_by_index(at + 6)?,
+            carried_from_id: res.try_get_by_index(at + 7)?,
         })
     }
 }
