@@ -294,10 +294,10 @@ async fn a_recording_costs_a_pinned_number_of_statements() {
     let (spent, data) = cost(&app, record, input).await;
     assert_eq!(data["recordObservation"]["ruleCode"], "2.1.1-1");
     // The caller (its organisation's last write forgot it, on PostgreSQL
-    // too), the run and its rubric version as the caller may see them; in
-    // the write turn: taking the turn, the run again, the section's state
-    // (one statement since issue 18, two before), the run's unit, the unit's
-    // observations (the check), the observation, the audit chain's head and
-    // its entry.
-    assert_eq!(spent, 7, "a recording");
+    // too); the run with its rubric version (one statement, joined), as the
+    // caller may see them; in the write turn: taking the turn, then one
+    // statement for everything checked there (the run's state, the section's
+    // submission, the run's unit, the unit's observations, the audit chain's
+    // head), the observation and its audit entry. 11 before 2026-12-03.
+    assert_eq!(spent, 6, "a recording");
 }

@@ -115,6 +115,16 @@ pub async fn compiled(
     version_id: i64,
 ) -> Result<(Arc<Rubric>, Option<Arc<VersionTree>>), ServiceError> {
     let row = query::version_by_id(db, caller, version_id).await?;
+    compiled_row(db, caller, row).await
+}
+
+/// [`compiled`] for a version row the caller has just read as it may see it
+/// (`query::visible_version`).
+pub async fn compiled_row(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    row: rubric_version::Model,
+) -> Result<(Arc<Rubric>, Option<Arc<VersionTree>>), ServiceError> {
     if let Some(both) = cached(db, &row, |e| e.rubric.clone().map(|r| (r, Some(e.tree.clone())))) {
         return Ok(both);
     }

@@ -70,8 +70,20 @@ pub async fn version_by_id(
     id: i64,
 ) -> Result<rubric_version::Model, ServiceError> {
     policy::may_read(caller)?;
+    let v = rubric_version::Entity::find_by_id(id).one(db).await?;
+    visible_version(db, caller, v).await
+}
+
+/// [`version_by_id`] for a version row already read (with the run that
+/// names it, say): the same checks, the same answer for a hidden one.
+pub async fn visible_version(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    v: Option<rubric_version::Model>,
+) -> Result<rubric_version::Model, ServiceError> {
+    policy::may_read(caller)?;
     let missing = || ServiceError::not_found("rubric version");
-    let v = rubric_version::Entity::find_by_id(id).one(db).await?.ok_or_else(missing)?;
+    let v = v.ok_or_else(missing)?;
     if v.status == VersionStatus::Draft {
         let r = rubric::Entity::find_by_id(v.rubric_id).one(db).await?.ok_or_else(missing)?;
         if !policy::may_see_rubric_drafts(caller, r.organisation_id) {

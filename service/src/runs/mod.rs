@@ -73,6 +73,24 @@ pub async fn visible_run<C: ConnectionTrait>(
     Ok((run, reader))
 }
 
+/// [`visible_run`] with the row of the run's rubric version, read in the
+/// same statement (a recording needs both; check the version with
+/// `rubric::query::visible_version`): the same checks, in the same order.
+pub async fn visible_run_with_version<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    id: i64,
+) -> Result<(score_run::Model, RunReader, Option<rubric_version::Model>), ServiceError> {
+    policy::signed_in(caller)?;
+    let (run, version) = score_run::Entity::find_by_id(id)
+        .find_also_related(rubric_version::Entity)
+        .one(conn)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("score run"))?;
+    let reader = see_run(conn, caller, &run).await.map_err(|e| e.hidden_as("score run"))?;
+    Ok((run, reader, version))
+}
+
 /// [`visible_run`] for a run row already in hand (kept from an earlier read
 /// at the same data generation): the same checks, in the same order, and
 /// the same answer for a run the caller may not see.

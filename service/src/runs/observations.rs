@@ -207,9 +207,21 @@ pub async fn record(
     caller: &Caller,
     input: RecordObservation,
 ) -> Result<observation::Model, ServiceError> {
-    let (run, _) = visible_run(db, caller, input.run_id).await?;
-    let (rubric, tree) = crate::rubric::frozen::compiled(db, caller, run.rubric_version_id).await?;
+    let (run, rubric, tree) = run_and_rubric(db, caller, input.run_id).await?;
     record_with(db, chain_key, caller, (&rubric, tree.as_deref()), run, input).await
+}
+
+/// The run as the caller may see it, and its version compiled (read with
+/// the run, in one statement).
+async fn run_and_rubric(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    run_id: i64,
+) -> Result<(score_run::Model, std::sync::Arc<Rubric>, Option<std::sync::Arc<VersionTree>>), ServiceError> {
+    let (run, _, version) = super::visible_run_with_version(db, caller, run_id).await?;
+    let version = crate::rubric::query::visible_version(db, caller, version).await?;
+    let (rubric, tree) = crate::rubric::frozen::compiled_row(db, caller, version).await?;
+    Ok((run, rubric, tree))
 }
 
 /// Records with the run's rubric already compiled (for bulk entry such as the seed).
@@ -252,12 +264,11 @@ pub async fn record_many(
     caller: &Caller,
     input: RecordObservations,
 ) -> Result<Vec<observation::Model>, ServiceError> {
-    let (run, _) = visible_run(db, caller, input.run_id).await?;
+    let (run, rubric, tree) = run_and_rubric(db, caller, input.run_id).await?;
     let total = input.items.len();
     if total == 0 || total > MAX_ITEMS {
         return Err(ServiceError::BadUserInput(format!("send 1 to {MAX_ITEMS} items (got {total})")));
     }
-    let (rubric, tree) = crate::rubric::frozen::compiled(db, caller, run.rubric_version_id).await?;
     let params = json!({
         "run": run.id,
         "items": input.items.iter().map(|i| json!({ "unit": i.unit_id, "rule": i.rule_code, "draft": i.draft.fingerprint() })).collect::<Vec<_>>(),
