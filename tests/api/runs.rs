@@ -74,8 +74,9 @@ async fn annual_chengkou_run_from_opening_to_amendment() {
     record(&app, &run_id, &jxx, "2.1.2-2", json!({ "value": "3" })).await;
     record(&app, &run_id, &jxx, "2.1.2-5", json!({ "value": "80" })).await;
     record(&app, &run_id, &jxx, "2.2-2", json!({ "value": "87.5" })).await;
+    let mut satisfaction = Vec::new();
     for (c, r) in [("leaders", "90"), ("groups", "80"), ("inspector", "100"), ("schools", "75")] {
-        record(&app, &run_id, &jxx, "7-1", json!({ "component": c, "rate": r })).await;
+        satisfaction.push(record(&app, &run_id, &jxx, "7-1", json!({ "component": c, "rate": r })).await);
     }
 
     // A bad observation is refused by the engine, naming the rule.
@@ -129,6 +130,10 @@ async fn annual_chengkou_run_from_opening_to_amendment() {
     assert_eq!(sub["submitSection"]["status"], "SUBMITTED");
     let frozen = json!({ "i": { "runId": run_id, "unitId": jxx, "ruleCode": "7-1", "facts": { "component": "leaders", "rate": "95" } } });
     expect_code(&app, RECORD, frozen.clone(), "FROZEN").await;
+    // So is correcting one of its rows (checked inside the write turn).
+    let fix = json!({ "i": { "id": satisfaction[0]["id"], "expectedVersion": 1,
+        "facts": { "component": "leaders", "rate": "91" }, "reason": "复核" } });
+    expect_code(&app, CORRECT, fix, "FROZEN").await;
     app.query_with(
         "mutation($r: ID!, $s: String!) { reopenSection(runId: $r, sectionCode: $s) { status } }",
         json!({ "r": run_id, "s": "7" }),

@@ -788,17 +788,23 @@ pub async fn correct(
     let facts = check(rubric, &code, &draft)?;
     let period = super::period_of(&run)?;
     let txn = db::begin_organisation_write(db, run.organisation_id).await?;
-    let run = run_by_id(&txn, run.id).await?;
+    // As recording checks, in one statement (the unit is the old row's).
+    let state = super::turn::read(&txn, &run, &[section.as_str()], &[old.unit_id]).await?;
+    let run = score_run::Model { status: state.run_status, ..run };
     ensure_open(&run)?;
-    ensure_section_open(&txn, &run, &section).await?;
+    if state.open_sections != 1 {
+        ensure_section_open(&txn, &run, &section).await?;
+    }
     let new = [(0, old.unit_id, engine_draft("item-0", &code, &draft))];
-    if let Some((_, _, e)) = check_units(&txn, rubric, period, &run, rules, &[old.id], &new).await?.into_iter().next() {
+    if let Some((_, _, e)) =
+        check_rows(&txn, rubric, period, rules, &[old.id], &new, state.rows).await?.into_iter().next()
+    {
         return Err(e);
     }
     retire(&txn, id, expected_version, ObservationStatus::Superseded).await?;
     let new = insert(&txn, caller, &run, old.unit_id, old.rule_id, facts, &draft, Some(&old)).await?;
     evidence::copy_links(&txn, Linked::Observation(id), new.id).await?;
-    audit::record_scoped(
+    audit::record_after(
         &txn,
         chain_key,
         caller,
@@ -811,6 +817,7 @@ pub async fn correct(
             after: Some(json!({ "observation": snapshot(&new, &code), "reason": reason })),
         },
         Scope { score_run_id: Some(run.id), unit_id: Some(old.unit_id) },
+        state.head,
     )
     .await?;
     txn.commit().await?;
