@@ -148,6 +148,16 @@ async fn on_postgresql_writers_of_different_organisations_do_not_wait_for_each_o
     let open = json!({ "i": { "rubricVersionId": ck_version, "period": "2027", "unitIds": [jxx], "title": "并行" } });
     let (_, opened) = ask(&app, &app.address, &chengkou, OPEN, open).await;
     assert!(opened["openScoreRun"]["id"].is_string());
+    // Nor to record an observation and withdraw it (a withdrawal took the
+    // whole database's turn until 2026-12-03).
+    let entry = json!({ "i": { "runId": opened["openScoreRun"]["id"], "unitId": jxx, "ruleCode": "2.1.1-1",
+        "facts": { "count": 1 } } });
+    let (_, recorded) = ask(&app, &app.address, &chengkou, RECORD, entry).await;
+    let withdraw =
+        "mutation($id: ID!) { withdrawObservation(id: $id, expectedVersion: 1, reason: \"录错\") { status } }";
+    let (_, withdrawn) =
+        ask(&app, &app.address, &chengkou, withdraw, json!({ "id": recorded["recordObservation"]["id"] })).await;
+    assert_eq!(withdrawn["withdrawObservation"]["status"], "WITHDRAWN");
 
     // A 许昌 write, and a unit of 城口 (shared: it needs the whole database),
     // both wait for the held turn.

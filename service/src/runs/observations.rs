@@ -889,7 +889,15 @@ async fn withdraw_rows(
     rows: Vec<(usize, Writable)>,
     reason: &str,
 ) -> Result<Vec<observation::Model>, Refusal> {
-    let txn = db::begin_write(db).await?;
+    // One organisation's rows take its turn only (other organisations write
+    // on); rows of several (a platform caller's batch), the whole database's.
+    let mut organisations: Vec<i64> = rows.iter().map(|(_, w)| w.run.organisation_id).collect();
+    organisations.sort_unstable();
+    organisations.dedup();
+    let txn = match organisations.as_slice() {
+        [one] => db::begin_organisation_write(db, *one).await?,
+        _ => db::begin_write(db).await?,
+    };
     let mut failures = Vec::new();
     let mut runs: HashMap<i64, Result<score_run::Model, ServiceError>> = HashMap::new();
     let mut sections: HashMap<(i64, String), Option<ServiceError>> = HashMap::new();
