@@ -9,7 +9,7 @@ use entity::{indicator, observation, score_run, score_run_unit, section_submissi
 use sea_orm::sea_query::{
     Alias, Expr, ExprTrait, JoinType, Order, Query, QueryStatementBuilder, SelectStatement, SimpleExpr,
 };
-use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, QueryResult};
+use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait};
 
 use super::observations::Checked;
 use crate::audit::{self, Chain};
@@ -114,10 +114,14 @@ pub(super) async fn read<C: ConnectionTrait>(
         head: first.try_get_by_index(3)?,
         rows: Vec::new(),
     };
-    let rows = found
-        .iter()
-        .filter(|r| r.try_get_by_index::<Option<i64>>(COLUMNS.len()).ok().flatten().is_some())
-        .map(|r: &QueryResult| Checked::read(r, COLUMNS.len()))
-        .collect::<Result<Vec<_>, _>>()?;
+    // The one row of units without observations carries nulls after the
+    // counts; any other row is an observation (a row that does not decode
+    // is an error, never skipped: the check must see every row).
+    let mut rows = Vec::with_capacity(found.len());
+    for r in &found {
+        if r.try_get_by_index::<Option<i64>>(COLUMNS.len())?.is_some() {
+            rows.push(Checked::read(r, COLUMNS.len())?);
+        }
+    }
     Ok(TurnState { rows, ..state })
 }
