@@ -196,9 +196,9 @@ pub async fn section_row<C: ConnectionTrait>(
 }
 
 /// FROZEN if the section has been submitted (until an admin reopens it).
-/// One statement: the section and its submission in this run, if any (a
-/// recording checks this inside its write turn, where every round trip
-/// holds the organisation's turn longer).
+/// One statement: the section and its submission in this run, if any. A
+/// recording or correction counts open sections in its one statement under
+/// the turn (`turn::read`) and asks here only to name the section at fault.
 pub async fn ensure_section_open<C: ConnectionTrait>(
     conn: &C,
     run: &score_run::Model,
