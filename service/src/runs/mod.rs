@@ -87,7 +87,7 @@ pub async fn visible_run_with_version<C: ConnectionTrait>(
         .one(conn)
         .await?
         .ok_or_else(|| ServiceError::not_found("score run"))?;
-    let reader = see_run(conn, caller, &run).await.map_err(|e| e.hidden_as("score run"))?;
+    let (run, reader) = visible_kept_run(conn, caller, run).await?;
     Ok((run, reader, version))
 }
 
