@@ -136,6 +136,7 @@ pub async fn organisation_of_version<C: ConnectionTrait>(
 }
 
 /// The rules of a version by id and by code.
+#[derive(Debug)]
 pub struct Rules {
     pub by_id: HashMap<i64, rule::Model>,
     pub by_code: HashMap<String, i64>,
@@ -147,12 +148,7 @@ impl Rules {
         Ok(Rules::of_rows(rows))
     }
 
-    /// The rules of a version's tree (as read for its compiled rubric).
-    pub fn of_tree(tree: &crate::rubric::query::VersionTree) -> Rules {
-        Rules::of_rows(tree.rules.values().flatten().cloned().collect())
-    }
-
-    fn of_rows(rows: Vec<rule::Model>) -> Rules {
+    pub(crate) fn of_rows(rows: Vec<rule::Model>) -> Rules {
         let by_code = rows.iter().map(|r| (r.code.clone(), r.id)).collect();
         let by_id = rows.into_iter().map(|r| (r.id, r)).collect();
         Rules { by_id, by_code }

@@ -398,9 +398,13 @@ async fn record_items(
         return Err(Refusal::Items(failures));
     }
     // A version's rules never change once it is frozen (`rubric::frozen`).
+    let read;
     let rules = match tree {
-        Some(tree) => Rules::of_tree(tree),
-        None => Rules::of_version(&txn, run.rubric_version_id).await?,
+        Some(tree) => tree.rules_index(),
+        None => {
+            read = Rules::of_version(&txn, run.rubric_version_id).await?;
+            &read
+        }
     };
     // Each unit's observations with the new ones, as scoring will take them.
     let new: Vec<(usize, i64, Observation)> = ready
@@ -411,7 +415,7 @@ async fn record_items(
         })
         .collect();
     let mut head = state.head;
-    failures.extend(check_rows(&txn, rubric, period, &rules, &[], &new, state.rows).await?);
+    failures.extend(check_rows(&txn, rubric, period, rules, &[], &new, state.rows).await?);
     if !failures.is_empty() {
         return Err(Refusal::Items(failures));
     }
