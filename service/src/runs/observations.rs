@@ -73,13 +73,7 @@ pub fn check(rubric: &Rubric, rule_code: &str, d: &ObservationDraft) -> Result<S
 
 /// The unit must be assessed in the run.
 pub async fn ensure_unit_in_run<C: ConnectionTrait>(conn: &C, run_id: i64, unit_id: i64) -> Result<(), ServiceError> {
-    score_run_unit::Entity::find()
-        .filter(score_run_unit::Column::ScoreRunId.eq(run_id))
-        .filter(score_run_unit::Column::UnitId.eq(unit_id))
-        .one(conn)
-        .await?
-        .map(|_| ())
-        .ok_or_else(not_assessed)
+    if super::assesses(conn, run_id, unit_id).await? { Ok(()) } else { Err(not_assessed()) }
 }
 
 fn not_assessed() -> ServiceError {
