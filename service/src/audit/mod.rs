@@ -83,19 +83,18 @@ impl Chain {
 
 /// The newest entry of a chain (an indexed look-up, `(organisation_id, id)`).
 pub async fn head<C: ConnectionTrait>(conn: &C, chain: Chain) -> Result<Option<audit_log::Model>, DbErr> {
-    audit_log::Entity::find().filter(chain.entries()).order_by_desc(audit_log::Column::Id).one(conn).await
+    newest_first(chain).one(conn).await
+}
+
+/// A chain's entries, newest first (its head is the first).
+fn newest_first(chain: Chain) -> sea_orm::Select<audit_log::Entity> {
+    audit_log::Entity::find().filter(chain.entries()).order_by_desc(audit_log::Column::Id)
 }
 
 /// The hash of a chain's newest entry, as a query to embed in a statement
 /// read under the write turn (then passed to [`record_after`]).
 pub fn head_hash_query(chain: Chain) -> sea_orm::sea_query::SelectStatement {
-    audit_log::Entity::find()
-        .select_only()
-        .column(audit_log::Column::Hash)
-        .filter(chain.entries())
-        .order_by_desc(audit_log::Column::Id)
-        .limit(1)
-        .into_query()
+    newest_first(chain).select_only().column(audit_log::Column::Hash).limit(1).into_query()
 }
 
 /// Kinds of entries (`Entry::entity`) whose writes change only their own
