@@ -301,3 +301,52 @@ async fn a_recording_costs_a_pinned_number_of_statements() {
     // head), the observation and its audit entry. 11 before 2026-12-03.
     assert_eq!(spent, 6, "a recording");
 }
+
+/// A correction (`correctObservation`): every statement it costs, pinned.
+/// Each correction supersedes the last one's row, so the measure follows
+/// the chain (the least of five, after a first).
+#[tokio::test]
+async fn a_correction_costs_a_pinned_number_of_statements() {
+    let (app, _) = bench_app().await;
+    app.sign_in("ck-admin").await;
+    let (run, unit) = crate::accounts::open_ck_run(&app).await;
+    let record = "mutation($i: RecordObservationInput!) { recordObservation(input: $i) { id version } }";
+    let input = json!({ "i": { "runId": run, "unitId": unit, "ruleCode": "2.1.1-1", "facts": { "count": 1 } } });
+    let recorded = app.query_with(record, input).await;
+    let mut row = recorded["recordObservation"].clone();
+    let correct =
+        "mutation($i: CorrectObservationInput!) { correctObservation(input: $i) { id version facts { count } } }";
+    let mut best = u64::MAX;
+    for n in 2..8 {
+        let input = json!({ "i": { "id": row["id"], "expectedVersion": row["version"],
+            "facts": { "count": n }, "reason": "录入有误" } });
+        let token = app.token.lock().unwrap().clone().unwrap();
+        let before = app.statements.get();
+        let body: Value = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .bearer_auth(token)
+            .json(&json!({ "query": correct, "variables": input }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let spent = app.statements.get() - before;
+        assert!(body.get("errors").is_none(), "errors: {body:#}");
+        row = body["data"]["correctObservation"].clone();
+        assert_eq!(row["facts"]["count"], n, "the correction answers its facts");
+        if n > 2 {
+            best = best.min(spent);
+        }
+    }
+    // The caller (forgotten by the last write); the observation as the
+    // caller may see it; its run with the run's rubric version, in one
+    // statement (the compiled rubric and its rules kept); in the write turn:
+    // the one statement of checks, retiring the old row, the new row, its
+    // evidence links copied (one `INSERT … SELECT`), its audit entry. 12
+    // before 2026-12-03: the run read twice, its version apart, the rules
+    // read, the links read before each was copied one by one.
+    assert_eq!(best, 8, "a correction");
+}

@@ -147,23 +147,38 @@ async fn link<C: ConnectionTrait>(
 }
 
 /// Links the evidence of an observation (a correction, an amendment's copy)
-/// or of a claim (once approved) to an observation, skipping items it has.
+/// or of a claim (once approved) to an observation, skipping items it has:
+/// one statement (`INSERT … SELECT`), in the source's link order, whatever
+/// the number of links (an amendment copies every observation's).
 pub async fn copy_links<C: ConnectionTrait>(conn: &C, from: Linked, to: i64) -> Result<(), ServiceError> {
+    use evidence_link::Column as L;
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
+    let source = Alias::new("source");
     let from = match from {
-        Linked::Observation(o) => evidence_link::Column::ObservationId.eq(o),
-        Linked::Claim(c) => evidence_link::Column::ClaimId.eq(c),
+        Linked::Observation(o) => Expr::col((source.clone(), L::ObservationId)).eq(o),
+        Linked::Claim(c) => Expr::col((source.clone(), L::ClaimId)).eq(c),
     };
-    let links = evidence_link::Entity::find().filter(from).order_by_asc(evidence_link::Column::Id).all(conn).await?;
-    let has: Vec<i64> = evidence_link::Entity::find()
-        .filter(evidence_link::Column::ObservationId.eq(to))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|l| l.evidence_id)
-        .collect();
-    for l in links.into_iter().filter(|l| !has.contains(&l.evidence_id)) {
-        link(conn, l.evidence_id, Some(to), None).await?;
-    }
+    let has = Query::select()
+        .expr(Expr::val(1))
+        .from(evidence_link::Entity)
+        .and_where(Expr::col((evidence_link::Entity, L::ObservationId)).eq(to))
+        .and_where(Expr::col((evidence_link::Entity, L::EvidenceId)).equals((source.clone(), L::EvidenceId)))
+        .to_owned();
+    let links = Query::select()
+        .column((source.clone(), L::EvidenceId))
+        .expr(Expr::val(to))
+        .from_as(evidence_link::Entity, source.clone())
+        .and_where(from)
+        .and_where(Expr::exists(has).not())
+        .order_by((source, L::Id), Order::Asc)
+        .to_owned();
+    let insert = Query::insert()
+        .into_table(evidence_link::Entity)
+        .columns([L::EvidenceId, L::ObservationId])
+        .select_from(links)
+        .map_err(ServiceError::internal)?
+        .to_owned();
+    conn.execute_raw(conn.get_database_backend().build(&insert)).await?;
     Ok(())
 }
 

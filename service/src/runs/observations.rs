@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{NaiveDate, Utc};
 use entity::states::ObservationStatus;
-use entity::{observation, score_run, score_run_unit};
+use entity::{observation, rubric_version, score_run, score_run_unit};
 use kaohe_engine::{Facts, Observation, Rubric};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -685,21 +685,51 @@ pub(super) fn check_item(
 /// Compiled rubrics and rule tables by version, for a request that touches
 /// many observations.
 #[derive(Default)]
-struct Versions(HashMap<i64, (std::sync::Arc<Rubric>, Rules)>);
+struct Versions(HashMap<i64, (std::sync::Arc<Rubric>, VersionRules)>);
+
+/// A version's rules: a frozen version's from its kept tree (built once per
+/// server), a draft's read here (runs only use published versions, so the
+/// read is the exception).
+enum VersionRules {
+    Kept(std::sync::Arc<VersionTree>),
+    Read(Rules),
+}
+
+impl VersionRules {
+    fn rules(&self) -> &Rules {
+        match self {
+            VersionRules::Kept(tree) => tree.rules_index(),
+            VersionRules::Read(rules) => rules,
+        }
+    }
+}
 
 impl Versions {
-    async fn get(
+    /// The version of a run the caller has just read with its version row
+    /// (`visible_run_with_version`), compiled and with its rules.
+    async fn of_row(
         &mut self,
         db: &DatabaseConnection,
         caller: &Caller,
         version_id: i64,
-    ) -> Result<&(std::sync::Arc<Rubric>, Rules), ServiceError> {
+        row: Option<rubric_version::Model>,
+    ) -> Result<(&Rubric, &Rules), ServiceError> {
         if let std::collections::hash_map::Entry::Vacant(e) = self.0.entry(version_id) {
-            let rubric = crate::rubric::rebuild::rubric_of_version(db, caller, version_id).await?;
-            let rules = Rules::of_version(db, version_id).await?;
+            let row = crate::rubric::query::visible_version(db, caller, row).await?;
+            let (rubric, tree) = crate::rubric::frozen::compiled_row(db, caller, row).await?;
+            let rules = match tree {
+                Some(tree) => VersionRules::Kept(tree),
+                None => VersionRules::Read(Rules::of_version(db, version_id).await?),
+            };
             e.insert((rubric, rules));
         }
-        self.0.get(&version_id).ok_or_else(|| ServiceError::Internal("rubric cache".into()))
+        self.get(version_id)
+    }
+
+    /// A version [`Versions::of_row`] has read.
+    fn get(&self, version_id: i64) -> Result<(&Rubric, &Rules), ServiceError> {
+        let (rubric, rules) = self.0.get(&version_id).ok_or_else(|| ServiceError::Internal("rubric cache".into()))?;
+        Ok((rubric, rules.rules()))
     }
 }
 
@@ -720,9 +750,8 @@ async fn writable(
     id: i64,
     versions: &mut Versions,
 ) -> Result<Writable, ServiceError> {
-    let old = super::query::observation_by_id(db, caller, id).await?;
-    let run = run_by_id(db, old.score_run_id).await?;
-    let (rubric, rules) = versions.get(db, caller, run.rubric_version_id).await?;
+    let (old, run, version) = super::query::observation_with_run(db, caller, id).await?;
+    let (rubric, rules) = versions.of_row(db, caller, run.rubric_version_id, version).await?;
     let code = rules.code_of(old.rule_id)?.to_string();
     let section = section_of_rule(rubric, &code)?;
     policy::may_score(caller, run.organisation_id, rubric, &code, "correct")?;
@@ -779,7 +808,7 @@ pub async fn correct(
     if old.version != expected_version || old.status != ObservationStatus::Active {
         return Err(stale());
     }
-    let (rubric, rules) = versions.get(db, caller, run.rubric_version_id).await?;
+    let (rubric, rules) = versions.get(run.rubric_version_id)?;
     if draft.note.is_none() {
         draft.note = old.note.clone();
     }
