@@ -308,3 +308,29 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// An object's keys come in the order its selection set asks them (the
+/// spec's CollectFields), whichever field finished first: `units` awaits the
+/// database, `name` and `code` do not (async-graphql 7.2.1 answered them
+/// first; `vendor/README.md`). Both computed and from the response cache.
+#[tokio::test]
+async fn fields_are_answered_in_the_order_asked() {
+    let app = spawn_app_as("xc-admin").await;
+    let query = "{ organisation(code: \"xuchang\") { units(first: 3) { edges { node { code } } } name code } }";
+    // Forty computed (which field finishes first varies with timing), then
+    // three from the response cache.
+    for fresh in std::iter::repeat_n(true, 40).chain([false; 3]) {
+        let token = app.token.lock().unwrap().clone().unwrap();
+        let mut req = app.client.post(format!("{}/graphql", app.address)).bearer_auth(token);
+        if fresh {
+            req = req.header("Cache-Control", "no-cache");
+        }
+        let text = req.json(&json!({ "query": query })).send().await.unwrap().text().await.unwrap();
+        let at = |key: &str| text.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("no {key} in {text}"));
+        // The organisation's own `code` is the last one (the units' come first).
+        let code = text.rfind("\"code\":").unwrap();
+        assert!(at("units") < at("name") && at("name") < code, "keys out of the asked order: {text}");
+        // And the root's own keys: `data` only (no errors).
+        assert!(text.starts_with("{\"data\":{\"organisation\":{\"units\":"), "{text}");
+    }
+}
