@@ -320,19 +320,8 @@ async fn a_correction_costs_a_pinned_number_of_statements() {
     for n in 2..8 {
         let input = json!({ "i": { "id": row["id"], "expectedVersion": row["version"],
             "facts": { "count": n }, "reason": "录入有误" } });
-        let token = app.token.lock().unwrap().clone().unwrap();
         let before = app.statements.get();
-        let body: Value = app
-            .client
-            .post(format!("{}/graphql", app.address))
-            .bearer_auth(token)
-            .json(&json!({ "query": correct, "variables": input }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body = app.post(correct, input).await;
         let spent = app.statements.get() - before;
         assert!(body.get("errors").is_none(), "errors: {body:#}");
         row = body["data"]["correctObservation"].clone();
