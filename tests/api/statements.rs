@@ -339,3 +339,33 @@ async fn a_correction_costs_a_pinned_number_of_statements() {
     // read, the links read before each was copied one by one.
     assert_eq!(best, 8, "a correction");
 }
+
+/// A withdrawal (`withdrawObservation`): every statement it costs, pinned.
+#[tokio::test]
+async fn a_withdrawal_costs_a_pinned_number_of_statements() {
+    let (app, _) = bench_app().await;
+    app.sign_in("ck-admin").await;
+    let (run, unit) = crate::accounts::open_ck_run(&app).await;
+    let record = "mutation($i: RecordObservationInput!) { recordObservation(input: $i) { id version } }";
+    let withdraw = "mutation($id: ID!, $v: Int!) { withdrawObservation(id: $id, expectedVersion: $v, reason: \"重复录入\") { status version } }";
+    let mut best = u64::MAX;
+    for n in 0..4 {
+        let input = json!({ "i": { "runId": run, "unitId": unit, "ruleCode": "2.1.1-1", "facts": { "count": 1 } } });
+        let row = app.query_with(record, input).await["recordObservation"].clone();
+        let before = app.statements.get();
+        let body = app.post(withdraw, json!({ "id": row["id"], "v": row["version"] })).await;
+        let spent = app.statements.get() - before;
+        assert!(body.get("errors").is_none(), "errors: {body:#}");
+        assert_eq!(body["data"]["withdrawObservation"]["status"], "WITHDRAWN");
+        assert_eq!(body["data"]["withdrawObservation"]["version"], row["version"].as_i64().unwrap() + 1);
+        if n > 0 {
+            best = best.min(spent);
+        }
+    }
+    // The caller; the observation; its run with its rubric version; in the
+    // write turn: the run again, its section's submission, the row retired
+    // and answered by the same `UPDATE … RETURNING`, the chain's head, the
+    // audit entry. 9 before 2026-12-03 (the retired row read again).
+    eprintln!("STATEMENTS {best} for a withdrawal");
+    assert_eq!(best, 8, "a withdrawal");
+}

@@ -778,15 +778,38 @@ pub(crate) async fn retire<C: ConnectionTrait>(
     expected_version: i32,
     status: ObservationStatus,
 ) -> Result<(), ServiceError> {
-    let res = observation::Entity::update_many()
+    let res = retiring(id, expected_version, status).exec(conn).await?;
+    if res.rows_affected == 1 { Ok(()) } else { Err(stale()) }
+}
+
+/// The update that retires an active row at the version read.
+fn retiring(id: i64, expected_version: i32, status: ObservationStatus) -> sea_orm::UpdateMany<observation::Entity> {
+    observation::Entity::update_many()
         .col_expr(observation::Column::Status, Expr::value(status))
         .col_expr(observation::Column::Version, Expr::col(observation::Column::Version).add(1))
         .filter(observation::Column::Id.eq(id))
         .filter(observation::Column::Version.eq(expected_version))
         .filter(observation::Column::Status.eq(ObservationStatus::Active))
-        .exec(conn)
-        .await?;
-    if res.rows_affected == 1 { Ok(()) } else { Err(stale()) }
+}
+
+/// [`retire`], answering the row as it is now: one statement
+/// (`UPDATE … RETURNING`, which PostgreSQL and SQLite both answer); the row
+/// read again on a backend that does not.
+async fn retire_returning<C: ConnectionTrait>(
+    conn: &C,
+    id: i64,
+    expected_version: i32,
+    status: ObservationStatus,
+) -> Result<observation::Model, ServiceError> {
+    if !conn.support_returning() {
+        retire(conn, id, expected_version, status).await?;
+        return observation::Entity::find_by_id(id).one(conn).await?.ok_or_else(stale);
+    }
+    let mut rows = retiring(id, expected_version, status).exec_with_returning(conn).await?;
+    match (rows.pop(), rows.is_empty()) {
+        (Some(row), true) => Ok(row),
+        _ => Err(stale()),
+    }
 }
 
 /// Corrects an observation: the old row is kept (superseded) and a new row
@@ -949,11 +972,13 @@ async fn withdraw_rows(
             failures.push((*i, "ids".to_string(), clone_refusal(e)));
             continue;
         }
-        if let Err(e) = retire(&txn, w.old.id, w.old.version, ObservationStatus::Withdrawn).await {
-            failures.push((*i, "ids".to_string(), e));
-            continue;
-        }
-        let after = observation::Entity::find_by_id(w.old.id).one(&txn).await?.ok_or_else(stale)?;
+        let after = match retire_returning(&txn, w.old.id, w.old.version, ObservationStatus::Withdrawn).await {
+            Ok(row) => row,
+            Err(e) => {
+                failures.push((*i, "ids".to_string(), e));
+                continue;
+            }
+        };
         audit::record_scoped(
             &txn,
             chain_key,
