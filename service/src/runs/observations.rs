@@ -792,19 +792,14 @@ fn retiring(id: i64, expected_version: i32, status: ObservationStatus) -> sea_or
         .filter(observation::Column::Status.eq(ObservationStatus::Active))
 }
 
-/// [`retire`], answering the row as it is now: one statement
-/// (`UPDATE … RETURNING`, which PostgreSQL and SQLite both answer); the row
-/// read again on a backend that does not.
+/// [`retire`], answering the row as it is now, in the same statement
+/// (`UPDATE … RETURNING`: PostgreSQL and SQLite, the two databases we run on).
 async fn retire_returning<C: ConnectionTrait>(
     conn: &C,
     id: i64,
     expected_version: i32,
     status: ObservationStatus,
 ) -> Result<observation::Model, ServiceError> {
-    if !conn.support_returning() {
-        retire(conn, id, expected_version, status).await?;
-        return observation::Entity::find_by_id(id).one(conn).await?.ok_or_else(stale);
-    }
     let mut rows = retiring(id, expected_version, status).exec_with_returning(conn).await?;
     match (rows.pop(), rows.is_empty()) {
         (Some(row), true) => Ok(row),
