@@ -70,12 +70,65 @@ async fn connect_with(url: &DatabaseUrl, max_connections: Option<u32>) -> Result
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true)
-        });
+        })
+        .map_sqlx_sqlite_pool_opts(|o| o.after_connect(|conn, _| Box::pin(plan_once(conn))));
     if memory {
         // The database lives as long as its one connection: never let it close.
         opt.min_connections(1).idle_timeout(None::<Duration>).max_lifetime(None::<Duration>);
     }
     Database::connect(opt).await
+}
+
+/// Makes a SQLite connection plan each statement once (the query planner
+/// stability guarantee, `SQLITE_DBCONFIG_ENABLE_QPSG`).
+///
+/// Without it SQLite re-prepares a cached statement at every run whose
+/// plan a bound value could change, and it counts a bound `LIMIT` among
+/// them (`sqlite3ExprIsInteger` marks the parameter): sea-query binds every
+/// page's `LIMIT ?` and every `.one()`'s `LIMIT 1`, so those statements were
+/// parsed and planned again on each execution (a fifth of a computed
+/// department page's CPU, 2026-12-03). Our plans do not depend on values:
+/// no `ANALYZE` statistics are gathered on SQLite, and no `LIKE` pattern is
+/// bound for an index to use.
+async fn plan_once(conn: &mut sea_orm::sqlx::SqliteConnection) -> Result<(), sea_orm::sqlx::Error> {
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle().as_ptr();
+    // SAFETY: `handle` keeps the connection's worker thread away from the
+    // database for the call; `sqlite3_db_config` with ENABLE_QPSG takes an
+    // int (1: on) and a nullable out-pointer for the setting after the call.
+    let rc = unsafe {
+        libsqlite3_sys::sqlite3_db_config(
+            db,
+            libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+            1 as std::ffi::c_int,
+            std::ptr::null_mut::<std::ffi::c_int>(),
+        )
+    };
+    if rc != libsqlite3_sys::SQLITE_OK {
+        return Err(sea_orm::sqlx::Error::Configuration(format!("SQLITE_DBCONFIG_ENABLE_QPSG answered {rc}").into()));
+    }
+    Ok(())
+}
+
+/// Whether a SQLite connection plans each statement once ([`plan_once`]).
+pub async fn plans_once(conn: &mut sea_orm::sqlx::SqliteConnection) -> Result<bool, sea_orm::sqlx::Error> {
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle().as_ptr();
+    let mut on: std::ffi::c_int = 0;
+    // SAFETY: as in `plan_once`; -1 leaves the setting as it is and `on`
+    // receives it.
+    let rc = unsafe {
+        libsqlite3_sys::sqlite3_db_config(
+            db,
+            libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+            -1 as std::ffi::c_int,
+            &mut on as *mut std::ffi::c_int,
+        )
+    };
+    if rc != libsqlite3_sys::SQLITE_OK {
+        return Err(sea_orm::sqlx::Error::Configuration(format!("SQLITE_DBCONFIG_ENABLE_QPSG answered {rc}").into()));
+    }
+    Ok(on == 1)
 }
 
 /// Statements a server has sent, on every pool (read by tests that count
@@ -216,4 +269,60 @@ async fn begin_immediate(db: &DatabaseConnection) -> Result<DatabaseTransaction,
 pub fn is_busy(e: &DbErr) -> bool {
     let text = e.to_string();
     text.contains("database is locked") || text.contains("(code: 5)") || text.contains("SQLITE_BUSY")
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+    use sea_orm::{ConnectionTrait, DbBackend};
+
+    use super::*;
+
+    /// How many times SQLite re-prepared the statements a connection holds
+    /// (every statement sqlx keeps prepared, summed).
+    async fn reprepared(conn: &mut sea_orm::sqlx::SqliteConnection) -> i64 {
+        let mut handle = conn.lock_handle().await.expect("the connection's handle");
+        let db = handle.as_raw_handle().as_ptr();
+        let mut total = 0;
+        // SAFETY: the handle is locked out of its worker; sqlite3_next_stmt
+        // walks the connection's own statements and stmt_status only reads.
+        unsafe {
+            let mut stmt = libsqlite3_sys::sqlite3_next_stmt(db, std::ptr::null_mut());
+            while !stmt.is_null() {
+                total += i64::from(libsqlite3_sys::sqlite3_stmt_status(
+                    stmt,
+                    libsqlite3_sys::SQLITE_STMTSTATUS_REPREPARE,
+                    0,
+                ));
+                stmt = libsqlite3_sys::sqlite3_next_stmt(db, stmt);
+            }
+        }
+        total
+    }
+
+    /// A page (`LIMIT ?`, bound as sea-query binds it) run again and again is
+    /// planned once: without `plan_once` SQLite re-prepares it on every run.
+    #[tokio::test]
+    async fn a_sqlite_statement_with_a_bound_limit_is_planned_once() {
+        let url = DatabaseUrl::from("sqlite::memory:".to_string());
+        let db = connect(&url).await.expect("an in-memory database");
+        db.execute_unprepared(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER); INSERT INTO t (n) VALUES (1), (2), (3)",
+        )
+        .await
+        .expect("a table");
+        for limit in [1u64, 2, 3, 1, 2, 3] {
+            let q = Query::select()
+                .column(Alias::new("id"))
+                .from(Alias::new("t"))
+                .and_where(Expr::col(Alias::new("n")).gt(0))
+                .limit(limit)
+                .to_owned();
+            let rows = db.query_all_raw(DbBackend::Sqlite.build(&q)).await.expect("the page");
+            assert_eq!(rows.len() as u64, limit);
+        }
+        let mut conn = db.get_sqlite_connection_pool().acquire().await.expect("the one connection");
+        assert!(plans_once(&mut conn).await.expect("the setting"), "every pooled connection plans once");
+        assert_eq!(reprepared(&mut conn).await, 0, "the page was re-prepared");
+    }
 }
