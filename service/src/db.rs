@@ -91,37 +91,30 @@ async fn connect_with(url: &DatabaseUrl, max_connections: Option<u32>) -> Result
 /// no `ANALYZE` statistics are gathered on SQLite, and no `LIKE` pattern is
 /// bound for an index to use.
 async fn plan_once(conn: &mut sea_orm::sqlx::SqliteConnection) -> Result<(), sea_orm::sqlx::Error> {
-    let mut handle = conn.lock_handle().await?;
-    let db = handle.as_raw_handle().as_ptr();
-    // SAFETY: `handle` keeps the connection's worker thread away from the
-    // database for the call; `sqlite3_db_config` with ENABLE_QPSG takes an
-    // int (1: on) and a nullable out-pointer for the setting after the call.
-    let rc = unsafe {
-        libsqlite3_sys::sqlite3_db_config(
-            db,
-            libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
-            1 as std::ffi::c_int,
-            std::ptr::null_mut::<std::ffi::c_int>(),
-        )
-    };
-    if rc != libsqlite3_sys::SQLITE_OK {
-        return Err(sea_orm::sqlx::Error::Configuration(format!("SQLITE_DBCONFIG_ENABLE_QPSG answered {rc}").into()));
+    if planner_stability(conn, 1).await? {
+        Ok(())
+    } else {
+        Err(sea_orm::sqlx::Error::Configuration("SQLite did not take SQLITE_DBCONFIG_ENABLE_QPSG".into()))
     }
-    Ok(())
 }
 
-/// Whether a SQLite connection plans each statement once ([`plan_once`]).
-pub async fn plans_once(conn: &mut sea_orm::sqlx::SqliteConnection) -> Result<bool, sea_orm::sqlx::Error> {
+/// Sets a SQLite connection's query planner stability guarantee (`set`: 1
+/// on, 0 off, -1 as it is) and answers whether it is on.
+async fn planner_stability(
+    conn: &mut sea_orm::sqlx::SqliteConnection,
+    set: std::ffi::c_int,
+) -> Result<bool, sea_orm::sqlx::Error> {
     let mut handle = conn.lock_handle().await?;
     let db = handle.as_raw_handle().as_ptr();
     let mut on: std::ffi::c_int = 0;
-    // SAFETY: as in `plan_once`; -1 leaves the setting as it is and `on`
-    // receives it.
+    // SAFETY: `handle` keeps the connection's worker thread away from the
+    // database for the call; with ENABLE_QPSG `sqlite3_db_config` takes an
+    // int and a pointer to the int that receives the setting after the call.
     let rc = unsafe {
         libsqlite3_sys::sqlite3_db_config(
             db,
             libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
-            -1 as std::ffi::c_int,
+            set,
             &mut on as *mut std::ffi::c_int,
         )
     };
@@ -322,7 +315,7 @@ mod tests {
             assert_eq!(rows.len() as u64, limit);
         }
         let mut conn = db.get_sqlite_connection_pool().acquire().await.expect("the one connection");
-        assert!(plans_once(&mut conn).await.expect("the setting"), "every pooled connection plans once");
+        assert!(planner_stability(&mut conn, -1).await.expect("the setting"), "every pooled connection plans once");
         assert_eq!(reprepared(&mut conn).await, 0, "the page was re-prepared");
     }
 }
