@@ -385,9 +385,18 @@ async fn a_database_seeded_before_uploads_gets_the_department_heads_right() {
         .unwrap();
     let all = Migrator::migrations();
     let at = all.iter().position(|m| m.name() == "m20261123_000020_evidence_uploads").unwrap();
-    Migrator::down(&app.db, Some((all.len() - at) as u32)).await.unwrap();
+    // Down and up again on one connection of its own: on SQLite a pooled
+    // connection that has run nothing since another one dropped a column
+    // still has it in its copy of the schema, and preparing the `ADD COLUMN`
+    // there fails as a duplicate (seen once in CI; a deployment only ever
+    // migrates up, at startup).
+    let mut one = sea_orm::ConnectOptions::new(app.settings.database_url.expose());
+    one.max_connections(1).sqlx_logging(false);
+    let one = sea_orm::Database::connect(one).await.unwrap();
+    Migrator::down(&one, Some((all.len() - at) as u32)).await.unwrap();
     let before = version().await;
-    Migrator::up(&app.db, None).await.unwrap();
+    Migrator::up(&one, None).await.unwrap();
+    one.close().await.unwrap();
     let lines = scorer_uploads().all(&app.db).await.unwrap();
     let mut domains: Vec<String> = lines.into_iter().map(|l| l.v1).collect();
     domains.sort();
