@@ -15,6 +15,8 @@
 #   READER_DELAY_MS=20 scripts/province.sh     # readers who pause 20 ms between
 #                                              # requests (default 0: as fast as
 #                                              # they can, the CPU saturated)
+#   WRITER_UNITS=100 scripts/province.sh       # the writers spread over 100 of
+#                                              # 城口's units (default 20, at most 100)
 #
 # Needs wrk and, for PostgreSQL, psql.
 set -euo pipefail
@@ -30,6 +32,11 @@ PG=${KAOHE_BENCH_PG:-postgres://postgres@127.0.0.1:5432}
 HOST=127.0.0.1
 if ! [[ "$DURATION" =~ ^[0-9]+$ ]] || (( DURATION < 1 || DURATION > 120 )); then
   echo "DURATION must be 1..120 seconds" >&2; exit 2
+fi
+# 城口's units the writers take in turn (read back as one page: 1..100).
+WRITER_UNITS=${WRITER_UNITS:-20}
+if ! [[ "$WRITER_UNITS" =~ ^[0-9]+$ ]] || (( WRITER_UNITS < 1 || WRITER_UNITS > 100 )); then
+  echo "WRITER_UNITS must be 1..100" >&2; exit 2
 fi
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
@@ -53,7 +60,6 @@ WRITER_TOKEN=$(login ck-admin)
 # 城口's writers record into an open run of their own, covering WRITER_UNITS
 # of its units and taking them in turn, as a 科室 enters a month unit by unit
 # (each unit gathers tens of observations in a run, not thousands).
-WRITER_UNITS=${WRITER_UNITS:-20}
 for i in $(seq 1 "$WRITER_UNITS"); do # the demo's 城口 has one school: more, as an admin adds them
   gql "$WRITER_TOKEN" "{\"query\":\"mutation { createUnit(input: { organisationCode: \\\"chengkou\\\", code: \\\"ck-bench-$i\\\", name: \\\"压测学校$i\\\", kind: \\\"school\\\", idempotencyKey: \\\"bench-$i\\\" }) { id } }\"}" >/dev/null
 done
