@@ -33,19 +33,29 @@ impl LogFormat {
 }
 
 /// A dispatcher writing `filter`ed events in `format` to `writer` (tests
-/// pass a buffer; the binary standard output).
-pub fn dispatch<W>(filter: &str, format: LogFormat, writer: W) -> tracing::Dispatch
+/// pass a buffer; the binary standard output). `colour`: the human format's
+/// ANSI colours, for a terminal only (a file or a journal would keep the
+/// escape codes).
+pub fn dispatch<W>(filter: &str, format: LogFormat, writer: W, colour: bool) -> tracing::Dispatch
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let registry = tracing_subscriber::registry().with(filter);
     match format {
-        LogFormat::Human => tracing::Dispatch::new(registry.with(tracing_subscriber::fmt::layer().with_writer(writer))),
+        LogFormat::Human => tracing::Dispatch::new(
+            registry.with(tracing_subscriber::fmt::layer().with_ansi(colour).with_writer(writer)),
+        ),
         LogFormat::Json => tracing::Dispatch::new(registry.with(
             tracing_subscriber::fmt::layer().json().with_current_span(true).with_span_list(true).with_writer(writer),
         )),
     }
+}
+
+/// Colours on standard output: only for a terminal, and not when `NO_COLOR`
+/// is set (no-color.org).
+fn colour() -> bool {
+    std::io::IsTerminal::is_terminal(&std::io::stdout()) && std::env::var_os("NO_COLOR").is_none()
 }
 
 /// Installs the process-wide subscriber of the binary. Answers a guard that
@@ -64,7 +74,7 @@ pub fn init(settings: &crate::Settings) -> Guard {
             "kaohe: OTEL_EXPORTER_OTLP_ENDPOINT is set but this build has no `otel` feature; spans are not exported"
         );
     }
-    let d = dispatch(&settings.log, settings.log_format, std::io::stdout);
+    let d = dispatch(&settings.log, settings.log_format, std::io::stdout, colour());
     if tracing::dispatcher::set_global_default(d).is_err() {
         let _ = writeln!(std::io::stderr(), "kaohe: a log subscriber was already installed");
     }
@@ -123,7 +133,9 @@ mod otel {
         let otel = tracing_opentelemetry::layer().with_tracer(tracer);
         let registry = tracing_subscriber::registry().with(filter).with(otel);
         let d = match format {
-            LogFormat::Human => tracing::Dispatch::new(registry.with(tracing_subscriber::fmt::layer())),
+            LogFormat::Human => {
+                tracing::Dispatch::new(registry.with(tracing_subscriber::fmt::layer().with_ansi(super::colour())))
+            }
             LogFormat::Json => tracing::Dispatch::new(registry.with(tracing_subscriber::fmt::layer().json())),
         };
         tracing::dispatcher::set_global_default(d)?;
@@ -180,5 +192,47 @@ impl<'a> MakeWriter<'a> for Captured {
 
     fn make_writer(&'a self) -> Self::Writer {
         self.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use super::{LogFormat, dispatch};
+
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn written(colour: bool) -> String {
+        let lines = Lines::default();
+        let out = lines.clone();
+        let d = dispatch("info", LogFormat::Human, move || out.clone(), colour);
+        tracing::dispatcher::with_default(&d, || {
+            let span = tracing::info_span!("request", request_id = "r-1");
+            span.in_scope(|| tracing::warn!(unit = 7, "slow"));
+        });
+        let bytes = lines.0.lock().map(|b| b.clone()).unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    #[test]
+    fn the_human_format_colours_only_when_asked() {
+        let plain = written(false);
+        assert!(plain.contains("request_id") && plain.contains("slow"), "{plain}");
+        assert!(!plain.contains('\u{1b}'), "escape codes in a plain log: {plain:?}");
+        let coloured = written(true);
+        assert!(coloured.contains('\u{1b}'), "no colour when asked: {coloured:?}");
     }
 }

@@ -225,7 +225,7 @@ pub fn test_log_filter() -> &'static str {
 /// Builds the application with its logs going to `logs` (JSON lines): a
 /// dispatcher of its own, so tests running side by side keep theirs apart.
 pub async fn build_logged(settings: &Settings, logs: &Captured) -> Application {
-    let dispatch = kaohe_api::telemetry::dispatch(test_log_filter(), LogFormat::Json, logs.clone());
+    let dispatch = kaohe_api::telemetry::dispatch(test_log_filter(), LogFormat::Json, logs.clone(), false);
     Application::build(settings.clone()).with_subscriber(dispatch).await.unwrap_or_else(|e| panic!("{e}"))
 }
 
