@@ -6,8 +6,9 @@
 #            record an observation about 5 times a second (DELAY_MS=200)
 # and prints the readers' cache hit rate and p99 in both, and the writers'
 # throughput. A phase 0 first prices a write (server and PostgreSQL CPU) and
-# the share of the machine the writers use. 城口's writes are its own data: they must not empty 许昌's
-# answers (per-organisation data generations), nor make 许昌 wait.
+# the share of the machine the writers use. 城口's writes are its own data:
+# they must not empty 许昌's answers (per-organisation data generations), nor
+# make 许昌 wait.
 # Starts its own server on 127.0.0.1 (the release build), bounded time.
 #
 #   scripts/province.sh                        # PostgreSQL: a fresh database kaohe_province

@@ -197,34 +197,16 @@ impl<'a> MakeWriter<'a> for Captured {
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
-
-    use super::{LogFormat, dispatch};
-
-    #[derive(Clone, Default)]
-    struct Lines(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Lines {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
+    use super::{Captured, LogFormat, dispatch};
 
     fn written(colour: bool) -> String {
-        let lines = Lines::default();
-        let out = lines.clone();
-        let d = dispatch("info", LogFormat::Human, move || out.clone(), colour);
+        let logs = Captured::default();
+        let d = dispatch("info", LogFormat::Human, logs.clone(), colour);
         tracing::dispatcher::with_default(&d, || {
             let span = tracing::info_span!("request", request_id = "r-1");
             span.in_scope(|| tracing::warn!(unit = 7, "slow"));
         });
-        let bytes = lines.0.lock().map(|b| b.clone()).unwrap_or_default();
-        String::from_utf8_lossy(&bytes).into_owned()
+        logs.text()
     }
 
     #[test]
