@@ -58,12 +58,6 @@ async fn connect_with(url: &DatabaseUrl, max_connections: Option<u32>) -> Result
     opt.max_connections(max_connections.unwrap_or(max).min(max))
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
-        // sqlx pings a connection on every acquire by default: a second round
-        // trip for every statement. Only a connection idle for a while (the
-        // one a server restart, proxy or firewall may have dropped) is
-        // pinged, as HikariCP bypasses its check for a connection used
-        // within the last half second.
-        .test_before_acquire_if_idle_for(ACQUIRE_PING_AFTER_IDLE)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)
@@ -72,6 +66,19 @@ async fn connect_with(url: &DatabaseUrl, max_connections: Option<u32>) -> Result
                 .foreign_keys(true)
         })
         .map_sqlx_sqlite_pool_opts(|o| o.after_connect(|conn, _| Box::pin(plan_once(conn))));
+    if url.is_sqlite() {
+        // sqlx pings a connection on every acquire by default, a round trip
+        // to SQLite's worker thread each time: only a connection idle for a
+        // while is pinged.
+        opt.test_before_acquire_if_idle_for(ACQUIRE_PING_AFTER_IDLE);
+    } else {
+        // PostgreSQL: every acquire pings, which costs a round trip only for
+        // a connection idle for more than half a second (the one a server
+        // restart, proxy or firewall may have dropped); one used since is
+        // checked by looking at what arrived on it (vendor/README.md), so a
+        // backend that was ended while it sat in the pool is never used.
+        opt.test_before_acquire(true);
+    }
     if memory {
         // The database lives as long as its one connection: never let it close.
         opt.min_connections(1).idle_timeout(None::<Duration>).max_lifetime(None::<Duration>);

@@ -33,6 +33,7 @@ mod operations;
 mod organisations;
 mod passwords;
 mod plain;
+mod pool;
 mod proxies;
 mod responses;
 mod restart;
