@@ -16,14 +16,21 @@ request = function()
   return wrk.format("POST", "/graphql", headers, body)
 end
 
-local graphql_errors = 0
+-- Counters live in each wrk thread; done() sees only the main one, so every
+-- thread's table is kept and summed at the end (a local here counted nothing).
+local threads = {}
+setup = function(thread) table.insert(threads, thread) end
+
+graphql_errors = 0
 response = function(status, hdrs, resp)
   if status == 200 and string.find(resp, '"errors"', 1, true) then graphql_errors = graphql_errors + 1 end
 end
 
 done = function(summary, latency, requests)
+  local e = 0
+  for _, t in ipairs(threads) do e = e + (t:get("graphql_errors") or 0) end
   local seconds = summary.duration / 1e6
   io.write(string.format("RESULT name=%s requests=%d rps=%.0f p50_ms=%.2f p99_ms=%.2f non2xx=%d errors=%d\n",
     name, summary.requests, summary.requests / seconds, latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000, summary.errors.status, graphql_errors))
+    latency:percentile(99) / 1000, summary.errors.status, e))
 end
