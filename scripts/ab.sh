@@ -34,9 +34,7 @@ export RATE_BUDGET=1000000000 RATE_REFILL_PER_HOUR=1000000000
 seed_bench kaohe_ab
 
 echo '{"query":"{ __typename }"}' >"$DATA/ceiling.json"
-cat >"$DATA/dept.json" <<JSON
-{"query":"query(\$r: ID!, \$u: ID!) { scoreRun(id: \$r) { title status period rubricVersion { label sections { code title maxPoints weight children { code title maxPoints } } } observations(unitId: \$u, first: 50) { totalCount edges { node { id ruleCode status facts { count points level flag } enteredAt } } } } }","variables":{"r":"$RUN","u":"$UNIT"}}
-JSON
+dept_body "$DATA/dept.json"
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 pg_ticks() {
@@ -51,9 +49,7 @@ for round in $(seq 1 "$ROUNDS"); do
   for bin in "$@"; do
     BIN=$bin
     start_server
-    token=$(curl -fs "$URL/graphql" -H 'Content-Type: application/json' \
-      -d '{"query":"mutation { login(username: \"xc-mishuke\", password: \"bench-password-1\") { accessToken } }"}' |
-      sed -n 's/.*"accessToken":"\([^"]*\)".*/\1/p')
+    token=$(login xc-mishuke)
     [[ -n "$token" ]] || { echo "login failed" >&2; exit 1; }
     line="round $round $bin:"
     for q in ceiling dept; do

@@ -37,11 +37,6 @@ export RATE_BUDGET=1000000000 RATE_REFILL_PER_HOUR=1000000000
 seed_bench kaohe_bench
 
 start_server
-login() {
-  curl -fs "$URL/graphql" -H 'Content-Type: application/json' \
-    -d "{\"query\":\"mutation { login(username: \\\"$1\\\", password: \\\"bench-password-1\\\") { accessToken } }\"}" |
-    sed -n 's/.*"accessToken":"\([^"]*\)".*/\1/p'
-}
 DEPT_TOKEN=$(login xc-mishuke)
 INTEGRATION_TOKEN=$(login xc-yuejiangping)
 [[ -n "$DEPT_TOKEN" && -n "$INTEGRATION_TOKEN" ]] || { echo "login failed" >&2; exit 1; }
@@ -49,9 +44,7 @@ INTEGRATION_TOKEN=$(login xc-yuejiangping)
 BODIES="$DATA/bodies"
 mkdir -p "$BODIES"
 echo '{"query":"{ __typename }"}' >"$BODIES/ceiling.json"
-cat >"$BODIES/dept.json" <<JSON
-{"query":"query(\$r: ID!, \$u: ID!) { scoreRun(id: \$r) { title status period rubricVersion { label sections { code title maxPoints weight children { code title maxPoints } } } observations(unitId: \$u, first: 50) { totalCount edges { node { id ruleCode status facts { count points level flag } enteredAt } } } } }","variables":{"r":"$RUN","u":"$UNIT"}}
-JSON
+dept_body "$BODIES/dept.json"
 echo '{"query":"{ monthlyRanking(organisationCode: \"xuchang\", period: \"2026-10\") { rank finalScore base bonus penalty unit { code name } sections { code score weighted } } }"}' >"$BODIES/ranking.json"
 
 # Every body must answer without errors before it is measured.

@@ -53,3 +53,19 @@ seed_bench() {
   # do it in the middle of a measurement, and index-only scans see them visible.
   if [[ "$DB" == postgres ]]; then psql "$DATABASE_URL" -qc "VACUUM" >/dev/null; fi
 }
+
+# Signs in as the demo user $1 (DEMO_PASSWORD=bench-password-1) and prints its
+# access token (nothing when refused).
+login() {
+  curl -fs "$URL/graphql" -H 'Content-Type: application/json' \
+    -d "{\"query\":\"mutation { login(username: \\\"$1\\\", password: \\\"bench-password-1\\\") { accessToken } }\"}" |
+    sed -n 's/.*"accessToken":"\([^"]*\)".*/\1/p'
+}
+
+# Writes to $1 the department head's typical query (a run → its sections →
+# indicators → one unit's observations) over RUN and UNIT.
+dept_body() {
+  cat >"$1" <<JSON
+{"query":"query(\$r: ID!, \$u: ID!) { scoreRun(id: \$r) { title status period rubricVersion { label sections { code title maxPoints weight children { code title maxPoints } } } observations(unitId: \$u, first: 50) { totalCount edges { node { id ruleCode status facts { count points level flag } enteredAt } } } } }","variables":{"r":"$RUN","u":"$UNIT"}}
+JSON
+}

@@ -66,9 +66,7 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 
-TOKEN=$(curl -fs "$URL/graphql" -H 'Content-Type: application/json' \
-  -d '{"query":"mutation { login(username: \"xc-admin\", password: \"bench-password-1\") { accessToken } }"}' |
-  sed -n 's/.*"accessToken":"\([^"]*\)".*/\1/p')
+TOKEN=$(login xc-admin)
 [[ -n "$TOKEN" ]] || { echo "login failed" >&2; exit 1; }
 
 B="$DATA/bodies"
