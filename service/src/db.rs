@@ -34,7 +34,8 @@ pub async fn connect_expensive(
     connect_with(url, Some(max)).await
 }
 
-/// A pooled connection idle this long is pinged before it is handed out.
+/// On SQLite, a pooled connection idle this long is pinged before it is
+/// handed out (PostgreSQL's are checked every time: see `connect_with`).
 pub const ACQUIRE_PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 async fn connect_with(url: &DatabaseUrl, max_connections: Option<u32>) -> Result<DatabaseConnection, DbErr> {
