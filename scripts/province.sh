@@ -19,6 +19,8 @@
 #                                              # they can, the CPU saturated)
 #   WRITER_UNITS=100 scripts/province.sh       # the writers spread over 100 of
 #                                              # 城口's units (default 20, at most 100)
+#   ROUNDS=5 DURATION=8 scripts/province.sh    # phases 1 and 2 alternate 5 times;
+#                                              # prints the median p99 change
 #
 # Needs wrk and, for PostgreSQL, psql.
 set -euo pipefail
@@ -34,6 +36,11 @@ PG=${KAOHE_BENCH_PG:-postgres://postgres@127.0.0.1:5432}
 HOST=127.0.0.1
 if ! [[ "$DURATION" =~ ^[0-9]+$ ]] || (( DURATION < 1 || DURATION > 120 )); then
   echo "DURATION must be 1..120 seconds" >&2; exit 2
+fi
+# Pairs of phases 1 and 2, alternating (the median of their changes is printed).
+ROUNDS=${ROUNDS:-1}
+if ! [[ "$ROUNDS" =~ ^[0-9]+$ ]] || (( ROUNDS < 1 || ROUNDS > 20 )); then
+  echo "ROUNDS must be 1..20" >&2; exit 2
 fi
 # 城口's units the writers take in turn (read back as one page: 1..100).
 WRITER_UNITS=${WRITER_UNITS:-20}
@@ -119,23 +126,38 @@ awk -v s=$((S1 - S0)) -v p=$((P1 - P0)) -v n="${ALONE_WRITES:-0}" 'BEGIN {
 awk -v t=$((S1 - S0 + P1 - P0)) -v d="$DURATION" -v c="$(nproc)" 'BEGIN {
   printf "   the writers used %.0f%% of the machine (%d cores)\n", t / d / c, c }'
 
-echo "== phase 1: $READERS readers of 许昌 alone, ${DURATION}s ($DB)"
-ALONE=$(read_phase readers-alone)
-echo "$ALONE"
-
-echo "== phase 2: the same readers while $WRITERS connections of 城口 write (DELAY_MS=${DELAY_MS:-200})"
-WRITER_OUT="$DATA/writers.out"
-TOKEN=$WRITER_TOKEN BODY_FILE="$BODIES/writer.json" DELAY_MS=${DELAY_MS:-200} \
-  wrk -t1 -c"$WRITERS" -d"$((DURATION + 2))s" --timeout 10s -s scripts/load/writer.lua "$URL" >"$WRITER_OUT" &
-WRITER_PID=$!
-sleep 1
-BESIDE=$(read_phase readers-with-writers)
-wait "$WRITER_PID" || true
-echo "$BESIDE"
-grep '^WRITER' "$WRITER_OUT"
-
 p99() { sed -n 's/.* p99_ms=\([0-9.]*\).*/\1/p' <<<"$1"; }
 hit() { sed -n 's/.* hit_pct=\([0-9.]*\).*/\1/p' <<<"$1"; }
-echo "readers' hit rate: alone $(hit "$ALONE")%, with writers $(hit "$BESIDE")% (target ≥ 90%)"
-echo "readers' p99: alone $(p99 "$ALONE") ms, with writers $(p99 "$BESIDE") ms ($(awk -v a="$(p99 "$ALONE")" -v b="$(p99 "$BESIDE")" 'BEGIN { printf "%+.0f%%", (b - a) * 100 / a }'); target within 20%)"
+# Phases 1 and 2 alternate ROUNDS times: on a VM whose speed drifts within
+# minutes, one pair can land on either side of the line; the median of the
+# pairs' changes cannot be moved by one slow minute.
+CHANGES=()
+HITS=()
+for round in $(seq 1 "$ROUNDS"); do
+  echo "== phase 1 (round $round of $ROUNDS): $READERS readers of 许昌 alone, ${DURATION}s ($DB)"
+  ALONE=$(read_phase readers-alone)
+  echo "$ALONE"
+
+  echo "== phase 2 (round $round of $ROUNDS): the same readers while $WRITERS connections of 城口 write (DELAY_MS=${DELAY_MS:-200})"
+  WRITER_OUT="$DATA/writers.out"
+  TOKEN=$WRITER_TOKEN BODY_FILE="$BODIES/writer.json" DELAY_MS=${DELAY_MS:-200} \
+    wrk -t1 -c"$WRITERS" -d"$((DURATION + 2))s" --timeout 10s -s scripts/load/writer.lua "$URL" >"$WRITER_OUT" &
+  WRITER_PID=$!
+  sleep 1
+  BESIDE=$(read_phase readers-with-writers)
+  wait "$WRITER_PID" || true
+  echo "$BESIDE"
+  grep '^WRITER' "$WRITER_OUT"
+
+  CHANGE=$(awk -v a="$(p99 "$ALONE")" -v b="$(p99 "$BESIDE")" 'BEGIN { printf "%+.0f", (b - a) * 100 / a }')
+  CHANGES+=("$CHANGE")
+  HITS+=("$(hit "$ALONE")" "$(hit "$BESIDE")")
+  echo "readers' hit rate: alone $(hit "$ALONE")%, with writers $(hit "$BESIDE")% (target ≥ 90%)"
+  echo "readers' p99: alone $(p99 "$ALONE") ms, with writers $(p99 "$BESIDE") ms (${CHANGE}%; target within 20%)"
+done
+if (( ROUNDS > 1 )); then
+  MEDIAN=$(printf '%s\n' "${CHANGES[@]}" | sort -n | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%+.0f", m }')
+  LOWEST=$(printf '%s\n' "${HITS[@]}" | sort -n | head -n1)
+  echo "== $ROUNDS rounds: readers' p99 change ${CHANGES[*]} (%); median ${MEDIAN}% (target within 20%); lowest hit rate ${LOWEST}% (target ≥ 90%)"
+fi
 echo "server resident memory: $(( $(ps -o rss= -p "$SERVER_PID") / 1024 )) MiB"

@@ -46,6 +46,10 @@ pub struct Caller {
     /// A user signed in with a one-time password (a new account, a reset):
     /// everything but changing it is refused until it is changed.
     pub must_change_password: bool,
+    /// The audit entries appended for this caller (shared by its clones), so
+    /// the instance can move the generations they move before its answer
+    /// leaves (`auth::pulse`).
+    pub appended: std::sync::Arc<crate::audit::Appended>,
 }
 
 /// A signed-in caller's standing in the casbin policy of its organisation.
@@ -81,6 +85,7 @@ impl Caller {
             role: CallerRole::Anonymous,
             grants: None,
             must_change_password: false,
+            appended: Default::default(),
         }
     }
 
@@ -91,6 +96,7 @@ impl Caller {
             role: CallerRole::System,
             grants: None,
             must_change_password: false,
+            appended: Default::default(),
         }
     }
 

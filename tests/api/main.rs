@@ -35,6 +35,7 @@ mod passwords;
 mod plain;
 mod pool;
 mod proxies;
+mod relay;
 mod responses;
 mod restart;
 mod rubrics;

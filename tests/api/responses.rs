@@ -7,7 +7,10 @@ use entity::audit_log;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{Value, json};
 
+use std::time::Duration;
+
 use crate::helpers::{TestApp, db_id, gid, spawn_app_as};
+use crate::relay::{Relay, host_port, through};
 
 const OPEN: &str = "mutation($i: OpenScoreRunInput!) { openScoreRun(input: $i) { id } }";
 const RECORD: &str = "mutation($i: RecordObservationInput!) { recordObservation(input: $i) { id } }";
@@ -114,6 +117,93 @@ async fn an_answer_is_reused_until_a_write_and_never_across_callers() {
         assert_eq!(status.as_deref(), Some("miss"));
         assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND");
     }
+}
+
+/// A recording changes no caller's row: the writer's row stays kept (on
+/// PostgreSQL; `graphql::writes`) and the entries it appended move its
+/// generation before its answer leaves, so every next read, on the same
+/// instance, shows the write without waiting for the notification.
+#[tokio::test]
+async fn a_writer_reads_each_of_its_own_writes_at_once() {
+    let app = spawn_app_as("xc-admin").await;
+    let (run, weidu) = open_run(&app).await;
+    let vars = json!({ "r": run });
+    for n in 1..=5 {
+        post(&app, PAGE, vars.clone()).await;
+        assert_eq!(post(&app, PAGE, vars.clone()).await.0.as_deref(), Some("hit"));
+        let (status, body) = post(&app, RECORD, record(&run, &weidu, n)).await;
+        assert!(status.is_none() && body.get("errors").is_none(), "{body:#}");
+        let (status, after) = post(&app, PAGE, vars.clone()).await;
+        assert_eq!(status.as_deref(), Some("miss"), "recording {n}");
+        assert_eq!(after["data"]["scoreRun"]["observations"]["totalCount"], n, "recording {n}");
+    }
+}
+
+/// The same on PostgreSQL with every notification held back for two
+/// seconds (a relay in front of the database): what moves the writer's
+/// generation is its own instance taking in the entries it appended, not the
+/// notification (which, unheld, usually arrives before the next request and
+/// would hide a write forgotten).
+#[tokio::test]
+async fn on_postgresql_a_writer_reads_its_own_writes_before_their_notifications() {
+    let fresh = crate::helpers::fresh().await;
+    if fresh.settings.is_sqlite() {
+        return;
+    }
+    let url = fresh.settings.database_url.expose().to_string();
+    let relay = Relay::start(host_port(&url), Duration::from_secs(2)).await;
+    let mut settings = fresh.settings.clone();
+    settings.database_url = through(&url, relay.addr).into();
+    settings.limits.rate_budget = 10_000_000;
+    let app = crate::helpers::serve(settings).await;
+    for _ in 0..100 {
+        if app.auth.pulse.is_live() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(app.auth.pulse.is_live(), "the pulse listens through the relay");
+    app.sign_in("xc-mishuke").await;
+    let head = app.token.lock().unwrap().clone();
+    app.sign_in("xc-admin").await;
+    let (run, weidu) = open_run(&app).await;
+    let vars = json!({ "r": run });
+    for n in 1..=3 {
+        post(&app, PAGE, vars.clone()).await;
+        assert_eq!(post(&app, PAGE, vars.clone()).await.0.as_deref(), Some("hit"));
+        let (_, body) = post(&app, RECORD, record(&run, &weidu, n)).await;
+        assert!(body.get("errors").is_none(), "{body:#}");
+        let (status, after) = post(&app, PAGE, vars.clone()).await;
+        assert_eq!(status.as_deref(), Some("miss"), "recording {n}");
+        assert_eq!(after["data"]["scoreRun"]["observations"]["totalCount"], n, "recording {n}");
+    }
+    // (That the writer's row stays kept meanwhile: `statements::a_recording_…`.)
+
+    // A write that changes a caller (a deactivation) forgets the rows of its
+    // organisation at once, its notification still held: the department
+    // head's kept row is not used again.
+    let me = "{ me { username } }";
+    let probe = |token: Option<String>| {
+        let req = app.client.post(format!("{}/graphql", app.address)).bearer_auth(token.unwrap_or_default());
+        async move {
+            let res = req.json(&json!({ "query": me })).send().await.unwrap();
+            (res.status().as_u16(), res.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) = probe(head.clone()).await;
+    assert_eq!((status, &body["data"]["me"]["username"]), (200, &json!("xc-mishuke")), "{body:#}");
+    let user = entity::app_user::Entity::find()
+        .filter(entity::app_user::Column::Username.eq("xc-mishuke"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let deactivate =
+        "mutation($id: ID!, $v: Int!) { deactivateUser(id: $id, reason: \"离职\", expectedVersion: $v) { active } }";
+    let v = app.query_with(deactivate, json!({ "id": gid("User", user.id), "v": user.version })).await;
+    assert_eq!(v["deactivateUser"]["active"], false);
+    let (status, refused) = probe(head).await;
+    assert_eq!((status, &refused["errors"][0]["extensions"]["code"]), (401, &json!("UNAUTHENTICATED")), "{refused:#}");
 }
 
 #[tokio::test]

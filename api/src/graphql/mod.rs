@@ -27,6 +27,7 @@ mod signin;
 pub mod states;
 mod unit;
 mod webhooks;
+pub mod writes;
 pub mod written;
 
 use async_graphql::{Context, EmptySubscription, ID, MergedObject, Object, Schema};

@@ -184,6 +184,9 @@ pub struct Pass {
     /// Whether each operation selects only `__typename`, `__schema` or
     /// `__type` (its answer depends on no data).
     pub meta_only: Vec<bool>,
+    /// Whether each operation leaves every caller's row as it was: a query,
+    /// or a mutation of only `graphql::writes::KEEPS_CALLERS` fields.
+    pub keeps_callers: Vec<bool>,
     /// The name of each operation run: the one asked for, or the document's
     /// only operation's (`None`: anonymous).
     pub names: Vec<Option<String>>,
@@ -228,6 +231,7 @@ struct Admitted {
     analysis: kaohe_gate::Analysis,
     only_queries: bool,
     meta_only: bool,
+    keeps_callers: bool,
     name: Option<String>,
 }
 
@@ -255,6 +259,16 @@ fn first_look(
             _ => false,
         })
     });
+    // Every operation of the document, whichever runs; a fragment at the
+    // root is not looked into (it counts as changing callers).
+    let keeps_callers = doc.operations.iter().all(|(_, op)| match op.node.ty {
+        OperationType::Query => true,
+        OperationType::Mutation => op.node.selection_set.node.items.iter().all(|s| match &s.node {
+            Selection::Field(f) => crate::graphql::writes::keeps_callers(&f.node.name.node),
+            _ => false,
+        }),
+        OperationType::Subscription => false,
+    });
     let name = operation.or_else(|| {
         let mut ops = doc.operations.iter();
         match (ops.next(), ops.next()) {
@@ -262,7 +276,7 @@ fn first_look(
             _ => None,
         }
     });
-    Ok(Admitted { analysis, only_queries, meta_only, name })
+    Ok(Admitted { analysis, only_queries, meta_only, keeps_callers, name })
 }
 
 impl Gate {
@@ -320,6 +334,7 @@ impl Gate {
         let mut kinds = Vec::with_capacity(requests.len());
         let mut texts = Vec::with_capacity(requests.len());
         let mut meta_only = Vec::with_capacity(requests.len());
+        let mut keeps_callers = Vec::with_capacity(requests.len());
         let mut names = Vec::with_capacity(requests.len());
         let mut parsed = Vec::with_capacity(requests.len());
         let mut validated = Vec::with_capacity(requests.len());
@@ -362,6 +377,7 @@ impl Gate {
             validated.push(self.validated.get(&text).is_some());
             texts.push(text);
             meta_only.push(admitted.meta_only);
+            keeps_callers.push(admitted.keeps_callers);
             names.push(admitted.name.clone());
             operations.push(request);
         }
@@ -407,6 +423,7 @@ impl Gate {
             kinds,
             texts,
             meta_only,
+            keeps_callers,
             names,
             parsed,
             validated,

@@ -381,6 +381,7 @@ async fn answer(
     record_operations(&pass);
     let writes = pass.kinds.iter().any(|k| *k != kaohe_gate::OperationKind::Query);
     let writer = caller.organisation_id;
+    let (appended, keeps_callers) = (caller.appended.clone(), pass.keeps_callers.iter().all(|k| *k));
     if let Some(m) = &metrics {
         m.charged(pass.cost);
     }
@@ -536,9 +537,10 @@ async fn answer(
         }
     };
     if writes {
-        // Before the answer leaves: this instance's next requests read their
-        // callers (and generations) again, not waiting for the notification.
-        auth.pulse.written(writer).await;
+        // Before the answer leaves: this instance's next requests see the
+        // generations the write moved (and, if it may have changed a caller's
+        // row, read their callers again), not waiting for the notifications.
+        auth.pulse.written(writer, appended.heard(), keeps_callers).await;
     }
     if stored {
         set_etag(&mut res, etag.as_deref());

@@ -122,6 +122,44 @@ pub struct Entry<'a> {
     pub after: Option<serde_json::Value>,
 }
 
+/// The entries appended for one caller (one request): each organisation's
+/// newest own entry and the newest shared one. The HTTP layer gives them to
+/// the pulse once the request has run (`auth::pulse::Pulse::written`), as the
+/// entries' notifications would, so the request's next read of its
+/// organisation sees the new generation without reading it. An entry of a
+/// write that rolled back only moves a generation early: ids grow, so a
+/// later write's entry is above it, and an answer kept under it was read
+/// after the rollback.
+#[derive(Debug, Default)]
+pub struct Appended(std::sync::Mutex<AppendedIds>);
+
+#[derive(Debug, Default)]
+struct AppendedIds {
+    own: Vec<(i64, i64)>,
+    shared: Option<i64>,
+}
+
+impl Appended {
+    fn note(&self, organisation_id: Option<i64>, shared: bool, id: i64) {
+        let mut ids = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match organisation_id {
+            Some(org) if !shared => match ids.own.iter_mut().find(|(o, _)| *o == org) {
+                Some((_, newest)) => *newest = (*newest).max(id),
+                None => ids.own.push((org, id)),
+            },
+            _ => ids.shared = ids.shared.max(Some(id)),
+        }
+    }
+
+    /// What the entries' notifications say (`a <organisation> <shared> <id>`).
+    pub fn heard(&self) -> Vec<crate::auth::pulse::Heard> {
+        use crate::auth::pulse::Heard;
+        let ids = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let own = ids.own.iter().map(|&(org, id)| Heard::Entry { organisation: Some(org), shared: false, id });
+        own.chain(ids.shared.map(|id| Heard::Entry { organisation: None, shared: true, id })).collect()
+    }
+}
+
 /// The score run and unit an entry concerns (both optional), so the log can be
 /// queried by run and unit. They are part of the hashed fields when present.
 #[derive(Clone, Copy, Debug, Default)]
@@ -207,7 +245,7 @@ async fn append<C: ConnectionTrait>(
             scope,
         },
     );
-    audit_log::ActiveModel {
+    let appended = audit_log::ActiveModel {
         organisation_id: Set(entry.organisation_id),
         actor_id: Set(caller.user_id()),
         actor_label: Set(label),
@@ -226,5 +264,25 @@ async fn append<C: ConnectionTrait>(
         ..Default::default()
     }
     .insert(conn)
-    .await
+    .await?;
+    caller.appended.note(entry.organisation_id, shared, appended.id);
+    Ok(appended)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Appended;
+    use crate::auth::pulse::Heard;
+
+    #[test]
+    fn appended_keeps_each_organisations_newest_and_the_newest_shared() {
+        let a = Appended::default();
+        a.note(Some(7), false, 10);
+        a.note(Some(8), false, 11);
+        a.note(Some(7), false, 12);
+        a.note(Some(7), true, 13);
+        a.note(None, false, 9);
+        let entry = |organisation, shared, id| Heard::Entry { organisation, shared, id };
+        assert_eq!(a.heard(), vec![entry(Some(7), false, 12), entry(Some(8), false, 11), entry(None, true, 13)]);
+    }
 }

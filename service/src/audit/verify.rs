@@ -286,6 +286,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_callers_clones_note_what_it_appended() {
+        use crate::auth::pulse::Heard;
+        let (db, key) = (memory().await, key());
+        let caller = Caller::system();
+        let entry = |n: i64| Entry {
+            organisation_id: None,
+            action: "test.write",
+            entity: "thing",
+            entity_id: Some(n.to_string()),
+            before: None,
+            after: None,
+        };
+        assert_eq!(caller.appended.heard(), Vec::new());
+        record(&db, &key, &caller, entry(1)).await.unwrap();
+        let second = record(&db, &key, &caller.clone(), entry(2)).await.unwrap();
+        let elsewhere = write(&db, &key, 3).await;
+        assert_eq!(
+            caller.appended.heard(),
+            vec![Heard::Entry { organisation: None, shared: true, id: second.id }],
+            "its newest entry, also through a clone, and not another caller's ({})",
+            elsewhere.id
+        );
+    }
+
+    #[tokio::test]
     async fn another_key_verifies_nothing() {
         let (db, key) = (memory().await, key());
         let first = write(&db, &key, 1).await;

@@ -166,6 +166,7 @@ pub async fn caller(
         role,
         grants: Some(grants),
         must_change_password: row.must_change_password,
+        appended: Default::default(),
     };
     let generation = if pulse.is_live() {
         pulse.generation(row.organisation_id, row.generation_own, row.generation_shared)

@@ -354,12 +354,20 @@ impl<R: Clone> Pulse<R> {
         }
     }
 
-    /// [`Pulse::after_write`], after on SQLite taking in the write's own move
-    /// of `data_version`: read first, then forget, so any commit up to the
-    /// read (this write's, or another process's just before it) is covered by
-    /// this forgetting, and the watch does not make every caller read its row
-    /// a second time for it.
-    pub async fn written(&self, organisation: Option<i64>) {
+    /// After a write this instance answered: on PostgreSQL the entries it
+    /// appended (`audit::Appended`) are heard at once, as their
+    /// notifications will say; then, unless the write changed no caller's
+    /// row (`keeps_callers`: no user, session, credential or organisation
+    /// was written, so only the generations moved), [`Pulse::after_write`].
+    /// So a 科室 entering a month keeps its row from one recording to the
+    /// next, and still reads its own writes.
+    ///
+    /// On SQLite, after taking in the write's own move of `data_version`:
+    /// read first, then forget every row, so any commit up to the read (this
+    /// write's, or another process's just before it: `data_version` cannot
+    /// tell them apart) is covered by this forgetting, and the watch does not
+    /// make every caller read its row a second time for it.
+    pub async fn written(&self, organisation: Option<i64>, appended: Vec<Heard>, keeps_callers: bool) {
         if self.local.load(Ordering::Acquire) {
             let mut watcher = self.watcher.lock().await;
             if let Some((conn, seen)) = watcher.as_mut()
@@ -367,8 +375,15 @@ impl<R: Clone> Pulse<R> {
             {
                 *seen = version;
             }
+            drop(watcher);
+            return self.after_write(organisation);
         }
-        self.after_write(organisation);
+        for heard in appended {
+            self.hear(heard);
+        }
+        if !keeps_callers || organisation.is_none() {
+            self.after_write(organisation);
+        }
     }
 
     /// The watch's look (SQLite): whether `data_version` moved since the
@@ -526,6 +541,30 @@ mod tests {
         // An anonymous write (a sign-in) forgets every row.
         p.after_write(None);
         assert_eq!((p.kept(mine), p.kept(theirs)), (None, None));
+    }
+
+    #[tokio::test]
+    async fn a_data_write_keeps_its_callers_and_moves_their_generation() {
+        let p: Pulse<u8> = Pulse::default();
+        p.set_live(true);
+        let (mine, theirs) = (SubjectKey::Session { user: 1, session: 1 }, SubjectKey::Credential(2));
+        p.keep(mine, 1, 10, p.stamp());
+        p.keep(theirs, 2, 20, p.stamp());
+        assert_eq!(p.generation(10, Some(5), Some(3)), 5);
+        let entry = |id| vec![Heard::Entry { organisation: Some(10), shared: false, id }];
+        p.written(Some(10), entry(7), true).await;
+        assert_eq!(p.kept(mine), Some(1), "no caller's row was written: it stays kept");
+        assert_eq!(p.generation(10, Some(5), Some(3)), 7, "the write's entry moved the generation at once");
+        assert_eq!(p.generation(20, None, Some(3)), 3, "another organisation's did not move");
+        p.written(Some(10), vec![Heard::Entry { organisation: None, shared: true, id: 9 }], true).await;
+        assert_eq!(p.generation(20, None, Some(3)), 9, "a shared entry moves every organisation");
+        p.written(Some(10), entry(11), false).await;
+        assert_eq!(p.kept(mine), None, "a write that may have changed a caller forgets its organisation's rows");
+        assert_eq!(p.kept(theirs), Some(2));
+        assert_eq!(p.generation(10, None, None), 11);
+        p.keep(mine, 1, 10, p.stamp());
+        p.written(None, Vec::new(), true).await;
+        assert_eq!((p.kept(mine), p.kept(theirs)), (None, None), "an anonymous write (a sign-in) forgets every row");
     }
 
     #[test]
