@@ -308,7 +308,7 @@ async fn a_recording_costs_a_pinned_number_of_statements() {
     // taking the turn, then one statement for everything checked there (the
     // run's state, the section's submission, the run's unit, the unit's
     // observations, the audit chain's head), the observation and its audit
-    // entry. 11 before 2026-12-03, 6 on both until 2026-12-04.
+    // entry. 11 before 2026-12-03, 6 on both until 2026-12-03 (night).
     assert_eq!(spent, 5 + sqlite_caller(&app), "a recording");
 }
 
