@@ -126,14 +126,20 @@ async fn an_answer_is_reused_until_a_write_and_never_across_callers() {
 #[tokio::test]
 async fn a_writer_reads_each_of_its_own_writes_at_once() {
     let app = spawn_app_as("xc-admin").await;
-    let (run, weidu) = open_run(&app).await;
+    each_recording_is_read_at_once(&app, 5).await;
+}
+
+/// Opens a run; `recordings` times: the page cached, a recording, and the
+/// page again, which must be computed afresh and show it.
+async fn each_recording_is_read_at_once(app: &TestApp, recordings: u32) {
+    let (run, weidu) = open_run(app).await;
     let vars = json!({ "r": run });
-    for n in 1..=5 {
-        post(&app, PAGE, vars.clone()).await;
-        assert_eq!(post(&app, PAGE, vars.clone()).await.0.as_deref(), Some("hit"));
-        let (status, body) = post(&app, RECORD, record(&run, &weidu, n)).await;
+    for n in 1..=recordings {
+        post(app, PAGE, vars.clone()).await;
+        assert_eq!(post(app, PAGE, vars.clone()).await.0.as_deref(), Some("hit"));
+        let (status, body) = post(app, RECORD, record(&run, &weidu, n)).await;
         assert!(status.is_none() && body.get("errors").is_none(), "{body:#}");
-        let (status, after) = post(&app, PAGE, vars.clone()).await;
+        let (status, after) = post(app, PAGE, vars.clone()).await;
         assert_eq!(status.as_deref(), Some("miss"), "recording {n}");
         assert_eq!(after["data"]["scoreRun"]["observations"]["totalCount"], n, "recording {n}");
     }
@@ -166,17 +172,7 @@ async fn on_postgresql_a_writer_reads_its_own_writes_before_their_notifications(
     app.sign_in("xc-mishuke").await;
     let head = app.token.lock().unwrap().clone();
     app.sign_in("xc-admin").await;
-    let (run, weidu) = open_run(&app).await;
-    let vars = json!({ "r": run });
-    for n in 1..=3 {
-        post(&app, PAGE, vars.clone()).await;
-        assert_eq!(post(&app, PAGE, vars.clone()).await.0.as_deref(), Some("hit"));
-        let (_, body) = post(&app, RECORD, record(&run, &weidu, n)).await;
-        assert!(body.get("errors").is_none(), "{body:#}");
-        let (status, after) = post(&app, PAGE, vars.clone()).await;
-        assert_eq!(status.as_deref(), Some("miss"), "recording {n}");
-        assert_eq!(after["data"]["scoreRun"]["observations"]["totalCount"], n, "recording {n}");
-    }
+    each_recording_is_read_at_once(&app, 3).await;
     // (That the writer's row stays kept meanwhile: `statements::a_recording_…`.)
 
     // A write that changes a caller (a deactivation) forgets the rows of its
