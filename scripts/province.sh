@@ -156,7 +156,7 @@ for round in $(seq 1 "$ROUNDS"); do
   echo "readers' p99: alone $(p99 "$ALONE") ms, with writers $(p99 "$BESIDE") ms (${CHANGE}%; target within 20%)"
 done
 if (( ROUNDS > 1 )); then
-  MEDIAN=$(printf '%s\n' "${CHANGES[@]}" | sort -n | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%+.0f", m }')
+  MEDIAN=$(printf '%s\n' "${CHANGES[@]}" | tr -d + | sort -n | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%+.0f", m }')
   LOWEST=$(printf '%s\n' "${HITS[@]}" | sort -n | head -n1)
   echo "== $ROUNDS rounds: readers' p99 change ${CHANGES[*]} (%); median ${MEDIAN}% (target within 20%); lowest hit rate ${LOWEST}% (target ≥ 90%)"
 fi
