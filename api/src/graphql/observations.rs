@@ -636,4 +636,23 @@ impl super::plain::Plain for ObservationIn<'_> {
             _ => return None,
         })
     }
+
+    /// As `field`, written without a `Value` (the department head's page).
+    fn write_field(&self, name: &str, sub: Option<&super::plain::Shape<'_>>, out: &mut Vec<u8>) -> Option<()> {
+        use super::plain::{write_json, write_object};
+        let o = self.row;
+        match name {
+            "id" => write_json(out, &to_id(IdKind::Observation, o.id).0),
+            "version" => write_json(out, &o.version),
+            "status" => write_json(out, &async_graphql::resolver_utils::enum_value(ObservationStatus::from(o.status))),
+            "ruleCode" => write_json(out, self.rule_code?),
+            "facts" => write_object(&Facts::of_json(serde_json::from_str(&o.facts).unwrap_or_default()), sub?, out),
+            "workKey" => write_json(out, &o.work_key),
+            "halve" => write_json(out, &o.halve),
+            "note" => write_json(out, &o.note),
+            "supersedesId" => write_json(out, &o.supersedes_id.map(|i| to_id(IdKind::Observation, i).0)),
+            // Scalars with their own text (dates): as async-graphql writes them.
+            _ => write_json(out, &self.field(name, sub)?),
+        }
+    }
 }

@@ -99,6 +99,24 @@ pub(crate) fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, v: &T)
     serde_json::to_writer(out, v).ok()
 }
 
+/// A list of objects written as JSON at the end of `out`, as `list` would
+/// serialise.
+pub(crate) fn write_list<'i, T: Plain + 'i>(
+    items: impl IntoIterator<Item = &'i T>,
+    shape: &Shape<'_>,
+    out: &mut Vec<u8>,
+) -> Option<()> {
+    out.push(b'[');
+    for (n, item) in items.into_iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        write_object(item, shape, out)?;
+    }
+    out.push(b']');
+    Some(())
+}
+
 /// A list of objects, as `shape` asks for each.
 pub(crate) fn list<'i, T: Plain + 'i>(items: impl IntoIterator<Item = &'i T>, shape: &Shape<'_>) -> Option<Value> {
     items.into_iter().map(|i| object(i, shape)).collect::<Option<Vec<_>>>().map(Value::List)
@@ -197,9 +215,22 @@ impl<T> Answered<T> {
 }
 
 impl<T: Plain + OutputType> Answered<Vec<T>> {
-    /// The plain answer if the selection allows it, else the objects.
+    /// The plain answer if the selection allows it, else the objects;
+    /// written straight to JSON when the HTTP layer gave the request its
+    /// splices (building a `Value` tree and serialising it was a tenth of
+    /// a computed department head's page).
     pub(crate) fn of(ctx: &Context<'_>, items: Vec<T>) -> Self {
-        match shape_of(ctx).and_then(|shape| list(&items, &shape)) {
+        let Some(shape) = shape_of(ctx) else {
+            return Answered::Normal(items);
+        };
+        let answer = match super::written::splices(ctx) {
+            Some(splices) => {
+                let mut out = Vec::with_capacity(64 * items.len() + 2);
+                write_list(&items, &shape, &mut out).map(|()| splices.hold(out.into()))
+            }
+            None => list(&items, &shape),
+        };
+        match answer {
             Some(value) => Answered::plain(value),
             None => Answered::Normal(items),
         }

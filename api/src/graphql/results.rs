@@ -472,10 +472,11 @@ impl ResultQuery {
         for (run, rows) in picked {
             out.extend(RankingEntry::rows(rows, run, &units));
         }
-        if let (Some((key, kept, splices)), Some(shape)) = (written, &shape)
-            && let Some(bytes) = super::plain::list(&out, shape).and_then(|value| kept.write(key, &value))
-        {
-            return Ok(super::plain::Answered::plain(splices.hold(bytes)));
+        if let (Some((key, kept, splices)), Some(shape)) = (written, &shape) {
+            let mut bytes = Vec::with_capacity(256 * out.len() + 2);
+            if super::plain::write_list(&out, shape, &mut bytes).is_some() {
+                return Ok(super::plain::Answered::plain(splices.hold(kept.keep(key, bytes))));
+            }
         }
         Ok(super::plain::Listed::of(ctx, out))
     }

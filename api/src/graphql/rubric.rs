@@ -321,6 +321,30 @@ impl Plain for Indicator {
             _ => return None,
         })
     }
+
+    /// As `field`, written without a `Value` (the department head's page).
+    fn write_field(&self, name: &str, sub: Option<&Shape<'_>>, out: &mut Vec<u8>) -> Option<()> {
+        use super::plain::{optional, write_json, write_list, write_object};
+        let r = self.row();
+        match name {
+            "id" => write_json(out, &to_id(IdKind::Indicator, r.id).0),
+            "code" => write_json(out, &r.code),
+            "title" => write_json(out, &r.title),
+            "depth" => write_json(out, &r.depth),
+            "maxPoints" => write_json(out, &optional(&r.max_points.map(|m| m.0))),
+            "weight" => write_json(out, &optional(&r.weight.map(|w| w.0))),
+            "role" => write_json(out, &async_graphql::resolver_utils::enum_value(IndicatorRole::from(r.role))),
+            "department" => write_json(out, &r.department),
+            "note" => write_json(out, &r.note),
+            "parent" => match self.parent_of() {
+                Some(p) => write_object(&p, sub?, out),
+                None => write_json(out, &()),
+            },
+            "children" => write_list(&self.children_of(), sub?, out),
+            "groups" => write_list(&self.groups_of(), sub?, out),
+            _ => None,
+        }
+    }
 }
 
 impl Plain for IndicatorGroup {
