@@ -31,9 +31,7 @@ fi
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 
-export DATA_DIR="$DATA" LOG=warn DEMO_PASSWORD=bench-password-1 BIND_ADDR="$HOST:$PORT"
-# One token per script, many clients: lift the per-caller budget for the bench.
-export RATE_BUDGET=1000000000 RATE_REFILL_PER_HOUR=1000000000
+bench_env
 seed_bench kaohe_bench
 
 start_server

@@ -29,11 +29,9 @@ SKIP_BUILD=1 BIN=$1
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 
-export DATA_DIR="$DATA" LOG=warn DEMO_PASSWORD=bench-password-1 BIND_ADDR="$HOST:$PORT"
-export RATE_BUDGET=1000000000 RATE_REFILL_PER_HOUR=1000000000
+bench_env
 seed_bench kaohe_instructions
-echo '{"query":"{ __typename }"}' >"$DATA/ceiling.json"
-dept_body "$DATA/dept.json"
+page_bodies
 mkdir -p "$OUT"
 
 # wrk on two connections: under valgrind the server runs one thread at a time.

@@ -35,6 +35,21 @@ start_server() {
   exit 1
 }
 
+# The server's settings for a measurement: its data in $DATA, quiet logs,
+# the demo users' password, and (one token per script, many clients) the
+# per-caller budget lifted.
+bench_env() {
+  export DATA_DIR="$DATA" LOG=warn DEMO_PASSWORD=bench-password-1 BIND_ADDR="$HOST:$PORT"
+  export RATE_BUDGET=1000000000 RATE_REFILL_PER_HOUR=1000000000
+}
+
+# Writes the two compared bodies to $DATA: ceiling.json (`{ __typename }`)
+# and dept.json (the department head's page, `dept_body`).
+page_bodies() {
+  echo '{"query":"{ __typename }"}' >"$DATA/ceiling.json"
+  dept_body "$DATA/dept.json"
+}
+
 # Points the server at a fresh database (DB=postgres: the database $1 on $PG,
 # dropped and created; else SQLite in $DATA), fills it with `seed-bench
 # $UNITS` and sets RUN and UNIT to the published run and one of its units.

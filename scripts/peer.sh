@@ -44,8 +44,7 @@ PEER_PID=
 stop_peer() { if [[ -n "$PEER_PID" ]]; then kill "$PEER_PID" 2>/dev/null || true; wait "$PEER_PID" 2>/dev/null || true; fi; }
 trap 'stop_peer; cleanup' EXIT
 
-export DATA_DIR="$DATA" LOG=warn DEMO_PASSWORD=bench-password-1 BIND_ADDR="$HOST:$PORT"
-export RATE_BUDGET=1000000000 RATE_REFILL_PER_HOUR=1000000000
+bench_env
 psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS kaohe_peer" -qc "CREATE DATABASE kaohe_peer" >/dev/null
 export DATABASE_URL="$PG/kaohe_peer"
 

@@ -18,8 +18,7 @@ HOST=127.0.0.1
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 
-export DATA_DIR="$DATA" LOG=warn DEMO_PASSWORD=bench-password-1 BIND_ADDR="$HOST:$PORT"
-export RATE_BUDGET=1000000000 RATE_REFILL_PER_HOUR=1000000000
+bench_env
 if [[ "$DB" == postgres ]]; then
   psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS kaohe_publish" -qc "CREATE DATABASE kaohe_publish" >/dev/null
   export DATABASE_URL="$PG/kaohe_publish"
