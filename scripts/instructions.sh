@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Instructions per request, counted by valgrind's callgrind: `{ __typename }`
-# and the department head's page computed (Cache-Control: no-cache), for one
+# Instructions per request, counted by valgrind's callgrind: `{ __typename }`,
+# the department head's page computed (Cache-Control: no-cache) and a
+# recording (`recordObservation`, as province.sh's writers send it), for one
 # or more release binaries on one seeded database. Unlike req/s on a shared
 # VM (which moved by a third within minutes), the counts repeat to within a
 # few percent; they leave out the kernel and PostgreSQL, and a copy or fill
@@ -55,6 +56,7 @@ SH
   start_server
   token=$(login xc-mishuke)
   [[ -n "$token" ]] || { echo "login failed" >&2; exit 1; }
+  writer_bodies 20 "$DATA/writer.json" >/dev/null # sets WRITER_TOKEN
   callgrind_control -i on "$SERVER_PID" >/dev/null 2>&1
   load dept "$token" 5 >/dev/null # warm: kept rows, parsed and validated operations
   callgrind_control -z "$SERVER_PID" >/dev/null 2>&1
@@ -62,7 +64,11 @@ SH
   callgrind_control -d dept "$SERVER_PID" >/dev/null 2>&1
   ceiling=$(load ceiling "" "$DURATION")
   callgrind_control -d ceiling "$SERVER_PID" >/dev/null 2>&1
+  written=$(TOKEN=$WRITER_TOKEN BODY_FILE="$DATA/writer.json" DELAY_MS=0 \
+    wrk -t1 -c2 -d"${DURATION}s" --timeout 10s -s scripts/load/writer.lua "$URL" | grep '^WRITER')
+  callgrind_control -d recording "$SERVER_PID" >/dev/null 2>&1
   kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
-  d=$(total "$(ls "$OUT/$name".*.1)"); c=$(total "$(ls "$OUT/$name".*.2)")
-  echo "$bin: department head's page $(( d / $(requests "$dept") )) instructions a request ($(requests "$dept") requests), { __typename } $(( c / $(requests "$ceiling") )) ($(requests "$ceiling")); profiles in $OUT/$name.*"
+  d=$(total "$(ls "$OUT/$name".*.1)"); c=$(total "$(ls "$OUT/$name".*.2)"); w=$(total "$(ls "$OUT/$name".*.3)")
+  grep -q ' errors=0$' <<<"$written" || echo "the recordings answered errors: $written" >&2
+  echo "$bin: department head's page $(( d / $(requests "$dept") )) instructions a request ($(requests "$dept") requests), { __typename } $(( c / $(requests "$ceiling") )) ($(requests "$ceiling")), a recording $(( w / $(requests "$written") )) ($(requests "$written")); profiles in $OUT/$name.*"
 done

@@ -84,3 +84,35 @@ dept_body() {
 {"query":"query(\$r: ID!, \$u: ID!) { scoreRun(id: \$r) { title status period rubricVersion { label sections { code title maxPoints weight children { code title maxPoints } } } observations(unitId: \$u, first: 50) { totalCount edges { node { id ruleCode status facts { count points level flag } enteredAt } } } } }","variables":{"r":"$RUN","u":"$UNIT"}}
 JSON
 }
+
+gql() { # token, body → answer
+  curl -fs "$URL/graphql" -H 'Content-Type: application/json' ${1:+-H "Authorization: Bearer $1"} -d "$2"
+}
+
+# Prepares a 科室's month of entry in 城口 (an organisation other than the
+# readers' 许昌) and writes to $2 one recording a line (writer.lua takes them
+# in turn): $1 (1..100) units added to 城口, a run of its own opened over
+# them, each line recording into one of them, as a 科室 enters a month unit
+# by unit (each unit gathers tens of observations in a run, not thousands).
+# Sets WRITER_TOKEN (ck-admin's) and CK_RUN.
+writer_bodies() {
+  WRITER_TOKEN=$(login ck-admin)
+  [[ -n "$WRITER_TOKEN" ]] || { echo "login failed (ck-admin)" >&2; exit 1; }
+  local i ck version units list opened unit
+  for i in $(seq 1 "$1"); do # the demo's 城口 has one school: more, as an admin adds them
+    gql "$WRITER_TOKEN" "{\"query\":\"mutation { createUnit(input: { organisationCode: \\\"chengkou\\\", code: \\\"ck-bench-$i\\\", name: \\\"压测学校$i\\\", kind: \\\"school\\\", idempotencyKey: \\\"bench-$i\\\" }) { id } }\"}" >/dev/null
+  done
+  ck=$(gql "$WRITER_TOKEN" "{\"query\":\"{ organisation(code: \\\"chengkou\\\") { units(first: $1) { edges { node { id } } } rubrics(first: 1) { edges { node { currentVersion { id } } } } } }\"}")
+  version=$(sed -n 's/.*"currentVersion":{"id":"\([^"]*\)".*/\1/p' <<<"$ck")
+  # (`|| true`: an answer that does not match says so below, not by a silent `set -e` exit.)
+  units=$(sed -n 's/.*"units":{\(.*\)},"rubrics".*/\1/p' <<<"$ck" | grep -o '"id":"[^"]*"' | cut -d'"' -f4 || true)
+  [[ -n "$units" && -n "$version" ]] || { echo "cannot read 城口's units: $ck" >&2; exit 1; }
+  list=$(sed 's/.*/"&"/' <<<"$units" | paste -sd, -)
+  opened=$(gql "$WRITER_TOKEN" "{\"query\":\"mutation(\$i: OpenScoreRunInput!) { openScoreRun(input: \$i) { id } }\",\"variables\":{\"i\":{\"rubricVersionId\":\"$version\",\"period\":\"2027\",\"unitIds\":[$list],\"title\":\"省级压测\"}}}")
+  CK_RUN=$(sed -n 's/.*"id":"\([^"]*\)".*/\1/p' <<<"$opened")
+  [[ -n "$CK_RUN" ]] || { echo "cannot open 城口's run: $opened" >&2; exit 1; }
+  echo "== 城口's run covers $(wc -l <<<"$units") units"
+  for unit in $units; do
+    echo "{\"query\":\"mutation(\$i: RecordObservationInput!) { recordObservation(input: \$i) { id } }\",\"variables\":{\"i\":{\"runId\":\"$CK_RUN\",\"unitId\":\"$unit\",\"ruleCode\":\"2.1.1-1\",\"facts\":{\"count\":1}}}}"
+  done >"$2"
+}

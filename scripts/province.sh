@@ -54,43 +54,13 @@ bench_env
 seed_bench kaohe_province
 
 start_server
-gql() { # token, body → answer
-  curl -fs "$URL/graphql" -H 'Content-Type: application/json' ${1:+-H "Authorization: Bearer $1"} -d "$2"
-}
-login() {
-  gql "" "{\"query\":\"mutation { login(username: \\\"$1\\\", password: \\\"bench-password-1\\\") { accessToken } }\"}" |
-    sed -n 's/.*"accessToken":"\([^"]*\)".*/\1/p'
-}
 READER_TOKEN=$(login xc-mishuke)
-WRITER_TOKEN=$(login ck-admin)
-[[ -n "$READER_TOKEN" && -n "$WRITER_TOKEN" ]] || { echo "login failed" >&2; exit 1; }
-
-# 城口's writers record into an open run of their own, covering WRITER_UNITS
-# of its units and taking them in turn, as a 科室 enters a month unit by unit
-# (each unit gathers tens of observations in a run, not thousands).
-for i in $(seq 1 "$WRITER_UNITS"); do # the demo's 城口 has one school: more, as an admin adds them
-  gql "$WRITER_TOKEN" "{\"query\":\"mutation { createUnit(input: { organisationCode: \\\"chengkou\\\", code: \\\"ck-bench-$i\\\", name: \\\"压测学校$i\\\", kind: \\\"school\\\", idempotencyKey: \\\"bench-$i\\\" }) { id } }\"}" >/dev/null
-done
-CK=$(gql "$WRITER_TOKEN" "{\"query\":\"{ organisation(code: \\\"chengkou\\\") { units(first: $WRITER_UNITS) { edges { node { id } } } rubrics(first: 1) { edges { node { currentVersion { id } } } } } }\"}")
-CK_VERSION=$(sed -n 's/.*"currentVersion":{"id":"\([^"]*\)".*/\1/p' <<<"$CK")
-# (`|| true`: an answer that does not match says so below, not by a silent `set -e` exit.)
-CK_UNITS=$(sed -n 's/.*"units":{\(.*\)},"rubrics".*/\1/p' <<<"$CK" | grep -o '"id":"[^"]*"' | cut -d'"' -f4 || true)
-[[ -n "$CK_UNITS" && -n "$CK_VERSION" ]] || { echo "cannot read 城口's units: $CK" >&2; exit 1; }
-UNIT_LIST=$(sed 's/.*/"&"/' <<<"$CK_UNITS" | paste -sd, -)
-OPENED=$(gql "$WRITER_TOKEN" "{\"query\":\"mutation(\$i: OpenScoreRunInput!) { openScoreRun(input: \$i) { id } }\",\"variables\":{\"i\":{\"rubricVersionId\":\"$CK_VERSION\",\"period\":\"2027\",\"unitIds\":[$UNIT_LIST],\"title\":\"省级压测\"}}}")
-CK_RUN=$(sed -n 's/.*"id":"\([^"]*\)".*/\1/p' <<<"$OPENED")
-[[ -n "$CK_RUN" ]] || { echo "cannot open 城口's run: $OPENED" >&2; exit 1; }
-echo "== 城口's run covers $(wc -l <<<"$CK_UNITS") units"
-
+[[ -n "$READER_TOKEN" ]] || { echo "login failed" >&2; exit 1; }
 BODIES="$DATA/bodies"
 mkdir -p "$BODIES"
-cat >"$BODIES/reader.json" <<JSON
-{"query":"query(\$r: ID!, \$u: ID!) { scoreRun(id: \$r) { title status period rubricVersion { label sections { code title maxPoints weight children { code title maxPoints } } } observations(unitId: \$u, first: 50) { totalCount edges { node { id ruleCode status facts { count points level flag } enteredAt } } } } }","variables":{"r":"$RUN","u":"$UNIT"}}
-JSON
-# One body per line (writer.lua takes them in turn).
-for unit in $CK_UNITS; do
-  echo "{\"query\":\"mutation(\$i: RecordObservationInput!) { recordObservation(input: \$i) { id } }\",\"variables\":{\"i\":{\"runId\":\"$CK_RUN\",\"unitId\":\"$unit\",\"ruleCode\":\"2.1.1-1\",\"facts\":{\"count\":1}}}}"
-done >"$BODIES/writer.json"
+writer_bodies "$WRITER_UNITS" "$BODIES/writer.json"
+
+dept_body "$BODIES/reader.json"
 for f in reader writer; do
   token=$READER_TOKEN; [[ $f == writer ]] && token=$WRITER_TOKEN
   out=$(gql "$token" "$(head -n1 "$BODIES/$f.json")")

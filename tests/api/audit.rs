@@ -405,3 +405,48 @@ async fn an_upgraded_database_seals_its_old_entries() {
     assert!(check_chain(&db, &key, Chain::Organisation(orgs[1])).await.unwrap().ok());
     db.close().await.unwrap();
 }
+
+/// A recording and a correction answer their rows as stored (on PostgreSQL
+/// each row is written in the statement of its audit entry, from an id the
+/// turn reserved, and answered as built), and their entries chain and name
+/// them.
+#[tokio::test]
+async fn a_recorded_and_a_corrected_row_are_answered_as_stored_and_named_by_their_entries() {
+    let app = spawn_app_as("ck-admin").await;
+    let (run, unit) = crate::accounts::open_ck_run(&app).await;
+    const FIELDS: &str = "id version status ruleCode facts { count } note supersedesId enteredAt unit { id }";
+    let record = format!("mutation($i: RecordObservationInput!) {{ recordObservation(input: $i) {{ {FIELDS} }} }}");
+    let input = json!({ "i": { "runId": run, "unitId": unit, "ruleCode": "2.1.1-1", "facts": { "count": 1 }, "note": "首次" } });
+    let recorded = app.query_with(&record, input).await["recordObservation"].clone();
+    let correct = format!("mutation($i: CorrectObservationInput!) {{ correctObservation(input: $i) {{ {FIELDS} }} }}");
+    let input = json!({ "i": { "id": recorded["id"], "expectedVersion": recorded["version"], "facts": { "count": 2 }, "reason": "录入有误" } });
+    let corrected = app.query_with(&correct, input).await["correctObservation"].clone();
+    assert_eq!(corrected["supersedesId"], recorded["id"]);
+    assert_eq!(corrected["note"], "首次", "the note carried over");
+    assert!(db_id(corrected["id"].as_str().unwrap()) > db_id(recorded["id"].as_str().unwrap()));
+    let read = format!("query($id: ID!) {{ node(id: $id) {{ ... on Observation {{ {FIELDS} }} }} }}");
+    let again = app.query_with(&read, json!({ "id": corrected["id"] })).await["node"].clone();
+    assert_eq!(again, corrected, "the correction's answer is the row as stored");
+    let mut first = app.query_with(&read, json!({ "id": recorded["id"] })).await["node"].clone();
+    assert_eq!(first["status"], "SUPERSEDED");
+    assert_eq!(first["version"], recorded["version"].as_i64().unwrap() + 1);
+    first["status"] = recorded["status"].clone();
+    first["version"] = recorded["version"].clone();
+    assert_eq!(first, recorded, "the recording's answer is the row as stored");
+
+    let chengkou = organisation_id(&app, "chengkou").await;
+    let chain = chain_of(&app, chengkou).await;
+    let [.., r, c] = chain.as_slice() else { panic!("two entries at least") };
+    assert_eq!(
+        (r.action.as_str(), r.entity_id.clone()),
+        ("observation.record", Some(db_id(recorded["id"].as_str().unwrap()).to_string()))
+    );
+    assert_eq!(
+        (c.action.as_str(), c.entity_id.clone()),
+        ("observation.correct", Some(db_id(corrected["id"].as_str().unwrap()).to_string()))
+    );
+    assert_eq!(c.prev_hash.as_deref(), Some(r.hash.as_str()), "the correction's entry follows the recording's");
+    let after: Value = serde_json::from_str(c.after.as_deref().unwrap()).unwrap();
+    assert_eq!(after["observation"]["facts"]["count"], 2);
+    assert_eq!(check(&app).await["ok"], true, "the chain verifies");
+}

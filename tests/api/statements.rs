@@ -60,6 +60,12 @@ fn sqlite_caller(app: &TestApp) -> u64 {
     u64::from(app.settings.is_sqlite())
 }
 
+/// One statement that PostgreSQL saves and SQLite does not: a new row and
+/// its audit entry written together (`audit::record_with_row`).
+fn sqlite_only(app: &TestApp) -> u64 {
+    u64::from(app.settings.is_sqlite())
+}
+
 /// The statements finding an organisation by code costs: none while the
 /// pulse keeps it.
 fn organisation(app: &TestApp) -> u64 {
@@ -307,9 +313,11 @@ async fn a_recording_costs_a_pinned_number_of_statements() {
     // statement, joined), as the caller may see them; in the write turn:
     // taking the turn, then one statement for everything checked there (the
     // run's state, the section's submission, the run's unit, the unit's
-    // observations, the audit chain's head), the observation and its audit
-    // entry. 11 before 2026-12-03, 6 on both until 2026-12-03 (night).
-    assert_eq!(spent, 5 + sqlite_caller(&app), "a recording");
+    // observations, the audit chain's head, and on PostgreSQL the new row's
+    // id), the observation and its audit entry (one statement on PostgreSQL:
+    // `WITH kaohe_row AS (INSERT …) INSERT INTO audit_log …`). 11 before
+    // 2026-12-03, 6 on both until 2026-12-03 (night), 5 until 2026-12-04.
+    assert_eq!(spent, 4 + sqlite_only(&app) + sqlite_caller(&app), "a recording");
 }
 
 /// A correction (`correctObservation`): every statement it costs, pinned.
@@ -344,10 +352,11 @@ async fn a_correction_costs_a_pinned_number_of_statements() {
     // caller may see it; its run with the run's rubric version, in one
     // statement (the compiled rubric and its rules kept); in the write turn:
     // the one statement of checks, retiring the old row, the new row, its
-    // evidence links copied (one `INSERT … SELECT`), its audit entry. 12
-    // before 2026-12-03: the run read twice, its version apart, the rules
-    // read, the links read before each was copied one by one.
-    assert_eq!(best, 7 + sqlite_caller(&app), "a correction");
+    // evidence links copied (one `INSERT … SELECT`), its audit entry (with
+    // the new row, on PostgreSQL: one statement). 12 before 2026-12-03: the
+    // run read twice, its version apart, the rules read, the links read
+    // before each was copied one by one; 7 until 2026-12-04.
+    assert_eq!(best, 6 + sqlite_only(&app) + sqlite_caller(&app), "a correction");
 }
 
 /// A withdrawal (`withdrawObservation`): every statement it costs, pinned.

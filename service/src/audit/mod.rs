@@ -26,9 +26,10 @@ mod verify;
 
 use chrono::{SubsecRound, Utc};
 use entity::{audit_anchor, audit_log};
+use sea_orm::sea_query::{Alias, CommonTableExpression, WithClause};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Set,
+    QuerySelect, QueryTrait, Set, TryIntoModel,
 };
 
 use crate::caller::Caller;
@@ -224,6 +225,55 @@ async fn append<C: ConnectionTrait>(
     shared: bool,
     prev_hash: Option<String>,
 ) -> Result<audit_log::Model, DbErr> {
+    let organisation_id = entry.organisation_id;
+    let appended = sealed(key, caller, entry, scope, shared, prev_hash).insert(conn).await?;
+    caller.appended.note(organisation_id, shared, appended.id);
+    Ok(appended)
+}
+
+/// Appends an entry of an organisation's own data (as [`record_after`]) in
+/// the same statement as the row it records, on PostgreSQL: `WITH kaohe_row
+/// AS (<row>) INSERT INTO audit_log …`, one round trip for both. The row
+/// must be complete without the entry (its id chosen beforehand: the entry
+/// names it). Elsewhere, and for a shared entry, the row is inserted first
+/// and the entry appended after it, as two statements.
+pub async fn record_with_row<C: ConnectionTrait>(
+    conn: &C,
+    key: &ChainKey,
+    caller: &Caller,
+    entry: Entry<'_>,
+    scope: Scope,
+    prev_hash: Option<String>,
+    row: sea_orm::sea_query::InsertStatement,
+) -> Result<audit_log::Model, DbErr> {
+    let backend = conn.get_database_backend();
+    if backend != sea_orm::DbBackend::Postgres || shares_data(entry.organisation_id, entry.entity) {
+        conn.execute_raw(backend.build(&row)).await?;
+        return record_after(conn, key, caller, entry, scope, prev_hash).await;
+    }
+    let organisation_id = entry.organisation_id;
+    let mut appended = sealed(key, caller, entry, scope, false, prev_hash);
+    let mut insert = audit_log::Entity::insert(appended.clone()).into_query();
+    insert.returning_col(audit_log::Column::Id);
+    let cte = CommonTableExpression::new().query(row).table_name(Alias::new("kaohe_row")).to_owned();
+    let both = insert.with(WithClause::new().cte(cte).to_owned());
+    let id: i64 =
+        conn.query_one_raw(backend.build(&both)).await?.ok_or_else(|| DbErr::RecordNotInserted)?.try_get_by_index(0)?;
+    appended.id = Set(id);
+    let appended = appended.try_into_model()?;
+    caller.appended.note(organisation_id, false, id);
+    Ok(appended)
+}
+
+/// The entry as it will be stored: its fields and their seal.
+fn sealed(
+    key: &ChainKey,
+    caller: &Caller,
+    entry: Entry<'_>,
+    scope: Scope,
+    shared: bool,
+    prev_hash: Option<String>,
+) -> audit_log::ActiveModel {
     // Microseconds: what PostgreSQL keeps, so the hash can be re-checked.
     let at = Utc::now().trunc_subsecs(6);
     let before = entry.before.map(|v| v.to_string());
@@ -245,7 +295,7 @@ async fn append<C: ConnectionTrait>(
             scope,
         },
     );
-    let appended = audit_log::ActiveModel {
+    audit_log::ActiveModel {
         organisation_id: Set(entry.organisation_id),
         actor_id: Set(caller.user_id()),
         actor_label: Set(label),
@@ -263,10 +313,6 @@ async fn append<C: ConnectionTrait>(
         shared_data: Set(shared),
         ..Default::default()
     }
-    .insert(conn)
-    .await?;
-    caller.appended.note(entry.organisation_id, shared, appended.id);
-    Ok(appended)
 }
 
 #[cfg(test)]

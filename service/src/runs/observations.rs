@@ -3,14 +3,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{NaiveDate, Utc};
+use chrono::{NaiveDate, SubsecRound, Utc};
 use entity::states::ObservationStatus;
 use entity::{observation, rubric_version, score_run, score_run_unit};
 use kaohe_engine::{Facts, Observation, Rubric};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    QuerySelect, QueryTrait, Set, TryIntoModel,
 };
 use serde_json::json;
 
@@ -101,7 +101,8 @@ pub(super) fn new_row(
         work_key: Set(draft.work_key.clone()),
         document_date: Set(draft.document_date),
         entered_by: Set(caller.user_id()),
-        entered_at: Set(Utc::now()),
+        // Microseconds: what PostgreSQL keeps (the row may be answered as built).
+        entered_at: Set(Utc::now().trunc_subsecs(6)),
         idempotency_key: Set(None),
         version: Set(1),
         halve: Set(draft.halve.clone()),
@@ -129,6 +130,33 @@ pub async fn insert<C: ConnectionTrait>(
     let to = Holder { organisation_id: run.organisation_id, unit_id, observation_id: Some(row.id), claim_id: None };
     evidence::attach(conn, caller, to, &draft.evidence, &draft.evidence_ids).await?;
     Ok(row)
+}
+
+/// Inserts a checked row with its audit entry (built from the row as
+/// stored): in one statement on PostgreSQL, where the turn reserved the
+/// row's id (`turn::read`); else the row (`RETURNING`), then the entry.
+/// Evidence links, which refer to the row, come after.
+#[allow(clippy::too_many_arguments)]
+async fn insert_audited<C: ConnectionTrait>(
+    conn: &C,
+    chain_key: &ChainKey,
+    caller: &Caller,
+    mut row: observation::ActiveModel,
+    reserved: Option<i64>,
+    entry: impl FnOnce(&observation::Model) -> Entry<'static>,
+    scope: Scope,
+    head: Option<String>,
+) -> Result<(observation::Model, entity::audit_log::Model), ServiceError> {
+    let Some(id) = reserved else {
+        let row = row.insert(conn).await?;
+        let appended = audit::record_after(conn, chain_key, caller, entry(&row), scope, head).await?;
+        return Ok((row, appended));
+    };
+    row.id = Set(id);
+    let model = row.clone().try_into_model()?;
+    let insert = observation::Entity::insert(row).into_query();
+    let appended = audit::record_with_row(conn, chain_key, caller, entry(&model), scope, head, insert).await?;
+    Ok((model, appended))
 }
 
 /// Most items one `recordObservations` or `withdrawObservations` call takes.
@@ -355,7 +383,7 @@ async fn record_items(
     let txn = db::begin_organisation_write(db, run.organisation_id).await?;
     // Checked again inside the turn (the run or a section may have closed),
     // in one statement with the units' observations and the chain head.
-    let state = super::turn::read(&txn, &run, &codes, &wanted).await?;
+    let state = super::turn::read(&txn, &run, &codes, &wanted, ready.len() == 1).await?;
     let run = score_run::Model { status: state.run_status, ..run };
     ensure_open(&run)?;
     if state.open_sections != codes.len() as i64 {
@@ -409,9 +437,37 @@ async fn record_items(
         })
         .collect();
     let mut head = state.head;
+    let reserved = state.reserved;
     failures.extend(check_rows(&txn, rubric, period, rules, &[], &new, state.rows).await?);
     if !failures.is_empty() {
         return Err(Refusal::Items(failures));
+    }
+    if let [r] = ready.as_slice() {
+        // One item (a 科室 entering a month): the row and its entry at once.
+        let item = &items[r.index];
+        let rule = rules.by_code(&item.rule_code)?;
+        let code = item.rule_code.clone();
+        let organisation_id = run.organisation_id;
+        let row = new_row(caller, &run, item.unit_id, rule.id, r.facts.clone(), &item.draft, None);
+        let entry = move |row: &observation::Model| Entry {
+            organisation_id: Some(organisation_id),
+            action: "observation.record",
+            entity: "observation",
+            entity_id: Some(row.id.to_string()),
+            before: None,
+            after: Some(snapshot(row, &code)),
+        };
+        let scope = Scope { score_run_id: Some(run.id), unit_id: Some(item.unit_id) };
+        let (row, _) = insert_audited(&txn, chain_key, caller, row, reserved, entry, scope, head.take()).await?;
+        let to = Holder { organisation_id, unit_id: item.unit_id, observation_id: Some(row.id), claim_id: None };
+        match evidence::attach(&txn, caller, to, &item.draft.evidence, &item.draft.evidence_ids).await {
+            Ok(_) => {}
+            Err(e @ (ServiceError::Internal(_) | ServiceError::Conflict(_))) => return Err(Refusal::Whole(e)),
+            Err(e) => return Err(Refusal::Items(vec![(r.index, "evidence".into(), e)])),
+        }
+        idempotency::remember(&txn, key.as_ref(), row.id).await?;
+        txn.commit().await?;
+        return Ok(vec![row]);
     }
     let mut rows = Vec::with_capacity(ready.len());
     for r in &ready {
@@ -834,7 +890,7 @@ pub async fn correct(
     let period = super::period_of(&run)?;
     let txn = db::begin_organisation_write(db, run.organisation_id).await?;
     // As recording checks, in one statement (the unit is the old row's).
-    let state = super::turn::read(&txn, &run, &[section.as_str()], &[old.unit_id]).await?;
+    let state = super::turn::read(&txn, &run, &[section.as_str()], &[old.unit_id], true).await?;
     let run = score_run::Model { status: state.run_status, ..run };
     ensure_open(&run)?;
     if state.open_sections != 1 {
@@ -847,24 +903,22 @@ pub async fn correct(
         return Err(e);
     }
     retire(&txn, id, expected_version, ObservationStatus::Superseded).await?;
-    let new = insert(&txn, caller, &run, old.unit_id, old.rule_id, facts, &draft, Some(&old)).await?;
+    let row = new_row(caller, &run, old.unit_id, old.rule_id, facts, &draft, Some(&old));
+    let organisation_id = run.organisation_id;
+    let before = snapshot(&old, &code);
+    let entry = move |new: &observation::Model| Entry {
+        organisation_id: Some(organisation_id),
+        action: "observation.correct",
+        entity: "observation",
+        entity_id: Some(new.id.to_string()),
+        before: Some(before),
+        after: Some(json!({ "observation": snapshot(new, &code), "reason": reason })),
+    };
+    let scope = Scope { score_run_id: Some(run.id), unit_id: Some(old.unit_id) };
+    let (new, _) = insert_audited(&txn, chain_key, caller, row, state.reserved, entry, scope, state.head).await?;
+    let to = Holder { organisation_id, unit_id: old.unit_id, observation_id: Some(new.id), claim_id: None };
+    evidence::attach(&txn, caller, to, &draft.evidence, &draft.evidence_ids).await?;
     evidence::copy_links(&txn, Linked::Observation(id), new.id).await?;
-    audit::record_after(
-        &txn,
-        chain_key,
-        caller,
-        Entry {
-            organisation_id: Some(run.organisation_id),
-            action: "observation.correct",
-            entity: "observation",
-            entity_id: Some(new.id.to_string()),
-            before: Some(snapshot(&old, &code)),
-            after: Some(json!({ "observation": snapshot(&new, &code), "reason": reason })),
-        },
-        Scope { score_run_id: Some(run.id), unit_id: Some(old.unit_id) },
-        state.head,
-    )
-    .await?;
     txn.commit().await?;
     Ok(new)
 }

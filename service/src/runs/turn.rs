@@ -9,7 +9,7 @@ use entity::{indicator, observation, score_run, score_run_unit, section_submissi
 use sea_orm::sea_query::{
     Alias, Expr, ExprTrait, JoinType, Order, Query, QueryStatementBuilder, SelectStatement, SimpleExpr,
 };
-use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait};
+use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, DbBackend};
 
 use super::observations::Checked;
 use crate::audit::{self, Chain};
@@ -26,10 +26,15 @@ pub(super) struct TurnState {
     pub head: Option<String>,
     /// The asked units' active observations, oldest first.
     pub rows: Vec<Checked>,
+    /// An observation id taken from the table's sequence when asked for
+    /// (PostgreSQL: the new row and its audit entry, which names it, are
+    /// then written in one statement: `audit::record_with_row`).
+    pub reserved: Option<i64>,
 }
 
 const STATE: &str = "kaohe_turn";
 const COLUMNS: [&str; 4] = ["kaohe_run_status", "kaohe_open_sections", "kaohe_assessed_units", "kaohe_head"];
+const RESERVED: &str = "kaohe_reserved";
 
 fn scalar(q: SelectStatement) -> SimpleExpr {
     SimpleExpr::SubQuery(None, Box::new(q.into_sub_query_statement()))
@@ -40,13 +45,17 @@ fn count() -> SimpleExpr {
 }
 
 /// Reads the run's state, the sections' and units' checks, the chain head
-/// and the units' observations (call it under the organisation's turn).
+/// and the units' observations (call it under the organisation's turn);
+/// with `reserve`, on PostgreSQL, also takes an id for a new observation.
 pub(super) async fn read<C: ConnectionTrait>(
     conn: &C,
     run: &score_run::Model,
     sections: &[&str],
     units: &[i64],
+    reserve: bool,
 ) -> Result<TurnState, ServiceError> {
+    let backend = conn.get_database_backend();
+    let reserve = reserve && backend == DbBackend::Postgres;
     let run_status = Query::select()
         .column(score_run::Column::Status)
         .from(score_run::Entity)
@@ -79,18 +88,26 @@ pub(super) async fn read<C: ConnectionTrait>(
         .and_where(score_run_unit::Column::UnitId.is_in(units.iter().copied()))
         .to_owned();
     let head = audit::head_hash_query(Chain::Organisation(run.organisation_id));
-    let state = Query::select()
+    let mut state = Query::select()
         .expr_as(scalar(run_status), Alias::new(COLUMNS[0]))
         .expr_as(scalar(open_sections), Alias::new(COLUMNS[1]))
         .expr_as(scalar(assessed_units), Alias::new(COLUMNS[2]))
         .expr_as(scalar(head), Alias::new(COLUMNS[3]))
         .to_owned();
+    if reserve {
+        // Volatile: PostgreSQL does not pull this one-row subquery up into
+        // the join, so it is evaluated once, however many rows follow.
+        state.expr_as(Expr::cust("nextval(pg_get_serial_sequence('observation', 'id'))"), Alias::new(RESERVED));
+    }
     let mut q = Query::select();
     for c in COLUMNS {
         q.column((Alias::new(STATE), Alias::new(c)));
     }
     for c in Checked::COLUMNS {
         q.column((observation::Entity, c));
+    }
+    if reserve {
+        q.column((Alias::new(STATE), Alias::new(RESERVED)));
     }
     q.from_subquery(state, Alias::new(STATE))
         .join(
@@ -102,7 +119,7 @@ pub(super) async fn read<C: ConnectionTrait>(
                 .and(observation::Column::UnitId.is_in(units.iter().copied())),
         )
         .order_by((observation::Entity, observation::Column::Id), Order::Asc);
-    let found = conn.query_all_raw(conn.get_database_backend().build(&q)).await?;
+    let found = conn.query_all_raw(backend.build(&q)).await?;
     let first = found.first().ok_or_else(|| ServiceError::Internal("the turn's state read no row".into()))?;
     let status: Option<String> = first.try_get_by_index(0)?;
     let status = status.ok_or_else(|| ServiceError::not_found("score run"))?;
@@ -113,6 +130,7 @@ pub(super) async fn read<C: ConnectionTrait>(
         assessed_units: first.try_get_by_index(2)?,
         head: first.try_get_by_index(3)?,
         rows: Vec::new(),
+        reserved: if reserve { Some(first.try_get_by_index(COLUMNS.len() + Checked::COLUMNS.len())?) } else { None },
     };
     // The one row of units without observations carries nulls after the
     // counts; any other row is an observation (a row that does not decode
