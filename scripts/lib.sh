@@ -94,7 +94,8 @@ gql() { # token, body → answer
 # in turn): $1 (1..100) units added to 城口, a run of its own opened over
 # them, each line recording into one of them, as a 科室 enters a month unit
 # by unit (each unit gathers tens of observations in a run, not thousands).
-# Sets WRITER_TOKEN (ck-admin's) and CK_RUN.
+# $3: the run's year (default 2027; one run per year). Sets WRITER_TOKEN
+# (ck-admin's) and CK_RUN.
 writer_bodies() {
   WRITER_TOKEN=$(login ck-admin)
   [[ -n "$WRITER_TOKEN" ]] || { echo "login failed (ck-admin)" >&2; exit 1; }
@@ -108,7 +109,7 @@ writer_bodies() {
   units=$(sed -n 's/.*"units":{\(.*\)},"rubrics".*/\1/p' <<<"$ck" | grep -o '"id":"[^"]*"' | cut -d'"' -f4 || true)
   [[ -n "$units" && -n "$version" ]] || { echo "cannot read 城口's units: $ck" >&2; exit 1; }
   list=$(sed 's/.*/"&"/' <<<"$units" | paste -sd, -)
-  opened=$(gql "$WRITER_TOKEN" "{\"query\":\"mutation(\$i: OpenScoreRunInput!) { openScoreRun(input: \$i) { id } }\",\"variables\":{\"i\":{\"rubricVersionId\":\"$version\",\"period\":\"2027\",\"unitIds\":[$list],\"title\":\"省级压测\"}}}")
+  opened=$(gql "$WRITER_TOKEN" "{\"query\":\"mutation(\$i: OpenScoreRunInput!) { openScoreRun(input: \$i) { id } }\",\"variables\":{\"i\":{\"rubricVersionId\":\"$version\",\"period\":\"${3:-2027}\",\"unitIds\":[$list],\"title\":\"省级压测\"}}}")
   CK_RUN=$(sed -n 's/.*"id":"\([^"]*\)".*/\1/p' <<<"$opened")
   [[ -n "$CK_RUN" ]] || { echo "cannot open 城口's run: $opened" >&2; exit 1; }
   echo "== 城口's run covers $(wc -l <<<"$units") units"

@@ -134,6 +134,10 @@ async fn annual_chengkou_run_from_opening_to_amendment() {
     let fix = json!({ "i": { "id": satisfaction[0]["id"], "expectedVersion": 1,
         "facts": { "component": "leaders", "rate": "91" }, "reason": "复核" } });
     expect_code(&app, CORRECT, fix, "FROZEN").await;
+    // And withdrawing one (its section read in the turn's one statement).
+    const WITHDRAW_ONE: &str =
+        "mutation($id: ID!) { withdrawObservation(id: $id, expectedVersion: 1, reason: \"撤回\") { status } }";
+    expect_code(&app, WITHDRAW_ONE, json!({ "id": satisfaction[0]["id"] }), "FROZEN").await;
     app.query_with(
         "mutation($r: ID!, $s: String!) { reopenSection(runId: $r, sectionCode: $s) { status } }",
         json!({ "r": run_id, "s": "7" }),
@@ -154,6 +158,7 @@ async fn annual_chengkou_run_from_opening_to_amendment() {
     expect_code(&app, PUBLISH, json!({ "r": run_id, "v": v + 1 }), "FROZEN").await;
     let any_write = json!({ "i": { "runId": run_id, "unitId": jxx, "ruleCode": "2.1.1-3", "facts": { "count": 1 } } });
     expect_code(&app, RECORD, any_write, "FROZEN").await;
+    expect_code(&app, WITHDRAW_ONE, json!({ "id": satisfaction[0]["id"] }), "FROZEN").await;
 
     let res = app.query_with(RESULTS, json!({ "r": run_id })).await;
     let r = &res["scoreRun"]["results"]["edges"][0]["node"];

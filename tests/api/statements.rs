@@ -382,9 +382,11 @@ async fn a_withdrawal_costs_a_pinned_number_of_statements() {
         }
     }
     // The caller on SQLite; the observation; its run with its rubric version; in the
-    // write turn: the run again, its section's submission, the row retired
-    // and answered by the same `UPDATE … RETURNING`, the chain's head, the
-    // audit entry. 9 before 2026-12-03 (the retired row read again).
+    // write turn: one statement for the run's state, its section's submission
+    // and the chain's head (`turn::read`), the row retired and answered by the
+    // same `UPDATE … RETURNING`, the audit entry. 9 before 2026-12-03 (the
+    // retired row read again), 7 until 2026-12-04 (the run, the section and
+    // the head read apart).
     eprintln!("STATEMENTS {best} for a withdrawal");
-    assert_eq!(best, 7 + sqlite_caller(&app), "a withdrawal");
+    assert_eq!(best, 5 + sqlite_caller(&app), "a withdrawal");
 }

@@ -980,6 +980,49 @@ pub async fn withdraw_many(
     withdraw_rows(db, chain_key, caller, ready, &reason).await.map_err(|r| r.many(total))
 }
 
+/// One row withdrawn under its organisation's turn (`withdraw_rows`): the
+/// run's state, its section's and the chain's head in one statement
+/// (`turn::read`, no observation rows), the row retired and answered, its
+/// entry chained from the head read.
+async fn withdraw_one(
+    txn: &sea_orm::DatabaseTransaction,
+    chain_key: &ChainKey,
+    caller: &Caller,
+    index: usize,
+    w: &Writable,
+    reason: &str,
+) -> Result<Vec<observation::Model>, Refusal> {
+    let refused = |e: ServiceError| Refusal::Items(vec![(index, "ids".to_string(), e)]);
+    let state = super::turn::read(txn, &w.run, &[w.section.as_str()], &[], false).await.map_err(refused)?;
+    let run = score_run::Model { status: state.run_status, ..w.run.clone() };
+    ensure_open(&run).map_err(refused)?;
+    if state.open_sections != 1 {
+        ensure_section_open(txn, &run, &w.section).await.map_err(refused)?;
+    }
+    let after = retire_returning(txn, w.old.id, w.old.version, ObservationStatus::Withdrawn).await.map_err(refused)?;
+    let (entry, scope) = withdrawal_entry(&run, w, &after, reason);
+    audit::record_after(txn, chain_key, caller, entry, scope, state.head).await?;
+    Ok(vec![after])
+}
+
+/// The audit entry of a withdrawal (the row before and after, the reason).
+fn withdrawal_entry(
+    run: &score_run::Model,
+    w: &Writable,
+    after: &observation::Model,
+    reason: &str,
+) -> (Entry<'static>, Scope) {
+    let entry = Entry {
+        organisation_id: Some(run.organisation_id),
+        action: "observation.withdraw",
+        entity: "observation",
+        entity_id: Some(w.old.id.to_string()),
+        before: Some(snapshot(&w.old, &w.code)),
+        after: Some(json!({ "observation": snapshot(after, &w.code), "reason": reason })),
+    };
+    (entry, Scope { score_run_id: Some(run.id), unit_id: Some(w.old.unit_id) })
+}
+
 /// Withdraws checked rows in one transaction, each with its audit entry.
 async fn withdraw_rows(
     db: &DatabaseConnection,
@@ -997,6 +1040,11 @@ async fn withdraw_rows(
         [one] => db::begin_organisation_write(db, *one).await?,
         _ => db::begin_write(db).await?,
     };
+    if let [(i, w)] = rows.as_slice() {
+        let out = withdraw_one(&txn, chain_key, caller, *i, w, reason).await?;
+        txn.commit().await?;
+        return Ok(out);
+    }
     let mut failures = Vec::new();
     let mut runs: HashMap<i64, Result<score_run::Model, ServiceError>> = HashMap::new();
     let mut sections: HashMap<(i64, String), Option<ServiceError>> = HashMap::new();
@@ -1028,21 +1076,8 @@ async fn withdraw_rows(
                 continue;
             }
         };
-        audit::record_scoped(
-            &txn,
-            chain_key,
-            caller,
-            Entry {
-                organisation_id: Some(run.organisation_id),
-                action: "observation.withdraw",
-                entity: "observation",
-                entity_id: Some(w.old.id.to_string()),
-                before: Some(snapshot(&w.old, &w.code)),
-                after: Some(json!({ "observation": snapshot(&after, &w.code), "reason": reason })),
-            },
-            Scope { score_run_id: Some(run.id), unit_id: Some(w.old.unit_id) },
-        )
-        .await?;
+        let (entry, scope) = withdrawal_entry(run, w, &after, reason);
+        audit::record_scoped(&txn, chain_key, caller, entry, scope).await?;
         out.push(after);
     }
     if !failures.is_empty() {
