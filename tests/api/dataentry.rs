@@ -228,6 +228,16 @@ async fn record_observations_is_all_or_nothing_with_per_item_errors() {
     assert_eq!(observations(&app, &run).await.len(), 10);
     good["i"]["items"].as_array_mut().unwrap().pop();
     expect_code(&app, RECORD_MANY, good, "CONFLICT").await;
+    // A batch of one is a batch: its retry answers its row too.
+    let one = json!({ "i": { "runId": run, "idempotencyKey": "june-batch-one",
+        "items": [{ "unitId": czj, "ruleCode": "1.1-1", "facts": { "count": 1 } }] } });
+    let first = app.query_with(RECORD_MANY, one.clone()).await["recordObservations"].clone();
+    assert_eq!(first.as_array().unwrap().len(), 1);
+    assert_eq!(app.query_with(RECORD_MANY, one).await["recordObservations"], first);
+    assert_eq!(observations(&app, &run).await.len(), 11);
+    let out = app.query_with(WITHDRAW_MANY, json!({ "ids": [first[0]["id"]], "r": "试录" })).await;
+    assert_eq!(out["withdrawObservations"][0]["status"], "WITHDRAWN");
+    assert_eq!(observations(&app, &run).await.len(), 10);
 
     // A department head records only its own rules: each other item is FORBIDDEN by index.
     app.sign_in("xc-xueqian").await;

@@ -235,8 +235,9 @@ async fn append<C: ConnectionTrait>(
 /// the same statement as the row it records, on PostgreSQL: `WITH kaohe_row
 /// AS (<row>) INSERT INTO audit_log …`, one round trip for both. The row
 /// must be complete without the entry (its id chosen beforehand: the entry
-/// names it). Elsewhere, and for a shared entry, the row is inserted first
-/// and the entry appended after it, as two statements.
+/// names it). PostgreSQL only (SQLite takes no insert in `WITH`), and an
+/// own-data entry only: a shared one reads its head under the exclusive turn
+/// ([`record_scoped`]).
 pub async fn record_with_row<C: ConnectionTrait>(
     conn: &C,
     key: &ChainKey,
@@ -248,8 +249,7 @@ pub async fn record_with_row<C: ConnectionTrait>(
 ) -> Result<audit_log::Model, DbErr> {
     let backend = conn.get_database_backend();
     if backend != sea_orm::DbBackend::Postgres || shares_data(entry.organisation_id, entry.entity) {
-        conn.execute_raw(backend.build(&row)).await?;
-        return record_after(conn, key, caller, entry, scope, prev_hash).await;
+        return Err(DbErr::Custom("an entry with its row: PostgreSQL and own data only".into()));
     }
     let organisation_id = entry.organisation_id;
     let mut appended = sealed(key, caller, entry, scope, false, prev_hash);

@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::{Rules, ensure_open, ensure_section_open, run_by_id, section_of_rule, visible_run};
+use super::{Rules, ensure_open, ensure_section_open, section_of_rule, visible_run};
 use crate::audit::{self, ChainKey, Entry, Scope};
 use crate::caller::Caller;
 use crate::error::{ItemError, ServiceError};
@@ -127,9 +127,42 @@ pub async fn insert<C: ConnectionTrait>(
     supersedes: Option<&observation::Model>,
 ) -> Result<observation::Model, ServiceError> {
     let row = new_row(caller, run, unit_id, rule_id, facts, draft, supersedes).insert(conn).await?;
-    let to = Holder { organisation_id: run.organisation_id, unit_id, observation_id: Some(row.id), claim_id: None };
-    evidence::attach(conn, caller, to, &draft.evidence, &draft.evidence_ids).await?;
+    attach_evidence(conn, caller, &row, run.organisation_id, draft).await?;
     Ok(row)
+}
+
+/// Links a stored row to its draft's evidence.
+async fn attach_evidence<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    row: &observation::Model,
+    organisation_id: i64,
+    draft: &ObservationDraft,
+) -> Result<(), ServiceError> {
+    let to = Holder { organisation_id, unit_id: row.unit_id, observation_id: Some(row.id), claim_id: None };
+    evidence::attach(conn, caller, to, &draft.evidence, &draft.evidence_ids).await?;
+    Ok(())
+}
+
+/// An item's failed insert: its evidence's fault (by index), unless the
+/// database or a concurrent write failed it (the whole call).
+fn evidence_refusal(index: usize, e: ServiceError) -> Refusal {
+    match e {
+        e @ (ServiceError::Internal(_) | ServiceError::Conflict(_)) => Refusal::Whole(e),
+        e => Refusal::Items(vec![(index, "evidence".into(), e)]),
+    }
+}
+
+/// The audit entry of a recording (the row as stored).
+fn recording_entry(organisation_id: i64, row: &observation::Model, code: &str) -> Entry<'static> {
+    Entry {
+        organisation_id: Some(organisation_id),
+        action: "observation.record",
+        entity: "observation",
+        entity_id: Some(row.id.to_string()),
+        before: None,
+        after: Some(snapshot(row, code)),
+    }
 }
 
 /// Inserts a checked row with its audit entry (built from the row as
@@ -383,7 +416,10 @@ async fn record_items(
     let txn = db::begin_organisation_write(db, run.organisation_id).await?;
     // Checked again inside the turn (the run or a section may have closed),
     // in one statement with the units' observations and the chain head.
-    let state = super::turn::read(&txn, &run, &codes, &wanted, ready.len() == 1).await?;
+    // One `recordObservation` (not a batch, whose rows carry its first id) is
+    // written with its entry at once: its id is reserved here.
+    let single = ready.len() == 1 && !how.batch;
+    let state = super::turn::read(&txn, &run, &codes, &wanted, single).await?;
     let run = score_run::Model { status: state.run_status, ..run };
     ensure_open(&run)?;
     if state.open_sections != codes.len() as i64 {
@@ -442,29 +478,19 @@ async fn record_items(
     if !failures.is_empty() {
         return Err(Refusal::Items(failures));
     }
-    if let [r] = ready.as_slice() {
-        // One item (a 科室 entering a month): the row and its entry at once.
+    if let (true, [r]) = (single, ready.as_slice()) {
+        // One recording (a 科室 entering a month): the row and its entry at once.
         let item = &items[r.index];
         let rule = rules.by_code(&item.rule_code)?;
         let code = item.rule_code.clone();
         let organisation_id = run.organisation_id;
         let row = new_row(caller, &run, item.unit_id, rule.id, r.facts.clone(), &item.draft, None);
-        let entry = move |row: &observation::Model| Entry {
-            organisation_id: Some(organisation_id),
-            action: "observation.record",
-            entity: "observation",
-            entity_id: Some(row.id.to_string()),
-            before: None,
-            after: Some(snapshot(row, &code)),
-        };
+        let entry = move |row: &observation::Model| recording_entry(organisation_id, row, &code);
         let scope = Scope { score_run_id: Some(run.id), unit_id: Some(item.unit_id) };
         let (row, _) = insert_audited(&txn, chain_key, caller, row, reserved, entry, scope, head.take()).await?;
-        let to = Holder { organisation_id, unit_id: item.unit_id, observation_id: Some(row.id), claim_id: None };
-        match evidence::attach(&txn, caller, to, &item.draft.evidence, &item.draft.evidence_ids).await {
-            Ok(_) => {}
-            Err(e @ (ServiceError::Internal(_) | ServiceError::Conflict(_))) => return Err(Refusal::Whole(e)),
-            Err(e) => return Err(Refusal::Items(vec![(r.index, "evidence".into(), e)])),
-        }
+        attach_evidence(&txn, caller, &row, organisation_id, &item.draft)
+            .await
+            .map_err(|e| evidence_refusal(r.index, e))?;
         idempotency::remember(&txn, key.as_ref(), row.id).await?;
         txn.commit().await?;
         return Ok(vec![row]);
@@ -475,8 +501,10 @@ async fn record_items(
         let rule = rules.by_code(&item.rule_code)?;
         match insert(&txn, caller, &run, item.unit_id, rule.id, r.facts.clone(), &item.draft, None).await {
             Ok(row) => rows.push(row),
-            Err(e @ (ServiceError::Internal(_) | ServiceError::Conflict(_))) => return Err(Refusal::Whole(e)),
-            Err(e) => failures.push((r.index, "evidence".into(), e)),
+            Err(e) => match evidence_refusal(r.index, e) {
+                Refusal::Items(mut item) => failures.append(&mut item),
+                whole => return Err(whole),
+            },
         }
     }
     if !failures.is_empty() {
@@ -501,23 +529,9 @@ async fn record_items(
     // (nothing else appends in between; the chain's unique `prev_hash` index
     // would refuse a fork).
     for (row, r) in rows.iter().zip(&ready) {
-        let code = &items[r.index].rule_code;
-        let entry = audit::record_after(
-            &txn,
-            chain_key,
-            caller,
-            Entry {
-                organisation_id: Some(run.organisation_id),
-                action: "observation.record",
-                entity: "observation",
-                entity_id: Some(row.id.to_string()),
-                before: None,
-                after: Some(snapshot(row, code)),
-            },
-            Scope { score_run_id: Some(run.id), unit_id: Some(row.unit_id) },
-            head.take(),
-        )
-        .await?;
+        let entry = recording_entry(run.organisation_id, row, &items[r.index].rule_code);
+        let scope = Scope { score_run_id: Some(run.id), unit_id: Some(row.unit_id) };
+        let entry = audit::record_after(&txn, chain_key, caller, entry, scope, head.take()).await?;
         head = Some(entry.hash);
     }
     txn.commit().await?;
@@ -916,8 +930,7 @@ pub async fn correct(
     };
     let scope = Scope { score_run_id: Some(run.id), unit_id: Some(old.unit_id) };
     let (new, _) = insert_audited(&txn, chain_key, caller, row, state.reserved, entry, scope, state.head).await?;
-    let to = Holder { organisation_id, unit_id: old.unit_id, observation_id: Some(new.id), claim_id: None };
-    evidence::attach(&txn, caller, to, &draft.evidence, &draft.evidence_ids).await?;
+    attach_evidence(&txn, caller, &new, organisation_id, &draft).await?;
     evidence::copy_links(&txn, Linked::Observation(id), new.id).await?;
     txn.commit().await?;
     Ok(new)
@@ -980,31 +993,6 @@ pub async fn withdraw_many(
     withdraw_rows(db, chain_key, caller, ready, &reason).await.map_err(|r| r.many(total))
 }
 
-/// One row withdrawn under its organisation's turn (`withdraw_rows`): the
-/// run's state, its section's and the chain's head in one statement
-/// (`turn::read`, no observation rows), the row retired and answered, its
-/// entry chained from the head read.
-async fn withdraw_one(
-    txn: &sea_orm::DatabaseTransaction,
-    chain_key: &ChainKey,
-    caller: &Caller,
-    index: usize,
-    w: &Writable,
-    reason: &str,
-) -> Result<Vec<observation::Model>, Refusal> {
-    let refused = |e: ServiceError| Refusal::Items(vec![(index, "ids".to_string(), e)]);
-    let state = super::turn::read(txn, &w.run, &[w.section.as_str()], &[], false).await.map_err(refused)?;
-    let run = score_run::Model { status: state.run_status, ..w.run.clone() };
-    ensure_open(&run).map_err(refused)?;
-    if state.open_sections != 1 {
-        ensure_section_open(txn, &run, &w.section).await.map_err(refused)?;
-    }
-    let after = retire_returning(txn, w.old.id, w.old.version, ObservationStatus::Withdrawn).await.map_err(refused)?;
-    let (entry, scope) = withdrawal_entry(&run, w, &after, reason);
-    audit::record_after(txn, chain_key, caller, entry, scope, state.head).await?;
-    Ok(vec![after])
-}
-
 /// The audit entry of a withdrawal (the row before and after, the reason).
 fn withdrawal_entry(
     run: &score_run::Model,
@@ -1040,34 +1028,49 @@ async fn withdraw_rows(
         [one] => db::begin_organisation_write(db, *one).await?,
         _ => db::begin_write(db).await?,
     };
-    if let [(i, w)] = rows.as_slice() {
-        let out = withdraw_one(&txn, chain_key, caller, *i, w, reason).await?;
-        txn.commit().await?;
-        return Ok(out);
+    // Each run's state, its rows' sections and its organisation's chain head
+    // in one statement per run (`turn::read`, no observation rows), read
+    // before anything is appended; each entry then chains from the last.
+    let mut sections_of: HashMap<i64, Vec<&str>> = HashMap::new();
+    for (_, w) in &rows {
+        let codes = sections_of.entry(w.run.id).or_default();
+        if !codes.contains(&w.section.as_str()) {
+            codes.push(w.section.as_str());
+        }
+    }
+    let mut runs: HashMap<i64, Result<(score_run::Model, bool), ServiceError>> = HashMap::new();
+    let mut heads: HashMap<i64, Option<String>> = HashMap::new();
+    for (_, w) in &rows {
+        let (Some(codes), false) = (sections_of.get(&w.run.id), runs.contains_key(&w.run.id)) else { continue };
+        let checked = super::turn::read(&txn, &w.run, codes, &[], false).await.and_then(|state| {
+            heads.entry(w.run.organisation_id).or_insert(state.head);
+            let run = score_run::Model { status: state.run_status, ..w.run.clone() };
+            ensure_open(&run).map(|_| (run, state.open_sections == codes.len() as i64))
+        });
+        runs.insert(w.run.id, checked);
     }
     let mut failures = Vec::new();
-    let mut runs: HashMap<i64, Result<score_run::Model, ServiceError>> = HashMap::new();
     let mut sections: HashMap<(i64, String), Option<ServiceError>> = HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for (i, w) in &rows {
-        if let std::collections::hash_map::Entry::Vacant(e) = runs.entry(w.run.id) {
-            e.insert(run_by_id(&txn, w.run.id).await.and_then(|r| ensure_open(&r).map(|_| r)));
-        }
-        let run = match runs.get(&w.run.id) {
-            Some(Ok(r)) => r,
+        let (run, all_open) = match runs.get(&w.run.id) {
+            Some(Ok((r, all_open))) => (r, *all_open),
             Some(Err(e)) => {
                 failures.push((*i, "ids".to_string(), clone_refusal(e)));
                 continue;
             }
             None => continue,
         };
-        let at = (run.id, w.section.clone());
-        if !sections.contains_key(&at) {
-            sections.insert(at.clone(), ensure_section_open(&txn, run, &w.section).await.err());
-        }
-        if let Some(Some(e)) = sections.get(&at) {
-            failures.push((*i, "ids".to_string(), clone_refusal(e)));
-            continue;
+        if !all_open {
+            // A section is submitted: which (rare).
+            let at = (run.id, w.section.clone());
+            if !sections.contains_key(&at) {
+                sections.insert(at.clone(), ensure_section_open(&txn, run, &w.section).await.err());
+            }
+            if let Some(Some(e)) = sections.get(&at) {
+                failures.push((*i, "ids".to_string(), clone_refusal(e)));
+                continue;
+            }
         }
         let after = match retire_returning(&txn, w.old.id, w.old.version, ObservationStatus::Withdrawn).await {
             Ok(row) => row,
@@ -1077,7 +1080,9 @@ async fn withdraw_rows(
             }
         };
         let (entry, scope) = withdrawal_entry(run, w, &after, reason);
-        audit::record_scoped(&txn, chain_key, caller, entry, scope).await?;
+        let head = heads.get_mut(&run.organisation_id).and_then(Option::take);
+        let appended = audit::record_after(&txn, chain_key, caller, entry, scope, head).await?;
+        heads.insert(run.organisation_id, Some(appended.hash));
         out.push(after);
     }
     if !failures.is_empty() {
