@@ -587,3 +587,49 @@ async fn units_file_claims_for_themselves_only() {
     let rec = json!({ "i": { "runId": run, "unitId": weidu, "ruleCode": "1.1-1", "facts": { "count": 1 } } });
     expect_code(&app, RECORD, rec, "NOT_FOUND").await;
 }
+
+/// A run this server keeps for its recordings (`runs::kept`: open, read once
+/// by its organisation's staff) answers every later recording as a fresh
+/// read would: a caller of another organisation gets the NOT_FOUND of a run
+/// that does not exist, and once another server has published it, FROZEN,
+/// also for facts that do not check (the kept status is confirmed before a
+/// refusal it would have preceded).
+#[tokio::test]
+async fn a_kept_run_answers_recordings_as_a_fresh_read_would() {
+    let app = spawn_app_as("ck-admin").await;
+    let (run, jxx) = crate::accounts::open_ck_run(&app).await;
+    let item = |run: &str, facts: Value| json!({ "i": { "runId": run, "unitId": jxx, "ruleCode": "2.1.1-1", "facts": facts } });
+    let recorded = record(&app, &run, &jxx, "2.1.1-1", json!({ "count": 1 })).await;
+    assert_eq!(recorded["status"], "ACTIVE", "the first recording reads the run and keeps it");
+    record(&app, &run, &jxx, "2.1.1-1", json!({ "count": 1 })).await;
+
+    app.sign_in("xc-mishuke").await;
+    let hidden = expect_code(&app, RECORD, item(&run, json!({ "count": 1 })), "NOT_FOUND").await;
+    let missing = expect_code(&app, RECORD, item(&gid("ScoreRun", 999_999), json!({ "count": 1 })), "NOT_FOUND").await;
+    assert_eq!(hidden["errors"][0]["message"], missing["errors"][0]["message"]);
+    assert_eq!(hidden["errors"][0]["path"], missing["errors"][0]["path"]);
+
+    // Bad facts are refused before the write turn: while the run is open,
+    // for what they are.
+    app.sign_in("ck-admin").await;
+    let bad = json!({ "count": -1 });
+    let invalid = expect_code(&app, RECORD, item(&run, bad.clone()), "BAD_USER_INPUT").await;
+    let message = invalid["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("2.1.1-1"), "the engine's refusal, naming the rule: {message}");
+
+    // Published by another server (this one never heard of it).
+    app.db
+        .execute_unprepared(&format!("UPDATE score_run SET status = 'published' WHERE id = {}", db_id(&run)))
+        .await
+        .unwrap();
+    let frozen = expect_code(&app, RECORD, item(&run, json!({ "count": 1 })), "FROZEN").await;
+    let refused = expect_code(&app, RECORD, item(&run, bad), "FROZEN").await;
+    assert_eq!(frozen["errors"][0]["message"], refused["errors"][0]["message"]);
+    let rows = app
+        .query_with(
+            "query($r: ID!) { scoreRun(id: $r) { observations(first: 10) { totalCount } } }",
+            json!({ "r": run }),
+        )
+        .await;
+    assert_eq!(rows["scoreRun"]["observations"]["totalCount"], 2, "nothing written after the publication");
+}

@@ -309,15 +309,18 @@ async fn a_recording_costs_a_pinned_number_of_statements() {
     assert_eq!(data["recordObservation"]["ruleCode"], "2.1.1-1");
     // The caller on SQLite only (there its organisation's last write forgot
     // it; on PostgreSQL a recording changes no caller's row, so the pulse
-    // keeps it: `graphql::writes`); the run with its rubric version (one
-    // statement, joined), as the caller may see them; in the write turn:
+    // keeps it: `graphql::writes`); not the run with its rubric version,
+    // which the first recording read (one statement, joined) and the server
+    // keeps for the run's staff while the run is open (`runs::kept`); in
+    // the write turn:
     // taking the turn, then one statement for everything checked there (the
     // run's state, the section's submission, the run's unit, the unit's
     // observations, the audit chain's head, and on PostgreSQL the new row's
     // id), the observation and its audit entry (one statement on PostgreSQL:
     // `WITH kaohe_row AS (INSERT …) INSERT INTO audit_log …`). 11 before
-    // 2026-12-03, 6 on both until 2026-12-03 (night), 5 until 2026-12-04.
-    assert_eq!(spent, 4 + sqlite_only(&app) + sqlite_caller(&app), "a recording");
+    // 2026-12-03, 6 on both until 2026-12-03 (night), 5 until 2026-12-04, 4
+    // until the run was kept (2026-12-04, afternoon).
+    assert_eq!(spent, 3 + sqlite_only(&app) + sqlite_caller(&app), "a recording");
 }
 
 /// A correction (`correctObservation`): every statement it costs, pinned.

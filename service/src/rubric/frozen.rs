@@ -48,7 +48,7 @@ static FROZEN: LazyLock<Mutex<HashMap<Key, Entry>>> = LazyLock::new(|| Mutex::ne
 
 /// The identity of `db`'s pool: the address of its options, which live as
 /// long as the pool and are shared by its clones.
-fn pool_identity(db: &DatabaseConnection) -> usize {
+pub(crate) fn pool_identity(db: &DatabaseConnection) -> usize {
     match db.get_database_backend() {
         DbBackend::Sqlite => std::ptr::from_ref(db.get_sqlite_connection_pool().options()) as usize,
         DbBackend::Postgres => std::ptr::from_ref(db.get_postgres_connection_pool().options()) as usize,

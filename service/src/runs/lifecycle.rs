@@ -291,6 +291,7 @@ pub async fn publish(
     // of the chain's end back past it shows in every later check.
     audit::anchor(&txn, chain_key, &entry, Some(run_id)).await?;
     txn.commit().await?;
+    super::kept::forget(db, run_id);
     Ok(after)
 }
 

@@ -2,6 +2,7 @@
 //! The engine validates the facts against the rule (`check_observation`).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{NaiveDate, SubsecRound, Utc};
 use entity::states::ObservationStatus;
@@ -262,21 +263,48 @@ pub async fn record(
     caller: &Caller,
     input: RecordObservation,
 ) -> Result<observation::Model, ServiceError> {
-    let (run, rubric, tree) = run_and_rubric(db, caller, input.run_id).await?;
+    let Target { run, rubric, tree } = run_and_rubric(db, caller, input.run_id).await?;
     record_with(db, chain_key, caller, (&rubric, tree.as_deref()), run, input).await
 }
 
+/// The run a recording writes into, as the caller may see it, with its
+/// version compiled.
+struct Target {
+    run: Run,
+    rubric: Arc<Rubric>,
+    tree: Option<Arc<VersionTree>>,
+}
+
+/// A run as a recording found it before its write turn.
+struct Run {
+    row: score_run::Model,
+    /// Kept from an earlier recording (`kept`): its status may be stale.
+    provisional: bool,
+}
+
+impl Run {
+    /// A refusal found before the turn, which an up-to-date status would
+    /// have preceded with FROZEN: a kept status is confirmed first.
+    async fn refuse<T>(&self, db: &DatabaseConnection, refusal: Refusal) -> Result<T, Refusal> {
+        if self.provisional {
+            ensure_open(&super::run_by_id(db, self.row.id).await?)?;
+        }
+        Err(refusal)
+    }
+}
+
 /// The run as the caller may see it, and its version compiled (read with
-/// the run, in one statement).
-async fn run_and_rubric(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    run_id: i64,
-) -> Result<(score_run::Model, std::sync::Arc<Rubric>, Option<std::sync::Arc<VersionTree>>), ServiceError> {
+/// the run, in one statement). An open run of a frozen version is kept: the
+/// next recording into it by its organisation's staff reads neither (`kept`).
+async fn run_and_rubric(db: &DatabaseConnection, caller: &Caller, run_id: i64) -> Result<Target, ServiceError> {
+    if let Some(k) = super::kept::for_staff(db, caller, run_id) {
+        return Ok(Target { run: Run { row: k.run, provisional: true }, rubric: k.rubric, tree: Some(k.tree) });
+    }
     let (run, _, version) = super::visible_run_with_version(db, caller, run_id).await?;
     let version = crate::rubric::query::visible_version(db, caller, version).await?;
     let (rubric, tree) = crate::rubric::frozen::compiled_row(db, caller, version).await?;
-    Ok((run, rubric, tree))
+    super::kept::keep(db, &run, &rubric, tree.as_ref());
+    Ok(Target { run: Run { row: run, provisional: false }, rubric, tree })
 }
 
 /// Records with the run's rubric already compiled (for bulk entry such as the seed).
@@ -288,7 +316,7 @@ pub async fn record_with_rubric(
     input: RecordObservation,
 ) -> Result<observation::Model, ServiceError> {
     let (run, _) = visible_run(db, caller, input.run_id).await?;
-    record_with(db, chain_key, caller, (rubric, None), run, input).await
+    record_with(db, chain_key, caller, (rubric, None), Run { row: run, provisional: false }, input).await
 }
 
 async fn record_with(
@@ -296,11 +324,10 @@ async fn record_with(
     chain_key: &ChainKey,
     caller: &Caller,
     rubric: (&Rubric, Option<&VersionTree>),
-    run: score_run::Model,
+    run: Run,
     input: RecordObservation,
 ) -> Result<observation::Model, ServiceError> {
-    let params =
-        json!({ "run": run.id, "unit": input.unit_id, "rule": input.rule_code, "draft": input.draft.fingerprint() });
+    let params = json!({ "run": run.row.id, "unit": input.unit_id, "rule": input.rule_code, "draft": input.draft.fingerprint() });
     let item = RecordItem { unit_id: input.unit_id, rule_code: input.rule_code, draft: input.draft };
     let how = Keyed { operation: "recordObservation", key: input.idempotency_key.as_deref(), params, batch: false };
     let mut rows = record_items(db, chain_key, caller, rubric, run, vec![item], how).await.map_err(Refusal::single)?;
@@ -319,13 +346,13 @@ pub async fn record_many(
     caller: &Caller,
     input: RecordObservations,
 ) -> Result<Vec<observation::Model>, ServiceError> {
-    let (run, rubric, tree) = run_and_rubric(db, caller, input.run_id).await?;
+    let Target { run, rubric, tree } = run_and_rubric(db, caller, input.run_id).await?;
     let total = input.items.len();
     if total == 0 || total > MAX_ITEMS {
         return Err(ServiceError::BadUserInput(format!("send 1 to {MAX_ITEMS} items (got {total})")));
     }
     let params = json!({
-        "run": run.id,
+        "run": run.row.id,
         "items": input.items.iter().map(|i| json!({ "unit": i.unit_id, "rule": i.rule_code, "draft": i.draft.fingerprint() })).collect::<Vec<_>>(),
     });
     let how = Keyed { operation: "recordObservations", key: input.idempotency_key.as_deref(), params, batch: true };
@@ -361,7 +388,7 @@ async fn record_items(
     chain_key: &ChainKey,
     caller: &Caller,
     (rubric, tree): (&Rubric, Option<&VersionTree>),
-    run: score_run::Model,
+    run: Run,
     items: Vec<RecordItem>,
     how: Keyed<'_>,
 ) -> Result<Vec<observation::Model>, Refusal> {
@@ -381,7 +408,7 @@ async fn record_items(
                 continue;
             }
         };
-        match policy::may_score(caller, run.organisation_id, rubric, &item.rule_code, "record") {
+        match policy::may_score(caller, run.row.organisation_id, rubric, &item.rule_code, "record") {
             Ok(a) => authorized = Some(a),
             Err(e) => failures.push((i, "ruleCode".into(), e)),
         }
@@ -395,7 +422,7 @@ async fn record_items(
     if let Some(id) = idempotency::replayed(db, key.as_ref()).await? {
         return Ok(replay(db, id, how.batch).await?);
     }
-    ensure_open(&run)?;
+    ensure_open(&run.row)?;
     let mut ready = Vec::with_capacity(items.len());
     for (i, (item, section)) in items.iter().zip(sections).enumerate() {
         match check_item(rubric, &item.rule_code, &item.draft) {
@@ -404,8 +431,9 @@ async fn record_items(
         }
     }
     if !failures.is_empty() {
-        return Err(Refusal::Items(failures));
+        return run.refuse(db, Refusal::Items(failures)).await;
     }
+    let run = run.row;
     let period = super::period_of(&run)?;
     let mut wanted: Vec<i64> = ready.iter().map(|r| items[r.index].unit_id).collect();
     wanted.sort_unstable();
