@@ -351,15 +351,17 @@ async fn a_correction_costs_a_pinned_number_of_statements() {
             best = best.min(spent);
         }
     }
-    // The caller on SQLite (forgotten by the last write); the observation as the
-    // caller may see it; its run with the run's rubric version, in one
-    // statement (the compiled rubric and its rules kept); in the write turn:
+    // The caller on SQLite (forgotten by the last write); the observation
+    // with its run, in one statement, as the caller may see them (the run's
+    // frozen rubric version compiled and its rules kept: `rubric::frozen`);
+    // in the write turn:
     // the one statement of checks, retiring the old row, the new row, its
     // evidence links copied (one `INSERT … SELECT`), its audit entry (with
     // the new row, on PostgreSQL: one statement). 12 before 2026-12-03: the
     // run read twice, its version apart, the rules read, the links read
-    // before each was copied one by one; 7 until 2026-12-04.
-    assert_eq!(best, 6 + sqlite_only(&app) + sqlite_caller(&app), "a correction");
+    // before each was copied one by one; 7 until 2026-12-04; 6 until the
+    // observation and its run were read together (2026-12-04, afternoon).
+    assert_eq!(best, 5 + sqlite_only(&app) + sqlite_caller(&app), "a correction");
 }
 
 /// A withdrawal (`withdrawObservation`): every statement it costs, pinned.
@@ -384,12 +386,13 @@ async fn a_withdrawal_costs_a_pinned_number_of_statements() {
             best = best.min(spent);
         }
     }
-    // The caller on SQLite; the observation; its run with its rubric version; in the
-    // write turn: one statement for the run's state, its section's submission
-    // and the chain's head (`turn::read`), the row retired and answered by the
-    // same `UPDATE … RETURNING`, the audit entry. 9 before 2026-12-03 (the
-    // retired row read again), 7 until 2026-12-04 (the run, the section and
-    // the head read apart).
+    // The caller on SQLite; the observation with its run (its rubric version
+    // kept); in the write turn: one statement for the run's state, its
+    // section's submission and the chain's head (`turn::read`), the row
+    // retired and answered by the same `UPDATE … RETURNING`, the audit
+    // entry. 9 before 2026-12-03 (the retired row read again), 7 until
+    // 2026-12-04 (the run, the section and the head read apart), 5 until the
+    // observation and its run were read together (2026-12-04, afternoon).
     eprintln!("STATEMENTS {best} for a withdrawal");
-    assert_eq!(best, 5 + sqlite_caller(&app), "a withdrawal");
+    assert_eq!(best, 4 + sqlite_caller(&app), "a withdrawal");
 }

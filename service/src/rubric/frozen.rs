@@ -85,6 +85,17 @@ fn keep(db: &DatabaseConnection, row: &rubric_version::Model, tree: Arc<VersionT
     }
 }
 
+/// Version `version_id` compiled, with its tree, when this server keeps it
+/// (it was frozen when read: its rules never change, whatever its row's
+/// status since). For a write that reached the version through a run the
+/// caller may see: a frozen version is visible to whoever sees the run
+/// (`query::visible_version` hides drafts only), so nothing is read.
+pub fn kept_compiled(db: &DatabaseConnection, version_id: i64) -> Option<(Arc<Rubric>, Arc<VersionTree>)> {
+    let map = FROZEN.lock().ok()?;
+    let e = map.get(&(pool_identity(db), version_id))?;
+    Some((e.rubric.clone()?, e.tree.clone()))
+}
+
 /// The indicator tree of `row` (a version the caller has just read as it
 /// may see it): kept when frozen, read (four statements) otherwise.
 pub async fn tree(

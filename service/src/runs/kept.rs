@@ -31,49 +31,43 @@ use sea_orm::DatabaseConnection;
 
 use crate::caller::Caller;
 use crate::policy::{self, RunReader};
-use crate::rubric::frozen::pool_identity;
+use crate::rubric::frozen::{self, pool_identity};
 use crate::rubric::query::VersionTree;
 
 /// Runs kept at once, over every pool of the process.
 const MAX_ENTRIES: usize = 4096;
 
-/// An open run as a recording reads it, with its frozen version compiled.
-#[derive(Clone)]
-pub(super) struct Kept {
-    pub run: score_run::Model,
-    pub rubric: Arc<Rubric>,
-    pub tree: Arc<VersionTree>,
-}
+static KEPT: LazyLock<Mutex<HashMap<(usize, i64), score_run::Model>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
-static KEPT: LazyLock<Mutex<HashMap<(usize, i64), Kept>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
-
-/// The kept run `run_id`, when `caller` sees it as staff (the answer
-/// `visible_run` gives without reading anything else); `None` otherwise.
-pub(super) fn for_staff(db: &DatabaseConnection, caller: &Caller, run_id: i64) -> Option<Kept> {
-    let kept = KEPT.lock().ok()?.get(&(pool_identity(db), run_id)).cloned()?;
+/// The kept run `run_id` with its version compiled, when `caller` sees it
+/// as staff (the answer `visible_run` gives without reading anything else)
+/// and the version is still kept (`rubric::frozen`); `None` otherwise.
+pub(super) fn for_staff(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    run_id: i64,
+) -> Option<(score_run::Model, Arc<Rubric>, Arc<VersionTree>)> {
+    let run = KEPT.lock().ok()?.get(&(pool_identity(db), run_id)).cloned()?;
     policy::signed_in(caller).ok()?;
     policy::may_read(caller).ok()?;
-    matches!(policy::run_reader(caller, kept.run.organisation_id), Ok(RunReader::Staff)).then_some(kept)
+    if !matches!(policy::run_reader(caller, run.organisation_id), Ok(RunReader::Staff)) {
+        return None;
+    }
+    let (rubric, tree) = frozen::kept_compiled(db, run.rubric_version_id)?;
+    Some((run, rubric, tree))
 }
 
 /// Keeps a run just read as the caller may see it, when it is open and its
-/// version frozen (`tree` is only given for a frozen version).
-pub(super) fn keep(
-    db: &DatabaseConnection,
-    run: &score_run::Model,
-    rubric: &Arc<Rubric>,
-    tree: Option<&Arc<VersionTree>>,
-) {
-    let Some(tree) = tree else { return };
-    if run.status != RunStatus::Open {
+/// version frozen (`frozen_version`: its tree came with its rubric).
+pub(super) fn keep(db: &DatabaseConnection, run: &score_run::Model, frozen_version: bool) {
+    if !frozen_version || run.status != RunStatus::Open {
         return;
     }
     if let Ok(mut map) = KEPT.lock() {
         if map.len() >= MAX_ENTRIES {
             map.clear();
         }
-        let kept = Kept { run: run.clone(), rubric: rubric.clone(), tree: tree.clone() };
-        map.insert((pool_identity(db), run.id), kept);
+        map.insert((pool_identity(db), run.id), run.clone());
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, SubsecRound, Utc};
 use entity::states::ObservationStatus;
-use entity::{observation, rubric_version, score_run, score_run_unit};
+use entity::{observation, score_run, score_run_unit};
 use kaohe_engine::{Facts, Observation, Rubric};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -297,13 +297,13 @@ impl Run {
 /// the run, in one statement). An open run of a frozen version is kept: the
 /// next recording into it by its organisation's staff reads neither (`kept`).
 async fn run_and_rubric(db: &DatabaseConnection, caller: &Caller, run_id: i64) -> Result<Target, ServiceError> {
-    if let Some(k) = super::kept::for_staff(db, caller, run_id) {
-        return Ok(Target { run: Run { row: k.run, provisional: true }, rubric: k.rubric, tree: Some(k.tree) });
+    if let Some((run, rubric, tree)) = super::kept::for_staff(db, caller, run_id) {
+        return Ok(Target { run: Run { row: run, provisional: true }, rubric, tree: Some(tree) });
     }
     let (run, _, version) = super::visible_run_with_version(db, caller, run_id).await?;
     let version = crate::rubric::query::visible_version(db, caller, version).await?;
     let (rubric, tree) = crate::rubric::frozen::compiled_row(db, caller, version).await?;
-    super::kept::keep(db, &run, &rubric, tree.as_ref());
+    super::kept::keep(db, &run, tree.is_some());
     Ok(Target { run: Run { row: run, provisional: false }, rubric, tree })
 }
 
@@ -803,18 +803,24 @@ impl VersionRules {
 }
 
 impl Versions {
-    /// The version of a run the caller has just read with its version row
-    /// (`visible_run_with_version`), compiled and with its rules.
-    async fn of_row(
+    /// The version of a run the caller has just read as it may see it,
+    /// compiled and with its rules: kept by the server once frozen
+    /// (`rubric::frozen::kept_compiled`), read as the caller may see it
+    /// otherwise.
+    async fn of_run(
         &mut self,
         db: &DatabaseConnection,
         caller: &Caller,
         version_id: i64,
-        row: Option<rubric_version::Model>,
     ) -> Result<(&Rubric, &Rules), ServiceError> {
         if let std::collections::hash_map::Entry::Vacant(e) = self.0.entry(version_id) {
-            let row = crate::rubric::query::visible_version(db, caller, row).await?;
-            let (rubric, tree) = crate::rubric::frozen::compiled_row(db, caller, row).await?;
+            let (rubric, tree) = match crate::rubric::frozen::kept_compiled(db, version_id) {
+                Some((rubric, tree)) => (rubric, Some(tree)),
+                None => {
+                    let row = crate::rubric::query::version_by_id(db, caller, version_id).await?;
+                    crate::rubric::frozen::compiled_row(db, caller, row).await?
+                }
+            };
             let rules = match tree {
                 Some(tree) => VersionRules::Kept(tree),
                 None => VersionRules::Read(Rules::of_version(db, version_id).await?),
@@ -824,7 +830,7 @@ impl Versions {
         self.get(version_id)
     }
 
-    /// A version [`Versions::of_row`] has read.
+    /// A version [`Versions::of_run`] has read.
     fn get(&self, version_id: i64) -> Result<(&Rubric, &Rules), ServiceError> {
         let (rubric, rules) = self.0.get(&version_id).ok_or_else(|| ServiceError::Internal("rubric cache".into()))?;
         Ok((rubric, rules.rules()))
@@ -848,8 +854,8 @@ async fn writable(
     id: i64,
     versions: &mut Versions,
 ) -> Result<Writable, ServiceError> {
-    let (old, run, version) = super::query::observation_with_run(db, caller, id).await?;
-    let (rubric, rules) = versions.of_row(db, caller, run.rubric_version_id, version).await?;
+    let (old, run) = super::query::observation_and_run(db, caller, id).await?;
+    let (rubric, rules) = versions.of_run(db, caller, run.rubric_version_id).await?;
     let code = rules.code_of(old.rule_id)?.to_string();
     let section = section_of_rule(rubric, &code)?;
     policy::may_score(caller, run.organisation_id, rubric, &code, "correct")?;

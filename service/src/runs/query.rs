@@ -1,7 +1,7 @@
 //! Reading runs, their observations and their audit trail, page by page.
 
 use entity::states::{ObservationStatus, RunStatus};
-use entity::{audit_log, indicator, observation, organisation, rubric_version, rule, score_run, score_run_unit};
+use entity::{audit_log, indicator, observation, organisation, rule, score_run, score_run_unit};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 
 use super::visible_run;
@@ -260,24 +260,26 @@ pub async fn observation_by_id(
     caller: &Caller,
     id: i64,
 ) -> Result<observation::Model, ServiceError> {
-    Ok(observation_with_run(db, caller, id).await?.0)
+    Ok(observation_and_run(db, caller, id).await?.0)
 }
 
-/// [`observation_by_id`] with its run and the run's rubric version row (read
-/// with the run, in one statement: a correction needs all three).
-pub async fn observation_with_run(
+/// [`observation_by_id`] with its run, read with it in one statement (a
+/// correction and a withdrawal need both; the run's frozen rubric version
+/// is kept apart: `rubric::frozen::kept_compiled`).
+pub async fn observation_and_run(
     db: &DatabaseConnection,
     caller: &Caller,
     id: i64,
-) -> Result<(observation::Model, score_run::Model, Option<rubric_version::Model>), ServiceError> {
+) -> Result<(observation::Model, score_run::Model), ServiceError> {
     policy::signed_in(caller)?;
     let missing = || ServiceError::not_found("observation");
-    let o = observation::Entity::find_by_id(id).one(db).await?.ok_or_else(missing)?;
-    let (run, reader, version) =
-        super::visible_run_with_version(db, caller, o.score_run_id).await.map_err(|e| e.hidden_as("observation"))?;
+    let (o, run) =
+        observation::Entity::find_by_id(id).find_also_related(score_run::Entity).one(db).await?.ok_or_else(missing)?;
+    let run = run.ok_or_else(missing)?;
+    let (run, reader) = super::visible_kept_run(db, caller, run).await.map_err(|e| e.hidden_as("observation"))?;
     match reader {
-        RunReader::Staff => Ok((o, run, version)),
-        RunReader::Unit(u) if u == o.unit_id && run.status.is_published() => Ok((o, run, version)),
+        RunReader::Staff => Ok((o, run)),
+        RunReader::Unit(u) if u == o.unit_id && run.status.is_published() => Ok((o, run)),
         _ => Err(missing()),
     }
 }
