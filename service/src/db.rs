@@ -84,7 +84,12 @@ async fn connect_with(url: &DatabaseUrl, max_connections: Option<u32>) -> Result
         // The database lives as long as its one connection: never let it close.
         opt.min_connections(1).idle_timeout(None::<Duration>).max_lifetime(None::<Duration>);
     }
-    Database::connect(opt).await
+    let db = Database::connect(opt).await?;
+    // What the server keeps is keyed by its pool's address, which a pool
+    // dropped earlier in this process (another test's) may have had.
+    crate::rubric::frozen::forget_pool(&db);
+    crate::runs::kept::forget_pool(&db);
+    Ok(db)
 }
 
 /// Makes a SQLite connection plan each statement once (the query planner

@@ -85,6 +85,16 @@ fn keep(db: &DatabaseConnection, row: &rubric_version::Model, tree: Arc<VersionT
     }
 }
 
+/// Forgets what was kept for a pool at `db`'s address: called when a pool
+/// is opened, as a new pool may sit where a dropped one was (tests open and
+/// drop many), and what was kept for that one is not this database's.
+pub(crate) fn forget_pool(db: &DatabaseConnection) {
+    let pool = pool_identity(db);
+    if let Ok(mut map) = FROZEN.lock() {
+        map.retain(|(p, _), _| *p != pool);
+    }
+}
+
 /// Version `version_id` compiled, with its tree, when this server keeps it
 /// (it was frozen when read: its rules never change, whatever its row's
 /// status since). For a write that reached the version through a run the
@@ -192,5 +202,20 @@ mod tests {
         assert!(cached(&a, &retired, some).is_none(), "a changed row is read again");
         let edited = rubric_version::Model { version: 2, ..published };
         assert!(cached(&a, &edited, some).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_pool_opened_where_another_was_starts_with_nothing_kept() {
+        let a = Database::connect("sqlite::memory:").await.unwrap();
+        let b = Database::connect("sqlite::memory:").await.unwrap();
+        let published = version(VersionStatus::Published);
+        let some = |e: &Entry| Some(e.tree.clone());
+        keep(&a, &published, Arc::new(VersionTree::default()), None);
+        keep(&b, &published, Arc::new(VersionTree::default()), None);
+        // `db::connect` calls it for every pool it opens: an address a
+        // dropped pool had is then clean.
+        forget_pool(&a);
+        assert!(cached(&a, &published, some).is_none(), "what was kept at a's address is gone");
+        assert!(cached(&b, &published, some).is_some(), "another live pool keeps its own");
     }
 }

@@ -78,3 +78,12 @@ pub(super) fn forget(db: &DatabaseConnection, run_id: i64) {
         map.remove(&(pool_identity(db), run_id));
     }
 }
+
+/// Forgets what was kept for a pool at `db`'s address (see
+/// `rubric::frozen::forget_pool`).
+pub(crate) fn forget_pool(db: &DatabaseConnection) {
+    let pool = pool_identity(db);
+    if let Ok(mut map) = KEPT.lock() {
+        map.retain(|(p, _), _| *p != pool);
+    }
+}

@@ -8,7 +8,7 @@
 pub mod carry;
 pub mod entry_sheet;
 pub mod export;
-mod kept;
+pub(crate) mod kept;
 pub mod lifecycle;
 pub mod observations;
 pub mod query;
