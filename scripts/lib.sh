@@ -72,9 +72,13 @@ seed_bench() {
 # Signs in as the demo user $1 (DEMO_PASSWORD=bench-password-1) and prints its
 # access token (nothing when refused).
 login() {
-  curl -fs "$URL/graphql" -H 'Content-Type: application/json' \
-    -d "{\"query\":\"mutation { login(username: \\\"$1\\\", password: \\\"bench-password-1\\\") { accessToken } }\"}" |
+  gql "" "{\"query\":\"mutation { login(username: \\\"$1\\\", password: \\\"bench-password-1\\\") { accessToken } }\"}" |
     sed -n 's/.*"accessToken":"\([^"]*\)".*/\1/p'
+}
+
+# Sends one GraphQL body ($2) with the bearer token $1 (none when empty).
+gql() { # token, body → answer
+  curl -fs "$URL/graphql" -H 'Content-Type: application/json' ${1:+-H "Authorization: Bearer $1"} -d "$2"
 }
 
 # Writes to $1 the department head's typical query (a run → its sections →
@@ -83,10 +87,6 @@ dept_body() {
   cat >"$1" <<JSON
 {"query":"query(\$r: ID!, \$u: ID!) { scoreRun(id: \$r) { title status period rubricVersion { label sections { code title maxPoints weight children { code title maxPoints } } } observations(unitId: \$u, first: 50) { totalCount edges { node { id ruleCode status facts { count points level flag } enteredAt } } } } }","variables":{"r":"$RUN","u":"$UNIT"}}
 JSON
-}
-
-gql() { # token, body → answer
-  curl -fs "$URL/graphql" -H 'Content-Type: application/json' ${1:+-H "Authorization: Bearer $1"} -d "$2"
 }
 
 # Prepares a 科室's month of entry in 城口 (an organisation other than the

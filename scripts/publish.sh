@@ -26,33 +26,30 @@ fi
 echo "== preparing $UNITS units ($DB)"
 "$BIN" seed-bench "$UNITS" >/dev/null
 start_server
-gql() { curl -fs "$URL/graphql" -H 'Content-Type: application/json' ${TOKEN:+-H "Authorization: Bearer $TOKEN"} -d "$1"; }
-TOKEN=
-TOKEN=$(gql '{"query":"mutation { login(username: \"xc-admin\", password: \"bench-password-1\") { accessToken } }"}' |
-  sed -n 's/.*"accessToken":"\([^"]*\)".*/\1/p')
+TOKEN=$(login xc-admin)
 [[ -n "$TOKEN" ]] || { echo "login failed" >&2; exit 1; }
 
 # Every bench unit's id, a page of 100 at a time.
 IDS=() AFTER=null
 while :; do
-  page=$(gql "{\"query\":\"query(\$a: String) { organisation(code: \\\"xuchang\\\") { units(first: 100, after: \$a, search: \\\"bench-\\\") { pageInfo { hasNextPage endCursor } edges { node { id } } } } }\",\"variables\":{\"a\":$AFTER}}")
+  page=$(gql "$TOKEN" "{\"query\":\"query(\$a: String) { organisation(code: \\\"xuchang\\\") { units(first: 100, after: \$a, search: \\\"bench-\\\") { pageInfo { hasNextPage endCursor } edges { node { id } } } } }\",\"variables\":{\"a\":$AFTER}}")
   mapfile -t got < <(grep -o '"id":"[^"]*"' <<<"$page" | cut -d'"' -f4)
   IDS+=("${got[@]}")
   grep -q '"hasNextPage":true' <<<"$page" || break
   AFTER="\"$(sed -n 's/.*"endCursor":"\([^"]*\)".*/\1/p' <<<"$page")\""
 done
 (( ${#IDS[@]} == UNITS )) || { echo "found ${#IDS[@]} bench units, expected $UNITS" >&2; exit 1; }
-VERSION=$(gql '{"query":"{ organisation(code: \"xuchang\") { rubrics(first: 1) { edges { node { currentVersion { id } } } } } }"}' |
+VERSION=$(gql "$TOKEN" '{"query":"{ organisation(code: \"xuchang\") { rubrics(first: 1) { edges { node { currentVersion { id } } } } } }"}' |
   sed -n 's/.*"currentVersion":{"id":"\([^"]*\)".*/\1/p')
 LIST=$(printf '"%s",' "${IDS[@]}"); LIST="[${LIST%,}]"
-OPENED=$(gql "{\"query\":\"mutation(\$i: OpenScoreRunInput!) { openScoreRun(input: \$i) { id version } }\",\"variables\":{\"i\":{\"rubricVersionId\":\"$VERSION\",\"period\":\"2026-11\",\"unitIds\":$LIST,\"title\":\"发布计时\"}}}")
+OPENED=$(gql "$TOKEN" "{\"query\":\"mutation(\$i: OpenScoreRunInput!) { openScoreRun(input: \$i) { id version } }\",\"variables\":{\"i\":{\"rubricVersionId\":\"$VERSION\",\"period\":\"2026-11\",\"unitIds\":$LIST,\"title\":\"发布计时\"}}}")
 RUN=$(sed -n 's/.*"id":"\([^"]*\)".*/\1/p' <<<"$OPENED")
 [[ -n "$RUN" ]] || { echo "cannot open the run: ${OPENED:0:400}" >&2; exit 1; }
 echo "== one observation per unit"
 for id in "${IDS[@]}"; do
-  gql "{\"query\":\"mutation(\$i: RecordObservationInput!) { recordObservation(input: \$i) { id } }\",\"variables\":{\"i\":{\"runId\":\"$RUN\",\"unitId\":\"$id\",\"ruleCode\":\"2.1-1\",\"facts\":{\"points\":\"5\"}}}}" >/dev/null
+  gql "$TOKEN" "{\"query\":\"mutation(\$i: RecordObservationInput!) { recordObservation(input: \$i) { id } }\",\"variables\":{\"i\":{\"runId\":\"$RUN\",\"unitId\":\"$id\",\"ruleCode\":\"2.1-1\",\"facts\":{\"points\":\"5\"}}}}" >/dev/null
 done
-VERSION_NOW=$(gql "{\"query\":\"{ scoreRun(id: \\\"$RUN\\\") { version } }\"}" | sed -n 's/.*"version":\([0-9]*\).*/\1/p')
+VERSION_NOW=$(gql "$TOKEN" "{\"query\":\"{ scoreRun(id: \\\"$RUN\\\") { version } }\"}" | sed -n 's/.*"version":\([0-9]*\).*/\1/p')
 echo "== publishRun of $UNITS units"
 OUT=$(curl -fs -o "$DATA/published.json" -w '%{time_total}' "$URL/graphql" -H 'Content-Type: application/json' \
   -H "Authorization: Bearer $TOKEN" \

@@ -195,7 +195,7 @@ pub async fn record_scoped<C: ConnectionTrait>(
     }
     // Read under the write turn: no other writer can append in between.
     let prev_hash = head(conn, Chain::of(entry.organisation_id)).await?.map(|e| e.hash);
-    append(conn, key, caller, entry, scope, shared, prev_hash).await
+    append(conn, key, caller, entry, scope, shared, prev_hash, None).await
 }
 
 /// Appends an entry of an organisation's own data whose chain head the
@@ -213,22 +213,7 @@ pub async fn record_after<C: ConnectionTrait>(
     if shares_data(entry.organisation_id, entry.entity) {
         return record_scoped(conn, key, caller, entry, scope).await;
     }
-    append(conn, key, caller, entry, scope, false, prev_hash).await
-}
-
-async fn append<C: ConnectionTrait>(
-    conn: &C,
-    key: &ChainKey,
-    caller: &Caller,
-    entry: Entry<'_>,
-    scope: Scope,
-    shared: bool,
-    prev_hash: Option<String>,
-) -> Result<audit_log::Model, DbErr> {
-    let organisation_id = entry.organisation_id;
-    let appended = sealed(key, caller, entry, scope, shared, prev_hash).insert(conn).await?;
-    caller.appended.note(organisation_id, shared, appended.id);
-    Ok(appended)
+    append(conn, key, caller, entry, scope, false, prev_hash, None).await
 }
 
 /// Appends an entry of an organisation's own data (as [`record_after`]) in
@@ -247,21 +232,42 @@ pub async fn record_with_row<C: ConnectionTrait>(
     prev_hash: Option<String>,
     row: sea_orm::sea_query::InsertStatement,
 ) -> Result<audit_log::Model, DbErr> {
-    let backend = conn.get_database_backend();
-    if backend != sea_orm::DbBackend::Postgres || shares_data(entry.organisation_id, entry.entity) {
+    if conn.get_database_backend() != sea_orm::DbBackend::Postgres || shares_data(entry.organisation_id, entry.entity) {
         return Err(DbErr::Custom("an entry with its row: PostgreSQL and own data only".into()));
     }
+    append(conn, key, caller, entry, scope, false, prev_hash, Some(row)).await
+}
+
+/// The one place an entry is sealed, written (alone, or after `row` in the
+/// same statement) and noted as the caller's (`Appended`).
+#[allow(clippy::too_many_arguments)]
+async fn append<C: ConnectionTrait>(
+    conn: &C,
+    key: &ChainKey,
+    caller: &Caller,
+    entry: Entry<'_>,
+    scope: Scope,
+    shared: bool,
+    prev_hash: Option<String>,
+    row: Option<sea_orm::sea_query::InsertStatement>,
+) -> Result<audit_log::Model, DbErr> {
     let organisation_id = entry.organisation_id;
-    let mut appended = sealed(key, caller, entry, scope, false, prev_hash);
-    let mut insert = audit_log::Entity::insert(appended.clone()).into_query();
-    insert.returning_col(audit_log::Column::Id);
-    let cte = CommonTableExpression::new().query(row).table_name(Alias::new("kaohe_row")).to_owned();
-    let both = insert.with(WithClause::new().cte(cte).to_owned());
-    let id: i64 =
-        conn.query_one_raw(backend.build(&both)).await?.ok_or_else(|| DbErr::RecordNotInserted)?.try_get_by_index(0)?;
-    appended.id = Set(id);
-    let appended = appended.try_into_model()?;
-    caller.appended.note(organisation_id, false, id);
+    let sealed = sealed(key, caller, entry, scope, shared, prev_hash);
+    let appended = match row {
+        None => sealed.insert(conn).await?,
+        Some(row) => {
+            let backend = conn.get_database_backend();
+            let mut insert = audit_log::Entity::insert(sealed.clone()).into_query();
+            insert.returning_col(audit_log::Column::Id);
+            let cte = CommonTableExpression::new().query(row).table_name(Alias::new("kaohe_row")).to_owned();
+            let both = insert.with(WithClause::new().cte(cte).to_owned());
+            let found = conn.query_one_raw(backend.build(&both)).await?.ok_or(DbErr::RecordNotInserted)?;
+            let mut sealed = sealed;
+            sealed.id = Set(found.try_get_by_index(0)?);
+            sealed.try_into_model()?
+        }
+    };
+    caller.appended.note(organisation_id, shared, appended.id);
     Ok(appended)
 }
 

@@ -444,10 +444,10 @@ async fn record_items(
     let txn = db::begin_organisation_write(db, run.organisation_id).await?;
     // Checked again inside the turn (the run or a section may have closed),
     // in one statement with the units' observations and the chain head.
-    // One `recordObservation` (not a batch, whose rows carry its first id) is
-    // written with its entry at once: its id is reserved here.
-    let single = ready.len() == 1 && !how.batch;
-    let state = super::turn::read(&txn, &run, &codes, &wanted, single).await?;
+    // A `recordObservation` (one item) is written with its entry at once:
+    // its id is reserved here. A batch's rows carry its first id, so it
+    // writes each row, then their entries.
+    let state = super::turn::read(&txn, &run, &codes, &wanted, !how.batch).await?;
     let run = score_run::Model { status: state.run_status, ..run };
     ensure_open(&run)?;
     if state.open_sections != codes.len() as i64 {
@@ -506,8 +506,11 @@ async fn record_items(
     if !failures.is_empty() {
         return Err(Refusal::Items(failures));
     }
-    if let (true, [r]) = (single, ready.as_slice()) {
+    if !how.batch {
         // One recording (a 科室 entering a month): the row and its entry at once.
+        let [r] = ready.as_slice() else {
+            return Err(ServiceError::Internal("a single recording with more than one item".into()).into());
+        };
         let item = &items[r.index];
         let rule = rules.by_code(&item.rule_code)?;
         let code = item.rule_code.clone();
@@ -539,18 +542,16 @@ async fn record_items(
         return Err(Refusal::Items(failures));
     }
     let first = rows.first().map(|r| r.id).ok_or_else(|| ServiceError::Internal("nothing recorded".into()))?;
-    if how.batch {
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        for chunk in ids.chunks(MAX_ITEMS) {
-            observation::Entity::update_many()
-                .col_expr(observation::Column::BatchId, Expr::value(first))
-                .filter(observation::Column::Id.is_in(chunk.to_vec()))
-                .exec(&txn)
-                .await?;
-        }
-        for r in &mut rows {
-            r.batch_id = Some(first);
-        }
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    for chunk in ids.chunks(MAX_ITEMS) {
+        observation::Entity::update_many()
+            .col_expr(observation::Column::BatchId, Expr::value(first))
+            .filter(observation::Column::Id.is_in(chunk.to_vec()))
+            .exec(&txn)
+            .await?;
+    }
+    for r in &mut rows {
+        r.batch_id = Some(first);
     }
     idempotency::remember(&txn, key.as_ref(), first).await?;
     // Chained from the head read under the turn, each entry from the last
