@@ -7,6 +7,7 @@ pub mod bench_seed;
 pub mod config;
 pub mod graphql;
 pub mod http;
+pub mod memory;
 pub mod metrics;
 pub mod startup;
 pub mod telemetry;

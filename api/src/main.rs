@@ -36,6 +36,8 @@ const COMMANDS: [&str; 8] = ["schema", "check-config", "migrate", "audit", "admi
 
 #[actix_web::main]
 async fn main() -> ExitCode {
+    // Before the server allocates its working set (api/src/memory.rs).
+    kaohe_api::memory::without_huge_pages();
     // Help, or a command this binary does not have, never starts the server
     // (nor creates a database where it was run).
     match std::env::args().nth(1).as_deref() {
