@@ -4,38 +4,25 @@
 //! where the kernel's THP setting is `madvise` (Debian's, Ubuntu's) or
 //! `always`, a thread that touches a few KiB of a fresh 2 MiB stretch holds
 //! all of it. Through the SQLite bench (`scripts/bench.sh`, 2026-12-04) that
-//! was 26 MiB of huge pages and 101 MiB resident; with them off, 82 MiB and
-//! the same throughput within the run's noise (the target is < 100 MB).
+//! was 26 MiB of huge pages and 97–101 MiB resident; with them off, 86–88
+//! MiB and the same throughput within the run's noise (the target is < 100 MB).
 //! `MIMALLOC_ALLOW_THP`, mimalloc's own switch, still decides when set.
 
 /// Turns THP off for the whole process (every thread, and children) unless
 /// `MIMALLOC_ALLOW_THP` is set; true when it is off afterwards. Call it
 /// first thing: pages faulted in before stay as they are.
 pub fn without_huge_pages() -> bool {
-    if std::env::var_os("MIMALLOC_ALLOW_THP").is_some() {
-        return thp_disabled();
+    #[cfg(target_os = "linux")]
+    {
+        use nix::sys::prctl;
+        if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
+            // A refusal shows in the answer below.
+            let _ = prctl::set_thp_disable(true);
+        }
+        prctl::get_thp_disable().unwrap_or(false)
     }
-    set_thp_disabled() && thp_disabled()
-}
-
-#[cfg(target_os = "linux")]
-fn set_thp_disabled() -> bool {
-    nix::sys::prctl::set_thp_disable(true).is_ok()
-}
-
-#[cfg(target_os = "linux")]
-fn thp_disabled() -> bool {
-    nix::sys::prctl::get_thp_disable().unwrap_or(false)
-}
-
-// Elsewhere there is no THP flag to set.
-#[cfg(not(target_os = "linux"))]
-fn set_thp_disabled() -> bool {
-    false
-}
-
-#[cfg(not(target_os = "linux"))]
-fn thp_disabled() -> bool {
+    // Elsewhere there is no THP flag to set.
+    #[cfg(not(target_os = "linux"))]
     false
 }
 

@@ -195,7 +195,7 @@ pub async fn record_scoped<C: ConnectionTrait>(
     }
     // Read under the write turn: no other writer can append in between.
     let prev_hash = head(conn, Chain::of(entry.organisation_id)).await?.map(|e| e.hash);
-    append(conn, key, caller, entry, scope, shared, prev_hash, None).await
+    append(conn, caller, sealed(key, caller, entry, scope, shared, prev_hash), None).await
 }
 
 /// Appends an entry of an organisation's own data whose chain head the
@@ -213,7 +213,7 @@ pub async fn record_after<C: ConnectionTrait>(
     if shares_data(entry.organisation_id, entry.entity) {
         return record_scoped(conn, key, caller, entry, scope).await;
     }
-    append(conn, key, caller, entry, scope, false, prev_hash, None).await
+    append(conn, caller, sealed(key, caller, entry, scope, false, prev_hash), None).await
 }
 
 /// Appends an entry of an organisation's own data (as [`record_after`]) in
@@ -235,24 +235,17 @@ pub async fn record_with_row<C: ConnectionTrait>(
     if conn.get_database_backend() != sea_orm::DbBackend::Postgres || shares_data(entry.organisation_id, entry.entity) {
         return Err(DbErr::Custom("an entry with its row: PostgreSQL and own data only".into()));
     }
-    append(conn, key, caller, entry, scope, false, prev_hash, Some(row)).await
+    append(conn, caller, sealed(key, caller, entry, scope, false, prev_hash), Some(row)).await
 }
 
-/// The one place an entry is sealed, written (alone, or after `row` in the
-/// same statement) and noted as the caller's (`Appended`).
-#[allow(clippy::too_many_arguments)]
+/// The one place a sealed entry ([`sealed`]) is written (alone, or after
+/// `row` in the same statement) and noted as the caller's (`Appended`).
 async fn append<C: ConnectionTrait>(
     conn: &C,
-    key: &ChainKey,
     caller: &Caller,
-    entry: Entry<'_>,
-    scope: Scope,
-    shared: bool,
-    prev_hash: Option<String>,
+    sealed: audit_log::ActiveModel,
     row: Option<sea_orm::sea_query::InsertStatement>,
 ) -> Result<audit_log::Model, DbErr> {
-    let organisation_id = entry.organisation_id;
-    let sealed = sealed(key, caller, entry, scope, shared, prev_hash);
     let appended = match row {
         None => sealed.insert(conn).await?,
         Some(row) => {
@@ -267,7 +260,7 @@ async fn append<C: ConnectionTrait>(
             sealed.try_into_model()?
         }
     };
-    caller.appended.note(organisation_id, shared, appended.id);
+    caller.appended.note(appended.organisation_id, appended.shared_data, appended.id);
     Ok(appended)
 }
 
