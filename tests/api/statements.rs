@@ -294,6 +294,61 @@ async fn kept_totals_follow_writes_and_filters() {
     assert_eq!(total(", search: \"by-hand\"").await, 1, "another filter counts afresh");
 }
 
+/// A run's observations are counted on the same terms: the department
+/// head's page asks the total of a unit's observations each time; it is
+/// kept per generation and per list as the caller sees it.
+#[tokio::test]
+async fn kept_observation_totals_follow_writes_and_filters() {
+    let (app, _) = bench_app().await;
+    app.sign_in("ck-admin").await;
+    let (run, unit) = crate::accounts::open_ck_run(&app).await;
+    let record = |rule: &'static str| {
+        let (app, run, unit) = (&app, run.clone(), unit.clone());
+        async move {
+            let input = json!({ "i": { "runId": run, "unitId": unit, "ruleCode": rule, "facts": { "count": 1 } } });
+            let v = app
+                .query_with("mutation($i: RecordObservationInput!) { recordObservation(input: $i) { id } }", input)
+                .await;
+            assert!(v["recordObservation"]["id"].is_string(), "{v}");
+        }
+    };
+    let page = |status: &'static str| {
+        let (app, run, unit) = (&app, run.clone(), unit.clone());
+        async move {
+            let q = format!(
+                "query($r: ID!, $u: ID!) {{ scoreRun(id: $r) {{ observations(unitId: $u, first: 50{status}) {{ totalCount edges {{ node {{ id }} }} }} }} }}"
+            );
+            let (spent, data) = cost(app, &q, json!({ "r": run, "u": unit })).await;
+            let o = &data["scoreRun"]["observations"];
+            (spent, o["totalCount"].as_u64().unwrap(), o["edges"].as_array().unwrap().len())
+        }
+    };
+    record("2.1.1-1").await;
+    record("2.1.1-1").await;
+    let (spent, total, rows) = page("").await;
+    assert_eq!((total, rows), (2, 2));
+    // The rows, their count kept (the run, its version and rules kept too).
+    assert_eq!(spent, 1 + caller(&app));
+    record("2.1.1-1").await;
+    assert_eq!(page("").await.1, 3, "the new observation is counted at once");
+
+    // Kept, not counted again: an observation deleted by hand in the
+    // database (no audit entry, no generation moved) is still counted until
+    // the kept total's time is up (`written::TTL`), though its row is gone.
+    use sea_orm::{EntityTrait, ModelTrait, QueryOrder};
+    let newest = entity::observation::Entity::find()
+        .order_by_desc(entity::observation::Column::Id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    newest.delete(&app.db).await.unwrap();
+    let (_, total, rows) = page("").await;
+    assert_eq!((total, rows), (3, 2), "kept for the generation");
+    let (_, total, rows) = page(", status: ACTIVE").await;
+    assert_eq!((total, rows), (2, 2), "another filter counts afresh");
+}
+
 /// A recording (`recordObservation`, a 科室 entering a month): every
 /// statement it costs, pinned, so that a round trip added inside the
 /// organisation's write turn fails here.

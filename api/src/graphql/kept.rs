@@ -14,7 +14,8 @@
 //! The totals of lists (`totalCount`) are kept on the same terms, for lists
 //! of the caller's own organisation (its generation moves with every write
 //! that could change them): a page of 100 out of 1,000 units then reads its
-//! 100 rows, not all 1,000 again to count them.
+//! 100 rows, not all 1,000 again to count them; a department head's page
+//! of a unit's observations reads its rows without a count beside them.
 
 use std::time::Instant;
 
@@ -134,14 +135,40 @@ fn count_key<'a>(ctx: &Context<'a>, what: &str) -> Option<(&'a Kept, CountKey)> 
 
 /// The total of `what` (a list of the caller's organisation and its
 /// filter, spelled out) counted at this request's generation.
-pub fn count(ctx: &Context<'_>, what: &str) -> Option<u64> {
+fn count(ctx: &Context<'_>, what: &str) -> Option<u64> {
     let (kept, key) = count_key(ctx, what)?;
     kept.counts.get(&key)
 }
 
 /// Keeps the total of `what` this request counted.
-pub fn keep_count(ctx: &Context<'_>, what: &str, total: u64) {
+fn keep_count(ctx: &Context<'_>, what: &str, total: u64) {
     if let Some((kept, key)) = count_key(ctx, what) {
         kept.counts.put(key, total);
+    }
+}
+
+/// Totals kept for a list of `organisation`'s data: only when it is the
+/// caller's own (its generation moves with every write to the list).
+pub struct Totals<'a, 'c> {
+    ctx: &'a Context<'c>,
+    own: bool,
+}
+
+impl<'a, 'c> Totals<'a, 'c> {
+    pub fn of(ctx: &'a Context<'c>, organisation: i64) -> Self {
+        let own = ctx.data_opt::<Caller>().is_some_and(|c| c.organisation_id == Some(organisation));
+        Totals { ctx, own }
+    }
+}
+
+impl kaohe_service::paging::Totals for Totals<'_, '_> {
+    fn known(&self, what: &str) -> Option<u64> {
+        self.own.then(|| count(self.ctx, what)).flatten()
+    }
+
+    fn counted(&self, what: &str, total: u64) {
+        if self.own {
+            keep_count(self.ctx, what, total);
+        }
     }
 }

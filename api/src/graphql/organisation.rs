@@ -9,6 +9,7 @@ use super::unit::UnitConnection;
 use super::{IdKind, parse_id, to_id};
 use super::{Rubric, Unit, env};
 use crate::unit::UnitFilter;
+use kaohe_service::paging::Totals as _;
 
 /// An assessing organisation (考核组织): the tenant that owns departments, units and rubrics.
 pub struct Organisation(pub organisation::Model);
@@ -69,12 +70,13 @@ impl Organisation {
         // only for the caller's own organisation, whose generation it follows.
         // Every caller of the organisation sees the same units; were the list
         // ever narrowed per role, the role would belong in the key.
-        let counted = (caller.organisation_id == Some(self.0.id)).then(|| format!("units:{}:{filter:?}", self.0.id));
-        let known = counted.as_deref().and_then(|what| super::kept::count(ctx, what));
+        let totals = super::kept::Totals::of(ctx, self.0.id);
+        let what = format!("units:{}:{filter:?}", self.0.id);
+        let known = totals.known(&what);
         let p = p.with_total(known);
         let keep = |total: u64| {
-            if let (Some(what), None, true) = (&counted, known, p.count) {
-                super::kept::keep_count(ctx, what, total);
+            if let (None, true) = (known, p.count) {
+                totals.counted(&what, total);
             }
         };
         if let Some(shape) = plain::shape_of(ctx).filter(|s| super::unit::UnitIn::takes(s, &["edges", "node"])) {

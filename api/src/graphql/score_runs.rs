@@ -173,7 +173,9 @@ impl ScoreRun {
         let (db, caller) = env(ctx)?;
         let unit_id = unit_id.map(|u| parse_id(&u, IdKind::Unit)).transpose()?;
         let filter = ObservationFilter { unit_id, indicator_code, status: status.map(Into::into), department };
-        let paged = runs::query::observations(db, caller, &self.0, filter, p).await.gql()?;
+        // Its total kept per generation for the run's own organisation (`kept`).
+        let totals = super::kept::Totals::of(ctx, self.0.organisation_id);
+        let paged = runs::query::observations(db, caller, &self.0, filter, p, &totals).await.gql()?;
         if let Some(shape) = super::plain::shape_of(ctx)
             && let Some(answer) = ObservationIn::page(ctx, &paged, &shape).await
         {

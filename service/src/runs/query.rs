@@ -8,7 +8,7 @@ use super::visible_run;
 use crate::audit;
 use crate::caller::Caller;
 use crate::error::ServiceError;
-pub use crate::paging::{Page, Paged};
+pub use crate::paging::{Page, Paged, Totals};
 use crate::policy::{self, RunReader};
 
 /// Filters on runs.
@@ -64,7 +64,7 @@ pub async fn runs(
 }
 
 /// Filters on a run's observations.
-#[derive(Default)]
+#[derive(Default, Debug)]
 pub struct ObservationFilter {
     pub unit_id: Option<i64>,
     /// Observations of rules under this indicator (itself or a descendant).
@@ -74,33 +74,44 @@ pub struct ObservationFilter {
     pub department: Option<String>,
 }
 
+/// A page of a run's observations, oldest first. Its total is taken from
+/// `totals` when one was kept for the same list as the caller sees it
+/// (the run, the reader, the filter), and handed to it when counted.
 pub async fn observations(
     db: &DatabaseConnection,
     caller: &Caller,
     run: &score_run::Model,
     filter: ObservationFilter,
     page: Page,
+    totals: &(dyn Totals + Sync),
 ) -> Result<Paged<observation::Model>, ServiceError> {
     // The run was loaded by whoever handed it over; what the caller may see of
     // it is decided again here.
     let reader = super::see_run(db, caller, run).await?;
     let run_id = run.id;
-    let mut q = observation::Entity::find().filter(observation::Column::ScoreRunId.eq(run_id));
-    match reader {
-        RunReader::Staff => {}
+    // The list as this reader sees it. Not with a department: which rules it
+    // scores follows the policy, which the words do not carry.
+    let what = filter.department.is_none().then(|| {
+        let ObservationFilter { unit_id, indicator_code, status, department: _ } = &filter;
+        format!("observations:{run_id}:{reader:?}:{unit_id:?}:{status:?}:{indicator_code:?}")
+    });
+    let known = what.as_deref().and_then(|w| totals.known(w));
+    let page = page.with_total(known);
+    let own_unit = match reader {
+        RunReader::Staff => None,
         // A unit's own observations, once the run is published.
-        RunReader::Unit(u) if run.status.is_published() => {
-            q = q.filter(observation::Column::UnitId.eq(u));
-        }
+        RunReader::Unit(u) if run.status.is_published() => Some(u),
         RunReader::Unit(_) => return Ok(Paged { rows: Vec::new(), total: 0, offset: page.offset }),
         RunReader::Integration => return Err(ServiceError::Forbidden),
+    };
+    let equal = Equalities { run_id, units: [own_unit, filter.unit_id], status: filter.status };
+    if filter.indicator_code.is_none() && filter.department.is_none() {
+        // The department head's page: its SQL text kept per shape.
+        let paged: Paged<ByPosition> =
+            crate::paging::fetch_kept(db, &PAGE_TEXTS, equal.shape(), equal.values(), || equal.query(), page).await?;
+        return Ok(counted(paged, what.as_deref(), known, page, totals));
     }
-    if let Some(u) = filter.unit_id {
-        q = q.filter(observation::Column::UnitId.eq(u));
-    }
-    if let Some(s) = &filter.status {
-        q = q.filter(observation::Column::Status.eq(*s));
-    }
+    let mut q = equal.query();
     if let Some(code) = &filter.indicator_code {
         let all = indicator::Entity::find()
             .filter(indicator::Column::RubricVersionId.eq(run.rubric_version_id))
@@ -137,9 +148,62 @@ pub async fn observations(
         let rule_ids = rules_of_department(db, caller, run, dept).await?;
         q = q.filter(observation::Column::RuleId.is_in(rule_ids));
     }
-    // `find()` already selects every column, in the order of the fields.
-    let paged: Paged<ByPosition> = crate::paging::fetch_as(db, q.order_by_asc(observation::Column::Id), page).await?;
-    Ok(Paged { rows: paged.rows.into_iter().map(|r| r.0).collect(), total: paged.total, offset: paged.offset })
+    let paged: Paged<ByPosition> = crate::paging::fetch_as(db, q, page).await?;
+    Ok(counted(paged, what.as_deref(), known, page, totals))
+}
+
+/// The page read, its total handed to `totals` when it was counted.
+fn counted(
+    paged: Paged<ByPosition>,
+    what: Option<&str>,
+    known: Option<u64>,
+    page: Page,
+    totals: &(dyn Totals + Sync),
+) -> Paged<observation::Model> {
+    if let (Some(w), None, true) = (what, known, page.count) {
+        totals.counted(w, paged.total);
+    }
+    Paged { rows: paged.rows.into_iter().map(|r| r.0).collect(), total: paged.total, offset: paged.offset }
+}
+
+/// The SQL texts of pages of observations (`paging::fetch_kept`).
+static PAGE_TEXTS: std::sync::LazyLock<crate::paging::Texts> = std::sync::LazyLock::new(Default::default);
+
+/// A run's observations filtered by equalities only: the run, a unit (the
+/// reader's own, the one asked: each may be absent), a state.
+struct Equalities {
+    run_id: i64,
+    units: [Option<i64>; 2],
+    status: Option<ObservationStatus>,
+}
+
+impl Equalities {
+    /// The query, oldest first; `find()` selects every column, in the order
+    /// of the fields (`ByPosition`).
+    fn query(&self) -> sea_orm::Select<observation::Entity> {
+        let mut q = observation::Entity::find().filter(observation::Column::ScoreRunId.eq(self.run_id));
+        for u in self.units.into_iter().flatten() {
+            q = q.filter(observation::Column::UnitId.eq(u));
+        }
+        if let Some(s) = self.status {
+            q = q.filter(observation::Column::Status.eq(s));
+        }
+        q.order_by_asc(observation::Column::Id)
+    }
+
+    /// Which filters are present: the SQL text depends on nothing else.
+    fn shape(&self) -> u32 {
+        let [mine, asked] = self.units;
+        u32::from(mine.is_some()) | u32::from(asked.is_some()) << 1 | u32::from(self.status.is_some()) << 2
+    }
+
+    /// The values the filters bind, in the order `query` adds them.
+    fn values(&self) -> Vec<sea_orm::Value> {
+        let mut values = vec![self.run_id.into()];
+        values.extend(self.units.into_iter().flatten().map(sea_orm::Value::from));
+        values.extend(self.status.map(sea_orm::Value::from));
+        values
+    }
 }
 
 /// An observation read by position, in the order `Entity::find()` selects
@@ -441,5 +505,49 @@ mod tests {
         };
         assert_eq!(read, expected);
         assert!(ByPosition::from_query_result(&row, "o_").is_err());
+    }
+
+    fn status(n: u8) -> Option<ObservationStatus> {
+        [None, Some(ObservationStatus::Active), Some(ObservationStatus::Superseded), Some(ObservationStatus::Withdrawn)]
+            [usize::from(n % 4)]
+    }
+
+    proptest::proptest! {
+        /// A page of observations read from its kept text binds what
+        /// sea-query would have built for it, for every shape, page form and
+        /// backend: the text kept by a first page of the same shape (other
+        /// values) and this page's values.
+        #[test]
+        fn a_kept_text_reads_what_sea_query_builds(
+            runs in proptest::array::uniform2(1..i64::MAX),
+            units in proptest::array::uniform2(proptest::array::uniform2(proptest::option::of(1..i64::MAX))),
+            states in proptest::array::uniform2(0u8..4),
+            first in 1u64..=100,
+            offset in proptest::prop_oneof![proptest::strategy::Just(0u64), 1..crate::paging::MAX_OFFSET],
+            count in proptest::bool::ANY,
+            known in proptest::option::of(0..u64::MAX / 2),
+            postgres in proptest::bool::ANY,
+        ) {
+            use crate::paging::{Form, Texts};
+            let backend = if postgres { sea_orm::DbBackend::Postgres } else { sea_orm::DbBackend::Sqlite };
+            // The same shape: the first page's filters present where this one's are.
+            let [u0, u1] = units[1];
+            let [a0, a1] = units[0];
+            let this = Equalities { run_id: runs[1], units: [u0, u1], status: status(states[1]) };
+            let earlier = Equalities {
+                run_id: runs[0],
+                units: [u0.map(|_| a0.unwrap_or(1)), u1.map(|_| a1.unwrap_or(2))],
+                status: this.status.map(|s| status(states[0]).unwrap_or(s)),
+            };
+            proptest::prop_assert_eq!(earlier.shape(), this.shape());
+            let page = Page { first, offset, count, known_total: known };
+            let form = Form::of(page).expect("a page with rows");
+            let texts = Texts::default();
+            let built_first = texts.statement(backend, earlier.shape(), form, earlier.values(), &|| earlier.query(), page);
+            proptest::prop_assert!(texts.holds(backend, this.shape(), form), "the first page's text is kept");
+            proptest::prop_assert_eq!(built_first, crate::paging::statement(earlier.query(), form, page, backend).0);
+            let kept = texts.statement(backend, this.shape(), form, this.values(), &|| this.query(), page);
+            proptest::prop_assert_eq!(kept, crate::paging::statement(this.query(), form, page, backend).0);
+        }
     }
 }
