@@ -163,9 +163,10 @@ async fn the_department_heads_page_and_the_ranking_cost_a_pinned_number_of_state
     let (spent, data) = cost(&app, DEPARTMENT_PAGE, json!({ "r": ids.run, "u": ids.unit })).await;
     assert_eq!(data["scoreRun"]["observations"]["totalCount"], 2);
     assert_eq!(data["scoreRun"]["rubricVersion"]["sections"].as_array().unwrap().len(), 3);
-    // The caller (SQLite), the observations with their count: the run, its
-    // rubric version and their rules are kept per generation (`graphql::kept`),
-    // the version's tree once read. Before: 6, then 4 + the caller.
+    // The caller (SQLite), the observations (their count kept per generation
+    // once counted, as the run, its rubric version and their rules are:
+    // `graphql::kept`), the version's tree once read. Before: 6, then 4 + the
+    // caller.
     assert_eq!(spent, 1 + caller(&app), "the department head's page");
 
     let credential = "xc-yuejiangping";
