@@ -237,6 +237,37 @@ impl<T: Plain + OutputType> Answered<Vec<T>> {
     }
 }
 
+impl<T: Plain + OutputType> Answered<Vec<T>> {
+    /// [`Answered::of`] for a list derived from a rubric version's tree
+    /// alone (its sections, its indicators): written once per selection and
+    /// kept with the tree (`VersionTree::derived`), so a frozen version's
+    /// sections are not written again for every department head's page.
+    pub(crate) fn of_tree(
+        ctx: &Context<'_>,
+        derived: &kaohe_service::rubric::query::Derived,
+        list: &str,
+        items: impl FnOnce() -> Vec<T>,
+    ) -> Self {
+        let (Some(shape), Some(splices)) = (shape_of(ctx), super::written::splices(ctx)) else {
+            return Self::of(ctx, items());
+        };
+        let key = format!("{list} {}", shape.fingerprint());
+        let hold =
+            |bytes: std::sync::Arc<[u8]>| Answered::plain(splices.hold(actix_web::web::Bytes::from_owner(bytes)));
+        if let Some(bytes) = derived.get(&key) {
+            return hold(bytes);
+        }
+        let items = items();
+        let mut out = Vec::with_capacity(64 * items.len() + 2);
+        if write_list(&items, &shape, &mut out).is_none() {
+            return Answered::Normal(items);
+        }
+        let bytes: std::sync::Arc<[u8]> = out.into();
+        derived.keep(key, bytes.clone());
+        hold(bytes)
+    }
+}
+
 impl<T: OutputType> OutputType for Answered<T> {
     fn type_name() -> Cow<'static, str> {
         T::type_name()

@@ -182,13 +182,15 @@ impl RubricVersion {
     /// The top-level indicators (一级指标, sections), in document order.
     async fn sections(&self, ctx: &Context<'_>) -> async_graphql::Result<Listed<Indicator>> {
         let tree = self.tree(ctx).await?;
-        Ok(Listed::of(ctx, tree.sections().into_iter().map(|idx| Indicator { tree: tree.clone(), idx }).collect()))
+        let items = || tree.sections().into_iter().map(|idx| Indicator { tree: tree.clone(), idx }).collect();
+        Ok(Listed::of_tree(ctx, &tree.derived, "sections", items))
     }
 
     /// Every indicator (考核指标), parents before children.
     async fn indicators(&self, ctx: &Context<'_>) -> async_graphql::Result<Listed<Indicator>> {
         let tree = self.tree(ctx).await?;
-        Ok(Listed::of(ctx, (0..tree.indicators.len()).map(|idx| Indicator { tree: tree.clone(), idx }).collect()))
+        let items = || (0..tree.indicators.len()).map(|idx| Indicator { tree: tree.clone(), idx }).collect();
+        Ok(Listed::of_tree(ctx, &tree.derived, "indicators", items))
     }
 
     /// One indicator (考核指标) by code, e.g. `2.1`.

@@ -108,6 +108,35 @@ pub struct VersionTree {
     /// tree is kept (`rubric::frozen`), and every recording checks its items
     /// against them (rebuilding them took 7% of the server's CPU per recording).
     rules_index: std::sync::OnceLock<crate::runs::Rules>,
+    /// What the layer above derives from the tree alone (the API's lists
+    /// of indicators written as JSON, per selection), kept as long as the
+    /// tree is: a frozen version's for as long as the server keeps it, a
+    /// draft's for the one request that read it.
+    pub derived: Derived,
+}
+
+/// Bytes derived from a tree alone, by key (see `VersionTree::derived`).
+#[derive(Debug, Default)]
+pub struct Derived(std::sync::Mutex<Vec<(String, std::sync::Arc<[u8]>)>>);
+
+impl Derived {
+    /// Entries kept at most: a client's selections of one tree's lists are
+    /// few; past these, nothing more is kept (a client cannot grow it).
+    pub const MAX: usize = 32;
+
+    /// The bytes kept under `key`.
+    pub fn get(&self, key: &str) -> Option<std::sync::Arc<[u8]>> {
+        let kept = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        kept.iter().find(|(k, _)| k == key).map(|(_, bytes)| bytes.clone())
+    }
+
+    /// Keeps `bytes` under `key`, unless `MAX` entries are kept already.
+    pub fn keep(&self, key: String, bytes: std::sync::Arc<[u8]>) {
+        let mut kept = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if kept.len() < Self::MAX && kept.iter().all(|(k, _)| *k != key) {
+            kept.push((key, bytes));
+        }
+    }
 }
 
 impl VersionTree {
@@ -183,4 +212,23 @@ pub async fn rules_by_ids(
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     policy::may_read(caller)?;
     Ok(entity::rule::Entity::find().filter(entity::rule::Column::Id.is_in(ids.to_vec())).all(db).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_bytes_are_kept_per_key_and_bounded() {
+        let d = Derived::default();
+        d.keep("sections a".into(), b"[1]".as_slice().into());
+        d.keep("sections a".into(), b"[2]".as_slice().into());
+        assert_eq!(d.get("sections a").as_deref(), Some(b"[1]".as_slice()), "the first kept stays");
+        assert_eq!(d.get("sections b"), None);
+        for n in 0..Derived::MAX + 5 {
+            d.keep(format!("k{n}"), b"[]".as_slice().into());
+        }
+        assert!(d.get(&format!("k{}", Derived::MAX - 2)).is_some());
+        assert_eq!(d.get(&format!("k{}", Derived::MAX)), None, "no more than MAX kept");
+    }
 }
