@@ -157,7 +157,7 @@ where
     let Some(form) = Form::of(page) else { return no_rows(conn, q(), page).await };
     let backend = conn.get_database_backend();
     let statement = texts.statement(backend, shape, form, values, &q, page);
-    read(conn, form, statement, page, || (form == Form::Counted).then(|| backend.build(&count_of(&q())))).await
+    read(conn, form, statement, page, || form.counted().then(|| backend.build(&count_of(&q())))).await
 }
 
 impl Texts {

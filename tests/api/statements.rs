@@ -313,8 +313,8 @@ async fn kept_observation_totals_follow_writes_and_filters() {
             assert!(v["recordObservation"]["id"].is_string(), "{v}");
         }
     };
-    let page = |status: &'static str| {
-        let (app, run, unit) = (&app, run.clone(), unit.clone());
+    let page = |status: &str| {
+        let (app, run, unit, status) = (&app, run.clone(), unit.clone(), status.to_string());
         async move {
             let q = format!(
                 "query($r: ID!, $u: ID!) {{ scoreRun(id: $r) {{ observations(unitId: $u, first: 50{status}) {{ totalCount edges {{ node {{ id }} }} }} }} }}"
@@ -326,6 +326,10 @@ async fn kept_observation_totals_follow_writes_and_filters() {
     };
     record("2.1.1-1").await;
     record("2.1.1-1").await;
+    // A page past the end, asked first: no row carries the count, which is
+    // read apart (and kept for the pages after it).
+    let (_, total, rows) = page(&format!(", after: \"{}\"", base64_cursor(500))).await;
+    assert_eq!((total, rows), (2, 0), "a page past the end answers the whole count");
     let (spent, total, rows) = page("").await;
     assert_eq!((total, rows), (2, 2));
     // The rows, their count kept (the run, its version and rules kept too).
