@@ -89,14 +89,6 @@ pub trait Totals {
     fn counted(&self, what: &str, total: u64);
 }
 
-/// No totals kept: every page counts its own.
-impl Totals for () {
-    fn known(&self, _: &str) -> Option<u64> {
-        None
-    }
-    fn counted(&self, _: &str, _: u64) {}
-}
-
 /// The column the window count is read into (no table has it).
 const TOTAL: &str = "kaohe_page_total";
 
