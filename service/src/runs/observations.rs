@@ -755,10 +755,10 @@ impl Checked {
             unit_id: res.try_get_by_index(at + 1)?,
             rule_id: res.try_get_by_index(at + 2)?,
             facts: res.try_get_by_index(at + 3)?,
-            work_key: res.try_get_by_index(at + 4)?,
-            halve: res.try_get_by_index(at + 5)?,
-            document_date: res.try_get_by_index(at + 6)?,
-            carried_from_id: res.try_get_by_index(at + 7)?,
+            work_key: crate::db::nullable(res, at + 4)?,
+            halve: crate::db::nullable(res, at + 5)?,
+            document_date: crate::db::nullable(res, at + 6)?,
+            carried_from_id: crate::db::nullable(res, at + 7)?,
         })
     }
 }

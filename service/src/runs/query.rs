@@ -248,19 +248,19 @@ impl sea_orm::FromQueryResult for ByPosition {
             unit_id: res.try_get_by_index(2)?,
             rule_id: res.try_get_by_index(3)?,
             facts: res.try_get_by_index(4)?,
-            note: res.try_get_by_index(5)?,
+            note: crate::db::nullable(res, 5)?,
             status: res.try_get_by_index(6)?,
-            supersedes_id: res.try_get_by_index(7)?,
-            work_key: res.try_get_by_index(8)?,
-            document_date: res.try_get_by_index(9)?,
-            entered_by: res.try_get_by_index(10)?,
+            supersedes_id: crate::db::nullable(res, 7)?,
+            work_key: crate::db::nullable(res, 8)?,
+            document_date: crate::db::nullable(res, 9)?,
+            entered_by: crate::db::nullable(res, 10)?,
             entered_at: res.try_get_by_index(11)?,
-            idempotency_key: res.try_get_by_index(12)?,
+            idempotency_key: crate::db::nullable(res, 12)?,
             version: res.try_get_by_index(13)?,
-            halve: res.try_get_by_index(14)?,
-            origin_id: res.try_get_by_index(15)?,
-            carried_from_id: res.try_get_by_index(16)?,
-            batch_id: res.try_get_by_index(17)?,
+            halve: crate::db::nullable(res, 14)?,
+            origin_id: crate::db::nullable(res, 15)?,
+            carried_from_id: crate::db::nullable(res, 16)?,
+            batch_id: crate::db::nullable(res, 17)?,
         }))
     }
 }
@@ -505,6 +505,46 @@ mod tests {
         };
         assert_eq!(read, expected);
         assert!(ByPosition::from_query_result(&row, "o_").is_err());
+
+        // Every nullable column NULL: read as `None` (`db::nullable`), the rest as before.
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT 1, 2, 3, 4, '{}', NULL, 'active', NULL, NULL, NULL, NULL, \
+                 '2026-10-12 08:00:00+00:00', NULL, 1, NULL, NULL, NULL, NULL",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let read = ByPosition::from_query_result(&row, "").unwrap().0;
+        let expected = observation::Model {
+            facts: "{}".into(),
+            note: None,
+            status: ObservationStatus::Active,
+            supersedes_id: None,
+            work_key: None,
+            document_date: None,
+            entered_by: None,
+            idempotency_key: None,
+            version: 1,
+            halve: None,
+            origin_id: None,
+            carried_from_id: None,
+            batch_id: None,
+            ..expected
+        };
+        assert_eq!(read, expected);
+        // A text where a number belongs is refused, not read as NULL.
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT 1, 2, 3, 4, '{}', NULL, 'active', 'eight', NULL, NULL, NULL, \
+                 '2026-10-12 08:00:00+00:00', NULL, 1, NULL, NULL, NULL, NULL",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(ByPosition::from_query_result(&row, "").is_err());
     }
 
     fn status(n: u8) -> Option<ObservationStatus> {
