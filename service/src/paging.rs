@@ -84,9 +84,21 @@ pub struct Paged<T> {
 /// total only when they would count the same rows.
 pub trait Totals {
     /// The total of `what` counted before, if one is kept.
-    fn known(&self, what: &str) -> Option<u64>;
+    fn total(&self, what: &str) -> Option<u64>;
     /// The total of `what`, just counted.
     fn counted(&self, what: &str, total: u64);
+
+    /// `page` with the total of `what` when one is kept.
+    fn known(&self, what: &str, page: Page) -> Page {
+        page.with_total(self.total(what))
+    }
+
+    /// Hands `total` over when `page` (as [`Totals::known`] gave it) counted it.
+    fn read(&self, what: &str, page: Page, total: u64) {
+        if page.count && page.known_total.is_none() {
+            self.counted(what, total);
+        }
+    }
 }
 
 /// The column the window count is read into (no table has it).
@@ -123,8 +135,8 @@ where
 #[derive(Default)]
 pub struct Texts(std::sync::RwLock<std::collections::HashMap<TextKey, String>>);
 
-/// (backend, shape, form).
-type TextKey = (std::mem::Discriminant<DbBackend>, u32, Form);
+/// (backend, shape, form, from past the first row).
+type TextKey = (std::mem::Discriminant<DbBackend>, u32, Form, bool);
 
 /// [`fetch_as`] for a query whose SQL text depends only on `shape` (the
 /// caller's number for which filters `q` holds, never the same for two
@@ -149,14 +161,16 @@ where
     let Some(form) = Form::of(page) else { return no_rows(conn, q(), page).await };
     let backend = conn.get_database_backend();
     let statement = texts.statement(backend, shape, form, values, &q, page);
-    read(conn, form, statement, page, || form.counted().then(|| backend.build(&count_of(&q())))).await
+    read(conn, form, statement, page, || (form == Form::Counted).then(|| backend.build(&count_of(&q())))).await
 }
 
 impl Texts {
     /// Whether a text is kept for `shape` read in `form`.
     #[cfg(test)]
-    pub(crate) fn holds(&self, backend: DbBackend, shape: u32, form: Form) -> bool {
-        self.0.read().is_ok_and(|texts| texts.contains_key(&(std::mem::discriminant(&backend), shape, form)))
+    pub(crate) fn holds(&self, backend: DbBackend, shape: u32, form: Form, page: Page) -> bool {
+        self.0
+            .read()
+            .is_ok_and(|texts| texts.contains_key(&(std::mem::discriminant(&backend), shape, form, page.offset > 0)))
     }
 
     /// The statement of `page` in `form` for `shape`: its kept text and
@@ -170,7 +184,7 @@ impl Texts {
         q: &impl Fn() -> Select<E>,
         page: Page,
     ) -> Statement {
-        let key = (std::mem::discriminant(&backend), shape, form);
+        let key = (std::mem::discriminant(&backend), shape, form, page.offset > 0);
         let bound = form.bind(values, page);
         let kept = self.0.read().ok().and_then(|texts| texts.get(&key).cloned());
         if let Some(sql) = kept {
@@ -191,7 +205,7 @@ impl Texts {
 }
 
 /// How a page is read: what its statement's text depends on, besides the
-/// filter and whether it starts past the first row.
+/// filter and whether it starts past the first row (`OFFSET`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Form {
     /// Only the rows: the total is known.
@@ -201,35 +215,23 @@ pub enum Form {
     OneMore,
     /// The rows with the total beside each (a scalar subquery).
     Counted,
-    /// As each, from past the first row (`OFFSET`).
-    RowsAfter,
-    OneMoreAfter,
-    CountedAfter,
 }
 
 impl Form {
     /// How `page` is read; `None` when it has no rows to read.
     pub(crate) fn of(page: Page) -> Option<Form> {
-        let after = page.offset > 0;
-        Some(match (page.first, page.count, page.known_total, after) {
+        Some(match (page.first, page.count, page.known_total) {
             (0, ..) => return None,
-            (_, true, Some(_), false) => Form::Rows,
-            (_, true, Some(_), true) => Form::RowsAfter,
-            (_, false, _, false) => Form::OneMore,
-            (_, false, _, true) => Form::OneMoreAfter,
-            (_, true, None, false) => Form::Counted,
-            (_, true, None, true) => Form::CountedAfter,
+            (_, true, Some(_)) => Form::Rows,
+            (_, false, _) => Form::OneMore,
+            (_, true, None) => Form::Counted,
         })
-    }
-
-    fn counted(self) -> bool {
-        matches!(self, Form::Counted | Form::CountedAfter)
     }
 
     /// The rows the statement asks for.
     fn limit(self, page: Page) -> u64 {
         match self {
-            Form::OneMore | Form::OneMoreAfter => page.first.saturating_add(1),
+            Form::OneMore => page.first.saturating_add(1),
             _ => page.first,
         }
     }
@@ -239,7 +241,7 @@ impl Form {
     /// the filter, the limit, the offset.
     fn bind(self, filter: Vec<Value>, page: Page) -> Vec<Value> {
         let mut bound = Vec::with_capacity(filter.len() * 2 + 2);
-        if self.counted() {
+        if self == Form::Counted {
             bound.extend(filter.iter().cloned());
         }
         bound.extend(filter);
@@ -259,7 +261,7 @@ pub(crate) fn statement<E: EntityTrait>(
     page: Page,
     backend: DbBackend,
 ) -> (Statement, Option<SelectStatement>) {
-    if !form.counted() {
+    if form != Form::Counted {
         return (window(q, page.offset, form.limit(page)).build(backend), None);
     }
     // The count as a scalar subquery of the same FROM and WHERE (PostgreSQL
@@ -308,7 +310,7 @@ where
 {
     let found = conn.query_all_raw(statement).await?;
     let mut rows = found.iter().map(|row| M::from_query_result(row, "")).collect::<Result<Vec<_>, _>>()?;
-    let total = if form.counted() {
+    let total = if form == Form::Counted {
         match found.first() {
             Some(row) => u64::try_from(row.try_get::<i64>("", TOTAL)?).unwrap_or(0),
             None if page.offset == 0 => 0,

@@ -162,7 +162,7 @@ impl<'a, 'c> Totals<'a, 'c> {
 }
 
 impl kaohe_service::paging::Totals for Totals<'_, '_> {
-    fn known(&self, what: &str) -> Option<u64> {
+    fn total(&self, what: &str) -> Option<u64> {
         self.own.then(|| count(self.ctx, what)).flatten()
     }
 

@@ -72,13 +72,8 @@ impl Organisation {
         // ever narrowed per role, the role would belong in the key.
         let totals = super::kept::Totals::of(ctx, self.0.id);
         let what = format!("units:{}:{filter:?}", self.0.id);
-        let known = totals.known(&what);
-        let p = p.with_total(known);
-        let keep = |total: u64| {
-            if let (None, true) = (known, p.count) {
-                totals.counted(&what, total);
-            }
-        };
+        let p = totals.known(&what, p);
+        let keep = |total: u64| totals.read(&what, p, total);
         if let Some(shape) = plain::shape_of(ctx).filter(|s| super::unit::UnitIn::takes(s, &["edges", "node"])) {
             // The plain path: only the short columns asked, written straight.
             let paged = crate::unit::list_rows(db, caller, self.0.id, filter.clone(), p).await.gql()?;

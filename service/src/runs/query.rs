@@ -95,8 +95,10 @@ pub async fn observations(
         let ObservationFilter { unit_id, indicator_code, status, department: _ } = &filter;
         format!("observations:{run_id}:{reader:?}:{unit_id:?}:{status:?}:{indicator_code:?}")
     });
-    let known = what.as_deref().and_then(|w| totals.known(w));
-    let page = page.with_total(known);
+    let page = match &what {
+        Some(w) => totals.known(w, page),
+        None => page,
+    };
     let own_unit = match reader {
         RunReader::Staff => None,
         // A unit's own observations, once the run is published.
@@ -109,7 +111,7 @@ pub async fn observations(
         // The department head's page: its SQL text kept per shape.
         let paged: Paged<ByPosition> =
             crate::paging::fetch_kept(db, &PAGE_TEXTS, equal.shape(), equal.values(), || equal.query(), page).await?;
-        return Ok(counted(paged, what.as_deref(), known, page, totals));
+        return Ok(counted(paged, what.as_deref(), page, totals));
     }
     let mut q = equal.query();
     if let Some(code) = &filter.indicator_code {
@@ -149,19 +151,18 @@ pub async fn observations(
         q = q.filter(observation::Column::RuleId.is_in(rule_ids));
     }
     let paged: Paged<ByPosition> = crate::paging::fetch_as(db, q, page).await?;
-    Ok(counted(paged, what.as_deref(), known, page, totals))
+    Ok(counted(paged, what.as_deref(), page, totals))
 }
 
 /// The page read, its total handed to `totals` when it was counted.
 fn counted(
     paged: Paged<ByPosition>,
     what: Option<&str>,
-    known: Option<u64>,
     page: Page,
     totals: &(dyn Totals + Sync),
 ) -> Paged<observation::Model> {
-    if let (Some(w), None, true) = (what, known, page.count) {
-        totals.counted(w, paged.total);
+    if let Some(w) = what {
+        totals.read(w, page, paged.total);
     }
     Paged { rows: paged.rows.into_iter().map(|r| r.0).collect(), total: paged.total, offset: paged.offset }
 }
@@ -584,7 +585,7 @@ mod tests {
             let form = Form::of(page).expect("a page with rows");
             let texts = Texts::default();
             let built_first = texts.statement(backend, earlier.shape(), form, earlier.values(), &|| earlier.query(), page);
-            proptest::prop_assert!(texts.holds(backend, this.shape(), form), "the first page's text is kept");
+            proptest::prop_assert!(texts.holds(backend, this.shape(), form, page), "the first page's text is kept");
             proptest::prop_assert_eq!(built_first, crate::paging::statement(earlier.query(), form, page, backend).0);
             let kept = texts.statement(backend, this.shape(), form, this.values(), &|| this.query(), page);
             proptest::prop_assert_eq!(kept, crate::paging::statement(this.query(), form, page, backend).0);
