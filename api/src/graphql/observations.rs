@@ -165,10 +165,10 @@ impl Facts {
     /// (through a `serde_json::Value` it cost a department head's page 4% of
     /// its instructions, 2026-12-04).
     pub fn of_text(text: &str) -> Facts {
-        Self::read(serde_json::from_str::<kaohe_engine::Facts>(text))
+        Self::read(kaohe_service::runs::facts_of(text))
     }
 
-    fn read(facts: serde_json::Result<kaohe_engine::Facts>) -> Facts {
+    fn read<E: std::fmt::Display>(facts: Result<kaohe_engine::Facts, E>) -> Facts {
         match facts {
             Ok(f) => f.into(),
             Err(e) => {

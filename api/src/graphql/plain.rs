@@ -224,10 +224,7 @@ impl<T: Plain + OutputType> Answered<Vec<T>> {
             return Answered::Normal(items);
         };
         let answer = match super::written::splices(ctx) {
-            Some(splices) => {
-                let mut out = Vec::with_capacity(64 * items.len() + 2);
-                write_list(&items, &shape, &mut out).map(|()| splices.hold(out.into()))
-            }
+            Some(splices) => written(&items, &shape).map(|out| splices.hold(out.into())),
             None => list(&items, &shape),
         };
         match answer {
@@ -258,14 +255,19 @@ impl<T: Plain + OutputType> Answered<Vec<T>> {
             return hold(bytes);
         }
         let items = items();
-        let mut out = Vec::with_capacity(64 * items.len() + 2);
-        if write_list(&items, &shape, &mut out).is_none() {
+        let Some(out) = written(&items, &shape) else {
             return Answered::Normal(items);
-        }
+        };
         let bytes: std::sync::Arc<[u8]> = out.into();
         derived.keep(key, bytes.clone());
         hold(bytes)
     }
+}
+
+/// `items` written as a JSON list, as `shape` asks for each.
+fn written<T: Plain>(items: &[T], shape: &Shape<'_>) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(64 * items.len() + 2);
+    write_list(items, shape, &mut out).map(|()| out)
 }
 
 impl<T: OutputType> OutputType for Answered<T> {
