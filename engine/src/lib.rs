@@ -20,4 +20,4 @@ pub use observation::{Facts, Grade, Observation};
 pub use period::Period;
 pub use ranking::{Ranked, rank};
 pub use rubric::{Rubric, RubricError, RubricErrors};
-pub use scoring::{UnitObservations, check_observation, check_unit, deferred_to, score_unit, score_units};
+pub use scoring::{UnitObservations, check_observation, check_unit, deferred_to, given_once, score_unit, score_units};

@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use kaohe_engine::num::display;
 use kaohe_engine::rubric::{Effect, Role, RuleKind};
-use kaohe_engine::{Facts, Grade, Observation, Period, Rubric, rank, score_unit};
+use kaohe_engine::{Facts, Grade, Observation, Period, Rubric, check_unit, given_once, rank, score_unit};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::HashSet;
@@ -165,6 +165,30 @@ proptest! {
                 Effect::Add => prop_assert!(a.score >= b.score && a.penalty == b.penalty),
             }
         }
+    }
+
+    /// What recording relies on to read only a unit's observations of rules
+    /// given once: stored observations that pass together, checked with new
+    /// ones (some given twice, some spoilt), answer exactly as those stored
+    /// observations of the new ones' given-once rules do, error for error.
+    #[test]
+    fn a_new_observation_is_checked_with_its_given_once_rules_alone((which, s) in seeds(), more in seeds()) {
+        let rs = rubrics();
+        let r = &rs[which % rs.len()];
+        let stored = build(r, &s);
+        prop_assert!(check_unit(r, MARCH, &stored).is_ok());
+        let mut new = build(r, &more.1[..more.1.len().min(4)]);
+        for (i, o) in new.iter_mut().enumerate() {
+            o.id = format!("item-{i}");
+            if more.0 == 2 && i % 2 == 1 {
+                o.halve = Some("not a reason".into());
+            }
+        }
+        let once: HashSet<&str> = new.iter().filter(|o| given_once(r, &o.rule)).map(|o| o.rule.as_str()).collect();
+        let whole: Vec<Observation> = stored.iter().chain(&new).cloned().collect();
+        let narrow: Vec<Observation> =
+            stored.iter().filter(|o| once.contains(o.rule.as_str())).chain(&new).cloned().collect();
+        prop_assert_eq!(check_unit(r, MARCH, &whole), check_unit(r, MARCH, &narrow));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, code, db_id, expect_code, spawn_app_as};
@@ -142,6 +143,41 @@ async fn what_would_break_publishing_is_refused_when_recorded_naming_the_existin
     let body = expect_code(&app, RECORD, again, "CONFLICT").await;
     assert!(body["errors"][0]["message"].as_str().unwrap().contains(&copy), "{body}");
     publish(&app, &rev).await;
+}
+
+/// A recording is checked with the unit's stored observations of its own
+/// rule when that rule is given once (a direct score, a rating component),
+/// and with no other stored row: every one passed its own check when it was
+/// recorded. So a unit whose month holds a row no recording would accept
+/// today (two direct scores, written here by hand as an import might have)
+/// still takes other observations, and a third direct score is still refused.
+#[tokio::test]
+async fn a_recording_is_checked_with_the_stored_observations_of_its_given_once_rule_only() {
+    let app = spawn_app_as("xc-admin").await;
+    let units = unit_ids(&app, "xuchang").await;
+    let fgw = unit(&units, "xc-fgw");
+    let run = open(&app, "2026-07", &[&fgw]).await;
+    let rec =
+        |rule: &str, facts: Value| json!({ "i": { "runId": run, "unitId": fgw, "ruleCode": rule, "facts": facts } });
+    let id = |v: Value| v["recordObservation"]["id"].as_str().unwrap().to_string();
+    let direct = id(app.query_with(RECORD, rec("2.1-1", json!({ "points": "6" }))).await);
+    let late = id(app.query_with(RECORD, rec("1.1-1", json!({ "count": 1 }))).await);
+    let (d, l) = (db_id(&direct), db_id(&late));
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE observation SET rule_id = (SELECT rule_id FROM observation WHERE id = {d}), \
+             facts = (SELECT facts FROM observation WHERE id = {d}) WHERE id = {l}"
+        ))
+        .await
+        .unwrap();
+    // Another 平时考核 deduction lands (the two direct scores are not its rule's).
+    app.query_with(RECORD, rec("1.1-1", json!({ "count": 2 }))).await;
+    // A third direct score is refused, naming the first of the unit's two.
+    let body = expect_code(&app, RECORD, rec("2.1-1", json!({ "points": "5" })), "CONFLICT").await;
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("direct score") && message.contains(&direct), "{message}");
+    let active = observations(&app, &run).await;
+    assert_eq!(active.len(), 3, "{active:?}");
 }
 
 #[tokio::test]

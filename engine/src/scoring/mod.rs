@@ -76,6 +76,16 @@ pub fn check_unit(rubric: &Rubric, period: Period, observations: &[Observation])
     Scorer::new(rubric, period).evaluate(observations, false).map(|_| ())
 }
 
+/// Whether a unit's observations of this rule are checked with each other,
+/// beyond each one alone: a direct score is given once per unit, a rating
+/// component once per unit. Nothing else [`check_unit`] refuses depends on
+/// another observation, so observations that pass it together still pass
+/// with a new one exactly when the new one passes with those of its own rule
+/// that are given once: a recording reads only those, not the whole month.
+pub fn given_once(rubric: &Rubric, rule_code: &str) -> bool {
+    rubric.rule(rule_code).is_some_and(|r| matches!(r.kind, RuleKind::Direct { .. } | RuleKind::Rating { .. }))
+}
+
 /// The period a deferred observation moves to (下发文件滞后的转到下月): the
 /// period of its document's date when the rule defers late documents and the
 /// date falls after `period`; `None` when it counts in `period`.
@@ -195,7 +205,8 @@ impl<'r> Scorer<'r> {
             let rule = &self.rubric.rules[ri];
             let w = rules::worth(&rule.kind, &o.facts, explain).map_err(err)?;
             check_halving(rule, o).map_err(err)?;
-            // A direct score, or a rating component, is given once per unit.
+            // A direct score, or a rating component, is given once per unit
+            // (the kinds `given_once` names: keep the two together).
             let single = match &rule.kind {
                 RuleKind::Direct { .. } => Some((ri, None)),
                 RuleKind::Rating { .. } => Some((ri, o.facts.component.as_deref())),

@@ -441,13 +441,31 @@ async fn record_items(
     let mut codes: Vec<&str> = ready.iter().map(|r| r.section.as_str()).collect();
     codes.sort_unstable();
     codes.dedup();
+    // A version's rules never change once it is frozen (`rubric::frozen`).
+    let read;
+    let rules = match tree {
+        Some(tree) => tree.rules_index(),
+        None => {
+            read = Rules::of_version(db, run.rubric_version_id).await?;
+            &read
+        }
+    };
+    // Each unit's observations with the new ones, as scoring will take them.
+    let new: Vec<(usize, i64, Observation)> = ready
+        .iter()
+        .map(|r| {
+            let item = &items[r.index];
+            (r.index, item.unit_id, engine_draft(&format!("item-{}", r.index), &item.rule_code, &item.draft))
+        })
+        .collect();
+    let once = given_once(rubric, rules, &new)?;
     let txn = db::begin_organisation_write(db, run.organisation_id).await?;
     // Checked again inside the turn (the run or a section may have closed),
     // in one statement with the units' observations and the chain head.
     // A `recordObservation` (one item) is written with its entry at once:
     // its id is reserved here. A batch's rows carry its first id, so it
     // writes each row, then their entries.
-    let state = super::turn::read(&txn, &run, &codes, &wanted, !how.batch).await?;
+    let state = super::turn::read(&txn, &run, &codes, (&wanted, &once), !how.batch).await?;
     let run = score_run::Model { status: state.run_status, ..run };
     ensure_open(&run)?;
     if state.open_sections != codes.len() as i64 {
@@ -483,23 +501,6 @@ async fn record_items(
     if !failures.is_empty() {
         return Err(Refusal::Items(failures));
     }
-    // A version's rules never change once it is frozen (`rubric::frozen`).
-    let read;
-    let rules = match tree {
-        Some(tree) => tree.rules_index(),
-        None => {
-            read = Rules::of_version(&txn, run.rubric_version_id).await?;
-            &read
-        }
-    };
-    // Each unit's observations with the new ones, as scoring will take them.
-    let new: Vec<(usize, i64, Observation)> = ready
-        .iter()
-        .map(|r| {
-            let item = &items[r.index];
-            (r.index, item.unit_id, engine_draft(&format!("item-{}", r.index), &item.rule_code, &item.draft))
-        })
-        .collect();
     let mut head = state.head;
     let reserved = state.reserved;
     failures.extend(check_rows(&txn, rubric, period, rules, &[], &new, state.rows).await?);
@@ -625,8 +626,9 @@ pub(crate) async fn check_with_unit<C: ConnectionTrait>(
 /// Checks each touched unit's active observations (less `without`, rows
 /// being corrected or withdrawn) together with the new ones, as scoring will: a second
 /// direct score, a rating component given twice, anything that would make
-/// live results or publishing fail. Refusals name the item (by index) and
-/// the existing observation (by global id).
+/// live results or publishing fail. Only the stored observations of the new
+/// ones' rules given once are read ([`given_once`]). Refusals name the item
+/// (by index) and the existing observation (by global id).
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn check_units<C: ConnectionTrait>(
     conn: &C,
@@ -638,8 +640,9 @@ pub(super) async fn check_units<C: ConnectionTrait>(
     new: &[(usize, i64, Observation)],
 ) -> Result<Vec<(usize, String, ServiceError)>, ServiceError> {
     let units = units_of(new);
+    let once = given_once(rubric, rules, new)?;
     let mut rows = Vec::new();
-    for chunk in units.chunks(MAX_ITEMS) {
+    for chunk in units.chunks(MAX_ITEMS).filter(|_| !once.is_empty()) {
         rows.extend(
             observation::Entity::find()
                 .select_only()
@@ -647,6 +650,7 @@ pub(super) async fn check_units<C: ConnectionTrait>(
                 .filter(observation::Column::ScoreRunId.eq(run.id))
                 .filter(observation::Column::Status.eq(ObservationStatus::Active))
                 .filter(observation::Column::UnitId.is_in(chunk.to_vec()))
+                .filter(observation::Column::RuleId.is_in(once.iter().copied()))
                 .order_by_asc(observation::Column::Id)
                 .into_model::<Checked>()
                 .all(conn)
@@ -654,6 +658,21 @@ pub(super) async fn check_units<C: ConnectionTrait>(
         );
     }
     check_rows(conn, rubric, period, rules, without, new, rows).await
+}
+
+/// The ids of the new observations' rules that are given once per unit
+/// (`kaohe_engine::given_once`), sorted: the only stored observations they
+/// are checked with. Every stored one passed its own check when recorded
+/// (the version's rules are frozen), and nothing else about it depends on
+/// another observation, so a unit's month is not read at every recording.
+fn given_once(rubric: &Rubric, rules: &Rules, new: &[(usize, i64, Observation)]) -> Result<Vec<i64>, ServiceError> {
+    let mut ids = Vec::new();
+    for (_, _, o) in new.iter().filter(|(_, _, o)| kaohe_engine::given_once(rubric, &o.rule)) {
+        ids.push(rules.by_code(&o.rule)?.id);
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
 }
 
 /// The distinct units of new observations, in order.
@@ -709,10 +728,9 @@ async fn check_rows<C: ConnectionTrait>(
     Ok(failures)
 }
 
-/// What scoring reads of a stored observation, when a unit's observations
-/// are checked together at every recording: a unit with 1,000 of them read
-/// 18 columns of each by name (sea-orm formats the name of every null one),
-/// most of a recording's time.
+/// What scoring reads of a stored observation a new one is checked with
+/// (those of its rules given once): read by position, 8 columns, not the
+/// row's 18 by name (sea-orm formats the name of every null one).
 pub(super) struct Checked {
     id: i64,
     unit_id: i64,
@@ -937,15 +955,16 @@ pub async fn correct(
     }
     let facts = check(rubric, &code, &draft)?;
     let period = super::period_of(&run)?;
+    let new = [(0, old.unit_id, engine_draft("item-0", &code, &draft))];
+    let once = given_once(rubric, rules, &new)?;
     let txn = db::begin_organisation_write(db, run.organisation_id).await?;
     // As recording checks, in one statement (the unit is the old row's).
-    let state = super::turn::read(&txn, &run, &[section.as_str()], &[old.unit_id], true).await?;
+    let state = super::turn::read(&txn, &run, &[section.as_str()], (&[old.unit_id], &once), true).await?;
     let run = score_run::Model { status: state.run_status, ..run };
     ensure_open(&run)?;
     if state.open_sections != 1 {
         ensure_section_open(&txn, &run, &section).await?;
     }
-    let new = [(0, old.unit_id, engine_draft("item-0", &code, &draft))];
     if let Some((_, _, e)) =
         check_rows(&txn, rubric, period, rules, &[old.id], &new, state.rows).await?.into_iter().next()
     {
@@ -1077,7 +1096,7 @@ async fn withdraw_rows(
     let mut heads: HashMap<i64, Option<String>> = HashMap::new();
     for (_, w) in &rows {
         let (Some(codes), false) = (sections_of.get(&w.run.id), runs.contains_key(&w.run.id)) else { continue };
-        let checked = super::turn::read(&txn, &w.run, codes, &[], false).await.and_then(|state| {
+        let checked = super::turn::read(&txn, &w.run, codes, (&[], &[]), false).await.and_then(|state| {
             heads.entry(w.run.organisation_id).or_insert(state.head);
             let run = score_run::Model { status: state.run_status, ..w.run.clone() };
             ensure_open(&run).map(|_| (run, state.open_sections == codes.len() as i64))

@@ -2,7 +2,8 @@
 //! statement: every round trip there holds the turn (and a pooled
 //! connection) longer, and each costs both sides a wake-up. One row of
 //! counts and the chain head, left-joined to the touched units' active
-//! observations, so the row exists even when those units have none.
+//! observations of the rules the new ones are checked with
+//! (`kaohe_engine::given_once`), so the row exists even when there are none.
 
 use entity::states::{RunStatus, SubmissionStatus};
 use entity::{indicator, observation, score_run, score_run_unit, section_submission};
@@ -24,7 +25,7 @@ pub(super) struct TurnState {
     pub assessed_units: i64,
     /// The hash of the newest entry of the organisation's audit chain.
     pub head: Option<String>,
-    /// The asked units' active observations, oldest first.
+    /// The asked units' active observations of the asked rules, oldest first.
     pub rows: Vec<Checked>,
     /// An observation id taken from the table's sequence when asked for
     /// (PostgreSQL: the new row and its audit entry, which names it, are
@@ -45,13 +46,13 @@ fn count() -> SimpleExpr {
 }
 
 /// Reads the run's state, the sections' and units' checks, the chain head
-/// and the units' observations (call it under the organisation's turn);
-/// with `reserve`, on PostgreSQL, also takes an id for a new observation.
+/// and the units' observations of `rules` (call it under the organisation's
+/// turn); with `reserve`, on PostgreSQL, also takes an id for a new observation.
 pub(super) async fn read<C: ConnectionTrait>(
     conn: &C,
     run: &score_run::Model,
     sections: &[&str],
-    units: &[i64],
+    (units, rules): (&[i64], &[i64]),
     reserve: bool,
 ) -> Result<TurnState, ServiceError> {
     let backend = conn.get_database_backend();
@@ -99,26 +100,34 @@ pub(super) async fn read<C: ConnectionTrait>(
         // the join, so it is evaluated once, however many rows follow.
         state.expr_as(Expr::cust("nextval(pg_get_serial_sequence('observation', 'id'))"), Alias::new(RESERVED));
     }
+    // Most recordings touch no rule given once: then no observation is read.
+    let joined = !units.is_empty() && !rules.is_empty();
     let mut q = Query::select();
     for c in COLUMNS {
         q.column((Alias::new(STATE), Alias::new(c)));
     }
-    for c in Checked::COLUMNS {
-        q.column((observation::Entity, c));
+    if joined {
+        for c in Checked::COLUMNS {
+            q.column((observation::Entity, c));
+        }
     }
     if reserve {
         q.column((Alias::new(STATE), Alias::new(RESERVED)));
     }
-    q.from_subquery(state, Alias::new(STATE))
-        .join(
+    q.from_subquery(state, Alias::new(STATE));
+    if joined {
+        q.join(
             JoinType::LeftJoin,
             observation::Entity,
             observation::Column::ScoreRunId
                 .eq(run_id)
                 .and(observation::Column::Status.eq(entity::states::ObservationStatus::Active))
-                .and(observation::Column::UnitId.is_in(units.iter().copied())),
+                .and(observation::Column::UnitId.is_in(units.iter().copied()))
+                .and(observation::Column::RuleId.is_in(rules.iter().copied())),
         )
         .order_by((observation::Entity, observation::Column::Id), Order::Asc);
+    }
+    let checked = if joined { Checked::COLUMNS.len() } else { 0 };
     let found = conn.query_all_raw(backend.build(&q)).await?;
     let first = found.first().ok_or_else(|| ServiceError::Internal("the turn's state read no row".into()))?;
     let status: Option<String> = first.try_get_by_index(0)?;
@@ -130,13 +139,13 @@ pub(super) async fn read<C: ConnectionTrait>(
         assessed_units: first.try_get_by_index(2)?,
         head: first.try_get_by_index(3)?,
         rows: Vec::new(),
-        reserved: if reserve { Some(first.try_get_by_index(COLUMNS.len() + Checked::COLUMNS.len())?) } else { None },
+        reserved: if reserve { Some(first.try_get_by_index(COLUMNS.len() + checked)?) } else { None },
     };
     // The one row of units without observations carries nulls after the
     // counts; any other row is an observation (a row that does not decode
     // is an error, never skipped: the check must see every row).
-    let mut rows = Vec::with_capacity(found.len());
-    for r in &found {
+    let mut rows = Vec::with_capacity(if joined { found.len() } else { 0 });
+    for r in found.iter().filter(|_| joined) {
         if r.try_get_by_index::<Option<i64>>(COLUMNS.len())?.is_some() {
             rows.push(Checked::read(r, COLUMNS.len())?);
         }
