@@ -6,7 +6,8 @@
 #            record an observation about 5 times a second (DELAY_MS=200)
 # and prints the readers' cache hit rate and p99 in both, and the writers'
 # throughput. A phase 0 first prices a write (server and PostgreSQL CPU) and
-# the share of the machine the writers use. 城口's writes are its own data:
+# the share of the machine the writers use; the last phase prices it again
+# with the writers' units holding every observation the rounds wrote. 城口's writes are its own data:
 # they must not empty 许昌's answers (per-organisation data generations), nor
 # make 许昌 wait.
 # Starts its own server on 127.0.0.1 (the release build), bounded time.
@@ -80,20 +81,26 @@ pg_ticks() {
   for p in $(pgrep -x postgres || true); do t=$((t + $(ticks "$p"))); done
   echo "$t"
 }
-# Phase 0: the writers alone, to price one write (server and database CPU).
-S0=$(ticks "$SERVER_PID"); P0=$(pg_ticks)
-TOKEN=$WRITER_TOKEN BODY_FILE="$BODIES/writer.json" DELAY_MS=${DELAY_MS:-200} \
-  wrk -t1 -c"$WRITERS" -d"${DURATION}s" --timeout 10s -s scripts/load/writer.lua "$URL" >"$DATA/alone.out"
-S1=$(ticks "$SERVER_PID"); P1=$(pg_ticks)
-ALONE_WRITES=$(sed -n 's/.*WRITER requests=\([0-9]*\).*/\1/p' "$DATA/alone.out")
-echo "== phase 0: $WRITERS writers alone, ${DURATION}s: $(grep '^WRITER' "$DATA/alone.out")"
-awk -v s=$((S1 - S0)) -v p=$((P1 - P0)) -v n="${ALONE_WRITES:-0}" 'BEGIN {
-  if (n > 0) printf "   CPU per write: server %.2f ms, PostgreSQL %.2f ms (all its processes; 0 on SQLite)\n", s * 10 / n, p * 10 / n }'
-# Saturated readers lose about this share of the machine while the writers
-# write, and their p99 follows it: the 20% line is within reach only when it
-# is well under 20%.
-awk -v t=$((S1 - S0 + P1 - P0)) -v d="$DURATION" -v c="$(nproc)" 'BEGIN {
-  printf "   the writers used %.0f%% of the machine (%d cores)\n", t / d / c, c }'
+# The writers alone, to price one write (server and database CPU): phase 0,
+# and again at the end, when 城口's units hold every observation the rounds
+# wrote (a write that checks its unit's whole month costs more as it fills).
+price_writes() {
+  local s0 p0 s1 p1 n
+  s0=$(ticks "$SERVER_PID"); p0=$(pg_ticks)
+  TOKEN=$WRITER_TOKEN BODY_FILE="$BODIES/writer.json" DELAY_MS=${DELAY_MS:-200} \
+    wrk -t1 -c"$WRITERS" -d"${DURATION}s" --timeout 10s -s scripts/load/writer.lua "$URL" >"$DATA/alone.out"
+  s1=$(ticks "$SERVER_PID"); p1=$(pg_ticks)
+  n=$(sed -n 's/.*WRITER requests=\([0-9]*\).*/\1/p' "$DATA/alone.out")
+  echo "== $1: $WRITERS writers alone, ${DURATION}s: $(grep '^WRITER' "$DATA/alone.out")"
+  awk -v s=$((s1 - s0)) -v p=$((p1 - p0)) -v n="${n:-0}" 'BEGIN {
+    if (n > 0) printf "   CPU per write: server %.2f ms, PostgreSQL %.2f ms (all its processes; 0 on SQLite)\n", s * 10 / n, p * 10 / n }'
+  # Saturated readers lose about this share of the machine while the writers
+  # write, and their p99 follows it: the 20% line is within reach only when it
+  # is well under 20%.
+  awk -v t=$((s1 - s0 + p1 - p0)) -v d="$DURATION" -v c="$(nproc)" 'BEGIN {
+    printf "   the writers used %.0f%% of the machine (%d cores)\n", t / d / c, c }'
+}
+price_writes "phase 0"
 
 p99() { sed -n 's/.* p99_ms=\([0-9.]*\).*/\1/p' <<<"$1"; }
 hit() { sed -n 's/.* hit_pct=\([0-9.]*\).*/\1/p' <<<"$1"; }
@@ -129,4 +136,5 @@ if (( ROUNDS > 1 )); then
   LOWEST=$(printf '%s\n' "${HITS[@]}" | sort -n | head -n1)
   echo "== $ROUNDS rounds: readers' p99 change ${CHANGES[*]} (%); median ${MEDIAN}% (target within 20%); lowest hit rate ${LOWEST}% (target ≥ 90%)"
 fi
+price_writes "after the rounds (their $WRITER_UNITS units' month filled)"
 echo "server resident memory: $(( $(ps -o rss= -p "$SERVER_PID") / 1024 )) MiB"

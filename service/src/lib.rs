@@ -19,6 +19,7 @@ pub mod evidence;
 pub mod idempotency;
 pub mod ids;
 pub mod input;
+pub mod kept_sql;
 pub mod metrics;
 pub mod organisation;
 pub mod paging;

@@ -133,7 +133,7 @@ where
 
 /// The SQL texts of page statements kept per shape ([`fetch_kept`]).
 #[derive(Default)]
-pub struct Texts(std::sync::RwLock<std::collections::HashMap<TextKey, String>>);
+pub struct Texts(crate::kept_sql::Texts<TextKey>);
 
 /// (backend, shape, form, from past the first row).
 type TextKey = (std::mem::Discriminant<DbBackend>, u32, Form, bool);
@@ -168,9 +168,7 @@ impl Texts {
     /// Whether a text is kept for `shape` read in `form`.
     #[cfg(test)]
     pub(crate) fn holds(&self, backend: DbBackend, shape: u32, form: Form, page: Page) -> bool {
-        self.0
-            .read()
-            .is_ok_and(|texts| texts.contains_key(&(std::mem::discriminant(&backend), shape, form, page.offset > 0)))
+        self.0.holds(&(std::mem::discriminant(&backend), shape, form, page.offset > 0))
     }
 
     /// The statement of `page` in `form` for `shape`: its kept text and
@@ -185,22 +183,7 @@ impl Texts {
         page: Page,
     ) -> Statement {
         let key = (std::mem::discriminant(&backend), shape, form, page.offset > 0);
-        let bound = form.bind(values, page);
-        let kept = self.0.read().ok().and_then(|texts| texts.get(&key).cloned());
-        if let Some(sql) = kept {
-            return Statement::from_sql_and_values(backend, sql, bound);
-        }
-        let (built, _) = statement(q(), form, page, backend);
-        if built.values.as_ref().map_or(bound.is_empty(), |v| v.0 == bound) {
-            if let Ok(mut texts) = self.0.write() {
-                texts.insert(key, built.sql.clone());
-            }
-        } else {
-            // Only a change of sea-query's order would do this: the page is
-            // still read, from the statement built.
-            tracing::error!(shape, ?form, "a page's values are not bound in the order expected: its text is not kept");
-        }
-        built
+        self.0.statement(backend, key, form.bind(values, page), || statement(q(), form, page, backend).0)
     }
 }
 
