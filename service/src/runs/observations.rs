@@ -663,8 +663,10 @@ pub(super) async fn check_units<C: ConnectionTrait>(
 /// The ids of the new observations' rules that are given once per unit
 /// (`kaohe_engine::given_once`), sorted: the only stored observations they
 /// are checked with. Every stored one passed its own check when recorded
-/// (the version's rules are frozen), and nothing else about it depends on
-/// another observation, so a unit's month is not read at every recording.
+/// (the version's rules are frozen; a row carried from an earlier period was
+/// checked in its own run: `runs::carry` does not check it again), and
+/// nothing else about it depends on another observation, so a unit's month
+/// is not read at every recording.
 fn given_once(rubric: &Rubric, rules: &Rules, new: &[(usize, i64, Observation)]) -> Result<Vec<i64>, ServiceError> {
     let mut ids = Vec::new();
     for (_, _, o) in new.iter().filter(|(_, _, o)| kaohe_engine::given_once(rubric, &o.rule)) {
