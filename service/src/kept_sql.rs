@@ -51,7 +51,8 @@ impl<K: Hash + Eq> Texts<K> {
     }
 
     /// Whether a text is kept for `shape`.
-    pub fn holds(&self, shape: &K) -> bool {
+    #[cfg(test)]
+    pub(crate) fn holds(&self, shape: &K) -> bool {
         self.0.read().is_ok_and(|texts| texts.contains_key(shape))
     }
 }

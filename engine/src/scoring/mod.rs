@@ -23,7 +23,7 @@ use crate::explain::{
     Counted, Cut, Explanation, IndicatorExplanation, ObservationExplanation, RuleExplanation, SectionResult,
     UnitResult, UnitTotals,
 };
-use crate::observation::Observation;
+use crate::observation::{Facts, Observation};
 use crate::period::Period;
 use crate::rubric::{Effect, Role, Rubric, RuleKind, Start};
 
@@ -83,7 +83,18 @@ pub fn check_unit(rubric: &Rubric, period: Period, observations: &[Observation])
 /// with a new one exactly when the new one passes with those of its own rule
 /// that are given once: a recording reads only those, not the whole month.
 pub fn given_once(rubric: &Rubric, rule_code: &str) -> bool {
-    rubric.rule(rule_code).is_some_and(|r| matches!(r.kind, RuleKind::Direct { .. } | RuleKind::Rating { .. }))
+    rubric.rule(rule_code).is_some_and(|r| once_per_unit(&r.kind, &Facts::default()).is_some())
+}
+
+/// What an observation of `kind` is given once per unit under: a direct
+/// score once (`Some(None)`), a rating once per component; `None` for every
+/// other kind (any number of them).
+fn once_per_unit<'f>(kind: &RuleKind, facts: &'f Facts) -> Option<Option<&'f str>> {
+    match kind {
+        RuleKind::Direct { .. } => Some(None),
+        RuleKind::Rating { .. } => Some(facts.component.as_deref()),
+        _ => None,
+    }
 }
 
 /// The period a deferred observation moves to (下发文件滞后的转到下月): the
@@ -205,13 +216,8 @@ impl<'r> Scorer<'r> {
             let rule = &self.rubric.rules[ri];
             let w = rules::worth(&rule.kind, &o.facts, explain).map_err(err)?;
             check_halving(rule, o).map_err(err)?;
-            // A direct score, or a rating component, is given once per unit
-            // (the kinds `given_once` names: keep the two together).
-            let single = match &rule.kind {
-                RuleKind::Direct { .. } => Some((ri, None)),
-                RuleKind::Rating { .. } => Some((ri, o.facts.component.as_deref())),
-                _ => None,
-            };
+            // A direct score, or a rating component, is given once per unit.
+            let single = once_per_unit(&rule.kind, &o.facts).map(|component| (ri, component));
             if let Some(key) = single
                 && let Some(&(_, first)) = seen_single.iter().find(|(k, _)| *k == key)
             {

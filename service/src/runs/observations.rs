@@ -639,10 +639,11 @@ pub(super) async fn check_units<C: ConnectionTrait>(
     without: &[i64],
     new: &[(usize, i64, Observation)],
 ) -> Result<Vec<(usize, String, ServiceError)>, ServiceError> {
-    let units = units_of(new);
     let once = given_once(rubric, rules, new)?;
+    // No rule given once among the new ones: no stored row to read.
+    let units = if once.is_empty() { Vec::new() } else { units_of(new) };
     let mut rows = Vec::new();
-    for chunk in units.chunks(MAX_ITEMS).filter(|_| !once.is_empty()) {
+    for chunk in units.chunks(MAX_ITEMS) {
         rows.extend(
             observation::Entity::find()
                 .select_only()

@@ -85,13 +85,13 @@ impl Turn<'_> {
     }
 
     fn shape(&self, backend: DbBackend) -> Shape {
-        let (units, rules) = if self.joined() { (self.units.len(), self.rules.len()) } else { (self.units.len(), 0) };
         Shape {
             backend: std::mem::discriminant(&backend),
             reserve: self.reserve,
             sections: self.sections.len(),
-            units,
-            rules,
+            units: self.units.len(),
+            // Not joined: the rules are not in the text.
+            rules: if self.joined() { self.rules.len() } else { 0 },
         }
     }
 
